@@ -1,0 +1,191 @@
+package dev.portico;
+
+import dev.portico.config.ConfigException;
+import dev.portico.config.ProxyConfig;
+import dev.portico.config.RouteConfig;
+import dev.portico.demo.DemoBackend;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The command line: {@code java -jar portico.jar --config FILE}, {@code --listen/--route}, {@code --demo},
+ * {@code --check}. Exit codes: 0 after a clean (graceful) shutdown, 1 for a runtime failure, 2 for a
+ * configuration or usage error.
+ */
+@Command(name = "portico", mixinStandardHelpOptions = true, versionProvider = PorticoMain.Version.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = "Portico: a streaming HTTP reverse proxy.%n",
+        footer = {"%nExamples:",
+            "  portico --config portico.yaml",
+            "  portico --listen 127.0.0.1:8080 --route /api=http://127.0.0.1:8000 --route /=http://127.0.0.1:9000",
+            "  portico --demo",
+            "%nExit codes: 0 clean shutdown, 1 runtime failure, 2 configuration or usage error."})
+public final class PorticoMain implements Callable<Integer> {
+    /** Exit code after a clean shutdown. */
+    public static final int EXIT_OK = 0;
+    /** Exit code for a runtime failure such as a port in use. */
+    public static final int EXIT_RUNTIME = 1;
+    /** Exit code for a configuration or usage error. */
+    public static final int EXIT_CONFIG = 2;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "YAML configuration file.")
+    Path configFile;
+
+    @Option(names = "--listen", paramLabel = "HOST:PORT", description = "Address to listen on (repeatable).")
+    List<String> listen = new ArrayList<>();
+
+    @Option(names = "--route", paramLabel = "PREFIX=URL",
+            description = "Route a path prefix to an upstream URL (repeatable).")
+    List<String> routes = new ArrayList<>();
+
+    @Option(names = "--demo", description = "Run the demo: proxy on 127.0.0.1:8080, backends on :8000 (/api) "
+            + "and :8001 (/web).")
+    boolean demo;
+
+    @Option(names = "--check", description = "Validate the configuration and exit (0 valid, 2 invalid).")
+    boolean check;
+
+    private final PrintWriter out;
+    private final PrintWriter err;
+
+    PorticoMain(PrintWriter out, PrintWriter err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    /**
+     * Runs the command line and exits with its code.
+     *
+     * @param args the arguments
+     */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String... args) {
+        PrintWriter out = new PrintWriter(System.out, true);
+        PrintWriter err = new PrintWriter(System.err, true);
+        CommandLine cl = new CommandLine(new PorticoMain(out, err));
+        cl.setOut(out).setErr(err);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("portico: " + ex.getMessage());
+            err.println("Try 'portico --help'.");
+            return EXIT_CONFIG;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            err.println("portico: " + ex);
+            return EXIT_RUNTIME;
+        });
+        return cl.execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        int modes = (configFile != null ? 1 : 0) + (demo ? 1 : 0) + (!listen.isEmpty() || !routes.isEmpty() ? 1 : 0);
+        if (modes != 1) {
+            err.println("portico: give exactly one of --config FILE, --demo, or --listen with --route");
+            err.println("Try 'portico --help'.");
+            return EXIT_CONFIG;
+        }
+        ProxyConfig config;
+        try {
+            config = demo ? demoConfig() : configFile != null ? ProxyConfig.load(configFile) : commandLineConfig();
+        } catch (ConfigException e) {
+            err.println("portico: invalid configuration");
+            err.println(e.getMessage());
+            return EXIT_CONFIG;
+        }
+        if (check) {
+            out.println((configFile != null ? configFile.toString() : "configuration") + ": OK ("
+                    + config.routes().size() + " routes, " + config.listen().size() + " listeners)");
+            return EXIT_OK;
+        }
+        return serve(config);
+    }
+
+    private int serve(ProxyConfig config) {
+        List<DemoBackend> backends = new ArrayList<>();
+        ProxyServer proxy = new ProxyServer(config);
+        CountDownLatch stop = new CountDownLatch(1);
+        Signals.onTermination(stop::countDown);
+        try {
+            if (demo) {
+                backends.add(DemoBackend.start("api", "127.0.0.1", 8000));
+                backends.add(DemoBackend.start("web", "127.0.0.1", 8001));
+            }
+            proxy.start();
+            if (demo) {
+                out.println("Demo running. Try: curl http://127.0.0.1:8080/api/hello  (Ctrl-C to stop)");
+            }
+        } catch (UncheckedIOException e) {
+            err.println("portico: " + e.getMessage());
+            backends.forEach(DemoBackend::close);
+            return EXIT_RUNTIME;
+        }
+        try {
+            stop.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        proxy.stop();
+        backends.forEach(DemoBackend::close);
+        return EXIT_OK;
+    }
+
+    private static ProxyConfig demoConfig() {
+        return ProxyConfig.builder().listen("127.0.0.1", 8080)
+                .route("/api", "http://127.0.0.1:8000")
+                .route("/web", "http://127.0.0.1:8001")
+                .build();
+    }
+
+    private ProxyConfig commandLineConfig() {
+        List<String> problems = new ArrayList<>();
+        ProxyConfig.Builder b = ProxyConfig.builder();
+        for (int i = 0; i < listen.size(); i++) {
+            try {
+                b.listen(listen.get(i));
+            } catch (IllegalArgumentException e) {
+                problems.add("--listen[" + i + "]: " + e.getMessage());
+            }
+        }
+        for (int i = 0; i < routes.size(); i++) {
+            String r = routes.get(i);
+            int eq = r.indexOf('=');
+            try {
+                if (eq <= 0) {
+                    throw new IllegalArgumentException("expected PREFIX=URL, got \"" + r + "\"");
+                }
+                b.route(RouteConfig.of(r.substring(0, eq), r.substring(eq + 1)));
+            } catch (IllegalArgumentException e) {
+                problems.add("--route[" + i + "]: " + e.getMessage());
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException("command line", problems);
+        }
+        try {
+            return b.build();
+        } catch (ConfigException e) {
+            throw new ConfigException("command line", e.problems());
+        }
+    }
+
+    /** Reads the version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = PorticoMain.class.getPackage().getImplementationVersion();
+            return new String[] {"portico " + (v == null ? "(development build)" : v),
+                "Java " + System.getProperty("java.version") + " on " + System.getProperty("os.name")};
+        }
+    }
+}

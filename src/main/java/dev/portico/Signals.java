@@ -1,0 +1,28 @@
+package dev.portico;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * SIGTERM and SIGINT handling. A JVM shutdown hook would leave exit code 143; handling the signals ourselves lets
+ * the main thread drain and exit 0 after a graceful shutdown.
+ */
+final class Signals {
+    private static final Logger LOG = LoggerFactory.getLogger("portico");
+
+    private Signals() {
+    }
+
+    static void onTermination(Runnable action) {
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
+                    LOG.info("SIG{} received: shutting down gracefully", name);
+                    action.run();
+                });
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                LOG.debug("cannot handle SIG{}; the JVM default applies", name, e);
+            }
+        }
+    }
+}

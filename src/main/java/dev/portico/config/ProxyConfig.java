@@ -1,0 +1,205 @@
+package dev.portico.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The whole, validated configuration of a Portico instance. Immutable: a reload swaps it as a whole.
+ *
+ * @param listen the addresses to listen on, at least one
+ * @param routes the routes, at least one, no two with the same host and path
+ * @param timeouts the timeouts
+ * @param limits the request size limits
+ * @param workers event loop threads, 0 for one per core
+ * @param accessLog the access log settings
+ */
+public record ProxyConfig(List<ListenAddress> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
+                          LimitsConfig limits, int workers, AccessLogConfig accessLog) {
+    /** The most event loop threads {@code workers} accepts. */
+    public static final int MAX_WORKERS = 1024;
+
+    /** Checks what no single record can: presence, and that no listener or route is given twice. */
+    public ProxyConfig {
+        listen = List.copyOf(listen);
+        routes = List.copyOf(routes);
+        Objects.requireNonNull(timeouts, "timeouts");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(accessLog, "accessLog");
+        List<String> problems = problems(listen, routes, workers);
+        if (!problems.isEmpty()) {
+            throw new ConfigException("configuration", problems);
+        }
+    }
+
+    /**
+     * The checks across records, as messages with key paths; the YAML loader reports them with its other problems.
+     */
+    static List<String> problems(List<ListenAddress> listen, List<RouteConfig> routes, int workers) {
+        List<String> problems = new ArrayList<>();
+        if (listen.isEmpty()) {
+            problems.add("listen: at least one address is required");
+        }
+        Set<ListenAddress> seenListen = new HashSet<>();
+        for (int i = 0; i < listen.size(); i++) {
+            if (!seenListen.add(listen.get(i))) {
+                problems.add("listen[" + i + "]: " + listen.get(i) + " is listed twice");
+            }
+        }
+        if (routes.isEmpty()) {
+            problems.add("routes: at least one route is required");
+        }
+        Set<String> seenRoutes = new HashSet<>();
+        for (int i = 0; i < routes.size(); i++) {
+            RouteConfig r = routes.get(i);
+            if (!seenRoutes.add(r.host() + " " + r.path())) {
+                problems.add("routes[" + i + "]: path " + r.path()
+                        + (r.host().isEmpty() ? "" : " for host " + r.host()) + " is routed twice");
+            }
+        }
+        if (workers < 0 || workers > MAX_WORKERS) {
+            problems.add("workers: must be between 0 (one per core) and " + MAX_WORKERS + ", got " + workers);
+        }
+        return problems;
+    }
+
+    /**
+     * Reads and validates a YAML configuration file.
+     *
+     * @param file the file
+     * @return the configuration
+     * @throws ConfigException with every problem found, each naming the file and key path
+     */
+    public static ProxyConfig load(Path file) {
+        return YamlConfigLoader.load(file);
+    }
+
+    /**
+     * Parses and validates YAML text.
+     *
+     * @param yaml the YAML document
+     * @param source the name used in error messages, e.g. a file name
+     * @return the configuration
+     * @throws ConfigException with every problem found
+     */
+    public static ProxyConfig parse(String yaml, String source) {
+        return YamlConfigLoader.parse(yaml, source);
+    }
+
+    /** @return a builder with every default set and no listener or route */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds a {@link ProxyConfig}; the only mutable config type. Not thread-safe. */
+    public static final class Builder {
+        private final List<ListenAddress> listen = new ArrayList<>();
+        private final List<RouteConfig> routes = new ArrayList<>();
+        private TimeoutsConfig timeouts = TimeoutsConfig.DEFAULTS;
+        private LimitsConfig limits = LimitsConfig.DEFAULTS;
+        private int workers;
+        private AccessLogConfig accessLog = AccessLogConfig.DEFAULTS;
+
+        private Builder() {
+        }
+
+        /**
+         * @param hostPort {@code host:port} to listen on
+         * @return this
+         */
+        public Builder listen(String hostPort) {
+            listen.add(ListenAddress.parse(hostPort));
+            return this;
+        }
+
+        /**
+         * @param host the host to bind
+         * @param port the port, 0 for an ephemeral one
+         * @return this
+         */
+        public Builder listen(String host, int port) {
+            listen.add(new ListenAddress(host, port));
+            return this;
+        }
+
+        /**
+         * Adds a route for any host.
+         *
+         * @param path the path prefix
+         * @param upstreamUrl the backend URL
+         * @return this
+         */
+        public Builder route(String path, String upstreamUrl) {
+            routes.add(RouteConfig.of(path, upstreamUrl));
+            return this;
+        }
+
+        /**
+         * Adds routes from a map of path prefix to upstream URL (the short form), in the map's iteration order.
+         *
+         * @param routeMap path prefix to backend URL
+         * @return this
+         */
+        public Builder routes(Map<String, String> routeMap) {
+            Objects.requireNonNull(routeMap, "routes").forEach(this::route);
+            return this;
+        }
+
+        /**
+         * @param route a route in long form
+         * @return this
+         */
+        public Builder route(RouteConfig route) {
+            routes.add(Objects.requireNonNull(route, "route"));
+            return this;
+        }
+
+        /**
+         * @param value the timeouts
+         * @return this
+         */
+        public Builder timeouts(TimeoutsConfig value) {
+            this.timeouts = Objects.requireNonNull(value, "timeouts");
+            return this;
+        }
+
+        /**
+         * @param value the limits
+         * @return this
+         */
+        public Builder limits(LimitsConfig value) {
+            this.limits = Objects.requireNonNull(value, "limits");
+            return this;
+        }
+
+        /**
+         * @param value event loop threads, 0 for one per core
+         * @return this
+         */
+        public Builder workers(int value) {
+            this.workers = value;
+            return this;
+        }
+
+        /**
+         * @param value the access log settings
+         * @return this
+         */
+        public Builder accessLog(AccessLogConfig value) {
+            this.accessLog = Objects.requireNonNull(value, "accessLog");
+            return this;
+        }
+
+        /**
+         * @return the validated configuration
+         * @throws ConfigException if it is not valid
+         */
+        public ProxyConfig build() {
+            return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package dev.portico.config;
+
+import java.time.Duration;
+
+/**
+ * The timeouts of the data path.
+ *
+ * @param connect upstream TCP connect
+ * @param response from the request fully sent upstream to the response head
+ * @param idle an idle client keep-alive connection, an idle pooled upstream connection, and a stalled transfer
+ * @param requestHeader the client must send the whole request head within this
+ * @param drain how long a graceful shutdown waits for in-flight exchanges
+ */
+public record TimeoutsConfig(Duration connect, Duration response, Duration idle, Duration requestHeader,
+                             Duration drain) {
+    /** Default {@code timeouts.connect}. */
+    public static final Duration DEFAULT_CONNECT = Duration.ofSeconds(5);
+    /** Default {@code timeouts.response}. */
+    public static final Duration DEFAULT_RESPONSE = Duration.ofSeconds(60);
+    /** Default {@code timeouts.idle}. */
+    public static final Duration DEFAULT_IDLE = Duration.ofSeconds(60);
+    /** Default {@code timeouts.request_header}. */
+    public static final Duration DEFAULT_REQUEST_HEADER = Duration.ofSeconds(10);
+    /** Default {@code timeouts.drain}. */
+    public static final Duration DEFAULT_DRAIN = Duration.ofSeconds(30);
+    /** All defaults. */
+    public static final TimeoutsConfig DEFAULTS = new TimeoutsConfig(DEFAULT_CONNECT, DEFAULT_RESPONSE,
+            DEFAULT_IDLE, DEFAULT_REQUEST_HEADER, DEFAULT_DRAIN);
+
+    /** Every timeout must be positive. */
+    public TimeoutsConfig {
+        ConfigValues.positive(connect, "connect");
+        ConfigValues.positive(response, "response");
+        ConfigValues.positive(idle, "idle");
+        ConfigValues.positive(requestHeader, "request_header");
+        ConfigValues.positive(drain, "drain");
+    }
+}

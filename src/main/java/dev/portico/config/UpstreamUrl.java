@@ -1,0 +1,75 @@
+package dev.portico.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * A backend's base URL: {@code http://host[:port][/path]}.
+ *
+ * @param host the backend host (name or IP literal, without brackets)
+ * @param port the backend port
+ * @param path the path prepended to forwarded targets, without a trailing slash ({@code ""} for none)
+ */
+public record UpstreamUrl(String host, int port, String path) {
+    /** Validates the parts. */
+    public UpstreamUrl {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(path, "path");
+        if (host.isEmpty()) {
+            throw new IllegalArgumentException("upstream host is empty");
+        }
+        ConfigValues.inRange(port, 1, 65535, "upstream port");
+        if (!path.isEmpty() && (!path.startsWith("/") || path.endsWith("/"))) {
+            throw new IllegalArgumentException("upstream path must start with / and not end with /: \"" + path + "\"");
+        }
+    }
+
+    /**
+     * Parses an {@code http://} URL. A query or fragment is refused: only a path prefix can be prepended.
+     *
+     * @param text the URL
+     * @return the upstream URL
+     */
+    public static UpstreamUrl parse(String text) {
+        if (text == null || text.isBlank()) {
+            throw new IllegalArgumentException("upstream URL is missing");
+        }
+        URI uri;
+        try {
+            uri = new URI(text.trim());
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("not a URL: \"" + text + "\"");
+        }
+        String scheme = uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (scheme == null || uri.getHost() == null) {
+            throw new IllegalArgumentException("not a URL: \"" + text + "\"");
+        }
+        if (!scheme.equals("http")) {
+            throw new IllegalArgumentException("unsupported upstream scheme \"" + scheme + "\" (only http): \"" + text + "\"");
+        }
+        if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+            throw new IllegalArgumentException("upstream URL may not have a query, fragment or user info: \"" + text + "\"");
+        }
+        String host = uri.getHost();
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        while (path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
+        }
+        return new UpstreamUrl(host, uri.getPort() < 0 ? 80 : uri.getPort(), path);
+    }
+
+    /** @return {@code host:port}, bracketing IPv6 literals: the form of a Host header for this backend */
+    public String authority() {
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+
+    @Override
+    public String toString() {
+        return "http://" + authority() + path;
+    }
+}

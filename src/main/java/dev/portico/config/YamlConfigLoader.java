@@ -1,0 +1,407 @@
+package dev.portico.config;
+
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.function.LongFunction;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.exceptions.Mark;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.schema.CoreSchema;
+
+/**
+ * Reads a YAML document into a plain tree and walks it by hand, so every problem names its key path and all of them
+ * are reported together.
+ */
+final class YamlConfigLoader {
+    private static final List<String> TOP_KEYS =
+            List.of("listen", "routes", "timeouts", "limits", "workers", "access_log");
+    private static final List<String> ROUTE_KEYS =
+            List.of("path", "host", "upstream", "strip_prefix", "max_request_body");
+    private static final List<String> TIMEOUT_KEYS =
+            List.of("connect", "response", "idle", "request_header", "drain");
+    private static final List<String> LIMIT_KEYS =
+            List.of("max_request_line", "max_header_size", "max_request_body");
+    private static final List<String> ACCESS_LOG_KEYS = List.of("enabled");
+    private static final Pattern ROUTE_INDEX = Pattern.compile("^routes\\[(\\d+)]");
+
+    private final List<String> problems = new ArrayList<>();
+    /** The short-form keys of the routes, by index, so cross-record problems name them; null for the long form. */
+    private List<String> routeKeys;
+
+    private YamlConfigLoader() {
+    }
+
+    static ProxyConfig load(Path file) {
+        Objects.requireNonNull(file, "file");
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException(file.toString(), List.of("cannot read file: " + reason(e)));
+        }
+        return parse(text, file.toString());
+    }
+
+    static ProxyConfig parse(String yaml, String source) {
+        Objects.requireNonNull(yaml, "yaml");
+        Objects.requireNonNull(source, "source");
+        // CoreSchema: YAML 1.2 scalars, so "yes"/"on" stay strings instead of silently becoming booleans.
+        LoadSettings settings = LoadSettings.builder().setLabel(source).setSchema(new CoreSchema())
+                .setAllowDuplicateKeys(false).build();
+        Object root;
+        try {
+            root = new Load(settings).loadFromString(yaml);
+        } catch (YamlEngineException e) {
+            throw new ConfigException(source, List.of(syntaxProblem(e)));
+        } catch (StackOverflowError e) {
+            // The engine composes nested collections recursively and has no depth limit of its own.
+            throw new ConfigException(source, List.of("not valid YAML: collections nested too deeply"));
+        }
+        if (root == null) {
+            throw new ConfigException(source, List.of("empty configuration: listen and routes are required"));
+        }
+        YamlConfigLoader loader = new YamlConfigLoader();
+        ProxyConfig config = loader.config(root);
+        if (config == null) {
+            throw new ConfigException(source, loader.problems);
+        }
+        return config;
+    }
+
+    private ProxyConfig config(Object root) {
+        if (!(root instanceof Map)) {
+            return problem("expected a mapping at the top level, got " + describe(root));
+        }
+        Map<String, Object> top = mapping(root, "", TOP_KEYS);
+        int before = problems.size();
+        List<ListenAddress> listen = top.get("listen") == null
+                ? problem("listen: is required (host:port or a list of them)") : listen(top.get("listen"));
+        boolean listenOk = problems.size() == before;
+        before = problems.size();
+        List<RouteConfig> routes = top.get("routes") == null
+                ? problem("routes: is required (a list of routes)") : routes(top.get("routes"));
+        boolean routesOk = problems.size() == before;
+        TimeoutsConfig timeouts = timeouts(top.get("timeouts"));
+        LimitsConfig limits = limits(top.get("limits"));
+        Integer workers = top.containsKey("workers") ? workers(top.get("workers")) : Integer.valueOf(0);
+        AccessLogConfig accessLog = accessLog(top.get("access_log"));
+
+        // Cross-record checks see only sections that parsed; a broken one already has its own problem.
+        List<String> cross = ProxyConfig.problems(listenOk ? listen : List.of(), routesOk ? routes : List.of(),
+                workers == null ? 0 : workers);
+        for (String p : cross) {
+            if ((listenOk || !p.startsWith("listen")) && (routesOk || !p.startsWith("routes"))) {
+                problems.add(shortFormPath(p));
+            }
+        }
+        if (!problems.isEmpty()) {
+            return null;
+        }
+        return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog);
+    }
+
+    private List<ListenAddress> listen(Object node) {
+        List<ListenAddress> result = new ArrayList<>();
+        if (node instanceof List<?> list) {
+            for (int i = 0; i < list.size(); i++) {
+                result.add(text(list.get(i), "listen[" + i + "]", "host:port", ListenAddress::parse));
+            }
+        } else {
+            result.add(text(node, "listen", "host:port or a list of them", ListenAddress::parse));
+        }
+        return result;
+    }
+
+    private List<RouteConfig> routes(Object node) {
+        List<RouteConfig> result = new ArrayList<>();
+        if (node instanceof List<?> list) {
+            for (int i = 0; i < list.size(); i++) {
+                result.add(route(list.get(i), "routes[" + i + "]"));
+            }
+        } else if (node instanceof Map<?, ?> map) {
+            routeKeys = new ArrayList<>();
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                String key = String.valueOf(e.getKey());
+                routeKeys.add(key);
+                result.add(shortRoute(key, e.getValue()));
+            }
+        } else {
+            problem("routes: expected a list of routes or a mapping of path to upstream URL, got " + describe(node));
+        }
+        return result;
+    }
+
+    private RouteConfig shortRoute(String key, Object value) {
+        String path = "routes." + key;
+        String routePath = convert(path, () -> ConfigValues.routePath(key));
+        UpstreamUrl upstream = text(value, path, "an upstream URL", UpstreamUrl::parse);
+        if (routePath == null || upstream == null) {
+            return null;
+        }
+        return convert(path, () -> new RouteConfig(routePath, "", upstream, false, RouteConfig.INHERIT));
+    }
+
+    private RouteConfig route(Object node, String path) {
+        Map<String, Object> m = mapping(node, path, ROUTE_KEYS);
+        if (m == null) {
+            return null;
+        }
+        int before = problems.size();
+        String routePath = m.get("path") == null ? problem(path + ".path: is required")
+                : text(m.get("path"), path + ".path", "a path prefix such as /api", ConfigValues::routePath);
+        String host = m.containsKey("host")
+                ? text(m.get("host"), path + ".host", "a host name", ConfigValues::routeHost) : "";
+        UpstreamUrl upstream = m.get("upstream") == null ? problem(path + ".upstream: is required")
+                : text(m.get("upstream"), path + ".upstream", "an upstream URL", UpstreamUrl::parse);
+        Boolean strip = m.containsKey("strip_prefix") ? bool(m.get("strip_prefix"), path + ".strip_prefix")
+                : Boolean.FALSE;
+        Long maxBody = m.containsKey("max_request_body")
+                ? size(m.get("max_request_body"), path + ".max_request_body") : Long.valueOf(RouteConfig.INHERIT);
+        if (problems.size() != before) {
+            return null;
+        }
+        return build(path, ROUTE_KEYS, () -> new RouteConfig(routePath, host, upstream, strip, maxBody));
+    }
+
+    private TimeoutsConfig timeouts(Object node) {
+        if (node == null) {
+            return TimeoutsConfig.DEFAULTS;
+        }
+        Map<String, Object> m = mapping(node, "timeouts", TIMEOUT_KEYS);
+        if (m == null) {
+            return null;
+        }
+        int before = problems.size();
+        Duration connect = duration(m, "connect", TimeoutsConfig.DEFAULT_CONNECT);
+        Duration response = duration(m, "response", TimeoutsConfig.DEFAULT_RESPONSE);
+        Duration idle = duration(m, "idle", TimeoutsConfig.DEFAULT_IDLE);
+        Duration requestHeader = duration(m, "request_header", TimeoutsConfig.DEFAULT_REQUEST_HEADER);
+        Duration drain = duration(m, "drain", TimeoutsConfig.DEFAULT_DRAIN);
+        if (problems.size() != before) {
+            return null;
+        }
+        return build("timeouts", TIMEOUT_KEYS, () -> new TimeoutsConfig(connect, response, idle, requestHeader, drain));
+    }
+
+    private Duration duration(Map<String, Object> m, String key, Duration dflt) {
+        if (!m.containsKey(key)) {
+            return dflt;
+        }
+        String path = "timeouts." + key;
+        Object value = m.get(key);
+        if (value instanceof Number) {
+            return problem(path + ": " + value + " needs a unit, e.g. 5s");
+        }
+        Duration d = text(value, path, "a duration such as 5s", YamlConfigLoader::parseDuration);
+        if (d != null && (d.isZero() || d.isNegative())) {
+            return problem(path + ": must be positive, got \"" + value + "\"");
+        }
+        return d;
+    }
+
+    private LimitsConfig limits(Object node) {
+        if (node == null) {
+            return LimitsConfig.DEFAULTS;
+        }
+        Map<String, Object> m = mapping(node, "limits", LIMIT_KEYS);
+        if (m == null) {
+            return null;
+        }
+        int before = problems.size();
+        // Each value is first checked alone against the defaults, so every out-of-range key is reported under its
+        // own path while the ranges stay defined once, in LimitsConfig.
+        Long line = limit(m, "max_request_line", LimitsConfig.DEFAULT_MAX_REQUEST_LINE, v -> new LimitsConfig(v,
+                LimitsConfig.DEFAULT_MAX_HEADER_SIZE, LimitsConfig.DEFAULT_MAX_REQUEST_BODY));
+        Long header = limit(m, "max_header_size", LimitsConfig.DEFAULT_MAX_HEADER_SIZE, v -> new LimitsConfig(
+                LimitsConfig.DEFAULT_MAX_REQUEST_LINE, v, LimitsConfig.DEFAULT_MAX_REQUEST_BODY));
+        Long body = limit(m, "max_request_body", LimitsConfig.DEFAULT_MAX_REQUEST_BODY, v -> new LimitsConfig(
+                LimitsConfig.DEFAULT_MAX_REQUEST_LINE, LimitsConfig.DEFAULT_MAX_HEADER_SIZE, v));
+        if (problems.size() != before) {
+            return null;
+        }
+        return build("limits", LIMIT_KEYS, () -> new LimitsConfig(line, header, body));
+    }
+
+    private Long limit(Map<String, Object> m, String key, long dflt, LongFunction<LimitsConfig> alone) {
+        if (!m.containsKey(key)) {
+            return dflt;
+        }
+        Long value = size(m.get(key), "limits." + key);
+        if (value == null || build("limits", LIMIT_KEYS, () -> alone.apply(value)) == null) {
+            return null;
+        }
+        return value;
+    }
+
+    private Integer workers(Object node) {
+        if (node instanceof Integer i) {
+            return i;
+        }
+        if (node instanceof Number n && !(node instanceof Double)) {
+            return problem("workers: must be between 0 (one per core) and " + ProxyConfig.MAX_WORKERS + ", got " + n);
+        }
+        return problem("workers: expected a whole number, got " + describe(node));
+    }
+
+    private AccessLogConfig accessLog(Object node) {
+        if (node == null) {
+            return AccessLogConfig.DEFAULTS;
+        }
+        Map<String, Object> m = mapping(node, "access_log", ACCESS_LOG_KEYS);
+        if (m == null || !m.containsKey("enabled")) {
+            return AccessLogConfig.DEFAULTS;
+        }
+        Boolean enabled = bool(m.get("enabled"), "access_log.enabled");
+        return enabled == null ? null : new AccessLogConfig(enabled);
+    }
+
+    /** @return the mapping with string keys, unknown keys reported and dropped; null if it is not a mapping */
+    private Map<String, Object> mapping(Object node, String path, List<String> known) {
+        if (!(node instanceof Map<?, ?> map)) {
+            return problem(path + ": expected a mapping, got " + describe(node));
+        }
+        Map<String, Object> result = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            String key = String.valueOf(e.getKey());
+            if (known.contains(key)) {
+                result.put(key, e.getValue());
+            } else {
+                problems.add((path.isEmpty() ? key : path + "." + key) + ": unknown key (known: "
+                        + String.join(", ", known) + ")");
+            }
+        }
+        return result;
+    }
+
+    /** @return the string {@code node} parsed, or null after reporting why it is not a string or not valid */
+    private <T> T text(Object node, String path, String expected, Function<String, T> parser) {
+        if (node instanceof String s) {
+            return convert(path, () -> parser.apply(s));
+        }
+        return problem(path + ": expected " + expected + ", got " + describe(node));
+    }
+
+    private Boolean bool(Object node, String path) {
+        return node instanceof Boolean b ? b : problem(path + ": expected true or false, got " + describe(node));
+    }
+
+    /** A YAML int is plain bytes; handing its text to parseSize gives negative and huge numbers the same messages. */
+    private Long size(Object node, String path) {
+        if (node instanceof String || node instanceof Number) {
+            return convert(path, () -> ConfigValues.parseSize(String.valueOf(node)));
+        }
+        return problem(path + ": expected a size such as 64KiB, got " + describe(node));
+    }
+
+    private <T> T problem(String problem) {
+        problems.add(problem);
+        return null;
+    }
+
+    /** @return the converted value, or null after reporting the conversion's message under {@code path} */
+    private <T> T convert(String path, Supplier<T> conversion) {
+        try {
+            return conversion.get();
+        } catch (IllegalArgumentException e) {
+            problems.add(path + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static Duration parseDuration(String text) {
+        try {
+            return ConfigValues.parseDuration(text);
+        } catch (ArithmeticException e) {
+            // ConfigValues.parseDuration lets Duration.ofMinutes/ofHours overflow escape on absurd values.
+            throw new IllegalArgumentException("duration out of range: \"" + text + "\"");
+        }
+    }
+
+    /** Builds a record, reporting a failure under {@code path.key} when its message starts with a known key. */
+    private <T> T build(String path, List<String> keys, Supplier<T> constructor) {
+        try {
+            return constructor.get();
+        } catch (IllegalArgumentException e) {
+            String message = String.valueOf(e.getMessage());
+            for (String key : keys) {
+                if (message.startsWith(key + " ")) {
+                    problems.add(path + "." + key + ": " + message.substring(key.length() + 1));
+                    return null;
+                }
+            }
+            problems.add(path + ": " + message);
+            return null;
+        }
+    }
+
+    private String shortFormPath(String problem) {
+        Matcher m = ROUTE_INDEX.matcher(problem);
+        if (routeKeys == null || !m.find()) {
+            return problem;
+        }
+        return "routes." + routeKeys.get(Integer.parseInt(m.group(1))) + problem.substring(m.end());
+    }
+
+    private static String describe(Object node) {
+        if (node == null) {
+            return "nothing";
+        }
+        if (node instanceof Map) {
+            return "a mapping";
+        }
+        if (node instanceof List) {
+            return "a list";
+        }
+        if (node instanceof String s) {
+            return "\"" + s + "\"";
+        }
+        return String.valueOf(node);
+    }
+
+    private static String syntaxProblem(YamlEngineException e) {
+        if (e instanceof MarkedYamlEngineException marked) {
+            String problem = marked.getProblem();
+            String where = marked.getProblemMark().map(YamlConfigLoader::position).orElse("");
+            String context = marked.getContext() == null ? ""
+                    : " (" + marked.getContext() + marked.getContextMark().map(m -> " at " + position(m)).orElse("")
+                    + ")";
+            return (where.isEmpty() ? "" : where + ": ") + problem + context;
+        }
+        // Unmarked: a failed tag constructor (e.g. !!int abc), or a loader limit such as the alias count.
+        Throwable cause = e.getCause() == null ? e : e.getCause();
+        return "not valid YAML: " + cause.getMessage();
+    }
+
+    private static String position(Mark mark) {
+        return "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
+    }
+
+    private static String reason(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "No such file";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "Permission denied";
+        }
+        if (e instanceof CharacterCodingException) {
+            return "not UTF-8 text";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+}

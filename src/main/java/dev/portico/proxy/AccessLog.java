@@ -1,0 +1,38 @@
+package dev.portico.proxy;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One line per exchange on the {@code portico.access} logger: client address, request line, status, response
+ * body bytes, duration and upstream endpoint. The logback configuration writes it through an async appender, so
+ * the event loop never waits for stdout.
+ */
+public final class AccessLog {
+    private static final Logger LOG = LoggerFactory.getLogger("portico.access");
+
+    private final boolean enabled;
+
+    /** @param enabled whether lines are written at all */
+    public AccessLog(boolean enabled) {
+        this.enabled = enabled && LOG.isInfoEnabled();
+    }
+
+    void log(String client, String method, String target, String version, int status, long bytes,
+             long durationNanos, String upstream) {
+        if (!enabled) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder(128);
+        sb.append(client).append(" \"").append(method).append(' ').append(target).append(' ').append(version)
+                .append("\" ");
+        if (status > 0) {
+            sb.append(status);
+        } else {
+            sb.append('-');
+        }
+        sb.append(' ').append(bytes).append(' ').append(durationNanos / 1_000_000).append("ms ")
+                .append(upstream == null ? "-" : upstream);
+        LOG.info(sb.toString());
+    }
+}

@@ -1,0 +1,36 @@
+package dev.portico.proxy;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+
+/**
+ * The client connection as an exchange sees it. Implemented by the frontend handler; all calls on its event loop.
+ */
+public interface ExchangeHost {
+    /** @return the client channel; write response parts to it (they pass through the codec) */
+    Channel clientChannel();
+
+    /** The exchange can take more request body: read from the client (or its backlog). */
+    void readRequestBody();
+
+    /** @return whether the proxy is shutting down, so responses should close their connections */
+    boolean draining();
+
+    /**
+     * The exchange finished its response.
+     *
+     * @param exchange the exchange
+     * @param lastWrite the write of the response's last part
+     * @param keepAlive whether the client connection may serve another request
+     */
+    void exchangeDone(ProxyExchange exchange, ChannelFuture lastWrite, boolean keepAlive);
+
+    /**
+     * The exchange failed; the host answers the failure's status if no response began, and closes the connection.
+     *
+     * @param exchange the exchange
+     * @param failure why it failed
+     * @param responseStarted whether part of a response was already sent, so only a close can signal the error
+     */
+    void exchangeFailed(ProxyExchange exchange, ProxyFailure failure, boolean responseStarted);
+}

@@ -1,0 +1,129 @@
+package dev.portico.proxy;
+
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.List;
+
+/**
+ * Builds the heads Portico forwards: hop-by-hop fields removed both ways (RFC 9110 section 7.6.1), the
+ * {@code X-Forwarded-*} and {@code Via} fields added to requests. Framing ({@code Content-Length} or chunked) is
+ * decided here and re-done by the codec, never copied blindly.
+ */
+public final class HeaderRewriter {
+    /** The {@code Via} entry Portico appends. */
+    public static final String VIA = "1.1 portico";
+
+    private HeaderRewriter() {
+    }
+
+    /**
+     * The request head to send upstream.
+     *
+     * @param client the client's request head (validated)
+     * @param target the origin-form target for the backend
+     * @param host the Host to send: the client's, or for absolute-form the target's authority, or the backend's
+     *     authority when the client sent none (HTTP/1.0)
+     * @param clientIp the client's address, appended to {@code X-Forwarded-For}
+     * @param forwardedHost the client's Host as sent, or {@code null}
+     * @return a new request head, HTTP/1.1, keep-alive
+     */
+    public static HttpRequest upstreamRequest(HttpRequest client, String target, String host, String clientIp,
+                                              String forwardedHost) {
+        HttpHeaders in = client.headers();
+        boolean chunked = HttpUtil.isTransferEncodingChunked(client);
+        HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, client.method(), target);
+        HttpHeaders h = out.headers();
+        h.add(in);
+        removeHopByHop(h);
+        h.remove(HttpHeaderNames.EXPECT);
+        h.set(HttpHeaderNames.HOST, host);
+        if (chunked) {
+            h.remove(HttpHeaderNames.CONTENT_LENGTH);
+            h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        h.set("X-Forwarded-For", appendList(in.getAll("X-Forwarded-For"), clientIp));
+        h.set("X-Forwarded-Proto", "http");
+        if (forwardedHost != null) {
+            h.set("X-Forwarded-Host", forwardedHost);
+        } else {
+            h.remove("X-Forwarded-Host");
+        }
+        h.set(HttpHeaderNames.VIA, appendList(in.getAll(HttpHeaderNames.VIA), VIA));
+        return out;
+    }
+
+    /**
+     * The response head to send the client.
+     *
+     * @param upstream the backend's response head
+     * @param clientVersion the client's HTTP version
+     * @param bodiless whether this response has no body (HEAD, 204, 304)
+     * @param keepAlive whether the client connection stays open after this response
+     * @return a new response head; its framing is Content-Length if the backend gave one, else chunked for an
+     *     HTTP/1.1 client, else close-delimited
+     */
+    public static HttpResponse clientResponse(HttpResponse upstream, HttpVersion clientVersion, boolean bodiless,
+                                              boolean keepAlive) {
+        boolean upstreamChunked = HttpUtil.isTransferEncodingChunked(upstream);
+        HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, upstream.status());
+        HttpHeaders h = out.headers();
+        h.add(upstream.headers());
+        removeHopByHop(h);
+        boolean hasLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
+        if (!hasLength && clientVersion.equals(HttpVersion.HTTP_1_1) && (upstreamChunked || !bodiless)) {
+            HttpUtil.setTransferEncodingChunked(out, true);
+        }
+        if (!keepAlive) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (clientVersion.equals(HttpVersion.HTTP_1_0)) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        return out;
+    }
+
+    /**
+     * Whether the client may keep its connection after a response with these headers: the length must be known
+     * to an HTTP/1.0 client, which cannot read chunked.
+     */
+    static boolean framingAllowsKeepAlive(HttpResponse upstream, HttpVersion clientVersion, boolean bodiless) {
+        return bodiless || clientVersion.equals(HttpVersion.HTTP_1_1)
+                || upstream.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
+    }
+
+    /** Removes {@code Connection}, every field it names, and the other hop-by-hop fields. */
+    static void removeHopByHop(HttpHeaders h) {
+        for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : value.split(",")) {
+                String name = token.trim();
+                if (!name.isEmpty()) {
+                    h.remove(name);
+                }
+            }
+        }
+        h.remove(HttpHeaderNames.CONNECTION);
+        h.remove(HttpHeaderNames.KEEP_ALIVE);
+        h.remove(HttpHeaderNames.PROXY_CONNECTION);
+        h.remove(HttpHeaderNames.TE);
+        h.remove(HttpHeaderNames.TRAILER);
+        h.remove(HttpHeaderNames.TRANSFER_ENCODING);
+        h.remove(HttpHeaderNames.UPGRADE);
+    }
+
+    private static String appendList(List<String> existing, String value) {
+        if (existing.isEmpty()) {
+            return value;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String e : existing) {
+            sb.append(e).append(", ");
+        }
+        return sb.append(value).toString();
+    }
+}

@@ -1,0 +1,403 @@
+package dev.portico.proxy;
+
+import dev.portico.proxy.ProxyFailure.Kind;
+import dev.portico.route.Route;
+import dev.portico.upstream.UpstreamConnection;
+import dev.portico.upstream.UpstreamListener;
+import dev.portico.upstream.UpstreamPool;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.ConnectException;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request and its response, from the request head to the response's last byte.
+ * Runs entirely on the client channel's event loop (the upstream connection shares it), so no field needs a lock.
+ */
+public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callback {
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyExchange.class);
+
+    /** Where the exchange stands. */
+    enum State { CONNECTING, FORWARDING, RESPONDING, DONE }
+
+    private final ExchangeHost host;
+    private final UpstreamPool pool;
+    private final Route route;
+    private final AccessLog accessLog;
+    private final HttpRequest clientRequest;
+    private final HttpRequest upstreamRequest;
+    private final String id;
+    private final String clientAddress;
+    private final boolean clientKeepAlive;
+    private final long responseTimeoutMillis;
+    private final long startNanos = System.nanoTime();
+    /** Request body parts that arrived before the upstream connection was ready; owned until written. */
+    private final ArrayDeque<HttpContent> pending = new ArrayDeque<>(2);
+
+    private State state = State.CONNECTING;
+    private UpstreamConnection conn;
+    private ScheduledFuture<?> responseTimer;
+    private long requestBodyBytes;
+    private long responseBodyBytes;
+    private boolean requestComplete;
+    private boolean bodySent;
+    private boolean headWriteFailed;
+    private boolean skippingInformational;
+    private boolean responseKeepAlive;
+    private boolean upstreamKeepAlive;
+    private int status;
+    private int attempts;
+
+    /**
+     * @param host the client connection
+     * @param pool the upstream pool of the client's event loop
+     * @param route the matched route
+     * @param accessLog where to log the finished exchange
+     * @param clientRequest the client's request head, validated
+     * @param upstreamRequest the head to send upstream
+     * @param id the exchange id for logs
+     * @param responseTimeoutMillis {@code timeouts.response}
+     */
+    public ProxyExchange(ExchangeHost host, UpstreamPool pool, Route route, AccessLog accessLog,
+                         HttpRequest clientRequest, HttpRequest upstreamRequest, String id,
+                         long responseTimeoutMillis) {
+        this.host = host;
+        this.pool = pool;
+        this.route = route;
+        this.accessLog = accessLog;
+        this.clientRequest = clientRequest;
+        this.upstreamRequest = upstreamRequest;
+        this.id = id;
+        this.responseTimeoutMillis = responseTimeoutMillis;
+        this.clientAddress = addressOf(host.clientChannel());
+        this.clientKeepAlive = HttpUtil.isKeepAlive(clientRequest);
+    }
+
+    /** Asks the pool for a connection; the request goes out once it is ready. */
+    public void start() {
+        attempts++;
+        pool.acquire(route.endpoint(), this, this);
+    }
+
+    /** @return whether the whole request body has been received from the client */
+    public boolean requestComplete() {
+        return requestComplete;
+    }
+
+    /** @return whether the exchange can take more request body now */
+    public boolean wantsRequestBody() {
+        return state == State.FORWARDING && !requestComplete && conn.channel().isWritable();
+    }
+
+    /**
+     * A part of the request body from the client; this exchange owns it from here.
+     *
+     * @param content the body part
+     */
+    public void onRequestContent(HttpContent content) {
+        if (state == State.DONE) {
+            content.release();
+            return;
+        }
+        requestBodyBytes += content.content().readableBytes();
+        long limit = route.maxRequestBody();
+        if (limit > 0 && requestBodyBytes > limit) {
+            content.release();
+            fail(new ProxyFailure(Kind.REQUEST_TOO_LARGE, "request body over " + limit + " bytes"));
+            return;
+        }
+        if (content instanceof LastHttpContent) {
+            requestComplete = true;
+        }
+        if (conn == null) {
+            pending.add(content);
+            return;
+        }
+        Channel ch = conn.channel();
+        writeBody(ch, content);
+        ch.flush();
+    }
+
+    private void writeBody(Channel ch, HttpContent content) {
+        bodySent |= content.content().isReadable();
+        if (content instanceof LastHttpContent) {
+            ch.write(content).addListener(f -> {
+                if (f.isSuccess()) {
+                    onRequestSent();
+                }
+            });
+        } else {
+            ch.write(content, ch.voidPromise());
+        }
+    }
+
+    @Override
+    public void acquired(UpstreamConnection connection) {
+        if (state == State.DONE) {
+            connection.discard();
+            return;
+        }
+        conn = connection;
+        state = State.FORWARDING;
+        Channel ch = connection.channel();
+        ch.write(upstreamRequest).addListener(f -> {
+            if (!f.isSuccess()) {
+                headWriteFailed = true;
+            }
+        });
+        HttpContent c;
+        while ((c = pending.poll()) != null) {
+            writeBody(ch, c);
+        }
+        ch.flush();
+        ch.read();
+        if (wantsRequestBody()) {
+            host.readRequestBody();
+        }
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        if (cause instanceof ConnectTimeoutException) {
+            fail(new ProxyFailure(Kind.CONNECT_TIMEOUT, "upstream connect timed out"));
+        } else if (cause instanceof ConnectException) {
+            fail(new ProxyFailure(Kind.CONNECT_REFUSED, "upstream refused the connection"));
+        } else {
+            fail(new ProxyFailure(Kind.CONNECT_REFUSED, "upstream connect failed: " + cause.getMessage()));
+        }
+    }
+
+    private void onRequestSent() {
+        if (state == State.FORWARDING && responseTimer == null) {
+            responseTimer = host.clientChannel().eventLoop().schedule(() -> {
+                if (state == State.FORWARDING) {
+                    fail(new ProxyFailure(Kind.RESPONSE_TIMEOUT, "no response within " + responseTimeoutMillis + "ms"));
+                }
+            }, responseTimeoutMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Override
+    public void onUpstreamMessage(HttpObject msg) {
+        if (state == State.DONE) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(msg);
+            fail(new ProxyFailure(Kind.UPSTREAM_RESET, "malformed upstream response: " + msg.decoderResult().cause()));
+            return;
+        }
+        if (msg instanceof HttpResponse) {
+            onResponseHead((HttpResponse) msg);
+        }
+        if (msg instanceof HttpContent) {
+            onResponseContent((HttpContent) msg);
+        }
+    }
+
+    private void onResponseHead(HttpResponse response) {
+        HttpResponseStatus st = response.status();
+        if (st.codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL) {
+            if (st.code() == 101) {
+                fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream switched protocols without an upgrade"));
+                return;
+            }
+            // 100 Continue and other interim responses: Portico answered the client's Expect itself.
+            skippingInformational = true;
+            return;
+        }
+        cancelResponseTimer();
+        state = State.RESPONDING;
+        status = st.code();
+        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+        boolean bodiless = clientRequest.method().equals(HttpMethod.HEAD) || status == 204 || status == 304;
+        responseKeepAlive = clientKeepAlive && requestComplete && !host.draining()
+                && HeaderRewriter.framingAllowsKeepAlive(response, clientRequest.protocolVersion(), bodiless);
+        if (!response.headers().contains(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH)
+                && !HttpUtil.isTransferEncodingChunked(response) && !bodiless) {
+            upstreamKeepAlive = false;
+        }
+        host.clientChannel().write(HeaderRewriter.clientResponse(response, clientRequest.protocolVersion(),
+                bodiless, responseKeepAlive));
+    }
+
+    private void onResponseContent(HttpContent content) {
+        if (skippingInformational) {
+            content.release();
+            if (content instanceof LastHttpContent) {
+                skippingInformational = false;
+            }
+            return;
+        }
+        if (state != State.RESPONDING) {
+            content.release();
+            return;
+        }
+        responseBodyBytes += content.content().readableBytes();
+        Channel client = host.clientChannel();
+        if (!(content instanceof LastHttpContent)) {
+            client.writeAndFlush(content, client.voidPromise());
+            return;
+        }
+        state = State.DONE;
+        UpstreamConnection c = conn;
+        conn = null;
+        if (upstreamKeepAlive && requestComplete) {
+            c.release();
+        } else {
+            c.discard();
+        }
+        ChannelFuture last = client.writeAndFlush(content);
+        accessLog(status);
+        host.exchangeDone(this, last, responseKeepAlive && requestComplete);
+    }
+
+    @Override
+    public void onUpstreamReadComplete() {
+        if (state != State.DONE && conn != null && host.clientChannel().isWritable()) {
+            conn.channel().read();
+        }
+    }
+
+    /** The client can take more response: read more from the backend. */
+    public void onClientWritable() {
+        if (state == State.RESPONDING && conn != null) {
+            conn.channel().read();
+        }
+    }
+
+    @Override
+    public void onUpstreamWritable() {
+        if (wantsRequestBody()) {
+            host.readRequestBody();
+        }
+    }
+
+    @Override
+    public void onUpstreamClosed(Throwable cause) {
+        if (state == State.DONE) {
+            return;
+        }
+        if (state == State.FORWARDING && canRetryOnFreshConnection()) {
+            LOG.debug("{} pooled connection to {} was closed by the backend; retrying on a new one", id,
+                    route.endpoint());
+            conn = null;
+            state = State.CONNECTING;
+            start();
+            return;
+        }
+        String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
+        fail(new ProxyFailure(Kind.UPSTREAM_RESET, why));
+    }
+
+    /**
+     * A pooled connection the backend closed just as it was borrowed: nothing of the response came back, and the
+     * request can be sent again because none of its body is lost and it is idempotent or was never written.
+     */
+    private boolean canRetryOnFreshConnection() {
+        return conn != null && conn.reused() && attempts < 2 && !bodySent && !skippingInformational
+                && (isIdempotent(clientRequest.method()) || headWriteFailed);
+    }
+
+    @Override
+    public void onUpstreamIdle() {
+        if (state == State.RESPONDING) {
+            fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream stalled mid-response"));
+        }
+    }
+
+    /** Nothing moved on the client connection for {@code timeouts.idle}. */
+    public void onClientIdle() {
+        if (state == State.FORWARDING && requestComplete) {
+            return; // waiting for the backend: the response timeout decides
+        }
+        if (state != State.RESPONDING && !requestComplete) {
+            fail(new ProxyFailure(Kind.REQUEST_TIMEOUT, "client sent no body data for too long"));
+        } else {
+            fail(new ProxyFailure(Kind.CLIENT_ABORTED, "client stopped reading the response"));
+        }
+    }
+
+    /** The client connection closed. */
+    public void onClientClosed() {
+        fail(new ProxyFailure(Kind.CLIENT_ABORTED, "client closed the connection"));
+    }
+
+    /**
+     * Ends the exchange with a failure: the upstream connection is closed (never reused) and the client gets the
+     * failure's status if no response began, else a close.
+     *
+     * @param failure what went wrong
+     */
+    public void fail(ProxyFailure failure) {
+        if (state == State.DONE) {
+            return;
+        }
+        boolean responseStarted = state == State.RESPONDING;
+        state = State.DONE;
+        cancelResponseTimer();
+        HttpContent c;
+        while ((c = pending.poll()) != null) {
+            c.release();
+        }
+        if (conn != null) {
+            conn.discard();
+            conn = null;
+        }
+        Kind kind = failure.kind();
+        if (kind != Kind.CLIENT_ABORTED) {
+            LOG.warn("{} {} {} failed: {} ({}) route={} upstream={}", id, clientRequest.method(),
+                    clientRequest.uri(), kind, failure.getMessage(), route.config().path(), route.endpoint());
+        } else {
+            LOG.debug("{} {} {}", id, kind, failure.getMessage());
+        }
+        int st = responseStarted ? status : kind.status() == null ? 0 : kind.status().code();
+        accessLog(st);
+        host.exchangeFailed(this, failure, responseStarted);
+    }
+
+    private void accessLog(int st) {
+        accessLog.log(clientAddress, clientRequest.method().name(), clientRequest.uri(),
+                clientRequest.protocolVersion().text(), st, responseBodyBytes, System.nanoTime() - startNanos,
+                hostPort(route));
+    }
+
+    private void cancelResponseTimer() {
+        if (responseTimer != null) {
+            responseTimer.cancel(false);
+            responseTimer = null;
+        }
+    }
+
+    static boolean isIdempotent(HttpMethod m) {
+        return m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.PUT)
+                || m.equals(HttpMethod.DELETE) || m.equals(HttpMethod.OPTIONS) || m.equals(HttpMethod.TRACE);
+    }
+
+    private static String hostPort(Route r) {
+        return r.endpoint().getHostString() + ":" + r.endpoint().getPort();
+    }
+
+    private static String addressOf(Channel ch) {
+        java.net.SocketAddress a = ch.remoteAddress();
+        if (a instanceof java.net.InetSocketAddress) {
+            return ((java.net.InetSocketAddress) a).getAddress().getHostAddress();
+        }
+        return String.valueOf(a);
+    }
+}

@@ -1,0 +1,68 @@
+package dev.portico.route;
+
+import dev.portico.config.RouteConfig;
+import java.net.InetSocketAddress;
+import java.util.Objects;
+
+/**
+ * A route ready for the data path: its config, the backend's resolved address and its effective body limit.
+ */
+public final class Route {
+    private final RouteConfig config;
+    private final InetSocketAddress endpoint;
+    private final long maxRequestBody;
+
+    /**
+     * @param config the route's configuration
+     * @param endpoint the backend address, resolved off the event loop
+     * @param maxRequestBody the body limit in bytes, 0 for unlimited
+     */
+    public Route(RouteConfig config, InetSocketAddress endpoint, long maxRequestBody) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+        this.maxRequestBody = maxRequestBody;
+    }
+
+    /** @return the route's configuration */
+    public RouteConfig config() {
+        return config;
+    }
+
+    /** @return the backend address */
+    public InetSocketAddress endpoint() {
+        return endpoint;
+    }
+
+    /** @return the body limit in bytes, 0 for unlimited */
+    public long maxRequestBody() {
+        return maxRequestBody;
+    }
+
+    /**
+     * The origin-form target to send upstream: the upstream path, then the request path (without the prefix if
+     * {@code strip_prefix}), then the query, byte for byte.
+     *
+     * @param path the request's raw path, starting with {@code /}, matched by this route
+     * @param query the raw query including its {@code ?}, or {@code ""}
+     * @return the upstream request target
+     */
+    public String upstreamTarget(String path, String query) {
+        String rest = path;
+        if (config.stripPrefix() && !config.path().equals("/")) {
+            rest = path.substring(config.path().length());
+            if (rest.isEmpty() || rest.charAt(0) != '/') {
+                rest = "/" + rest;
+            }
+        }
+        String base = config.upstream().path();
+        if (base.isEmpty()) {
+            return query.isEmpty() ? rest : rest + query;
+        }
+        return base + rest + query;
+    }
+
+    @Override
+    public String toString() {
+        return (config.host().isEmpty() ? "" : config.host()) + config.path() + " -> " + config.upstream();
+    }
+}

@@ -1,0 +1,401 @@
+package dev.portico.server;
+
+import dev.portico.proxy.ExchangeHost;
+import dev.portico.proxy.HeaderRewriter;
+import dev.portico.proxy.ProxyExchange;
+import dev.portico.proxy.ProxyFailure;
+import dev.portico.proxy.ProxyFailure.Kind;
+import dev.portico.route.Route;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The last stage of a client connection: validates and routes each request, runs one {@link ProxyExchange} at a
+ * time, and keeps pipelined requests that arrive early in a backlog (bounded: nothing more is read while it holds
+ * anything) so responses go out in order.
+ */
+final class FrontendHandler extends ChannelInboundHandlerAdapter implements ExchangeHost {
+    /** How long a connection that is closed after an error keeps reading (and dropping) what the client sends. */
+    static final long LINGER_MILLIS = 2000;
+
+    private final ProxyRuntime runtime;
+    private final ArrayDeque<HttpObject> backlog = new ArrayDeque<>(4);
+    private ChannelHandlerContext ctx;
+    private ProxyExchange exchange;
+    private ScheduledFuture<?> headTimer;
+    private boolean bytesSinceHead;
+    private boolean closing;
+    private boolean inBacklog;
+    private int requests;
+
+    FrontendHandler(ProxyRuntime runtime) {
+        this.runtime = runtime;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext context) {
+        this.ctx = context;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext context) {
+        runtime.connectionOpened(context.channel());
+        armHeadTimer();
+        context.read();
+    }
+
+    /** Called by the stage in front of the codec for every chunk of bytes: a request head may be starting. */
+    void onBytes() {
+        if (exchange == null || exchange.requestComplete()) {
+            bytesSinceHead = true;
+            if (exchange == null && headTimer == null && !closing) {
+                armHeadTimer();
+            }
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext context, Object msg) {
+        if (closing || !(msg instanceof HttpObject)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (!backlog.isEmpty()) {
+            backlog.add((HttpObject) msg);
+            return;
+        }
+        dispatch((HttpObject) msg);
+    }
+
+    private void dispatch(HttpObject msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+        } else if (exchange != null && !exchange.requestComplete()) {
+            if (msg instanceof HttpContent) {
+                exchange.onRequestContent((HttpContent) msg);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+        } else if (exchange != null) {
+            backlog.add(msg);
+        } else if (msg instanceof HttpRequest) {
+            onRequestHead((HttpRequest) msg);
+        } else {
+            // Body of a request that was answered without an exchange (e.g. 404): drop it.
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext context) {
+        if (wantsRead()) {
+            context.read();
+        }
+    }
+
+    private boolean wantsRead() {
+        if (!backlog.isEmpty()) {
+            return false;
+        }
+        if (closing) {
+            return ctx.channel().isActive(); // lingering: read and drop until the client closes
+        }
+        return exchange == null ? true : exchange.wantsRequestBody();
+    }
+
+    private void onRequestHead(HttpRequest request) {
+        cancelHeadTimer();
+        bytesSinceHead = false;
+        requests++;
+        ProxyFailure invalid = RequestValidator.check(request);
+        if (invalid != null) {
+            reject(invalid, request, true);
+            return;
+        }
+        RequestTarget target;
+        try {
+            target = RequestTarget.parse(request.method(), request.uri());
+        } catch (ProxyFailure f) {
+            reject(f, request, true);
+            return;
+        }
+        String clientHost = request.headers().get(HttpHeaderNames.HOST);
+        String routingHost = target.authority() != null ? target.authority() : clientHost;
+        Route route = runtime.router().find(routingHost, target.routingPath());
+        boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+        if (route == null) {
+            reject(new ProxyFailure(Kind.NO_ROUTE, "no route for this host and path"), request, hasBody);
+            return;
+        }
+        long limit = route.maxRequestBody();
+        if (limit > 0 && HttpUtil.getContentLength(request, 0L) > limit) {
+            reject(new ProxyFailure(Kind.REQUEST_TOO_LARGE, "request body over " + limit + " bytes"), request, true);
+            return;
+        }
+        String expect = request.headers().get(HttpHeaderNames.EXPECT);
+        if (expect != null && !expect.trim().equalsIgnoreCase("100-continue")) {
+            respond(request, HttpResponseStatus.EXPECTATION_FAILED, "unsupported expectation", true);
+            return;
+        }
+        if (expect != null && request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER));
+        }
+        String upstreamHost = routingHost != null ? routingHost : route.config().upstream().authority();
+        String upstreamTarget = target.path().equals("*") ? "*" : route.upstreamTarget(target.path(), target.query());
+        HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, upstreamHost,
+                clientIp(), clientHost);
+        exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, runtime.accessLog(),
+                request, upstream, ctx.channel().id().asShortText() + "#" + requests,
+                runtime.config().timeouts().response().toMillis());
+        exchange.start();
+    }
+
+    private void reject(ProxyFailure failure, HttpRequest request, boolean close) {
+        runtime.logRejected(ctx.channel(), request, failure);
+        respond(request, failure.kind().status(), failure.getMessage(), close || !HttpUtil.isKeepAlive(request));
+    }
+
+    private void respond(HttpRequest request, HttpResponseStatus status, String detail, boolean close) {
+        boolean keepAlive = !close && !runtime.draining();
+        FullHttpResponse response = errorResponse(status, detail, keepAlive);
+        if (request != null && request.method().name().equals("HEAD")) {
+            response.content().clear();
+        }
+        ChannelFuture f = ctx.writeAndFlush(response);
+        if (!keepAlive) {
+            closeAfter(f);
+        }
+    }
+
+    static FullHttpResponse errorResponse(HttpResponseStatus status, String detail, boolean keepAlive) {
+        byte[] body = (status.code() + " " + status.reasonPhrase() + ": " + detail + "\n")
+                .getBytes(StandardCharsets.UTF_8);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        if (!keepAlive) {
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        return r;
+    }
+
+    /**
+     * Closes after the last write, half-closing first and reading (and dropping) what the client still sends for
+     * a moment, so the client reads the response instead of a reset caused by its unread upload.
+     */
+    private void closeAfter(ChannelFuture lastWrite) {
+        closing = true;
+        releaseBacklog();
+        cancelHeadTimer();
+        Channel ch = ctx.channel();
+        lastWrite.addListener(f -> {
+            if (!f.isSuccess() || !(ch instanceof DuplexChannel) || !ch.isActive()) {
+                ch.close();
+                return;
+            }
+            ((DuplexChannel) ch).shutdownOutput().addListener(s -> {
+                ch.eventLoop().schedule(() -> {
+                    ch.close();
+                }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+                ch.read();
+            });
+        });
+    }
+
+    @Override
+    public Channel clientChannel() {
+        return ctx.channel();
+    }
+
+    @Override
+    public void readRequestBody() {
+        if (inBacklog) {
+            return; // the backlog loop below is already feeding the exchange
+        }
+        if (!backlog.isEmpty()) {
+            drainBacklog();
+        }
+        if (wantsRead()) {
+            ctx.read();
+        }
+    }
+
+    @Override
+    public boolean draining() {
+        return runtime.draining();
+    }
+
+    @Override
+    public void exchangeDone(ProxyExchange done, ChannelFuture lastWrite, boolean keepAlive) {
+        if (done != exchange) {
+            return;
+        }
+        exchange = null;
+        if (!keepAlive || runtime.draining()) {
+            closing = true;
+            releaseBacklog();
+            lastWrite.addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        if (bytesSinceHead && headTimer == null) {
+            armHeadTimer();
+        }
+        drainBacklog();
+        if (wantsRead()) {
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void exchangeFailed(ProxyExchange failed, ProxyFailure failure, boolean responseStarted) {
+        if (failed != exchange) {
+            return;
+        }
+        exchange = null;
+        HttpResponseStatus status = failure.kind().status();
+        if (responseStarted || status == null || !ctx.channel().isActive()) {
+            closing = true;
+            releaseBacklog();
+            ctx.close();
+            return;
+        }
+        closeAfter(ctx.writeAndFlush(errorResponse(status, failure.getMessage(), false)));
+    }
+
+    private void drainBacklog() {
+        inBacklog = true;
+        try {
+            HttpObject msg;
+            while (!closing && (exchange == null || !exchange.requestComplete()) && (msg = backlog.poll()) != null) {
+                dispatch(msg);
+            }
+        } finally {
+            inBacklog = false;
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext context) {
+        if (exchange != null && context.channel().isWritable()) {
+            exchange.onClientWritable();
+        }
+        context.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext context, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            if (exchange != null) {
+                exchange.onClientIdle();
+            } else if (!closing) {
+                context.close();
+            }
+            return;
+        }
+        context.fireUserEventTriggered(evt);
+    }
+
+    /** Graceful shutdown: an idle connection closes now, a busy one after its current response. */
+    void drain() {
+        if (exchange == null && backlog.isEmpty()) {
+            closing = true;
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext context) {
+        cancelHeadTimer();
+        releaseBacklog();
+        closing = true;
+        ProxyExchange ex = exchange;
+        exchange = null;
+        if (ex != null) {
+            ex.onClientClosed();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+        runtime.logConnectionError(context.channel(), cause);
+        context.close();
+    }
+
+    private void armHeadTimer() {
+        long millis = runtime.config().timeouts().requestHeader().toMillis();
+        headTimer = ctx.executor().schedule(this::onHeadTimeout, millis, TimeUnit.MILLISECONDS);
+    }
+
+    private void cancelHeadTimer() {
+        if (headTimer != null) {
+            headTimer.cancel(false);
+            headTimer = null;
+        }
+    }
+
+    private void onHeadTimeout() {
+        headTimer = null;
+        if (exchange != null || closing) {
+            return;
+        }
+        if (bytesSinceHead || requests == 0 && !backlog.isEmpty()) {
+            runtime.logRejected(ctx.channel(), null, new ProxyFailure(Kind.REQUEST_TIMEOUT, "request head too slow"));
+            closeAfter(ctx.writeAndFlush(errorResponse(HttpResponseStatus.REQUEST_TIMEOUT,
+                    "request head not received in time", false)));
+        } else {
+            closing = true;
+            ctx.close();
+        }
+    }
+
+    private void releaseBacklog() {
+        HttpObject m;
+        while ((m = backlog.poll()) != null) {
+            ReferenceCountUtil.release(m);
+        }
+    }
+
+    private String clientIp() {
+        InetSocketAddress a = (InetSocketAddress) ctx.channel().remoteAddress();
+        return a.getAddress().getHostAddress();
+    }
+
+    /** The stage in front of the codec that tells the handler when request bytes arrive. */
+    static final class ByteWatcher extends ChannelInboundHandlerAdapter {
+        private final FrontendHandler frontend;
+
+        ByteWatcher(FrontendHandler frontend) {
+            this.frontend = frontend;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext context, Object msg) {
+            frontend.onBytes();
+            context.fireChannelRead(msg);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package dev.portico.server;
+
+import dev.portico.config.ProxyConfig;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/** Assembles a client connection's pipeline: byte watcher, codec with the configured limits, idle timer, handler. */
+final class FrontendInitializer extends ChannelInitializer<Channel> {
+    /** Body chunks are cut at this size, so one chunk never needs more than this much memory. */
+    static final int MAX_CHUNK = 64 * 1024;
+
+    private final ProxyRuntime runtime;
+
+    FrontendInitializer(ProxyRuntime runtime) {
+        this.runtime = runtime;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        ProxyConfig config = runtime.config();
+        HttpDecoderConfig decoder = new HttpDecoderConfig()
+                .setMaxInitialLineLength((int) config.limits().maxRequestLine())
+                .setMaxHeaderSize((int) config.limits().maxHeaderSize())
+                .setMaxChunkSize(MAX_CHUNK)
+                .setAllowDuplicateContentLengths(false)
+                .setStrictLineParsing(true)
+                .setUseRfc9112TransferEncoding(true)
+                .setValidateHeaders(true);
+        FrontendHandler handler = new FrontendHandler(runtime);
+        ch.pipeline().addLast(
+                new FrontendHandler.ByteWatcher(handler),
+                new HttpServerCodec(decoder),
+                new IdleStateHandler(true, 0, 0, config.timeouts().idle().toMillis(), TimeUnit.MILLISECONDS),
+                handler);
+    }
+}

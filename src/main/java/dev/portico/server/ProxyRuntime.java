@@ -1,0 +1,242 @@
+package dev.portico.server;
+
+import dev.portico.config.ListenAddress;
+import dev.portico.config.ProxyConfig;
+import dev.portico.config.RouteConfig;
+import dev.portico.proxy.AccessLog;
+import dev.portico.proxy.ProxyFailure;
+import dev.portico.route.Route;
+import dev.portico.route.Router;
+import dev.portico.upstream.UpstreamPool;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running proxy: event loops, listeners, per-loop upstream pools, and the config they serve. Started and stopped
+ * from outside the event loops.
+ */
+public final class ProxyRuntime {
+    private static final Logger LOG = LoggerFactory.getLogger("portico");
+
+    private final ProxyConfig config;
+    private final Router router;
+    private final AccessLog accessLog;
+    private final EventLoopGroup group;
+    private final Class<? extends ServerChannel> serverChannelClass;
+    private final Map<EventExecutor, UpstreamPool> pools = new IdentityHashMap<>();
+    private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    private final List<Channel> listeners = new ArrayList<>();
+    private volatile boolean draining;
+
+    private ProxyRuntime(ProxyConfig config, Router router) {
+        this.config = config;
+        this.router = router;
+        this.accessLog = new AccessLog(config.accessLog().enabled());
+        int threads = config.workers() > 0 ? config.workers() : Runtime.getRuntime().availableProcessors();
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("portico-loop"), io);
+        this.serverChannelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        Class<? extends SocketChannel> socketClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        for (EventExecutor e : group) {
+            pools.put(e, new UpstreamPool((EventLoop) e, socketClass, config.timeouts()));
+        }
+        LOG.debug("transport: {}, {} event loop threads", epoll ? "epoll" : "nio", threads);
+    }
+
+    /**
+     * Resolves the backends, binds every listener and logs {@code listening on HOST:PORT} for each.
+     *
+     * @param config the configuration
+     * @return the running proxy
+     * @throws UncheckedIOException if a backend name does not resolve or an address cannot be bound
+     */
+    public static ProxyRuntime start(ProxyConfig config) {
+        ProxyRuntime runtime = new ProxyRuntime(config, new Router(resolve(config)));
+        try {
+            runtime.bindAll();
+        } catch (RuntimeException e) {
+            runtime.shutdownNow();
+            throw e;
+        }
+        return runtime;
+    }
+
+    private static List<Route> resolve(ProxyConfig config) {
+        List<Route> routes = new ArrayList<>();
+        for (RouteConfig rc : config.routes()) {
+            InetAddress address;
+            try {
+                address = InetAddress.getByName(rc.upstream().host());
+            } catch (UnknownHostException e) {
+                throw new UncheckedIOException("cannot resolve upstream host \"" + rc.upstream().host()
+                        + "\" of route " + rc.path(), e);
+            }
+            long limit = rc.maxRequestBody() == RouteConfig.INHERIT ? config.limits().maxRequestBody()
+                    : rc.maxRequestBody();
+            routes.add(new Route(rc, new InetSocketAddress(address, rc.upstream().port()), limit));
+        }
+        return routes;
+    }
+
+    private void bindAll() {
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(serverChannelClass)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new FrontendInitializer(this));
+        for (ListenAddress a : config.listen()) {
+            ChannelFuture f = b.bind(a.host(), a.port()).awaitUninterruptibly();
+            if (!f.isSuccess()) {
+                Throwable c = f.cause();
+                String why = c.getMessage() == null ? c.toString() : c.getMessage();
+                BindException e = new BindException("cannot listen on " + a + ": " + why);
+                throw new UncheckedIOException(e.getMessage(), e);
+            }
+            listeners.add(f.channel());
+        }
+        for (Channel ch : listeners) {
+            InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
+            LOG.info("listening on {}", new ListenAddress(bound.getAddress().getHostAddress(), bound.getPort()));
+        }
+    }
+
+    /** @return the addresses actually bound, in config order */
+    public List<InetSocketAddress> boundAddresses() {
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (Channel ch : listeners) {
+            out.add((InetSocketAddress) ch.localAddress());
+        }
+        return out;
+    }
+
+    /** @return the configuration this runtime serves */
+    public ProxyConfig config() {
+        return config;
+    }
+
+    Router router() {
+        return router;
+    }
+
+    AccessLog accessLog() {
+        return accessLog;
+    }
+
+    UpstreamPool pool(EventLoop loop) {
+        return pools.get(loop);
+    }
+
+    boolean draining() {
+        return draining;
+    }
+
+    /** @return the number of open client connections */
+    public int openConnections() {
+        return connections.size();
+    }
+
+    void connectionOpened(Channel ch) {
+        connections.add(ch);
+        if (draining) {
+            ch.close();
+        }
+    }
+
+    void logRejected(Channel ch, HttpRequest request, ProxyFailure failure) {
+        LOG.warn("{} rejected {}: {} ({})", ch.id().asShortText(),
+                request == null ? "-" : request.method() + " " + abbreviate(request.uri()),
+                failure.kind(), failure.getMessage());
+    }
+
+    void logConnectionError(Channel ch, Throwable cause) {
+        if (cause instanceof IOException) {
+            LOG.debug("{} client connection error", ch.id().asShortText(), cause);
+        } else {
+            LOG.warn("{} client connection error: {}", ch.id().asShortText(), cause.toString(), cause);
+        }
+    }
+
+    private static String abbreviate(String uri) {
+        return uri.length() <= 200 ? uri : uri.substring(0, 200) + "...";
+    }
+
+    /**
+     * Graceful shutdown: stop accepting, close idle connections, let in-flight exchanges finish (their responses
+     * close the connection) for up to {@code drain}, then close what is left and stop the event loops.
+     *
+     * @param drain the longest wait for in-flight exchanges
+     */
+    public void stop(Duration drain) {
+        draining = true;
+        for (Channel l : listeners) {
+            l.close().awaitUninterruptibly();
+        }
+        for (Channel ch : connections) {
+            ch.eventLoop().execute(() -> {
+                FrontendHandler h = ch.pipeline().get(FrontendHandler.class);
+                if (h != null) {
+                    h.drain();
+                }
+            });
+        }
+        long deadline = System.nanoTime() + drain.toNanos();
+        while (!connections.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (!connections.isEmpty()) {
+            LOG.warn("drain timeout: closing {} connections with exchanges in flight", connections.size());
+        }
+        shutdownNow();
+    }
+
+    private void shutdownNow() {
+        draining = true;
+        connections.close().awaitUninterruptibly();
+        for (UpstreamPool p : pools.values()) {
+            p.close();
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+}

@@ -1,0 +1,68 @@
+package dev.portico.server;
+
+import dev.portico.proxy.ProxyFailure;
+import dev.portico.proxy.ProxyFailure.Kind;
+import io.netty.handler.codec.http.HttpMethod;
+
+/**
+ * A request-target split for routing (RFC 9112 section 3.2): origin-form {@code /path?query}, absolute-form
+ * {@code http://authority/path?query} (whose authority replaces Host), or {@code *} for {@code OPTIONS}.
+ *
+ * @param authority the authority of an absolute-form target, or {@code null}
+ * @param path the raw path, starting with {@code /} ({@code *} for asterisk-form)
+ * @param query the raw query including its {@code ?}, or {@code ""}
+ */
+record RequestTarget(String authority, String path, String query) {
+
+    /**
+     * @param method the request method
+     * @param uri the request-target as received
+     * @return the parsed target
+     * @throws ProxyFailure BAD_REQUEST for an invalid target, NOT_IMPLEMENTED for CONNECT or a non-OPTIONS
+     *     asterisk-form
+     */
+    static RequestTarget parse(HttpMethod method, String uri) {
+        if (method.equals(HttpMethod.CONNECT)) {
+            throw new ProxyFailure(Kind.NOT_IMPLEMENTED, "CONNECT is not supported");
+        }
+        for (int i = 0; i < uri.length(); i++) {
+            char c = uri.charAt(i);
+            if (c <= 0x20 || c >= 0x7f || c == '#') {
+                throw new ProxyFailure(Kind.BAD_REQUEST, "invalid character in request target");
+            }
+        }
+        if (uri.equals("*")) {
+            if (!method.equals(HttpMethod.OPTIONS)) {
+                throw new ProxyFailure(Kind.NOT_IMPLEMENTED, "asterisk-form is only for OPTIONS");
+            }
+            return new RequestTarget(null, "*", "");
+        }
+        String authority = null;
+        String rest = uri;
+        if (!uri.startsWith("/")) {
+            int schemeEnd = uri.indexOf("://");
+            String scheme = schemeEnd > 0 ? uri.substring(0, schemeEnd) : "";
+            if (!scheme.equalsIgnoreCase("http") && !scheme.equalsIgnoreCase("https")) {
+                throw new ProxyFailure(Kind.BAD_REQUEST, "invalid request target");
+            }
+            int start = schemeEnd + 3;
+            int end = start;
+            while (end < uri.length() && uri.charAt(end) != '/' && uri.charAt(end) != '?') {
+                end++;
+            }
+            authority = uri.substring(start, end);
+            if (authority.isEmpty() || authority.indexOf('@') >= 0) {
+                throw new ProxyFailure(Kind.BAD_REQUEST, "invalid authority in request target");
+            }
+            rest = end == uri.length() ? "/" : uri.charAt(end) == '?' ? "/" + uri.substring(end) : uri.substring(end);
+        }
+        int q = rest.indexOf('?');
+        return q < 0 ? new RequestTarget(authority, rest, "") : new RequestTarget(authority, rest.substring(0, q),
+                rest.substring(q));
+    }
+
+    /** @return the path the router matches: asterisk-form is routed as {@code /} */
+    String routingPath() {
+        return path.equals("*") ? "/" : path;
+    }
+}

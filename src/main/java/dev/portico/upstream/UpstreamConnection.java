@@ -1,0 +1,128 @@
+package dev.portico.upstream;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+
+/**
+ * One connection to a backend, and the last stage of its pipeline. While borrowed it forwards everything to its
+ * listener; while pooled any byte or event closes it.
+ */
+public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
+    private final UpstreamPool pool;
+    private final InetSocketAddress endpoint;
+    private Channel channel;
+    private UpstreamListener listener;
+    private int uses;
+
+    UpstreamConnection(UpstreamPool pool, InetSocketAddress endpoint) {
+        this.pool = pool;
+        this.endpoint = endpoint;
+    }
+
+    /** @return the channel */
+    public Channel channel() {
+        return channel;
+    }
+
+    /** @return the backend address */
+    public InetSocketAddress endpoint() {
+        return endpoint;
+    }
+
+    /** @return whether this connection served an exchange before the current one */
+    public boolean reused() {
+        return uses > 1;
+    }
+
+    void borrow(UpstreamListener newListener) {
+        listener = newListener;
+        uses++;
+    }
+
+    /**
+     * Gives the connection back to its pool for reuse. Only call it after a complete response to a completely
+     * sent request on a connection the backend keeps alive.
+     */
+    public void release() {
+        listener = null;
+        pool.giveBack(this);
+    }
+
+    /** Closes the connection; it is never reused. */
+    public void discard() {
+        listener = null;
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        UpstreamListener l = listener;
+        if (l != null && msg instanceof HttpObject) {
+            l.onUpstreamMessage((HttpObject) msg);
+            return;
+        }
+        // Bytes on an idle connection: a response nobody asked for. Never let the next borrower read it.
+        ReferenceCountUtil.release(msg);
+        ctx.close();
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (listener != null) {
+            listener.onUpstreamReadComplete();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (listener != null && ctx.channel().isWritable()) {
+            listener.onUpstreamWritable();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        UpstreamListener l = listener;
+        listener = null;
+        if (l != null) {
+            l.onUpstreamClosed(null);
+        } else {
+            pool.forget(this);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        UpstreamListener l = listener;
+        listener = null;
+        if (l != null) {
+            l.onUpstreamClosed(cause);
+        }
+        ctx.close();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            if (listener != null) {
+                listener.onUpstreamIdle();
+            } else {
+                ctx.close();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+}
