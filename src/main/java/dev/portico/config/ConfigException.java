@@ -10,7 +10,8 @@ import java.util.Objects;
 public final class ConfigException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    private final transient List<String> problems;
+    @SuppressWarnings("serial")
+    private final List<String> problems;
 
     /**
      * @param source where the configuration came from (a file name, or a short description)

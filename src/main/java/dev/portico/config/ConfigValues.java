@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  */
 public final class ConfigValues {
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
-    private static final Pattern SIZE = Pattern.compile("(\\d+)(B|KiB|MiB|GiB|KB|MB|GB)?");
+    private static final Pattern SIZE = Pattern.compile("(\\d+)(B|KiB|MiB|GiB|KB|MB|GB)?",
+            Pattern.CASE_INSENSITIVE);
 
     private ConfigValues() {
     }
@@ -23,6 +24,9 @@ public final class ConfigValues {
      * @return the duration
      */
     public static Duration parseDuration(String text) {
+        if (text == null) {
+            throw new IllegalArgumentException("duration is missing");
+        }
         Matcher m = DURATION.matcher(text.trim());
         if (!m.matches()) {
             throw new IllegalArgumentException("not a duration (use e.g. 250ms, 2s, 1m, 1h): \"" + text + "\"");
@@ -33,15 +37,19 @@ public final class ConfigValues {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("duration out of range: \"" + text + "\"");
         }
-        switch (m.group(2)) {
-            case "ms":
-                return Duration.ofMillis(n);
-            case "s":
-                return Duration.ofSeconds(n);
-            case "m":
-                return Duration.ofMinutes(n);
-            default:
-                return Duration.ofHours(n);
+        try {
+            switch (m.group(2)) {
+                case "ms":
+                    return Duration.ofMillis(n);
+                case "s":
+                    return Duration.ofSeconds(n);
+                case "m":
+                    return Duration.ofMinutes(n);
+                default:
+                    return Duration.ofHours(n);
+            }
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("duration out of range: \"" + text + "\"");
         }
     }
 
@@ -53,6 +61,9 @@ public final class ConfigValues {
      * @return the size in bytes
      */
     public static long parseSize(String text) {
+        if (text == null) {
+            throw new IllegalArgumentException("size is missing");
+        }
         Matcher m = SIZE.matcher(text.trim());
         if (!m.matches()) {
             throw new IllegalArgumentException("not a size (use e.g. 8192, 64KiB, 10MiB, 1GiB): \"" + text + "\"");
@@ -136,20 +147,24 @@ public final class ConfigValues {
         if (text == null || text.isBlank()) {
             throw new IllegalArgumentException("address is missing (use host:port)");
         }
-        int colon = text.lastIndexOf(':');
-        if (colon <= 0 || colon == text.length() - 1) {
+        String t = text.trim();
+        int colon = t.lastIndexOf(':');
+        if (colon <= 0 || colon == t.length() - 1) {
             throw new IllegalArgumentException("not host:port: \"" + text + "\"");
         }
-        String host = text.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
+        String host = t.substring(0, colon);
+        String port = t.substring(colon + 1);
+        if (host.startsWith("[") || host.endsWith("]")) {
+            if (!host.startsWith("[") || !host.endsWith("]") || host.length() < 3) {
+                throw new IllegalArgumentException("unbalanced brackets in \"" + text + "\"");
+            }
             host = host.substring(1, host.length() - 1);
+        } else if (host.indexOf(':') >= 0) {
+            throw new IllegalArgumentException("an IPv6 host needs brackets, e.g. [::1]:8080: \"" + text + "\"");
         }
-        int port;
-        try {
-            port = Integer.parseInt(text.substring(colon + 1));
-        } catch (NumberFormatException e) {
+        if (!port.matches("\\d{1,5}")) {
             throw new IllegalArgumentException("not a port number in \"" + text + "\"");
         }
-        return new ListenAddress(host, port);
+        return new ListenAddress(host, Integer.parseInt(port));
     }
 }

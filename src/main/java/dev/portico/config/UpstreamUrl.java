@@ -43,7 +43,7 @@ public record UpstreamUrl(String host, int port, String path) {
             throw new IllegalArgumentException("not a URL: \"" + text + "\"");
         }
         String scheme = uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (scheme == null || uri.getHost() == null) {
+        if (scheme == null || uri.getRawAuthority() == null) {
             throw new IllegalArgumentException("not a URL: \"" + text + "\"");
         }
         if (!scheme.equals("http")) {
@@ -53,6 +53,18 @@ public record UpstreamUrl(String host, int port, String path) {
             throw new IllegalArgumentException("upstream URL may not have a query, fragment or user info: \"" + text + "\"");
         }
         String host = uri.getHost();
+        int port = uri.getPort();
+        if (host == null) {
+            // java.net.URI leaves the host null for names it dislikes, such as "my_backend" (common in
+            // container networks): take the authority apart ourselves.
+            ListenAddress a = ConfigValues.hostPort(uri.getRawAuthority().contains(":")
+                    ? uri.getRawAuthority() : uri.getRawAuthority() + ":80");
+            if (!a.host().matches("[A-Za-z0-9._-]+")) {
+                throw new IllegalArgumentException("not a URL: \"" + text + "\"");
+            }
+            host = a.host();
+            port = a.port();
+        }
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
@@ -60,7 +72,7 @@ public record UpstreamUrl(String host, int port, String path) {
         while (path.endsWith("/")) {
             path = path.substring(0, path.length() - 1);
         }
-        return new UpstreamUrl(host, uri.getPort() < 0 ? 80 : uri.getPort(), path);
+        return new UpstreamUrl(host, port < 0 ? 80 : port, path);
     }
 
     /** @return {@code host:port}, bracketing IPv6 literals: the form of a Host header for this backend */

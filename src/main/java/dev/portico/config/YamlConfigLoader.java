@@ -33,10 +33,8 @@ final class YamlConfigLoader {
             List.of("listen", "routes", "timeouts", "limits", "workers", "access_log");
     private static final List<String> ROUTE_KEYS =
             List.of("path", "host", "upstream", "strip_prefix", "max_request_body");
-    private static final List<String> TIMEOUT_KEYS =
-            List.of("connect", "response", "idle", "request_header", "drain");
-    private static final List<String> LIMIT_KEYS =
-            List.of("max_request_line", "max_header_size", "max_request_body");
+    private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain");
+    private static final List<String> LIMIT_KEYS = List.of("max_request_line", "max_header_size", "max_request_body");
     private static final List<String> ACCESS_LOG_KEYS = List.of("enabled");
     private static final Pattern ROUTE_INDEX = Pattern.compile("^routes\\[(\\d+)]");
 
