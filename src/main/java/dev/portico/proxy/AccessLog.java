@@ -18,7 +18,19 @@ public final class AccessLog {
         this.enabled = enabled && LOG.isInfoEnabled();
     }
 
-    void log(String client, String method, String target, String version, int status, long bytes,
+    /**
+     * Writes one line.
+     *
+     * @param client the client's IP address
+     * @param method the request method
+     * @param target the request target as received
+     * @param version the request's HTTP version
+     * @param status the status sent, or 0 if none was
+     * @param bytes response body bytes sent
+     * @param durationNanos time from request head to the end of the exchange
+     * @param upstream the backend address, or {@code null} if none was involved
+     */
+    public void log(String client, String method, String target, String version, int status, long bytes,
              long durationNanos, String upstream) {
         if (!enabled) {
             return;

@@ -176,6 +176,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
 
     private void reject(ProxyFailure failure, HttpRequest request, boolean close) {
         runtime.logRejected(ctx.channel(), request, failure);
+        runtime.accessLog().log(clientIp(), request.method().name(), request.uri(), request.protocolVersion().text(),
+                failure.kind().status().code(), 0, 0, null);
         respond(request, failure.kind().status(), failure.getMessage(), close || !HttpUtil.isKeepAlive(request));
     }
 

@@ -4,7 +4,6 @@ import dev.portico.config.ProxyConfig;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
@@ -33,7 +32,7 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         FrontendHandler handler = new FrontendHandler(runtime);
         ch.pipeline().addLast(
                 new FrontendHandler.ByteWatcher(handler),
-                new HttpServerCodec(decoder),
+                new FrontendCodec(decoder),
                 new IdleStateHandler(true, 0, 0, config.timeouts().idle().toMillis(), TimeUnit.MILLISECONDS),
                 handler);
     }

@@ -126,6 +126,8 @@ public final class ProxyRuntime {
             if (!f.isSuccess()) {
                 Throwable c = f.cause();
                 String why = c.getMessage() == null ? c.toString() : c.getMessage();
+                // Native transports prefix the errno: "bind(..) failed with error(-98): Address already in use".
+                why = why.substring(why.lastIndexOf("): ") < 0 ? 0 : why.lastIndexOf("): ") + 3);
                 BindException e = new BindException("cannot listen on " + a + ": " + why);
                 throw new UncheckedIOException(e.getMessage(), e);
             }

@@ -1,0 +1,122 @@
+package dev.portico.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portico.testing.PorticoExtension;
+import dev.portico.testing.RawBackend;
+import dev.portico.testing.RawClient;
+import dev.portico.testing.TestBackend;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Client keep-alive, pipelining, and upstream connection pooling. */
+@Timeout(30)
+class KeepAliveTest {
+    @RegisterExtension
+    final PorticoExtension portico = new PorticoExtension();
+
+    @Test
+    void reusesOneUpstreamConnectionAcrossRequestsAndClients() throws Exception {
+        try (TestBackend api = TestBackend.echo()) {
+            portico.start(b -> b.route("/", api.url()));
+
+            for (int i = 0; i < 5; i++) {
+                try (RawClient c = portico.raw()) {
+                    c.send("GET /" + i + " HTTP/1.1\r\nHost: a\r\n\r\n");
+                    assertThat(c.read().status()).isEqualTo(200);
+                    c.send("GET /again HTTP/1.1\r\nHost: a\r\n\r\n");
+                    assertThat(c.read().status()).isEqualTo(200);
+                }
+            }
+
+            assertThat(api.connections()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void answersPipelinedRequestsInOrder() throws Exception {
+        try (TestBackend api = TestBackend.echo()) {
+            portico.start(b -> b.route("/", api.url()));
+            try (RawClient c = portico.raw()) {
+                c.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nPOST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"
+                        + "GET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
+
+                assertThat(c.read().body()).isEqualTo("GET /1\n");
+                assertThat(c.read().body()).isEqualTo("POST /2\nabc");
+                assertThat(c.read().body()).isEqualTo("GET /3\n");
+            }
+        }
+    }
+
+    @Test
+    void interpretsNothingAfterARejectedPipelinedRequest() throws Exception {
+        try (TestBackend api = TestBackend.echo()) {
+            portico.start(b -> b.route("/", api.url()));
+            try (RawClient c = portico.raw()) {
+                c.send("GET /ok HTTP/1.1\r\nHost: a\r\n\r\nGET /bad HTTP/1.1\r\nHost : a\r\n\r\n"
+                        + "GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n");
+
+                assertThat(c.read().status()).isEqualTo(200);
+                RawClient.Response rejected = c.read();
+                assertThat(rejected.status()).isEqualTo(400);
+                assertThat(rejected.header("Connection")).isEqualToIgnoringCase("close");
+                assertThat(c.closedByPeer()).isTrue();
+            }
+            assertThat(api.take().uri()).isEqualTo("/ok");
+            assertThat(api.pending()).isZero();
+        }
+    }
+
+    @Test
+    void dropsAPooledConnectionTheBackendClosedBetweenRequests() throws Exception {
+        try (TestBackend api = TestBackend.start((req, ctx) -> ctx.writeAndFlush(
+                TestBackend.text(HttpResponseStatus.OK, "bye")).addListener(ChannelFutureListener.CLOSE))) {
+            portico.start(b -> b.route("/", api.url()));
+
+            assertThat(portico.get("/1").statusCode()).isEqualTo(200);
+            assertThat(portico.get("/2").statusCode()).isEqualTo(200);
+            assertThat(portico.get("/3").statusCode()).isEqualTo(200);
+            assertThat(api.connections()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void retriesAnIdempotentRequestWhenAPooledConnectionDiesUnderIt() throws Exception {
+        // Each connection answers its first request keep-alive, then closes on the second without answering:
+        // the keep-alive race that causes random 502s in proxies that do not retry.
+        try (RawBackend racy = RawBackend.start(conn -> {
+            conn.readHead();
+            conn.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+            conn.readHead();
+            conn.close();
+        })) {
+            portico.start(b -> b.route("/", racy.url()));
+
+            assertThat(portico.get("/a").body()).isEqualTo("first");
+            assertThat(portico.get("/b").body()).isEqualTo("first");
+            assertThat(racy.accepted()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void doesNotRetryANonIdempotentRequestThatReachedTheBackend() throws Exception {
+        try (RawBackend racy = RawBackend.start(conn -> {
+            conn.readHead();
+            conn.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+            conn.readHead();
+            conn.close();
+        })) {
+            portico.start(b -> b.route("/", racy.url()));
+            try (RawClient c = portico.raw()) {
+                c.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertThat(c.read().status()).isEqualTo(200);
+                c.send("POST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+                assertThat(c.read().status()).isEqualTo(502);
+            }
+            assertThat(racy.accepted()).isEqualTo(1);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package dev.portico.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.portico.config.TimeoutsConfig;
+import dev.portico.testing.PorticoExtension;
+import dev.portico.testing.RawBackend;
+import dev.portico.testing.RawClient;
+import dev.portico.testing.TestBackend;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Each way a backend can fail maps to the status of DESIGN.md section 4. */
+@Timeout(30)
+class UpstreamFailureTest {
+    private static final TimeoutsConfig FAST = new TimeoutsConfig(Duration.ofMillis(300), Duration.ofMillis(400),
+            Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(1));
+
+    @RegisterExtension
+    final PorticoExtension portico = new PorticoExtension();
+
+    @Test
+    void respondsWith404WhenNoRouteMatchesAndKeepsTheConnection() throws Exception {
+        try (TestBackend api = TestBackend.echo()) {
+            portico.start(b -> b.route("/api", api.url()));
+            try (RawClient c = portico.raw()) {
+                c.send("GET /other HTTP/1.1\r\nHost: a\r\n\r\n");
+                RawClient.Response miss = c.read();
+                c.send("GET /api HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertThat(miss.status()).isEqualTo(404);
+                assertThat(miss.body()).contains("no route");
+                assertThat(c.read().status()).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
+    void respondsWith502WhenTheBackendRefusesTheConnection() throws Exception {
+        // Port 1 (tcpmux) has no listener on a loopback test machine: the connect is refused.
+        portico.start(b -> b.route("/", "http://127.0.0.1:1"));
+
+        assertThat(portico.get("/x").statusCode()).isEqualTo(502);
+    }
+
+    @Test
+    void respondsWith504WhenTheConnectTimesOut() throws Exception {
+        // A listener that never accepts, with its accept queue full: further SYNs are dropped.
+        try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            List<Socket> fillers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                Socket s = new Socket();
+                try {
+                    s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), silent.getLocalPort()), 200);
+                } catch (IOException full) {
+                    s.close();
+                    break;
+                }
+                fillers.add(s);
+            }
+            portico.start(b -> b.timeouts(FAST).route("/", "http://127.0.0.1:" + silent.getLocalPort()));
+
+            long start = System.nanoTime();
+            int status = portico.get("/x").statusCode();
+
+            assertThat(status).isEqualTo(504);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+            for (Socket s : fillers) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void respondsWith504WhenTheBackendNeverAnswers() throws Exception {
+        try (TestBackend silent = TestBackend.start((req, ctx) -> { })) {
+            portico.start(b -> b.timeouts(FAST).route("/", silent.url()));
+
+            assertThat(portico.get("/slow").statusCode()).isEqualTo(504);
+        }
+    }
+
+    @Test
+    void respondsWith502WhenTheBackendResetsBeforeAnswering() throws Exception {
+        try (RawBackend reset = RawBackend.start(conn -> {
+            conn.readHead();
+            conn.reset();
+        })) {
+            portico.start(b -> b.route("/", reset.url()));
+
+            assertThat(portico.get("/x").statusCode()).isEqualTo(502);
+        }
+    }
+
+    @Test
+    void respondsWith502ToAMalformedResponse() throws Exception {
+        try (RawBackend bad = RawBackend.start(conn -> {
+            conn.readHead();
+            conn.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+        })) {
+            portico.start(b -> b.route("/", bad.url()));
+
+            assertThat(portico.get("/x").statusCode()).isEqualTo(502);
+        }
+    }
+
+    @Test
+    void closesTheClientConnectionWhenTheBackendFailsMidBody() throws Exception {
+        try (RawBackend cut = RawBackend.start(conn -> {
+            conn.readHead();
+            conn.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+            conn.close();
+        })) {
+            portico.start(b -> b.route("/", cut.url()));
+            try (RawClient c = portico.raw()) {
+                c.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+                RawClient.Response r = c.read();
+
+                // The status cannot change any more; the truncation shows as a short body, then a close.
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.header("Content-Length")).isEqualTo("100");
+                assertThat(r.body()).isEqualTo("0123456789");
+                assertThat(c.closedByPeer()).isTrue();
+            }
+        }
+    }
+}
