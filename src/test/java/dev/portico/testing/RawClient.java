@@ -27,8 +27,13 @@ public final class RawClient implements AutoCloseable {
     private final OutputStream out;
 
     public RawClient(int port) throws IOException {
-        socket = new Socket(InetAddress.getLoopbackAddress(), port);
+        this(new Socket(InetAddress.getLoopbackAddress(), port));
         socket.setSoTimeout(5000);
+    }
+
+    /** Wraps a connected socket; its read timeout is left as it is. */
+    public RawClient(Socket connected) throws IOException {
+        socket = connected;
         in = socket.getInputStream();
         out = socket.getOutputStream();
     }
