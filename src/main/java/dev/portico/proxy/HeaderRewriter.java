@@ -76,6 +76,7 @@ public final class HeaderRewriter {
         HttpHeaders h = out.headers();
         h.add(upstream.headers());
         removeHopByHop(h);
+        h.set(HttpHeaderNames.VIA, appendList(upstream.headers().getAll(HttpHeaderNames.VIA), VIA));
         boolean hasLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
         if (!hasLength && clientVersion.equals(HttpVersion.HTTP_1_1) && (upstreamChunked || !bodiless)) {
             HttpUtil.setTransferEncodingChunked(out, true);
@@ -97,12 +98,16 @@ public final class HeaderRewriter {
                 || upstream.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
     }
 
-    /** Removes {@code Connection}, every field it names, and the other hop-by-hop fields. */
+    /**
+     * Removes {@code Connection}, every field it names, and the other hop-by-hop fields. A message cannot name its
+     * own framing or Host as hop-by-hop: dropping {@code Content-Length} would send the body unframed, and the
+     * backend would read it as another request.
+     */
     static void removeHopByHop(HttpHeaders h) {
         for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
             for (String token : value.split(",")) {
                 String name = token.trim();
-                if (!name.isEmpty()) {
+                if (!name.isEmpty() && !name.equalsIgnoreCase("content-length") && !name.equalsIgnoreCase("host")) {
                     h.remove(name);
                 }
             }

@@ -1,5 +1,6 @@
 package dev.portico.server;
 
+import dev.portico.config.LimitsConfig;
 import dev.portico.config.ProxyConfig;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -18,21 +19,25 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         this.runtime = runtime;
     }
 
-    @Override
-    protected void initChannel(Channel ch) {
-        ProxyConfig config = runtime.config();
-        HttpDecoderConfig decoder = new HttpDecoderConfig()
-                .setMaxInitialLineLength((int) config.limits().maxRequestLine())
-                .setMaxHeaderSize((int) config.limits().maxHeaderSize())
+    /** The strict decoder settings: RFC 9112 framing, CRLF-only lines, validated headers, the configured limits. */
+    static HttpDecoderConfig decoderConfig(LimitsConfig limits) {
+        return new HttpDecoderConfig()
+                .setMaxInitialLineLength((int) limits.maxRequestLine())
+                .setMaxHeaderSize((int) limits.maxHeaderSize())
                 .setMaxChunkSize(MAX_CHUNK)
                 .setAllowDuplicateContentLengths(false)
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
                 .setValidateHeaders(true);
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        ProxyConfig config = runtime.config();
         FrontendHandler handler = new FrontendHandler(runtime);
         ch.pipeline().addLast(
                 new FrontendHandler.ByteWatcher(handler),
-                new FrontendCodec(decoder),
+                new FrontendCodec(decoderConfig(config.limits())),
                 new IdleStateHandler(true, 0, 0, config.timeouts().idle().toMillis(), TimeUnit.MILLISECONDS),
                 handler);
     }

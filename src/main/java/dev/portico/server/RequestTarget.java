@@ -51,7 +51,7 @@ record RequestTarget(String authority, String path, String query) {
                 end++;
             }
             authority = uri.substring(start, end);
-            if (authority.isEmpty() || authority.indexOf('@') >= 0) {
+            if (!RequestValidator.validHost(authority)) {
                 throw new ProxyFailure(Kind.BAD_REQUEST, "invalid authority in request target");
             }
             rest = end == uri.length() ? "/" : uri.charAt(end) == '?' ? "/" + uri.substring(end) : uri.substring(end);

@@ -256,6 +256,28 @@ class CommandLineIT {
 
     @Test
     @Timeout(30)
+    void sigtermCutsARequestStillInFlightAfterTheDrainTimeoutAndExitsZero() throws Exception {
+        CountDownLatch arrived = new CountDownLatch(1);
+        TestBackend backend = resource(TestBackend.start((req, ctx) -> arrived.countDown()));
+        Path file = write("cut.yaml", "listen: 127.0.0.1:0\nroutes: {/never: \"" + backend.url() + "\"}\n"
+                + "timeouts: {drain: 300ms, response: 30s}\n");
+        PorticoProcess proxy = resource(PorticoProcess.start("--config", file.toString()));
+        int port = proxy.awaitPort();
+        CompletableFuture<HttpResponse<String>> inFlight = client.sendAsync(
+                request(port, "/never/answered"), HttpResponse.BodyHandlers.ofString());
+        assertThat(arrived.await(10, TimeUnit.SECONDS)).as("request reached the backend").isTrue();
+        long signalled = System.nanoTime();
+
+        proxy.terminate();
+
+        assertThat(proxy.awaitExit(EXIT)).as(proxy.stderr()).isZero();
+        assertThat(Duration.ofNanos(System.nanoTime() - signalled)).isLessThan(Duration.ofSeconds(10));
+        assertThat(inFlight).failsWithin(Duration.ofSeconds(10));
+        assertThat(proxy.stderr()).doesNotContain("\tat ", "Exception");
+    }
+
+    @Test
+    @Timeout(30)
     void sigintShutsDownAndExitsZero() throws Exception {
         TestBackend backend = resource(TestBackend.echo());
         PorticoProcess proxy = resource(PorticoProcess.start("--listen", "127.0.0.1:0",

@@ -103,6 +103,22 @@ class ForwardingTest {
     }
 
     @Test
+    void aBodyCannotBeSmuggledByNamingContentLengthInConnection() throws Exception {
+        api = TestBackend.echo();
+        portico.start(b -> b.route("/", api.url()));
+        String smuggled = "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n";
+
+        try (RawClient c = portico.raw()) {
+            c.send("POST /form HTTP/1.1\r\nHost: a\r\nConnection: Content-Length\r\nContent-Length: "
+                    + smuggled.length() + "\r\n\r\n" + smuggled);
+            assertThat(c.read().body()).isEqualTo("POST /form\n" + smuggled);
+        }
+        assertThat(api.take().uri()).isEqualTo("/form");
+        Thread.sleep(200);
+        assertThat(api.pending()).as("no second request reached the backend").isZero();
+    }
+
+    @Test
     void removesHopByHopHeadersFromResponses() throws Exception {
         api = TestBackend.start((req, ctx) -> {
             FullHttpResponse res = TestBackend.text(HttpResponseStatus.OK, "ok");
