@@ -175,7 +175,11 @@ public final class PorticoMain implements Callable<Integer> {
         try {
             return b.build();
         } catch (ConfigException e) {
-            throw new ConfigException("command line", e.problems());
+            List<String> named = new ArrayList<>();
+            for (String p : e.problems()) {
+                named.add(p.replaceFirst("^routes", "--route").replaceFirst("^listen", "--listen"));
+            }
+            throw new ConfigException("command line", named);
         }
     }
 

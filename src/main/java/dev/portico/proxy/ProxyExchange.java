@@ -9,16 +9,20 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -212,7 +216,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
 
     private void onResponseHead(HttpResponse response) {
         HttpResponseStatus st = response.status();
-        if (st.codeClass() == io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL) {
+        if (st.codeClass() == HttpStatusClass.INFORMATIONAL) {
             if (st.code() == 101) {
                 fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream switched protocols without an upgrade"));
                 return;
@@ -228,7 +232,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         boolean bodiless = clientRequest.method().equals(HttpMethod.HEAD) || status == 204 || status == 304;
         responseKeepAlive = clientKeepAlive && requestComplete && !host.draining()
                 && HeaderRewriter.framingAllowsKeepAlive(response, clientRequest.protocolVersion(), bodiless);
-        if (!response.headers().contains(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH)
+        if (!response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
                 && !HttpUtil.isTransferEncodingChunked(response) && !bodiless) {
             upstreamKeepAlive = false;
         }
@@ -394,10 +398,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     }
 
     private static String addressOf(Channel ch) {
-        java.net.SocketAddress a = ch.remoteAddress();
-        if (a instanceof java.net.InetSocketAddress) {
-            return ((java.net.InetSocketAddress) a).getAddress().getHostAddress();
-        }
-        return String.valueOf(a);
+        SocketAddress a = ch.remoteAddress();
+        return a instanceof InetSocketAddress ? ((InetSocketAddress) a).getAddress().getHostAddress() : String.valueOf(a);
     }
 }

@@ -364,7 +364,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         if (exchange != null || closing) {
             return;
         }
-        if (bytesSinceHead || requests == 0 && !backlog.isEmpty()) {
+        if (bytesSinceHead) {
             runtime.logRejected(ctx.channel(), null, new ProxyFailure(Kind.REQUEST_TIMEOUT, "request head too slow"));
             closeAfter(ctx.writeAndFlush(errorResponse(HttpResponseStatus.REQUEST_TIMEOUT,
                     "request head not received in time", false)));
@@ -384,20 +384,5 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     private String clientIp() {
         InetSocketAddress a = (InetSocketAddress) ctx.channel().remoteAddress();
         return a.getAddress().getHostAddress();
-    }
-
-    /** The stage in front of the codec that tells the handler when request bytes arrive. */
-    static final class ByteWatcher extends ChannelInboundHandlerAdapter {
-        private final FrontendHandler frontend;
-
-        ByteWatcher(FrontendHandler frontend) {
-            this.frontend = frontend;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext context, Object msg) {
-            frontend.onBytes();
-            context.fireChannelRead(msg);
-        }
     }
 }

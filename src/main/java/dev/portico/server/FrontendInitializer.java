@@ -36,7 +36,7 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         ProxyConfig config = runtime.config();
         FrontendHandler handler = new FrontendHandler(runtime);
         ch.pipeline().addLast(
-                new FrontendHandler.ByteWatcher(handler),
+                new ByteWatcher(handler),
                 new FrontendCodec(decoderConfig(config.limits())),
                 new IdleStateHandler(true, 0, 0, config.timeouts().idle().toMillis(), TimeUnit.MILLISECONDS),
                 handler);

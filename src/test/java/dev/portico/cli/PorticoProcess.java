@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -173,7 +172,7 @@ final class PorticoProcess implements AutoCloseable {
                 }
             }
             return -1;
-        } catch (IOException | UncheckedIOException e) {
+        } catch (IOException e) {
             return -1;
         }
     }
