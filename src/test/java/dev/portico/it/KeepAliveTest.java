@@ -2,12 +2,16 @@ package dev.portico.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.portico.config.TimeoutsConfig;
 import dev.portico.testing.PorticoExtension;
 import dev.portico.testing.RawBackend;
 import dev.portico.testing.RawClient;
 import dev.portico.testing.TestBackend;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -33,6 +37,26 @@ class KeepAliveTest {
             }
 
             assertThat(api.connections()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void closesAPooledConnectionAfterTheIdleTimeout() throws Exception {
+        CountDownLatch closedByProxy = new CountDownLatch(1);
+        try (RawBackend backend = RawBackend.start(conn -> {
+            conn.readHead();
+            conn.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            if (conn.readHead() == null) {
+                closedByProxy.countDown();
+            }
+        })) {
+            portico.start(b -> b.timeouts(new TimeoutsConfig(Duration.ofSeconds(1),
+                    Duration.ofSeconds(5), Duration.ofMillis(300), Duration.ofSeconds(5),
+                    Duration.ofSeconds(1))).route("/", backend.url()));
+
+            assertThat(portico.get("/").body()).isEqualTo("ok");
+
+            assertThat(closedByProxy.await(5, TimeUnit.SECONDS)).isTrue();
         }
     }
 
