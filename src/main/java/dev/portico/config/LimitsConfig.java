@@ -1,27 +1,84 @@
 package dev.portico.config;
 
 /**
- * Size limits on client requests.
+ * Limits on what one client may ask of the proxy.
  *
- * @param maxRequestLine the longest request line (longer: 414)
- * @param maxHeaderSize the largest request head (larger: 431)
- * @param maxRequestBody the largest request body, 0 for unlimited (larger: 413)
+ * @param maxRequestLine the longest request line in bytes (longer: 414)
+ * @param maxHeaderSize the largest request head in bytes (larger: 431)
+ * @param maxRequestBody the largest request body in bytes, 0 for unlimited (larger: 413)
+ * @param maxHeaders the most header fields in a request head (more: 431)
+ * @param maxConnections the most client connections open at once per listener; more are closed on accept
+ * @param maxRequestsPerConnection the most requests served on one client connection; the last response closes it
  */
-public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequestBody) {
+public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequestBody, int maxHeaders,
+                           int maxConnections, int maxRequestsPerConnection) {
     /** Default {@code limits.max_request_line}: 8 KiB. */
     public static final long DEFAULT_MAX_REQUEST_LINE = 8 * 1024;
     /** Default {@code limits.max_header_size}: 64 KiB. */
     public static final long DEFAULT_MAX_HEADER_SIZE = 64 * 1024;
     /** Default {@code limits.max_request_body}: unlimited. */
     public static final long DEFAULT_MAX_REQUEST_BODY = 0;
+    /** Default {@code limits.max_headers}: 100, as Apache httpd's LimitRequestFields. */
+    public static final int DEFAULT_MAX_HEADERS = 100;
+    /** Default {@code limits.max_connections}: 10,000 per listener. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+    /** Default {@code limits.max_requests_per_connection}: 1,000, as nginx's keepalive_requests. */
+    public static final int DEFAULT_MAX_REQUESTS_PER_CONNECTION = 1000;
     /** All defaults. */
     public static final LimitsConfig DEFAULTS = new LimitsConfig(DEFAULT_MAX_REQUEST_LINE, DEFAULT_MAX_HEADER_SIZE,
             DEFAULT_MAX_REQUEST_BODY);
 
-    /** The head limits must fit Netty's decoder (an int) and leave room for a minimal request. */
+    /** Every value must lie in the range {@link #check} gives for its key. */
     public LimitsConfig {
-        ConfigValues.inRange(maxRequestLine, 64, Integer.MAX_VALUE, "max_request_line");
-        ConfigValues.inRange(maxHeaderSize, 256, Integer.MAX_VALUE, "max_header_size");
-        ConfigValues.inRange(maxRequestBody, 0, Long.MAX_VALUE, "max_request_body");
+        checkNamed("max_request_line", maxRequestLine);
+        checkNamed("max_header_size", maxHeaderSize);
+        checkNamed("max_request_body", maxRequestBody);
+        checkNamed("max_headers", maxHeaders);
+        checkNamed("max_connections", maxConnections);
+        checkNamed("max_requests_per_connection", maxRequestsPerConnection);
+    }
+
+    /**
+     * The size limits, with the defaults for the counts.
+     *
+     * @param maxRequestLine the longest request line in bytes
+     * @param maxHeaderSize the largest request head in bytes
+     * @param maxRequestBody the largest request body in bytes, 0 for unlimited
+     */
+    public LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequestBody) {
+        this(maxRequestLine, maxHeaderSize, maxRequestBody, DEFAULT_MAX_HEADERS, DEFAULT_MAX_CONNECTIONS,
+                DEFAULT_MAX_REQUESTS_PER_CONNECTION);
+    }
+
+    private static void checkNamed(String key, long value) {
+        try {
+            check(key, value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + " " + e.getMessage());
+        }
+    }
+
+    /**
+     * Validates one value by its YAML key. The head limits must fit Netty's decoder (an int) and leave room for a
+     * minimal request.
+     *
+     * @param key the key under {@code limits}
+     * @param value the value
+     * @throws IllegalArgumentException if it is out of range
+     */
+    public static void check(String key, long value) {
+        long min;
+        long max;
+        switch (key) {
+            case "max_request_line" -> { min = 64; max = Integer.MAX_VALUE; }
+            case "max_header_size" -> { min = 256; max = Integer.MAX_VALUE; }
+            case "max_request_body" -> { min = 0; max = Long.MAX_VALUE; }
+            case "max_headers", "max_requests_per_connection" -> { min = 1; max = 1_000_000; }
+            case "max_connections" -> { min = 1; max = 10_000_000; }
+            default -> throw new IllegalArgumentException("unknown limit " + key);
+        }
+        if (value < min || value > max) {
+            throw new IllegalArgumentException("must be between " + min + " and " + max + ", got " + value);
+        }
     }
 }

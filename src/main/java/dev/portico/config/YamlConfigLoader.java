@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
-import java.util.function.LongFunction;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -34,7 +33,10 @@ final class YamlConfigLoader {
     private static final List<String> ROUTE_KEYS =
             List.of("path", "host", "upstream", "strip_prefix", "max_request_body");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain");
-    private static final List<String> LIMIT_KEYS = List.of("max_request_line", "max_header_size", "max_request_body");
+    private static final List<String> LIMIT_KEYS = List.of("max_request_line", "max_header_size", "max_request_body",
+            "max_headers", "max_connections", "max_requests_per_connection");
+    private static final List<String> COUNT_LIMITS = List.of("max_headers", "max_connections",
+            "max_requests_per_connection");
     private static final List<String> ACCESS_LOG_KEYS = List.of("enabled");
     private static final Pattern ROUTE_INDEX = Pattern.compile("^routes\\[(\\d+)]");
 
@@ -222,29 +224,35 @@ final class YamlConfigLoader {
             return null;
         }
         int before = problems.size();
-        // Each value is first checked alone against the defaults, so every out-of-range key is reported under its
-        // own path while the ranges stay defined once, in LimitsConfig.
-        Long line = limit(m, "max_request_line", LimitsConfig.DEFAULT_MAX_REQUEST_LINE, v -> new LimitsConfig(v,
-                LimitsConfig.DEFAULT_MAX_HEADER_SIZE, LimitsConfig.DEFAULT_MAX_REQUEST_BODY));
-        Long header = limit(m, "max_header_size", LimitsConfig.DEFAULT_MAX_HEADER_SIZE, v -> new LimitsConfig(
-                LimitsConfig.DEFAULT_MAX_REQUEST_LINE, v, LimitsConfig.DEFAULT_MAX_REQUEST_BODY));
-        Long body = limit(m, "max_request_body", LimitsConfig.DEFAULT_MAX_REQUEST_BODY, v -> new LimitsConfig(
-                LimitsConfig.DEFAULT_MAX_REQUEST_LINE, LimitsConfig.DEFAULT_MAX_HEADER_SIZE, v));
+        long[] v = {LimitsConfig.DEFAULT_MAX_REQUEST_LINE, LimitsConfig.DEFAULT_MAX_HEADER_SIZE,
+            LimitsConfig.DEFAULT_MAX_REQUEST_BODY, LimitsConfig.DEFAULT_MAX_HEADERS,
+            LimitsConfig.DEFAULT_MAX_CONNECTIONS, LimitsConfig.DEFAULT_MAX_REQUESTS_PER_CONNECTION};
+        for (int i = 0; i < LIMIT_KEYS.size(); i++) {
+            String key = LIMIT_KEYS.get(i);
+            if (!m.containsKey(key)) {
+                continue;
+            }
+            String path = "limits." + key;
+            Long value = COUNT_LIMITS.contains(key) ? count(m.get(key), path) : size(m.get(key), path);
+            if (value != null && convert(path, () -> {
+                LimitsConfig.check(key, value);
+                return value;
+            }) != null) {
+                v[i] = value;
+            }
+        }
         if (problems.size() != before) {
             return null;
         }
-        return build("limits", LIMIT_KEYS, () -> new LimitsConfig(line, header, body));
+        return build("limits", LIMIT_KEYS, () -> new LimitsConfig(v[0], v[1], v[2], (int) v[3], (int) v[4],
+                (int) v[5]));
     }
 
-    private Long limit(Map<String, Object> m, String key, long dflt, LongFunction<LimitsConfig> alone) {
-        if (!m.containsKey(key)) {
-            return dflt;
+    private Long count(Object node, String path) {
+        if (node instanceof Integer || node instanceof Long) {
+            return ((Number) node).longValue();
         }
-        Long value = size(m.get(key), "limits." + key);
-        if (value == null || build("limits", LIMIT_KEYS, () -> alone.apply(value)) == null) {
-            return null;
-        }
-        return value;
+        return problem(path + ": expected a whole number, got " + describe(node));
     }
 
     private Integer workers(Object node) {

@@ -13,8 +13,11 @@ public interface ExchangeHost {
     /** The exchange can take more request body: read from the client (or its backlog). */
     void readRequestBody();
 
-    /** @return whether the proxy is shutting down, so responses should close their connections */
-    boolean draining();
+    /**
+     * @return whether the connection closes after the current response (the proxy is draining, or the connection
+     *     served {@code limits.max_requests_per_connection})
+     */
+    boolean closeAfterResponse();
 
     /**
      * The exchange finished its response.

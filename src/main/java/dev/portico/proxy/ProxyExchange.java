@@ -230,7 +230,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         status = st.code();
         upstreamKeepAlive = HttpUtil.isKeepAlive(response);
         boolean bodiless = clientRequest.method().equals(HttpMethod.HEAD) || status == 204 || status == 304;
-        responseKeepAlive = clientKeepAlive && requestComplete && !host.draining()
+        responseKeepAlive = clientKeepAlive && requestComplete && !host.closeAfterResponse()
                 && HeaderRewriter.framingAllowsKeepAlive(response, clientRequest.protocolVersion(), bodiless);
         if (!response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
                 && !HttpUtil.isTransferEncodingChunked(response) && !bodiless) {

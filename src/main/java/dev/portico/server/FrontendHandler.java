@@ -130,7 +130,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         cancelHeadTimer();
         bytesSinceHead = false;
         requests++;
-        ProxyFailure invalid = RequestValidator.check(request);
+        ProxyFailure invalid = RequestValidator.check(request, runtime.config().limits().maxHeaders());
         if (invalid != null) {
             reject(invalid, request, true);
             return;
@@ -182,7 +182,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     }
 
     private void respond(HttpRequest request, HttpResponseStatus status, String detail, boolean close) {
-        boolean keepAlive = !close && !runtime.draining();
+        boolean keepAlive = !close && !closeAfterResponse();
         FullHttpResponse response = errorResponse(status, detail, keepAlive);
         if (request != null && request.method().name().equals("HEAD")) {
             response.content().clear();
@@ -247,8 +247,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     }
 
     @Override
-    public boolean draining() {
-        return runtime.draining();
+    public boolean closeAfterResponse() {
+        return runtime.draining() || requests >= runtime.config().limits().maxRequestsPerConnection();
     }
 
     @Override
@@ -257,7 +257,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
             return;
         }
         exchange = null;
-        if (!keepAlive || runtime.draining()) {
+        if (!keepAlive || closeAfterResponse()) {
             closing = true;
             releaseBacklog();
             lastWrite.addListener(ChannelFutureListener.CLOSE);

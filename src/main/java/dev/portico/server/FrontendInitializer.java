@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** Assembles a client connection's pipeline: byte watcher, codec with the configured limits, idle timer, handler. */
 final class FrontendInitializer extends ChannelInitializer<Channel> {
@@ -14,6 +15,8 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     static final int MAX_CHUNK = 64 * 1024;
 
     private final ProxyRuntime runtime;
+    /** Open connections of this listener; accepts run on several event loops, hence atomic (once per connection). */
+    private final AtomicInteger open = new AtomicInteger();
 
     FrontendInitializer(ProxyRuntime runtime) {
         this.runtime = runtime;
@@ -34,6 +37,14 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
         ProxyConfig config = runtime.config();
+        int max = config.limits().maxConnections();
+        if (open.incrementAndGet() > max) {
+            open.decrementAndGet();
+            runtime.logConnectionLimit(ch, max);
+            ch.close();
+            return;
+        }
+        ch.closeFuture().addListener(f -> open.decrementAndGet());
         FrontendHandler handler = new FrontendHandler(runtime);
         ch.pipeline().addLast(
                 new ByteWatcher(handler),

@@ -62,6 +62,8 @@ public final class ProxyRuntime {
     private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final List<Channel> listeners = new ArrayList<>();
     private volatile boolean draining;
+    /** Rate-limits the connection-limit warning; a benign race between loops at worst logs twice. */
+    private volatile long lastLimitLog = System.nanoTime() - 2_000_000_000L;
 
     private ProxyRuntime(ProxyConfig config, Router router) {
         this.config = config;
@@ -115,13 +117,14 @@ public final class ProxyRuntime {
     }
 
     private void bindAll() {
-        ServerBootstrap b = new ServerBootstrap().group(group).channel(serverChannelClass)
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new FrontendInitializer(this));
         for (ListenAddress a : config.listen()) {
+            // One initializer per listener: limits.max_connections counts per listener.
+            ServerBootstrap b = new ServerBootstrap().group(group).channel(serverChannelClass)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new FrontendInitializer(this));
             ChannelFuture f = b.bind(a.host(), a.port()).awaitUninterruptibly();
             if (!f.isSuccess()) {
                 Throwable c = f.cause();
@@ -185,6 +188,14 @@ public final class ProxyRuntime {
         LOG.warn("{} rejected {}: {} ({})", ch.id().asShortText(),
                 request == null ? "-" : request.method() + " " + abbreviate(request.uri()),
                 failure.kind(), failure.getMessage());
+    }
+
+    void logConnectionLimit(Channel ch, int max) {
+        long now = System.nanoTime();
+        if (now - lastLimitLog > 1_000_000_000L) {
+            lastLimitLog = now;
+            LOG.warn("connection limit reached ({} per listener): closing new connections", max);
+        }
     }
 
     void logConnectionError(Channel ch, Throwable cause) {

@@ -21,9 +21,10 @@ final class RequestValidator {
 
     /**
      * @param request a decoded request head
+     * @param maxHeaders the most header fields allowed ({@code limits.max_headers})
      * @return the failure to answer with, or {@code null} if the head may be forwarded
      */
-    static ProxyFailure check(HttpRequest request) {
+    static ProxyFailure check(HttpRequest request, int maxHeaders) {
         DecoderResult result = request.decoderResult();
         if (result.isFailure()) {
             return decoderFailure(result.cause());
@@ -33,6 +34,9 @@ final class RequestValidator {
             return new ProxyFailure(Kind.VERSION_NOT_SUPPORTED, "HTTP version not supported");
         }
         HttpHeaders h = request.headers();
+        if (h.size() > maxHeaders) {
+            return new ProxyFailure(Kind.HEADERS_TOO_LARGE, "more than " + maxHeaders + " header fields");
+        }
         List<String> hosts = h.getAll(HttpHeaderNames.HOST);
         if (hosts.size() > 1) {
             return new ProxyFailure(Kind.BAD_REQUEST, "more than one Host header");

@@ -112,11 +112,29 @@ class YamlConfigLoaderTest {
         assertThat(config.limits()).isEqualTo(LimitsConfig.DEFAULTS);
     }
 
+    @Test
+    void readsTheAbuseLimits() {
+        ProxyConfig config = YamlConfigLoader.parse(MINIMAL
+                + "limits: {max_headers: 50, max_connections: 200, max_requests_per_connection: 10}\n", "abuse.yaml");
+
+        assertThat(config.limits().maxHeaders()).isEqualTo(50);
+        assertThat(config.limits().maxConnections()).isEqualTo(200);
+        assertThat(config.limits().maxRequestsPerConnection()).isEqualTo(10);
+        assertThat(config.limits().maxRequestLine()).isEqualTo(LimitsConfig.DEFAULT_MAX_REQUEST_LINE);
+    }
+
+    @Test
+    void reportsEachAbuseLimitOutOfRangeUnderItsKey() {
+        assertThat(problemsOf(MINIMAL + "limits: {max_headers: 0, max_connections: 1KiB}\n")).containsExactly(
+                "limits.max_headers: must be between 1 and 1000000, got 0",
+                "limits.max_connections: expected a whole number, got \"1KiB\"");
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
             proxy: 1                        | proxy: unknown key (known: listen, routes, timeouts, limits, workers, access_log)
             timeouts: {conect: 5s}          | timeouts.conect: unknown key (known: connect, response, idle, request_header, drain)
-            limits: {max_body: 1}           | limits.max_body: unknown key (known: max_request_line, max_header_size, max_request_body)
+            limits: {max_body: 1}           | limits.max_body: unknown key (known: max_request_line, max_header_size, max_request_body, max_headers, max_connections, max_requests_per_connection)
             access_log: {path: /tmp/x}      | access_log.path: unknown key (known: enabled)
             """)
     void rejectsUnknownKeysWithTheirPath(String yaml, String problem) {

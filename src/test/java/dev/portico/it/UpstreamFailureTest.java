@@ -113,6 +113,47 @@ class UpstreamFailureTest {
     }
 
     @Test
+    void respondsWith502ToAnInvalidStatusLineOrAnOversizedHeadAndNeverReusesTheConnection() throws Exception {
+        try (RawBackend bad = RawBackend.start(conn -> {
+            conn.readHead();
+            if (conn.index() == 0) {
+                conn.write("HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n");
+            } else if (conn.index() == 1) {
+                conn.write("HTTP/1.1 200 OK\r\nX-Big: " + "x".repeat(70 * 1024) + "\r\nContent-Length: 0\r\n\r\n");
+            } else {
+                conn.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+            conn.readHead();
+        })) {
+            portico.start(b -> b.route("/", bad.url()));
+
+            assertThat(portico.get("/1").statusCode()).isEqualTo(502);
+            assertThat(portico.get("/2").statusCode()).isEqualTo(502);
+            assertThat(portico.get("/3").body()).isEqualTo("ok");
+            assertThat(bad.accepted()).as("each failed connection was dropped").isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aSecondResponseSmuggledAfterTheFirstNeverReachesAnotherClient() throws Exception {
+        try (RawBackend smuggler = RawBackend.start(conn -> {
+            conn.readHead();
+            if (conn.index() == 0) {
+                conn.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"
+                        + "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled");
+            } else {
+                conn.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhonest");
+            }
+            conn.readHead();
+        })) {
+            portico.start(b -> b.route("/", smuggler.url()));
+
+            assertThat(portico.get("/a").body()).isEqualTo("first");
+            assertThat(portico.get("/b").body()).isEqualTo("honest");
+        }
+    }
+
+    @Test
     void closesTheClientConnectionWhenTheBackendFailsMidBody() throws Exception {
         try (RawBackend cut = RawBackend.start(conn -> {
             conn.readHead();
