@@ -9,7 +9,6 @@ import dev.portico.route.Route;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
@@ -258,9 +257,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         }
         exchange = null;
         if (!keepAlive || closeAfterResponse()) {
-            closing = true;
-            releaseBacklog();
-            lastWrite.addListener(ChannelFutureListener.CLOSE);
+            closeAfter(lastWrite);
             return;
         }
         if (bytesSinceHead && headTimer == null) {
