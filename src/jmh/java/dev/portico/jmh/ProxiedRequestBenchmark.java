@@ -1,0 +1,158 @@
+package dev.portico.jmh;
+
+import com.sun.management.ThreadMXBean;
+import dev.portico.ProxyServer;
+import dev.portico.config.AccessLogConfig;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One proxied {@code GET /small} (1 KiB body) over loopback keep-alive connections, and the bytes the proxy's
+ * event loop thread allocates per request (printed at the end of the trial, from the thread's allocation counter,
+ * so the client's and backend's allocations are not counted).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"-Dio.netty.leakDetection.level=disabled"})
+public class ProxiedRequestBenchmark {
+    private static final byte[] REQUEST = "GET /small HTTP/1.1\r\nHost: bench\r\n\r\n"
+            .getBytes(StandardCharsets.US_ASCII);
+
+    private EventLoopGroup backendGroup;
+    private Channel backend;
+    private ProxyServer proxy;
+    private Socket client;
+    private OutputStream out;
+    private InputStream in;
+    private byte[] expected;
+    private byte[] buffer;
+    private long proxyThreadId;
+    private long allocatedAtStart;
+    private long requests;
+
+    @Setup
+    public void setUp() throws IOException {
+        backendGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        ByteBuf body = Unpooled.unreleasableBuffer(Unpooled.directBuffer(1024).writeZero(1024));
+        backend = new ServerBootstrap().group(backendGroup).channel(NioServerSocketChannel.class)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1024),
+                                new SimpleChannelInboundHandler<FullHttpRequest>() {
+                                    @Override
+                                    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
+                                        DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                                                HttpResponseStatus.OK, body.duplicate());
+                                        r.headers().setInt("content-length", 1024);
+                                        ctx.writeAndFlush(r);
+                                    }
+                                });
+                    }
+                }).bind("127.0.0.1", 0).syncUninterruptibly().channel();
+        int backendPort = ((InetSocketAddress) backend.localAddress()).getPort();
+        proxy = ProxyServer.builder().listen("127.0.0.1", 0).workers(1).accessLog(new AccessLogConfig(false))
+                .route("/", "http://127.0.0.1:" + backendPort).build().start();
+        connect();
+        out.write(REQUEST);
+        expected = readResponse(16 * 1024);
+        buffer = new byte[expected.length];
+        proxyThreadId = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().startsWith("portico-loop")).findFirst().orElseThrow().getId();
+        allocatedAtStart = allocated();
+    }
+
+    private byte[] readResponse(int max) throws IOException {
+        byte[] b = new byte[max];
+        int n = 0;
+        while (true) {
+            n += in.read(b, n, max - n);
+            String s = new String(b, 0, n, StandardCharsets.ISO_8859_1);
+            int end = s.indexOf("\r\n\r\n");
+            if (end > 0 && n >= end + 4 + 1024) {
+                return java.util.Arrays.copyOf(b, end + 4 + 1024);
+            }
+        }
+    }
+
+    private long allocated() {
+        return ((ThreadMXBean) ManagementFactory.getThreadMXBean()).getThreadAllocatedBytes(proxyThreadId);
+    }
+
+    @Benchmark
+    public int proxiedSmallRequest() throws IOException {
+        out.write(REQUEST);
+        int n = 0;
+        while (n < buffer.length) {
+            int r = in.read(buffer, n, buffer.length - n);
+            if (r < 0) {
+                // limits.max_requests_per_connection closed it: reconnect, as a browser or wrk would.
+                connect();
+                out.write(REQUEST);
+                n = 0;
+                continue;
+            }
+            n += r;
+        }
+        requests++;
+        return n;
+    }
+
+    private void connect() throws IOException {
+        if (client != null) {
+            client.close();
+        }
+        client = new Socket("127.0.0.1", proxy.port());
+        client.setTcpNoDelay(true);
+        out = client.getOutputStream();
+        in = client.getInputStream();
+    }
+
+    @TearDown
+    public void tearDown() throws IOException {
+        long bytes = allocated() - allocatedAtStart;
+        System.out.printf("%nportico event loop allocated %d bytes per proxied request (%d requests)%n",
+                requests == 0 ? 0 : bytes / requests, requests);
+        client.close();
+        proxy.stop();
+        backend.close().syncUninterruptibly();
+        backendGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}
