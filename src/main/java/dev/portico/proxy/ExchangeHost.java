@@ -10,6 +10,9 @@ public interface ExchangeHost {
     /** @return the client channel; write response parts to it (they pass through the codec) */
     Channel clientChannel();
 
+    /** @return the number of the current request on this connection, from 1; for log lines */
+    int requestNumber();
+
     /** The exchange can take more request body: read from the client (or its backlog). */
     void readRequestBody();
 

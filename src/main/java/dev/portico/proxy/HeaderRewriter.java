@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 import java.util.List;
 
 /**
@@ -19,6 +20,10 @@ import java.util.List;
 public final class HeaderRewriter {
     /** The {@code Via} entry Portico appends. */
     public static final String VIA = "1.1 portico";
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    private static final AsciiString HTTP = AsciiString.cached("http");
 
     private HeaderRewriter() {
     }
@@ -32,15 +37,17 @@ public final class HeaderRewriter {
      *     authority when the client sent none (HTTP/1.0)
      * @param clientIp the client's address, appended to {@code X-Forwarded-For}
      * @param forwardedHost the client's Host as sent, or {@code null}
-     * @return a new request head, HTTP/1.1, keep-alive
+     * @return a new request head, HTTP/1.1, keep-alive. It takes over the client head's header object, which is
+     *     rewritten in place (copying every field per request would cost more than the rest of the rewrite), so
+     *     read what is needed from the client's headers, such as keep-alive, before calling this.
      */
     public static HttpRequest upstreamRequest(HttpRequest client, String target, String host, String clientIp,
                                               String forwardedHost) {
-        HttpHeaders in = client.headers();
+        HttpHeaders h = client.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(client);
-        HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, client.method(), target);
-        HttpHeaders h = out.headers();
-        h.add(in);
+        String forwardedFor = appendList(h.getAll(X_FORWARDED_FOR), clientIp);
+        String via = appendList(h.getAll(HttpHeaderNames.VIA), VIA);
+        HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, client.method(), target, h);
         removeHopByHop(h);
         h.remove(HttpHeaderNames.EXPECT);
         h.set(HttpHeaderNames.HOST, host);
@@ -48,14 +55,14 @@ public final class HeaderRewriter {
             h.remove(HttpHeaderNames.CONTENT_LENGTH);
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        h.set("X-Forwarded-For", appendList(in.getAll("X-Forwarded-For"), clientIp));
-        h.set("X-Forwarded-Proto", "http");
+        h.set(X_FORWARDED_FOR, forwardedFor);
+        h.set(X_FORWARDED_PROTO, HTTP);
         if (forwardedHost != null) {
-            h.set("X-Forwarded-Host", forwardedHost);
+            h.set(X_FORWARDED_HOST, forwardedHost);
         } else {
-            h.remove("X-Forwarded-Host");
+            h.remove(X_FORWARDED_HOST);
         }
-        h.set(HttpHeaderNames.VIA, appendList(in.getAll(HttpHeaderNames.VIA), VIA));
+        h.set(HttpHeaderNames.VIA, via);
         return out;
     }
 
@@ -67,16 +74,17 @@ public final class HeaderRewriter {
      * @param bodiless whether this response has no body (HEAD, 204, 304)
      * @param keepAlive whether the client connection stays open after this response
      * @return a new response head; its framing is Content-Length if the backend gave one, else chunked for an
-     *     HTTP/1.1 client, else close-delimited
+     *     HTTP/1.1 client, else close-delimited. Like {@link #upstreamRequest}, it takes over and rewrites the
+     *     backend head's header object.
      */
     public static HttpResponse clientResponse(HttpResponse upstream, HttpVersion clientVersion, boolean bodiless,
                                               boolean keepAlive) {
         boolean upstreamChunked = HttpUtil.isTransferEncodingChunked(upstream);
-        HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, upstream.status());
-        HttpHeaders h = out.headers();
-        h.add(upstream.headers());
+        HttpHeaders h = upstream.headers();
+        String via = appendList(h.getAll(HttpHeaderNames.VIA), VIA);
+        HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, upstream.status(), h);
         removeHopByHop(h);
-        h.set(HttpHeaderNames.VIA, appendList(upstream.headers().getAll(HttpHeaderNames.VIA), VIA));
+        h.set(HttpHeaderNames.VIA, via);
         boolean hasLength = h.contains(HttpHeaderNames.CONTENT_LENGTH);
         if (!hasLength && clientVersion.equals(HttpVersion.HTTP_1_1) && (upstreamChunked || !bodiless)) {
             HttpUtil.setTransferEncodingChunked(out, true);

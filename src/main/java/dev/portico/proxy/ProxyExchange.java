@@ -7,6 +7,7 @@ import dev.portico.upstream.UpstreamListener;
 import dev.portico.upstream.UpstreamPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -21,8 +22,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -32,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * One request and its response, from the request head to the response's last byte.
  * Runs entirely on the client channel's event loop (the upstream connection shares it), so no field needs a lock.
  */
-public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callback {
+public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callback, ChannelFutureListener,
+        Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(ProxyExchange.class);
 
     /** Where the exchange stands. */
@@ -44,13 +44,13 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     private final AccessLog accessLog;
     private final HttpRequest clientRequest;
     private final HttpRequest upstreamRequest;
-    private final String id;
     private final String clientAddress;
     private final boolean clientKeepAlive;
     private final long responseTimeoutMillis;
     private final long startNanos = System.nanoTime();
     /** Request body parts that arrived before the upstream connection was ready; owned until written. */
-    private final ArrayDeque<HttpContent> pending = new ArrayDeque<>(2);
+    private ArrayDeque<HttpContent> pending;
+    private ChannelFuture headWrite;
 
     private State state = State.CONNECTING;
     private UpstreamConnection conn;
@@ -71,24 +71,24 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
      * @param pool the upstream pool of the client's event loop
      * @param route the matched route
      * @param accessLog where to log the finished exchange
-     * @param clientRequest the client's request head, validated
+     * @param clientRequest the client's request head, validated (its headers now belong to the upstream head)
+     * @param clientKeepAlive whether the client asked to keep its connection open
      * @param upstreamRequest the head to send upstream
      * @param id the exchange id for logs
      * @param responseTimeoutMillis {@code timeouts.response}
      */
     public ProxyExchange(ExchangeHost host, UpstreamPool pool, Route route, AccessLog accessLog,
-                         HttpRequest clientRequest, HttpRequest upstreamRequest, String id,
-                         long responseTimeoutMillis) {
+                         HttpRequest clientRequest, boolean clientKeepAlive, HttpRequest upstreamRequest,
+                         String clientAddress, long responseTimeoutMillis) {
         this.host = host;
         this.pool = pool;
         this.route = route;
         this.accessLog = accessLog;
         this.clientRequest = clientRequest;
         this.upstreamRequest = upstreamRequest;
-        this.id = id;
         this.responseTimeoutMillis = responseTimeoutMillis;
-        this.clientAddress = addressOf(host.clientChannel());
-        this.clientKeepAlive = HttpUtil.isKeepAlive(clientRequest);
+        this.clientAddress = clientAddress;
+        this.clientKeepAlive = clientKeepAlive;
     }
 
     /** Asks the pool for a connection; the request goes out once it is ready. */
@@ -128,6 +128,9 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
             requestComplete = true;
         }
         if (conn == null) {
+            if (pending == null) {
+                pending = new ArrayDeque<>(4);
+            }
             pending.add(content);
             return;
         }
@@ -139,11 +142,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     private void writeBody(Channel ch, HttpContent content) {
         bodySent |= content.content().isReadable();
         if (content instanceof LastHttpContent) {
-            ch.write(content).addListener(f -> {
-                if (f.isSuccess()) {
-                    onRequestSent();
-                }
-            });
+            ch.write(content).addListener(this);
         } else {
             ch.write(content, ch.voidPromise());
         }
@@ -158,13 +157,9 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         conn = connection;
         state = State.FORWARDING;
         Channel ch = connection.channel();
-        ch.write(upstreamRequest).addListener(f -> {
-            if (!f.isSuccess()) {
-                headWriteFailed = true;
-            }
-        });
+        headWrite = ch.write(upstreamRequest).addListener(this);
         HttpContent c;
-        while ((c = pending.poll()) != null) {
+        while (pending != null && (c = pending.poll()) != null) {
             writeBody(ch, c);
         }
         ch.flush();
@@ -185,13 +180,24 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         }
     }
 
-    private void onRequestSent() {
-        if (state == State.FORWARDING && responseTimer == null) {
-            responseTimer = host.clientChannel().eventLoop().schedule(() -> {
-                if (state == State.FORWARDING) {
-                    fail(new ProxyFailure(Kind.RESPONSE_TIMEOUT, "no response within " + responseTimeoutMillis + "ms"));
-                }
-            }, responseTimeoutMillis, TimeUnit.MILLISECONDS);
+    /** The head or the last body part was written upstream (or failed to be). */
+    @Override
+    public void operationComplete(ChannelFuture f) {
+        if (f == headWrite) {
+            headWriteFailed |= !f.isSuccess();
+        } else if (f.isSuccess() && state == State.FORWARDING && responseTimer == null) {
+            // The whole request is out: timeouts.response starts now.
+            responseTimer = host.clientChannel().eventLoop().schedule(this, responseTimeoutMillis,
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The response timer fired. */
+    @Override
+    public void run() {
+        responseTimer = null;
+        if (state == State.FORWARDING) {
+            fail(new ProxyFailure(Kind.RESPONSE_TIMEOUT, "no response within " + responseTimeoutMillis + "ms"));
         }
     }
 
@@ -298,7 +304,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
             return;
         }
         if (state == State.FORWARDING && canRetryOnFreshConnection()) {
-            LOG.debug("{} pooled connection to {} was closed by the backend; retrying on a new one", id,
+            LOG.debug("{} pooled connection to {} was closed by the backend; retrying on a new one", id(),
                     route.endpoint());
             conn = null;
             state = State.CONNECTING;
@@ -356,7 +362,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         state = State.DONE;
         cancelResponseTimer();
         HttpContent c;
-        while ((c = pending.poll()) != null) {
+        while (pending != null && (c = pending.poll()) != null) {
             c.release();
         }
         if (conn != null) {
@@ -365,10 +371,10 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         }
         Kind kind = failure.kind();
         if (kind != Kind.CLIENT_ABORTED) {
-            LOG.warn("{} {} {} failed: {} ({}) route={} upstream={}", id, clientRequest.method(),
+            LOG.warn("{} {} {} failed: {} ({}) route={} upstream={}", id(), clientRequest.method(),
                     clientRequest.uri(), kind, failure.getMessage(), route.config().path(), route.endpoint());
         } else {
-            LOG.debug("{} {} {}", id, kind, failure.getMessage());
+            LOG.debug("{} {} {}", id(), kind, failure.getMessage());
         }
         int st = responseStarted ? status : kind.status() == null ? 0 : kind.status().code();
         accessLog(st);
@@ -397,8 +403,8 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         return r.endpoint().getHostString() + ":" + r.endpoint().getPort();
     }
 
-    private static String addressOf(Channel ch) {
-        SocketAddress a = ch.remoteAddress();
-        return a instanceof InetSocketAddress ? ((InetSocketAddress) a).getAddress().getHostAddress() : String.valueOf(a);
+    /** The exchange id for logs: the client connection's id and the request's number on it. */
+    private String id() {
+        return host.clientChannel().id().asShortText() + "#" + host.requestNumber();
     }
 }

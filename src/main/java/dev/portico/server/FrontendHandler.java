@@ -27,6 +27,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -49,6 +50,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     private boolean closing;
     private boolean inBacklog;
     private int requests;
+    private String clientIp;
 
     FrontendHandler(ProxyRuntime runtime) {
         this.runtime = runtime;
@@ -165,11 +167,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         }
         String upstreamHost = routingHost != null ? routingHost : route.config().upstream().authority();
         String upstreamTarget = target.path().equals("*") ? "*" : route.upstreamTarget(target.path(), target.query());
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
         HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, upstreamHost,
                 clientIp(), clientHost);
         exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, runtime.accessLog(),
-                request, upstream, ctx.channel().id().asShortText() + "#" + requests,
-                runtime.config().timeouts().response().toMillis());
+                request, keepAlive, upstream, clientIp(), runtime.config().timeouts().response().toMillis());
         exchange.start();
     }
 
@@ -379,7 +381,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     }
 
     private String clientIp() {
-        InetSocketAddress a = (InetSocketAddress) ctx.channel().remoteAddress();
-        return a.getAddress().getHostAddress();
+        if (clientIp == null) {
+            SocketAddress a = ctx.channel().remoteAddress();
+            clientIp = a instanceof InetSocketAddress ? ((InetSocketAddress) a).getAddress().getHostAddress()
+                    : String.valueOf(a);
+        }
+        return clientIp;
+    }
+
+    @Override
+    public int requestNumber() {
+        return requests;
     }
 }
