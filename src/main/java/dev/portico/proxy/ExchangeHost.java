@@ -26,7 +26,7 @@ public interface ExchangeHost {
      * The exchange finished its response.
      *
      * @param exchange the exchange
-     * @param lastWrite the write of the response's last part
+     * @param lastWrite the write of the response's last part, if the connection closes after it; else {@code null}
      * @param keepAlive whether the client connection may serve another request
      */
     void exchangeDone(ProxyExchange exchange, ChannelFuture lastWrite, boolean keepAlive);

@@ -45,12 +45,14 @@ public final class HeaderRewriter {
                                               String forwardedHost) {
         HttpHeaders h = client.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(client);
-        String forwardedFor = appendList(h.getAll(X_FORWARDED_FOR), clientIp);
-        String via = appendList(h.getAll(HttpHeaderNames.VIA), VIA);
+        String forwardedFor = append(h, X_FORWARDED_FOR, clientIp);
+        String via = append(h, HttpHeaderNames.VIA, VIA);
         HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, client.method(), target, h);
         removeHopByHop(h);
         h.remove(HttpHeaderNames.EXPECT);
-        h.set(HttpHeaderNames.HOST, host);
+        if (!host.equals(h.get(HttpHeaderNames.HOST))) {
+            h.set(HttpHeaderNames.HOST, host);
+        }
         if (chunked) {
             h.remove(HttpHeaderNames.CONTENT_LENGTH);
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -81,7 +83,7 @@ public final class HeaderRewriter {
                                               boolean keepAlive) {
         boolean upstreamChunked = HttpUtil.isTransferEncodingChunked(upstream);
         HttpHeaders h = upstream.headers();
-        String via = appendList(h.getAll(HttpHeaderNames.VIA), VIA);
+        String via = append(h, HttpHeaderNames.VIA, VIA);
         HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, upstream.status(), h);
         removeHopByHop(h);
         h.set(HttpHeaderNames.VIA, via);
@@ -112,6 +114,10 @@ public final class HeaderRewriter {
      * backend would read it as another request.
      */
     static void removeHopByHop(HttpHeaders h) {
+        if (!h.contains(HttpHeaderNames.CONNECTION)) {
+            removeFixedHopByHop(h);
+            return;
+        }
         for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
             for (String token : value.split(",")) {
                 String name = token.trim();
@@ -121,12 +127,21 @@ public final class HeaderRewriter {
             }
         }
         h.remove(HttpHeaderNames.CONNECTION);
+        removeFixedHopByHop(h);
+    }
+
+    private static void removeFixedHopByHop(HttpHeaders h) {
         h.remove(HttpHeaderNames.KEEP_ALIVE);
         h.remove(HttpHeaderNames.PROXY_CONNECTION);
         h.remove(HttpHeaderNames.TE);
         h.remove(HttpHeaderNames.TRAILER);
         h.remove(HttpHeaderNames.TRANSFER_ENCODING);
         h.remove(HttpHeaderNames.UPGRADE);
+    }
+
+    /** The field's values joined with {@code value} appended; no list is built when the field is absent. */
+    private static String append(HttpHeaders h, CharSequence name, String value) {
+        return h.contains(name) ? appendList(h.getAll(name), value) : value;
     }
 
     private static String appendList(List<String> existing, String value) {

@@ -50,7 +50,6 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     private final long startNanos = System.nanoTime();
     /** Request body parts that arrived before the upstream connection was ready; owned until written. */
     private ArrayDeque<HttpContent> pending;
-    private ChannelFuture headWrite;
 
     private State state = State.CONNECTING;
     private UpstreamConnection conn;
@@ -59,7 +58,6 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     private long responseBodyBytes;
     private boolean requestComplete;
     private boolean bodySent;
-    private boolean headWriteFailed;
     private boolean skippingInformational;
     private boolean responseKeepAlive;
     private boolean upstreamKeepAlive;
@@ -157,7 +155,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         conn = connection;
         state = State.FORWARDING;
         Channel ch = connection.channel();
-        headWrite = ch.write(upstreamRequest).addListener(this);
+        ch.write(upstreamRequest, ch.voidPromise());
         HttpContent c;
         while (pending != null && (c = pending.poll()) != null) {
             writeBody(ch, c);
@@ -180,12 +178,10 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         }
     }
 
-    /** The head or the last body part was written upstream (or failed to be). */
+    /** The last body part was written upstream (or failed to be). */
     @Override
     public void operationComplete(ChannelFuture f) {
-        if (f == headWrite) {
-            headWriteFailed |= !f.isSuccess();
-        } else if (f.isSuccess() && state == State.FORWARDING && responseTimer == null) {
+        if (f.isSuccess() && state == State.FORWARDING && responseTimer == null) {
             // The whole request is out: timeouts.response starts now.
             responseTimer = host.clientChannel().eventLoop().schedule(this, responseTimeoutMillis,
                     TimeUnit.MILLISECONDS);
@@ -242,8 +238,9 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
                 && !HttpUtil.isTransferEncodingChunked(response) && !bodiless) {
             upstreamKeepAlive = false;
         }
-        host.clientChannel().write(HeaderRewriter.clientResponse(response, clientRequest.protocolVersion(),
-                bodiless, responseKeepAlive));
+        Channel client = host.clientChannel();
+        client.write(HeaderRewriter.clientResponse(response, clientRequest.protocolVersion(), bodiless,
+                responseKeepAlive), client.voidPromise());
     }
 
     private void onResponseContent(HttpContent content) {
@@ -272,9 +269,11 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         } else {
             c.discard();
         }
-        ChannelFuture last = client.writeAndFlush(content);
+        boolean keepAlive = responseKeepAlive && requestComplete && !host.closeAfterResponse();
+        ChannelFuture last = keepAlive ? client.writeAndFlush(content, client.voidPromise())
+                : client.writeAndFlush(content);
         accessLog(status);
-        host.exchangeDone(this, last, responseKeepAlive && requestComplete);
+        host.exchangeDone(this, keepAlive ? null : last, keepAlive);
     }
 
     @Override
@@ -317,11 +316,12 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
 
     /**
      * A pooled connection the backend closed just as it was borrowed: nothing of the response came back, and the
-     * request can be sent again because none of its body is lost and it is idempotent or was never written.
+     * request can be sent again because none of its body is lost and it is idempotent. (The pool never lends a
+     * connection it knows closed, so a non-idempotent request that is written may have reached the backend.)
      */
     private boolean canRetryOnFreshConnection() {
         return conn != null && conn.reused() && attempts < 2 && !bodySent && !skippingInformational
-                && (isIdempotent(clientRequest.method()) || headWriteFailed);
+                && isIdempotent(clientRequest.method());
     }
 
     @Override

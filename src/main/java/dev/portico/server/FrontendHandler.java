@@ -47,6 +47,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     private ProxyExchange exchange;
     private ScheduledFuture<?> headTimer;
     private boolean bytesSinceHead;
+    private long headStartNanos;
     private boolean closing;
     private boolean inBacklog;
     private int requests;
@@ -68,13 +69,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         context.read();
     }
 
-    /** Called by the stage in front of the codec for every chunk of bytes: a request head may be starting. */
+    /**
+     * Called by the stage in front of the codec for every chunk of bytes: a request head may be starting. Only the
+     * start time is noted; a timer is armed after the read if the head is still incomplete then, so back-to-back
+     * requests on a busy connection schedule nothing.
+     */
     void onBytes() {
-        if (exchange == null || exchange.requestComplete()) {
+        if ((exchange == null || exchange.requestComplete()) && !bytesSinceHead) {
             bytesSinceHead = true;
-            if (exchange == null && headTimer == null && !closing) {
-                armHeadTimer();
-            }
+            headStartNanos = System.nanoTime();
         }
     }
 
@@ -112,6 +115,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
 
     @Override
     public void channelReadComplete(ChannelHandlerContext context) {
+        if (exchange == null && bytesSinceHead && headTimer == null && !closing) {
+            armHeadTimer();
+        }
         if (wantsRead()) {
             context.read();
         }
@@ -258,7 +264,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
             return;
         }
         exchange = null;
-        if (!keepAlive || closeAfterResponse()) {
+        if (!keepAlive) {
             closeAfter(lastWrite);
             return;
         }
@@ -346,9 +352,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         context.close();
     }
 
+    /** Arms the request head deadline: from the head's first byte, or from the accept for a first request. */
     private void armHeadTimer() {
-        long millis = runtime.config().timeouts().requestHeader().toMillis();
-        headTimer = ctx.executor().schedule(this::onHeadTimeout, millis, TimeUnit.MILLISECONDS);
+        long limit = runtime.config().timeouts().requestHeader().toNanos();
+        long left = bytesSinceHead ? limit - (System.nanoTime() - headStartNanos) : limit;
+        headTimer = ctx.executor().schedule(this::onHeadTimeout, Math.max(0, left), TimeUnit.NANOSECONDS);
     }
 
     private void cancelHeadTimer() {

@@ -5,8 +5,7 @@ import dev.portico.config.ProxyConfig;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.util.concurrent.TimeUnit;
+import dev.portico.proxy.IdleTimer;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Assembles a client connection's pipeline: byte watcher, codec with the configured limits, idle timer, handler. */
@@ -49,7 +48,7 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         ch.pipeline().addLast(
                 new ByteWatcher(handler),
                 new FrontendCodec(decoderConfig(config.limits())),
-                new IdleStateHandler(true, 0, 0, config.timeouts().idle().toMillis(), TimeUnit.MILLISECONDS),
+                new IdleTimer(config.timeouts().idle().toMillis()),
                 handler);
     }
 }

@@ -1,6 +1,7 @@
 package dev.portico.upstream;
 
 import dev.portico.config.TimeoutsConfig;
+import dev.portico.proxy.IdleTimer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -9,12 +10,10 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The idle backend connections of one event loop, per endpoint. Every method runs on that loop: no locks.
@@ -89,7 +88,7 @@ public final class UpstreamPool {
                                 .setMaxChunkSize(64 * 1024),
                                 HttpClientCodec.DEFAULT_PARSE_HTTP_AFTER_CONNECT_REQUEST,
                                 HttpClientCodec.DEFAULT_FAIL_ON_MISSING_RESPONSE),
-                        new IdleStateHandler(true, 0, 0, idleMillis, TimeUnit.MILLISECONDS),
+                        new IdleTimer(idleMillis),
                         conn);
             }
         }).connect(endpoint);

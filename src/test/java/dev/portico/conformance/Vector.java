@@ -136,7 +136,8 @@ record Vector(String file, String name, String rfc, byte[] request, List<Integer
     }
 
     /**
-     * Decodes escapes: {@code \r \n \t \\ \xNN}; {@code {repeat:N:TEXT}} (TEXT, itself decoded, N times; directives nest);
+     * Decodes escapes: {@code \r \n \t \\ \xNN}; {@code {repeat:N:TEXT}} (TEXT, itself decoded, N times;
+     * directives nest);
      * {@code {NAME}} for the variable {@code NAME} in {@code vars}, {@code {NAME:ARG}} for the variable
      * {@code NAME:}, a template in which {@code $} stands for ARG. A literal brace is {@code \x7b}.
      */

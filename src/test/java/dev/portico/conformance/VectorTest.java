@@ -49,7 +49,8 @@ class VectorTest {
                 """);
 
         assertThat(vs).hasSize(2);
-        assertThat(new String(vs.get(0).request(), StandardCharsets.ISO_8859_1)).isEqualTo("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(new String(vs.get(0).request(), StandardCharsets.ISO_8859_1))
+                .isEqualTo("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
         assertThat(vs.get(0).statuses()).containsExactly(400, 200);
         assertThat(vs.get(0).close()).isTrue();
         assertThat(vs.get(1).knownFailure()).isEqualTo("because");

@@ -29,6 +29,8 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * and is only counted in the summary.
  */
 class ProxyFuzzProperties {
+    /** {@code -Dportico.fuzz.survey=true}: count failures by kind over all tries instead of stopping at one. */
+    private static final boolean SURVEY = Boolean.getBoolean("portico.fuzz.survey");
     private static FuzzHarness harness;
     private static FuzzStats stats;
 
@@ -36,6 +38,14 @@ class ProxyFuzzProperties {
     static void startProxyAndBackend() throws Exception {
         stats = new FuzzStats();
         harness = new FuzzHarness();
+        // Warm up (class loading, JIT, upstream pool) and check the harness: every unmutated seed must pass.
+        for (int i = 0; i < 5; i++) {
+            assertThat(harness.canary()).as("warm-up request").isNull();
+        }
+        for (FuzzInputs.Seed seed : FuzzInputs.SEEDS) {
+            FuzzHarness.TryResult r = harness.play(seed.bytes(), FuzzHarness.SLOW_QUIET_MILLIS);
+            assertThat(Invariants.check(r, new FuzzStats())).as("unmutated seed %s", seed.name()).isEmpty();
+        }
     }
 
     @AfterContainer
@@ -65,6 +75,11 @@ class ProxyFuzzProperties {
             }
             problems = again;
             r = slow;
+            if (SURVEY) {
+                problems.forEach(x -> stats.note("FAILURE " + x.substring(0, Math.min(60, x.length())),
+                        x + " for " + input));
+                return;
+            }
         }
         assertThat(problems).as("input %s%n client received \"%s\"%n backend saw %s%n access log %s%n warnings %s",
                 input, Wire.escape(r.received(), 1500), r.backend(), r.access(), r.warnings()).isEmpty();

@@ -25,7 +25,7 @@ final class StrictHttpParser {
      */
     enum Reason {
         BARE_LF(true), BARE_CR(false), OBS_FOLD(true), WS_IN_FIELD_NAME(true), BAD_FIELD_NAME(false),
-        CTL_IN_VALUE(true), BAD_METHOD(false), BAD_TARGET(false), BAD_REQUEST_LINE(true), BAD_VERSION(true),
+        CTL_IN_VALUE(true), BAD_METHOD(false), BAD_TARGET(false), BAD_REQUEST_LINE(false), LEADING_JUNK(false), BAD_VERSION(true),
         HOST_MISSING(true), HOST_REPEATED(true), BAD_HOST(false), CL_AND_TE(true), BAD_CONTENT_LENGTH(true),
         CL_CONFLICT(true), CL_DUPLICATE(false), TE_NOT_CHUNKED(true), TE_IN_HTTP10(false), BAD_CHUNK_SIZE(true),
         BAD_CHUNK_LINE_END(true), BAD_CHUNK_DATA_END(true), BAD_CHUNK_EXT(false), BAD_TRAILER(false), LEADING_EMPTY_LINE(false), TOO_LARGE(true);
@@ -179,6 +179,9 @@ final class StrictHttpParser {
                     throw new Bad(Reason.BAD_REQUEST_LINE, "junk before request line", pos);
                 }
             }
+        }
+        if (mode == Mode.CLIENT && pos < end && (b[pos] <= ' ' || b[pos] == 0x7f)) {
+            throw new Bad(Reason.LEADING_JUNK, "whitespace or control before the request line", pos);
         }
         int lineStart = pos;
         String requestLine = line(false);
