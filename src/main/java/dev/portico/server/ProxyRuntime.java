@@ -78,7 +78,7 @@ public final class ProxyRuntime {
         for (EventExecutor e : group) {
             pools.put(e, new UpstreamPool((EventLoop) e, socketClass, config.timeouts()));
         }
-        LOG.debug("transport: {}, {} event loop threads", epoll ? "epoll" : "nio", threads);
+        LOG.info("{} transport, {} event loop thread{}", epoll ? "epoll" : "nio", threads, threads == 1 ? "" : "s");
     }
 
     /**

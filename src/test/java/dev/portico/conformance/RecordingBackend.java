@@ -12,6 +12,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -92,7 +93,7 @@ final class RecordingBackend implements AutoCloseable {
             int from = c.index < m.logSizes().length ? m.logSizes()[c.index] : 0;
             byte[] all = c.log.toByteArray();
             if (all.length > from) {
-                byte[] part = java.util.Arrays.copyOfRange(all, from, Math.min(all.length, from + 1500));
+                byte[] part = Arrays.copyOfRange(all, from, Math.min(all.length, from + 1500));
                 log.append("  conn#").append(c.index).append(c.open ? "" : " (closed)").append(": ")
                         .append(Vector.escape(part)).append(all.length - from > 1500 ? "..." : "").append('\n');
             }
