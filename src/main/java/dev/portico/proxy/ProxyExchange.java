@@ -11,6 +11,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -115,6 +116,12 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
             content.release();
             return;
         }
+        if (content.decoderResult().isFailure()) {
+            // A malformed chunk or trailer: never let the backend see the body end here.
+            content.release();
+            fail(new ProxyFailure(Kind.BAD_REQUEST, "malformed request body"));
+            return;
+        }
         requestBodyBytes += content.content().readableBytes();
         long limit = route.maxRequestBody();
         if (limit > 0 && requestBodyBytes > limit) {
@@ -124,6 +131,10 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         }
         if (content instanceof LastHttpContent) {
             requestComplete = true;
+            HttpHeaders trailers = ((LastHttpContent) content).trailingHeaders();
+            if (!trailers.isEmpty()) {
+                trailers.clear(); // request trailers are not forwarded (as nginx does): no backend relies on them
+            }
         }
         if (conn == null) {
             if (pending == null) {

@@ -16,15 +16,20 @@ import java.util.ArrayDeque;
 import java.util.List;
 
 /**
- * Netty's HTTP/1.1 server codec with one more rule: a request head with obs-fold (a header line continued on the
- * next line by leading whitespace, RFC 9112 section 5.2) is marked invalid. Netty's decoder joins such lines, and
- * after that the fold can no longer be seen, so the check looks at the head's bytes as the decoder consumes them.
+ * Netty's HTTP/1.1 server codec with two more rules, checked on the head's bytes as the decoder consumes them
+ * because the decoder's result no longer shows them: obs-fold (a field line continued by leading whitespace, RFC
+ * 9112 section 5.2), which Netty joins into one value; and a request line that is not exactly
+ * {@code method SP target SP HTTP/x.y} (RFC 9112 section 3), which Netty splits on any run of whitespace and whose
+ * version it upper-cases.
  * The encoder pairs each final response with its request's method, as {@code HttpServerCodec} does, so the answer
  * to a HEAD never carries a body.
  */
 final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Decoder, FrontendCodec.Encoder> {
     /** The message of the failure set on a request with obs-fold. */
     static final String OBS_FOLD = "obs-fold in request head";
+    /** The message of the failure set on a request line with other separators than single spaces. */
+    static final String BAD_REQUEST_LINE = "request line not in the form: method SP target SP HTTP/x.y";
+    private static final byte[] HTTP_SLASH = {'H', 'T', 'T', 'P', '/'};
 
     FrontendCodec(HttpDecoderConfig config) {
         ArrayDeque<HttpMethod> methods = new ArrayDeque<>(4);
@@ -36,7 +41,13 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
         /** True while the bytes being consumed belong to a request head (not a body). */
         private boolean inHead = true;
         private boolean afterLineFeed;
-        private boolean foldSeen;
+        private String malformed;
+        /** Request line state: still in it; seen its first byte; spaces so far; last byte a space; version bytes. */
+        private boolean inRequestLine = true;
+        private boolean lineStarted;
+        private int spaces;
+        private boolean afterSpace;
+        private int versionBytes;
 
         Decoder(HttpDecoderConfig config, ArrayDeque<HttpMethod> methods) {
             super(config);
@@ -56,12 +67,11 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
                 if (msg instanceof HttpRequest) {
                     HttpRequest request = (HttpRequest) msg;
                     methods.add(request.method());
-                    if (foldSeen && request.decoderResult().isSuccess()) {
-                        request.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(OBS_FOLD)));
+                    if (malformed != null && request.decoderResult().isSuccess()) {
+                        request.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(malformed)));
                     }
                     inHead = false;
-                    afterLineFeed = false;
-                    foldSeen = false;
+                    resetHeadState();
                 }
                 if (msg instanceof LastHttpContent) {
                     inHead = true;
@@ -69,14 +79,52 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
             }
         }
 
-        /** Bytes [from, to) of the buffer were consumed as part of a head: look for LF followed by SP or HTAB. */
+        private void resetHeadState() {
+            afterLineFeed = false;
+            malformed = null;
+            inRequestLine = true;
+            lineStarted = false;
+            spaces = 0;
+            afterSpace = false;
+            versionBytes = 0;
+        }
+
+        /** Bytes [from, to) of the buffer were consumed as part of a head. */
         private void scanHead(ByteBuf buffer, int from, int to) {
             for (int i = from; i < to; i++) {
                 byte b = buffer.getByte(i);
-                if (afterLineFeed && (b == ' ' || b == '\t')) {
-                    foldSeen = true;
+                if (inRequestLine) {
+                    scanRequestLine(b);
+                } else if (afterLineFeed && (b == ' ' || b == '\t')) {
+                    malformed = OBS_FOLD;
                 }
                 afterLineFeed = b == '\n';
+            }
+        }
+
+        private void scanRequestLine(byte b) {
+            if (b == '\r' || b == '\n') {
+                // Empty lines before the request line are allowed (RFC 9112 section 2.2); after it, the line ends.
+                if (lineStarted) {
+                    inRequestLine = false;
+                    if (spaces != 2 || versionBytes < HTTP_SLASH.length) {
+                        malformed = BAD_REQUEST_LINE;
+                    }
+                }
+                return;
+            }
+            if (b == '\t' || (b == ' ' && (!lineStarted || afterSpace))) {
+                malformed = BAD_REQUEST_LINE;
+            }
+            lineStarted = true;
+            if (b == ' ') {
+                spaces++;
+                afterSpace = true;
+                return;
+            }
+            afterSpace = false;
+            if (spaces == 2 && versionBytes < HTTP_SLASH.length && b != HTTP_SLASH[versionBytes++]) {
+                malformed = BAD_REQUEST_LINE;
             }
         }
     }

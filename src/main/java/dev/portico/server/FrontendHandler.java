@@ -108,8 +108,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         } else if (msg instanceof HttpRequest) {
             onRequestHead((HttpRequest) msg);
         } else {
-            // Body of a request that was answered without an exchange (e.g. 404): drop it.
+            // Body of a request that was answered without an exchange (e.g. 404): drop it, but a framing error
+            // in it leaves no way to find the next request.
+            boolean broken = msg.decoderResult().isFailure();
             ReferenceCountUtil.release(msg);
+            if (broken) {
+                closing = true;
+                releaseBacklog();
+                ctx.close();
+            }
         }
     }
 
@@ -141,6 +148,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         if (invalid != null) {
             reject(invalid, request, true);
             return;
+        }
+        if (request.protocolVersion().minorVersion() > 1) {
+            // RFC 9110 section 2.5: a higher minor version is handled as the highest one we implement.
+            request.setProtocolVersion(HttpVersion.HTTP_1_1);
         }
         RequestTarget target;
         try {

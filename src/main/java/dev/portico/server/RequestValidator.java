@@ -30,7 +30,7 @@ final class RequestValidator {
             return decoderFailure(result.cause());
         }
         HttpVersion v = request.protocolVersion();
-        if (v.majorVersion() != 1 || (v.minorVersion() != 0 && v.minorVersion() != 1)) {
+        if (v.majorVersion() != 1) {
             return new ProxyFailure(Kind.VERSION_NOT_SUPPORTED, "HTTP version not supported");
         }
         HttpHeaders h = request.headers();
@@ -41,20 +41,35 @@ final class RequestValidator {
         if (hosts.size() > 1) {
             return new ProxyFailure(Kind.BAD_REQUEST, "more than one Host header");
         }
-        if (hosts.isEmpty() && v.minorVersion() == 1) {
+        if (hosts.isEmpty() && v.minorVersion() >= 1) {
             return new ProxyFailure(Kind.BAD_REQUEST, "HTTP/1.1 request without Host");
         }
         if (!hosts.isEmpty() && !validHost(hosts.get(0))) {
             return new ProxyFailure(Kind.BAD_REQUEST, "invalid Host header");
         }
-        List<String> codings = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-        if (!codings.isEmpty()) {
-            if (codings.size() > 1 || !codings.get(0).trim().equalsIgnoreCase("chunked")) {
-                // The decoder accepted it, so "chunked" is last: another coding is in front of it.
-                return new ProxyFailure(Kind.NOT_IMPLEMENTED, "only the chunked transfer coding is supported");
-            }
+        if (h.contains(HttpHeaderNames.TRANSFER_ENCODING) && !onlyChunked(h.getAll(HttpHeaderNames.TRANSFER_ENCODING))) {
+            // The decoder accepted it, so "chunked" is last: an unsupported coding is in front of it (RFC 9112
+            // section 6.1 says 501; a final coding other than chunked was already a 400 from the decoder).
+            return new ProxyFailure(Kind.NOT_IMPLEMENTED, "only the chunked transfer coding is supported");
         }
         return null;
+    }
+
+    /** Whether the field values, as a list (RFC 9110 section 5.6.1: empty elements ignored), are just "chunked". */
+    static boolean onlyChunked(List<String> values) {
+        int codings = 0;
+        for (String value : values) {
+            for (String element : value.split(",", -1)) {
+                String coding = element.strip();
+                if (coding.isEmpty()) {
+                    continue;
+                }
+                if (++codings > 1 || !coding.equalsIgnoreCase("chunked")) {
+                    return false;
+                }
+            }
+        }
+        return codings == 1;
     }
 
     static ProxyFailure decoderFailure(Throwable cause) {
@@ -64,17 +79,36 @@ final class RequestValidator {
         if (cause instanceof TooLongHttpHeaderException) {
             return new ProxyFailure(Kind.HEADERS_TOO_LARGE, "request header fields too large");
         }
-        String msg = String.valueOf(cause.getMessage());
-        if (msg.startsWith("The final transfer coding must be chunked")) {
-            return new ProxyFailure(Kind.NOT_IMPLEMENTED, "only the chunked transfer coding is supported");
-        }
         return new ProxyFailure(Kind.BAD_REQUEST, "malformed request");
     }
 
-    /** A Host is {@code uri-host [ ":" port ]}: no spaces, controls, user info, path or empty name. */
+    /**
+     * A Host is {@code uri-host [ ":" port ]} (RFC 9112 section 3.2): no spaces, controls, user info, path or empty
+     * name; an IPv6 literal in brackets; the port, if any, only digits.
+     */
     static boolean validHost(String host) {
         if (host.isEmpty()) {
             return false;
+        }
+        int portColon;
+        if (host.charAt(0) == '[') {
+            int close = host.indexOf(']');
+            if (close < 0 || (close + 1 < host.length() && host.charAt(close + 1) != ':')) {
+                return false;
+            }
+            portColon = close + 1 < host.length() ? close + 1 : -1;
+        } else {
+            portColon = host.indexOf(':');
+            if (portColon == 0 || (portColon > 0 && host.indexOf(':', portColon + 1) >= 0)) {
+                return false;
+            }
+        }
+        if (portColon >= 0) {
+            for (int i = portColon + 1; i < host.length(); i++) {
+                if (host.charAt(i) < '0' || host.charAt(i) > '9') {
+                    return false;
+                }
+            }
         }
         for (int i = 0; i < host.length(); i++) {
             char c = host.charAt(i);

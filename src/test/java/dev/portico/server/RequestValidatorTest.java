@@ -127,11 +127,19 @@ class RequestValidatorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"HTTP/0.9", "HTTP/1.2", "HTTP/2.0", "HTTP/3.0", "HTTP/1.10"})
-    void rejectsVersionsOtherThan10And11(String version) {
+    @ValueSource(strings = {"HTTP/0.9", "HTTP/2.0", "HTTP/3.0"})
+    void rejectsMajorVersionsOtherThan1(String version) {
         HttpRequest request = request(HttpVersion.valueOf(version), "Host", "a");
 
         assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.VERSION_NOT_SUPPORTED);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"HTTP/1.2", "HTTP/1.10"})
+    void acceptsLaterMinorVersionsOfHttp1(String version) {
+        HttpRequest request = request(HttpVersion.valueOf(version), "Host", "a");
+
+        assertThat(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS)).isNull();
     }
 
     @Test
@@ -179,11 +187,11 @@ class RequestValidatorTest {
         }
 
         @Test
-        void decoderRejectingAFinalCodingOtherThanChunkedIsNotImplemented() {
+        void decoderRejectingAFinalCodingOtherThanChunkedIsABadRequest() {
             HttpRequest request = failed(
                     new IllegalArgumentException("The final transfer coding must be chunked for HTTP requests"));
 
-            assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.NOT_IMPLEMENTED);
+            assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.BAD_REQUEST);
         }
 
         @Test
@@ -247,7 +255,7 @@ class RequestValidatorTest {
                 "coding before chunked | POST / HTTP/1.1\\r\\nHost: a\\r\\nTransfer-Encoding: gzip, chunked\\r\\n\\r\\n "
                         + "| NOT_IMPLEMENTED",
                 "final coding not chunked | POST / HTTP/1.1\\r\\nHost: a\\r\\nTransfer-Encoding: gzip\\r\\n\\r\\n "
-                        + "| NOT_IMPLEMENTED",
+                        + "| BAD_REQUEST",
                 "chunked twice | POST / HTTP/1.1\\r\\nHost: a\\r\\nTransfer-Encoding: chunked, chunked\\r\\n\\r\\n "
                         + "| BAD_REQUEST",
                 "Transfer-Encoding in HTTP/1.0 | POST / HTTP/1.0\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n "
