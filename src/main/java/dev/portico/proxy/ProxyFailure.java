@@ -26,7 +26,9 @@ public final class ProxyFailure extends RuntimeException {
         HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, false),
         /** An unknown transfer coding, or a method form Portico does not proxy (CONNECT). */
         NOT_IMPLEMENTED(HttpResponseStatus.NOT_IMPLEMENTED, false),
-        /** An HTTP version other than 1.0 and 1.1. */
+        /** An {@code Expect} other than {@code 100-continue}. */
+        EXPECTATION_FAILED(HttpResponseStatus.EXPECTATION_FAILED, false),
+        /** An HTTP major version other than 1. */
         VERSION_NOT_SUPPORTED(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, false),
         /** The backend refused the connection. */
         CONNECT_REFUSED(HttpResponseStatus.BAD_GATEWAY, true),

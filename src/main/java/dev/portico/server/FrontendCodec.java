@@ -27,6 +27,9 @@ import java.util.List;
 final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Decoder, FrontendCodec.Encoder> {
     /** The message of the failure set on a request with obs-fold. */
     static final String OBS_FOLD = "obs-fold in request head";
+    /** The message of the failure set on a head with more than one Content-Length field, or a list in one. */
+    static final String MANY_LENGTHS = "more than one Content-Length value";
+    private static final byte[] CONTENT_LENGTH = "content-length:".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     /** The message of the failure set on a request line with other separators than single spaces. */
     static final String BAD_REQUEST_LINE = "request line not in the form: method SP target SP HTTP/x.y";
     private static final byte[] HTTP_SLASH = {'H', 'T', 'T', 'P', '/'};
@@ -48,6 +51,10 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
         private int spaces;
         private boolean afterSpace;
         private int versionBytes;
+        /** Field name matching: bytes of "content-length:" matched at the start of this line, or -1. */
+        private int nameMatch = -1;
+        private boolean inLengthValue;
+        private int lengthFields;
 
         Decoder(HttpDecoderConfig config, ArrayDeque<HttpMethod> methods) {
             super(config);
@@ -87,6 +94,9 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
             spaces = 0;
             afterSpace = false;
             versionBytes = 0;
+            nameMatch = -1;
+            inLengthValue = false;
+            lengthFields = 0;
         }
 
         /** Bytes [from, to) of the buffer were consumed as part of a head. */
@@ -95,10 +105,44 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
                 byte b = buffer.getByte(i);
                 if (inRequestLine) {
                     scanRequestLine(b);
-                } else if (afterLineFeed && (b == ' ' || b == '\t')) {
-                    malformed = OBS_FOLD;
+                } else {
+                    if (afterLineFeed && (b == ' ' || b == '\t')) {
+                        malformed = OBS_FOLD;
+                    }
+                    scanContentLength(b);
                 }
                 afterLineFeed = b == '\n';
+            }
+        }
+
+        /**
+         * Netty keeps only one Content-Length of an HTTP/1.0 request (the first), so several fields, or a list in
+         * one, are caught here: two parsers could disagree on where the body ends.
+         */
+        private void scanContentLength(byte b) {
+            if (afterLineFeed) {
+                nameMatch = 0;
+                inLengthValue = false;
+            }
+            if (inLengthValue) {
+                if (b == ',') {
+                    malformed = MANY_LENGTHS;
+                }
+                return;
+            }
+            if (nameMatch >= 0) {
+                byte lower = b >= 'A' && b <= 'Z' ? (byte) (b + 32) : b;
+                if (lower == CONTENT_LENGTH[nameMatch]) {
+                    if (++nameMatch == CONTENT_LENGTH.length) {
+                        nameMatch = -1;
+                        inLengthValue = true;
+                        if (++lengthFields > 1) {
+                            malformed = MANY_LENGTHS;
+                        }
+                    }
+                } else {
+                    nameMatch = -1;
+                }
             }
         }
 
@@ -107,6 +151,7 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
                 // Empty lines before the request line are allowed (RFC 9112 section 2.2); after it, the line ends.
                 if (lineStarted) {
                     inRequestLine = false;
+                    nameMatch = -1;
                     if (spaces != 2 || versionBytes < HTTP_SLASH.length) {
                         malformed = BAD_REQUEST_LINE;
                     }

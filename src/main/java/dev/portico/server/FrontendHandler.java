@@ -175,7 +175,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         }
         String expect = request.headers().get(HttpHeaderNames.EXPECT);
         if (expect != null && !expect.trim().equalsIgnoreCase("100-continue")) {
-            respond(request, HttpResponseStatus.EXPECTATION_FAILED, "unsupported expectation", true);
+            reject(new ProxyFailure(Kind.EXPECTATION_FAILED, "unsupported expectation"), request, true);
             return;
         }
         if (expect != null && request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
@@ -194,8 +194,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
 
     private void reject(ProxyFailure failure, HttpRequest request, boolean close) {
         runtime.logRejected(ctx.channel(), request, failure);
+        // A head cut short by the client's close is decoded as invalid after the close: nothing is sent then.
+        int status = ctx.channel().isActive() ? failure.kind().status().code() : 0;
         runtime.accessLog().log(clientIp(), request.method().name(), request.uri(), request.protocolVersion().text(),
-                failure.kind().status().code(), 0, 0, null);
+                status, 0, 0, null);
         respond(request, failure.kind().status(), failure.getMessage(), close || !HttpUtil.isKeepAlive(request));
     }
 

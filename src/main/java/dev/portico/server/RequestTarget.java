@@ -27,8 +27,14 @@ record RequestTarget(String authority, String path, String query) {
         }
         for (int i = 0; i < uri.length(); i++) {
             char c = uri.charAt(i);
-            if (c <= 0x20 || c >= 0x7f || c == '#') {
+            // RFC 3986 excludes more (e.g. "{", "|", "[" in a query), but clients send those unencoded and
+            // no parser reads them differently; these are the ones that can mislead one.
+            if (c <= 0x20 || c >= 0x7f || c == '#' || c == '"' || c == '<' || c == '>' || c == '\\') {
                 throw new ProxyFailure(Kind.BAD_REQUEST, "invalid character in request target");
+            }
+            if (c == '%' && (i + 2 >= uri.length() || !RequestValidator.isHex(uri.charAt(i + 1))
+                    || !RequestValidator.isHex(uri.charAt(i + 2)))) {
+                throw new ProxyFailure(Kind.BAD_REQUEST, "invalid percent-encoding in request target");
             }
         }
         if (uri.equals("*")) {

@@ -83,39 +83,63 @@ final class RequestValidator {
     }
 
     /**
-     * A Host is {@code uri-host [ ":" port ]} (RFC 9112 section 3.2): no spaces, controls, user info, path or empty
-     * name; an IPv6 literal in brackets; the port, if any, only digits.
+     * A Host is {@code uri-host [ ":" port ]} (RFC 9112 section 3.2, RFC 3986 section 3.2.2): a reg-name of
+     * unreserved characters, sub-delims and percent-encodings, or an IP literal in brackets; the port, if any,
+     * only digits.
      */
     static boolean validHost(String host) {
-        if (host.isEmpty()) {
-            return false;
-        }
-        int portColon;
-        if (host.charAt(0) == '[') {
-            int close = host.indexOf(']');
-            if (close < 0 || (close + 1 < host.length() && host.charAt(close + 1) != ':')) {
+        int n = host.length();
+        int end;
+        if (n > 0 && host.charAt(0) == '[') {
+            end = host.indexOf(']');
+            if (end < 2) {
                 return false;
             }
-            portColon = close + 1 < host.length() ? close + 1 : -1;
-        } else {
-            portColon = host.indexOf(':');
-            if (portColon == 0 || (portColon > 0 && host.indexOf(':', portColon + 1) >= 0)) {
-                return false;
-            }
-        }
-        if (portColon >= 0) {
-            for (int i = portColon + 1; i < host.length(); i++) {
-                if (host.charAt(i) < '0' || host.charAt(i) > '9') {
+            for (int i = 1; i < end; i++) {
+                char c = host.charAt(i);
+                if (!(isHex(c) || c == ':' || c == '.')) {
                     return false;
                 }
             }
+            end++;
+        } else {
+            end = 0;
+            while (end < n && host.charAt(end) != ':') {
+                char c = host.charAt(end);
+                if (c == '%') {
+                    if (end + 2 >= n || !isHex(host.charAt(end + 1)) || !isHex(host.charAt(end + 2))) {
+                        return false;
+                    }
+                    end += 2;
+                } else if (!isRegNameChar(c)) {
+                    return false;
+                }
+                end++;
+            }
+            if (end == 0) {
+                return false;
+            }
         }
-        for (int i = 0; i < host.length(); i++) {
-            char c = host.charAt(i);
-            if (c <= 0x20 || c >= 0x7f || c == '/' || c == '@' || c == '?' || c == '#' || c == '\\') {
+        if (end == n) {
+            return true;
+        }
+        if (host.charAt(end) != ':') {
+            return false;
+        }
+        for (int i = end + 1; i < n; i++) {
+            if (host.charAt(i) < '0' || host.charAt(i) > '9') {
                 return false;
             }
         }
         return true;
+    }
+
+    private static boolean isRegNameChar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || "-._~!$&'()*+,;=".indexOf(c) >= 0;
+    }
+
+    static boolean isHex(char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
     }
 }

@@ -26,7 +26,7 @@ import java.util.List;
  */
 final class FuzzHarness implements AutoCloseable {
     static final long FAST_QUIET_MILLIS = 60;
-    /** Longer than {@code request_header}: an incomplete head is then answered 408 rather than cut by EOF. */
+    /** Longer than {@code request_header}: an incomplete head is answered 408 rather than cut by EOF (warm-up). */
     static final long SLOW_QUIET_MILLIS = 500;
     private static final long PHASE_MILLIS = 3000;
 
@@ -40,22 +40,35 @@ final class FuzzHarness implements AutoCloseable {
     private final ProxyServer proxy;
     private final LogCapture logs;
     private int canaries;
+    private boolean closed;
 
     FuzzHarness() throws IOException {
         backend = new RecordingBackend();
         logs = new LogCapture();
-        proxy = new ProxyServer(ProxyConfig.builder().listen("127.0.0.1", 0).workers(1)
-                .timeouts(new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(1),
-                        Duration.ofMillis(300), Duration.ofSeconds(1)))
-                .route("/", backend.url()).build()).start();
+        try {
+            // connect 1s, response 2s, idle 1s, request_header 300ms, drain 1s: truncated inputs end quickly.
+            proxy = new ProxyServer(ProxyConfig.builder().listen("127.0.0.1", 0).workers(1)
+                    .timeouts(new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(1),
+                            Duration.ofMillis(300), Duration.ofSeconds(1)))
+                    .route("/", backend.url()).build()).start();
+        } catch (RuntimeException e) {
+            logs.close();
+            backend.close();
+            throw e;
+        }
     }
 
-    int port() {
-        return proxy.port();
-    }
-
-    /** Plays {@code input} on a fresh connection, then a canary request on another. */
-    TryResult play(byte[] input, long quietMillis) throws IOException, InterruptedException {
+    /**
+     * Plays {@code input} on a fresh connection, then a canary request on another. Synchronized: jqwik's bounded
+     * shrinking goes on in a thread of its own after it stops waiting for it, and tries must not overlap.
+     */
+    synchronized TryResult play(byte[] input, long quietMillis) throws IOException, InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException("shrinking was stopped");
+        }
+        if (closed) {
+            throw new IllegalStateException("the fuzz harness is closed");
+        }
         long t0 = System.nanoTime();
         int mark = backend.mark();
         int accessMark = logs.accessMark();
@@ -129,7 +142,7 @@ final class FuzzHarness implements AutoCloseable {
     }
 
     /** A valid request on a fresh connection: null if it got its 200 from the backend, else what went wrong. */
-    String canary() throws IOException {
+    synchronized String canary() throws IOException {
         String path = "/canary/" + (++canaries);
         int mark = backend.mark();
         byte[] got;
@@ -157,7 +170,8 @@ final class FuzzHarness implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
+        closed = true;
         try {
             proxy.stop();
         } finally {

@@ -46,6 +46,12 @@ final class FuzzInputs {
             new Seed("http10", "GET /legacy HTTP/1.0\r\nUser-Agent: old/0.9\r\nAccept: */*\r\n\r\n"),
             new Seed("pipelined", "GET /first HTTP/1.1\r\nHost: example.test\r\n\r\n"
                     + "PUT /second HTTP/1.1\r\nHost: example.test\r\nContent-Length: 3\r\n\r\nabc"),
+            new Seed("chunked-then-get", "POST /c HTTP/1.1\r\nHost: example.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "3\r\nabc\r\n0\r\n\r\nGET /after HTTP/1.1\r\nHost: example.test\r\n\r\n"),
+            new Seed("expect-continue", "PUT /e HTTP/1.1\r\nHost: example.test\r\nExpect: 100-continue\r\n"
+                    + "Content-Length: 4\r\n\r\ndata"),
+            new Seed("http10-keep-alive", "POST /old HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nabc"
+                    + "OPTIONS * HTTP/1.1\r\nHost: example.test\r\n\r\n"),
             new Seed("delete-empty", "DELETE /item/7 HTTP/1.1\r\nHost: example.test\r\nContent-Length: 0\r\n"
                     + "Connection: keep-alive, X-Hop\r\nX-Hop: dropped\r\n\r\n"));
 

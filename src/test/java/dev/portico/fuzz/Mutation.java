@@ -215,7 +215,7 @@ sealed interface Mutation {
         int head = text.indexOf("\r\n\r\n");
         for (int i = head < 0 ? text.length() : head + 4; i < text.length(); i = text.indexOf('\n', i) + 1) {
             int e = i;
-            while (e < text.length() && UriChars.isHex(text.charAt(e)) && e - i < 12) {
+            while (e < text.length() && Grammar.isHex(text.charAt(e)) && e - i < 12) {
                 e++;
             }
             if (e > i && e < text.length() && (text.charAt(e) == '\r' || text.charAt(e) == ';')) {

@@ -61,6 +61,13 @@ final class RecordingBackend implements AutoCloseable {
         }
     }
 
+    /**
+     * Portico forwards the target byte for byte (README), so a target that is printable ASCII but not RFC 3986
+     * (say a lone {@code %}) is parsed on and flagged in {@link Request#tolerated()} rather than refused.
+     */
+    private static final java.util.Set<StrictHttpParser.Reason> TOLERATED =
+            java.util.Set.of(StrictHttpParser.Reason.BAD_TARGET);
+
     private final ServerSocket server;
     private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "fuzz-backend");
@@ -101,10 +108,6 @@ final class RecordingBackend implements AutoCloseable {
         return midRequest.values().stream().anyMatch(b -> b);
     }
 
-    int connections() {
-        return connections.get();
-    }
-
     private void acceptLoop() {
         while (!server.isClosed()) {
             try {
@@ -130,7 +133,7 @@ final class RecordingBackend implements AutoCloseable {
                 all.write(buf, 0, n);
                 byte[] data = all.toByteArray();
                 while (consumed < data.length) {
-                    Result r = StrictHttpParser.parse(data, consumed, data.length, Mode.UPSTREAM);
+                    Result r = StrictHttpParser.parse(data, consumed, data.length, Mode.UPSTREAM, TOLERATED);
                     if (r instanceof Complete) {
                         Request req = ((Complete) r).request();
                         Parsed p = record(conn, req);

@@ -1,9 +1,12 @@
 package dev.portico.fuzz;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * An HTTP/1.1 request parser written for the fuzz tests, independent of Netty and of Portico, that follows RFC 9112
@@ -15,20 +18,28 @@ import java.util.Locale;
  * {@link Mode#UPSTREAM} is what a backend behind Portico must receive (origin-form, HTTP/1.1);
  * {@link Mode#CLIENT} is the reference for what a client may send (also absolute-form, HTTP/1.0, leading empty
  * lines as RFC 9112 section 2.2 allows).
+ * <p>
+ * Some soft {@link Reason}s can be <em>tolerated</em>: the parser then goes on the way a lenient but safe recipient
+ * would (RFC 9112 section 3 allows splitting the request line on any whitespace, chunk extensions are ignored,
+ * malformed trailer lines dropped, ...) and lists the reason in {@link Request#tolerated()}. That yields what a
+ * lenient proxy should have forwarded, to compare with what it did.
  */
 final class StrictHttpParser {
     enum Mode { CLIENT, UPSTREAM }
 
     /**
      * Why a request is invalid. {@code hard} reasons are those DESIGN.md section 6 and the README's "Strict parsing"
-     * say Portico must reject; the others are strict-RFC points where a lenient but safe proxy may differ.
+     * say Portico must reject, or that leave no safe way to read the request; the others are strict-RFC points where
+     * a lenient but safe proxy may differ.
      */
     enum Reason {
-        BARE_LF(true), BARE_CR(false), OBS_FOLD(true), WS_IN_FIELD_NAME(true), BAD_FIELD_NAME(false),
-        CTL_IN_VALUE(true), BAD_METHOD(false), BAD_TARGET(false), BAD_REQUEST_LINE(false), LEADING_JUNK(false), BAD_VERSION(true),
-        HOST_MISSING(true), HOST_REPEATED(true), BAD_HOST(false), CL_AND_TE(true), BAD_CONTENT_LENGTH(true),
-        CL_CONFLICT(true), CL_DUPLICATE(false), TE_NOT_CHUNKED(true), TE_IN_HTTP10(false), BAD_CHUNK_SIZE(true),
-        BAD_CHUNK_LINE_END(true), BAD_CHUNK_DATA_END(true), BAD_CHUNK_EXT(false), BAD_TRAILER(false), LEADING_EMPTY_LINE(false), TOO_LARGE(true);
+        BARE_LF(true), BARE_CR(false), OBS_FOLD(true), WS_IN_FIELD_NAME(true), BAD_FIELD_NAME(true),
+        CTL_IN_VALUE(true), BAD_METHOD(true), TARGET_CHARS(true), BAD_TARGET(false), REQUEST_LINE_PARTS(true),
+        BAD_REQUEST_LINE(false), LEADING_JUNK(false), BAD_VERSION(true), HOST_MISSING(true), HOST_REPEATED(true),
+        BAD_HOST(true), CL_AND_TE(true), BAD_CONTENT_LENGTH(true), CL_CONFLICT(true), CL_DUPLICATE(false),
+        TE_NOT_CHUNKED(true), TE_IN_HTTP10(false), BAD_CHUNK_SIZE(true), BAD_CHUNK_LINE_END(true),
+        BAD_CHUNK_DATA_END(true), BAD_CHUNK_EXT(false), BAD_TRAILER(false), LEADING_EMPTY_LINE(false),
+        TOO_LARGE(true);
 
         final boolean hard;
 
@@ -36,6 +47,10 @@ final class StrictHttpParser {
             this.hard = hard;
         }
     }
+
+    /** Every soft reason the parser knows how to read past. */
+    static final Set<Reason> TOLERABLE = EnumSet.of(Reason.BAD_REQUEST_LINE, Reason.LEADING_JUNK, Reason.BAD_TARGET,
+            Reason.CL_DUPLICATE, Reason.TE_IN_HTTP10, Reason.BAD_CHUNK_EXT, Reason.BAD_TRAILER);
 
     /** A header or trailer field, the value with OWS trimmed. */
     record Field(String name, String value) {
@@ -45,9 +60,12 @@ final class StrictHttpParser {
         }
     }
 
-    /** A complete request; {@code length} is how many bytes it took, from the offset it was parsed at. */
+    /**
+     * A complete request; {@code length} is how many bytes it took, from the offset it was parsed at, and
+     * {@code tolerated} the soft reasons read past (empty for a strictly valid request).
+     */
     record Request(String method, String target, String version, List<Field> headers, byte[] body, boolean chunked,
-                   List<Field> trailers, int length) {
+                   List<Field> trailers, int length, List<Reason> tolerated) {
         List<String> all(String name) {
             List<String> out = new ArrayList<>();
             for (Field f : headers) {
@@ -60,25 +78,12 @@ final class StrictHttpParser {
 
         /** @return the authority of an absolute-form target, or null */
         String authority() {
-            int s = target.indexOf("://");
-            if (target.startsWith("/") || s < 0) {
-                return null;
-            }
-            int e = s + 3;
-            while (e < target.length() && target.charAt(e) != '/' && target.charAt(e) != '?') {
-                e++;
-            }
-            return target.substring(s + 3, e);
+            return Grammar.authority(target);
         }
 
         /** @return the target in origin-form (absolute-form reduced to path and query) */
         String originForm() {
-            String a = authority();
-            if (a == null) {
-                return target;
-            }
-            String rest = target.substring(target.indexOf("://") + 3 + a.length());
-            return rest.isEmpty() ? "/" : rest.startsWith("?") ? "/" + rest : rest;
+            return Grammar.originForm(target);
         }
     }
 
@@ -93,8 +98,8 @@ final class StrictHttpParser {
     record Incomplete() implements Result {
     }
 
-    /** @param inBody whether the head was valid and the body broke (then {@code head} is the parsed head) */
-    record Invalid(Reason reason, String detail, int offset, boolean inBody, Request head) implements Result {
+    /** @param inBody whether the head was valid and the body broke */
+    record Invalid(Reason reason, String detail, int offset, boolean inBody) implements Result {
         @Override
         public String toString() {
             return reason + " at +" + offset + " (" + detail + ")" + (inBody ? " in body" : "");
@@ -103,7 +108,6 @@ final class StrictHttpParser {
 
     private static final int MAX_HEAD = 64 * 1024;
 
-    private static final String TCHAR = "!#$%&'*+-.^_`|~";
 
     private static final class NeedMore extends RuntimeException {
         NeedMore() {
@@ -126,42 +130,50 @@ final class StrictHttpParser {
     private final int start;
     private final int end;
     private final Mode mode;
+    private final Set<Reason> tolerate;
+    private final List<Reason> tolerated = new ArrayList<>();
     private int pos;
 
-    private StrictHttpParser(byte[] b, int from, int to, Mode mode) {
+    private StrictHttpParser(byte[] b, int from, int to, Mode mode, Set<Reason> tolerate) {
         this.b = b;
         this.start = from;
         this.end = to;
         this.mode = mode;
+        this.tolerate = tolerate;
         this.pos = from;
     }
 
-    /** Parses one request from {@code buf[from, to)}. */
+    /** Parses one request from {@code buf[from, to)}, strictly. */
     static Result parse(byte[] buf, int from, int to, Mode mode) {
-        StrictHttpParser p = new StrictHttpParser(buf, from, to, mode);
-        Request head;
+        return parse(buf, from, to, mode, Set.of());
+    }
+
+    /** Parses one request from {@code buf[from, to)}, reading past the {@code tolerate}d soft reasons. */
+    static Result parse(byte[] buf, int from, int to, Mode mode, Set<Reason> tolerate) {
+        StrictHttpParser p = new StrictHttpParser(buf, from, to, mode, tolerate);
+        Head head;
         try {
             head = p.head();
         } catch (NeedMore e) {
             return new Incomplete();
         } catch (Bad e) {
-            return new Invalid(e.reason, e.getMessage(), e.at - from, false, null);
+            return new Invalid(e.reason, e.getMessage(), e.at - from, false);
         }
         try {
             return new Complete(p.body(head));
         } catch (NeedMore e) {
             return new Incomplete();
         } catch (Bad e) {
-            return new Invalid(e.reason, e.getMessage(), e.at - from, true, head);
+            return new Invalid(e.reason, e.getMessage(), e.at - from, true);
         }
     }
 
     /** Parses back-to-back requests until the bytes end or one is incomplete or invalid; the last is not Complete. */
-    static List<Result> parseAll(byte[] buf, Mode mode) {
+    static List<Result> parseAll(byte[] buf, Mode mode, Set<Reason> tolerate) {
         List<Result> out = new ArrayList<>();
         int at = 0;
         while (at < buf.length) {
-            Result r = parse(buf, at, buf.length, mode);
+            Result r = parse(buf, at, buf.length, mode, tolerate);
             out.add(r);
             if (!(r instanceof Complete)) {
                 break;
@@ -171,17 +183,35 @@ final class StrictHttpParser {
         return out;
     }
 
-    private Request head() {
+    private record Head(String method, String target, String version, List<Field> headers, boolean chunked,
+                        long contentLength) {
+    }
+
+    /** A soft violation: tolerated (noted) or thrown. */
+    private void soft(Reason reason, String detail, int at) {
+        if (!tolerate.contains(reason)) {
+            throw new Bad(reason, detail, at);
+        }
+        tolerated.add(reason);
+    }
+
+    private Head head() {
         if (mode == Mode.CLIENT) {
-            while (pos < end && (b[pos] == '\r' || b[pos] == '\n')) {
-                String l = line(false);
-                if (!l.isEmpty()) {
-                    throw new Bad(Reason.BAD_REQUEST_LINE, "junk before request line", pos);
+            while (pos < end && b[pos] == '\r') {
+                if (pos + 1 >= end) {
+                    throw new NeedMore();
+                }
+                if (b[pos + 1] != '\n') {
+                    break;
+                }
+                pos += 2; // RFC 9112 section 2.2: empty lines before a request line are ignored
+            }
+            if (pos < end && (b[pos] <= ' ' || b[pos] == 0x7f)) {
+                soft(Reason.LEADING_JUNK, "whitespace or control before the request line", pos);
+                while (pos < end && (b[pos] <= ' ' || b[pos] == 0x7f)) {
+                    pos++;
                 }
             }
-        }
-        if (mode == Mode.CLIENT && pos < end && (b[pos] <= ' ' || b[pos] == 0x7f)) {
-            throw new Bad(Reason.LEADING_JUNK, "whitespace or control before the request line", pos);
         }
         int lineStart = pos;
         String requestLine = line(false);
@@ -189,10 +219,15 @@ final class StrictHttpParser {
             throw new Bad(Reason.LEADING_EMPTY_LINE, "empty line before request line", lineStart);
         }
         String[] parts = requestLine.split(" ", -1);
-        if (parts.length != 3) {
-            throw new Bad(Reason.BAD_REQUEST_LINE, "request line is not method SP target SP version", lineStart);
+        if (parts.length != 3 || requestLine.matches(".*[\t\u000b\u000c].*")) {
+            // RFC 9112 section 3: a recipient may split on any run of SP, HTAB, VT, FF.
+            soft(Reason.BAD_REQUEST_LINE, "request line is not method SP target SP version", lineStart);
+            parts = requestLine.trim().split("[ \t\u000b\u000c]+", -1);
         }
-        if (!isToken(parts[0])) {
+        if (parts.length != 3) {
+            throw new Bad(Reason.REQUEST_LINE_PARTS, "request line has " + parts.length + " parts", lineStart);
+        }
+        if (!Grammar.isToken(parts[0])) {
             throw new Bad(Reason.BAD_METHOD, "method is not a token", lineStart);
         }
         String version = parts[2];
@@ -201,7 +236,7 @@ final class StrictHttpParser {
             throw new Bad(Reason.BAD_VERSION, "version " + version, lineStart);
         }
         checkTarget(parts[0], parts[1], lineStart);
-        List<Field> headers = fields(Reason.BAD_FIELD_NAME);
+        List<Field> headers = fields(false);
         List<Field> hosts = named(headers, "host");
         if (hosts.size() > 1) {
             throw new Bad(Reason.HOST_REPEATED, "Host repeated", lineStart);
@@ -209,7 +244,8 @@ final class StrictHttpParser {
         if (hosts.isEmpty() && v11) {
             throw new Bad(Reason.HOST_MISSING, "no Host", lineStart);
         }
-        if (!hosts.isEmpty() && !UriChars.isHostPort(hosts.get(0).value())) {
+        if (!hosts.isEmpty() && !Grammar.isHostPort(hosts.get(0).value())) {
+            // RFC 9112 section 3.2: a server MUST answer 400 to a Host field with an invalid value.
             throw new Bad(Reason.BAD_HOST, "Host " + hosts.get(0).value(), lineStart);
         }
         List<Field> te = named(headers, "transfer-encoding");
@@ -217,11 +253,11 @@ final class StrictHttpParser {
         if (!te.isEmpty() && !cl.isEmpty()) {
             throw new Bad(Reason.CL_AND_TE, "Content-Length and Transfer-Encoding", lineStart);
         }
-        if (!te.isEmpty() && !v11) {
-            throw new Bad(Reason.TE_IN_HTTP10, "Transfer-Encoding in HTTP/1.0", lineStart);
-        }
         if (te.size() > 1 || (te.size() == 1 && !te.get(0).value().toLowerCase(Locale.ROOT).equals("chunked"))) {
             throw new Bad(Reason.TE_NOT_CHUNKED, "Transfer-Encoding " + te, lineStart);
+        }
+        if (!te.isEmpty() && !v11) {
+            soft(Reason.TE_IN_HTTP10, "Transfer-Encoding in HTTP/1.0", lineStart);
         }
         for (Field f : cl) {
             if (f.value().isEmpty() || !f.value().chars().allMatch(c -> c >= '0' && c <= '9')
@@ -231,9 +267,13 @@ final class StrictHttpParser {
         }
         if (cl.size() > 1) {
             boolean same = cl.stream().map(f -> Long.parseLong(f.value())).distinct().count() == 1;
-            throw new Bad(same ? Reason.CL_DUPLICATE : Reason.CL_CONFLICT, "Content-Length " + cl, lineStart);
+            if (!same) {
+                throw new Bad(Reason.CL_CONFLICT, "Content-Length " + cl, lineStart);
+            }
+            soft(Reason.CL_DUPLICATE, "Content-Length " + cl, lineStart);
         }
-        return new Request(parts[0], parts[1], version, headers, null, te.size() == 1, List.of(), 0);
+        return new Head(parts[0], parts[1], version, headers, te.size() == 1,
+                cl.isEmpty() ? -1 : Long.parseLong(cl.get(0).value()));
     }
 
     private void checkTarget(String method, String target, int at) {
@@ -246,22 +286,25 @@ final class StrictHttpParser {
             while (e < target.length() && target.charAt(e) != '/' && target.charAt(e) != '?') {
                 e++;
             }
-            if (!UriChars.isHostPort(target.substring(7, e))) {
-                throw new Bad(Reason.BAD_TARGET, "bad authority in target", at);
+            if (!Grammar.isHostPort(target.substring(7, e))) {
+                throw new Bad(Reason.BAD_HOST, "bad authority in target", at); // it becomes the Host
             }
             rest = e == target.length() ? "/" : target.charAt(e) == '?' ? "/" + target.substring(e) : target.substring(e);
         }
-        if (!rest.startsWith("/") || !UriChars.isPathAndQuery(rest)) {
-            throw new Bad(Reason.BAD_TARGET, "target is not origin-form", at);
+        if (!rest.startsWith("/") || !Grammar.isVisibleAscii(rest) || rest.indexOf('#') >= 0) {
+            throw new Bad(Reason.TARGET_CHARS, "target is not origin-form", at);
+        }
+        if (!Grammar.isPathAndQuery(rest)) {
+            soft(Reason.BAD_TARGET, "target is not RFC 3986 origin-form", at);
         }
     }
 
-    /** Field lines up to the empty line that ends them. */
-    private List<Field> fields(Reason nameReason) {
+    /** Field lines up to the empty line that ends them; {@code trailer} makes bad lines BAD_TRAILER. */
+    private List<Field> fields(boolean trailer) {
         List<Field> out = new ArrayList<>();
         while (true) {
             int lineStart = pos;
-            String l = line(nameReason == Reason.BAD_TRAILER);
+            String l = line(trailer);
             if (l.isEmpty()) {
                 return out;
             }
@@ -270,41 +313,38 @@ final class StrictHttpParser {
             }
             int colon = l.indexOf(':');
             String name = colon < 0 ? l : l.substring(0, colon);
-            if (name.indexOf(' ') >= 0 || name.indexOf('\t') >= 0) {
+            if (!trailer && (name.indexOf(' ') >= 0 || name.indexOf('\t') >= 0)) {
                 throw new Bad(Reason.WS_IN_FIELD_NAME, "whitespace in field name", lineStart);
             }
-            if (colon < 0 || !isToken(name)) {
-                throw new Bad(nameReason, "field name is not a token", lineStart);
-            }
-            String value = trimOws(l.substring(colon + 1));
-            for (int i = 0; i < value.length(); i++) {
-                char c = value.charAt(i);
-                if ((c < 0x20 && c != '\t') || c == 0x7f) {
-                    throw new Bad(nameReason == Reason.BAD_TRAILER ? Reason.BAD_TRAILER : Reason.CTL_IN_VALUE,
-                            "control character in field value", lineStart);
+            String value = colon < 0 ? "" : Grammar.trimOws(l.substring(colon + 1));
+            boolean ctl = value.chars().anyMatch(c -> (c < 0x20 && c != '\t') || c == 0x7f);
+            if (colon < 0 || !Grammar.isToken(name) || ctl) {
+                if (trailer) {
+                    soft(Reason.BAD_TRAILER, "bad trailer field", lineStart);
+                    continue;
                 }
+                throw new Bad(ctl && colon >= 0 && Grammar.isToken(name) ? Reason.CTL_IN_VALUE : Reason.BAD_FIELD_NAME,
+                        ctl ? "control character in field value" : "field name is not a token", lineStart);
             }
             out.add(new Field(name, value));
         }
     }
 
-    private Request body(Request head) {
-        List<Field> cl = named(head.headers(), "content-length");
+    private Request body(Head head) {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         List<Field> trailers = List.of();
-        if (!cl.isEmpty()) {
-            long n = Long.parseLong(cl.get(0).value());
-            if (end - pos < n) {
+        if (head.contentLength() >= 0) {
+            if (end - pos < head.contentLength()) {
                 throw new NeedMore();
             }
-            body.write(b, pos, (int) n);
-            pos += (int) n;
+            body.write(b, pos, (int) head.contentLength());
+            pos += (int) head.contentLength();
         } else if (head.chunked()) {
             while (true) {
                 int lineStart = pos;
                 String l = line(true);
                 int i = 0;
-                while (i < l.length() && UriChars.isHex(l.charAt(i))) {
+                while (i < l.length() && Grammar.isHex(l.charAt(i))) {
                     i++;
                 }
                 String digits = l.substring(0, i).replaceFirst("^0+(?=.)", "");
@@ -312,9 +352,11 @@ final class StrictHttpParser {
                     throw new Bad(Reason.BAD_CHUNK_SIZE, "chunk size", lineStart);
                 }
                 long size = Long.parseLong(digits, 16);
-                checkChunkExt(l.substring(i), lineStart);
+                if (!Grammar.isChunkExt(l.substring(i))) {
+                    soft(Reason.BAD_CHUNK_EXT, "chunk extension", lineStart);
+                }
                 if (size == 0) {
-                    trailers = fields(Reason.BAD_TRAILER);
+                    trailers = fields(true);
                     break;
                 }
                 if (end - pos < size + 2) {
@@ -329,57 +371,7 @@ final class StrictHttpParser {
             }
         }
         return new Request(head.method(), head.target(), head.version(), head.headers(), body.toByteArray(),
-                head.chunked(), trailers, pos - start);
-    }
-
-    /** chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ( token / quoted-string ) ] ) */
-    private static void checkChunkExt(String ext, int at) {
-        int i = 0;
-        int n = ext.length();
-        while (i < n) {
-            i = skipWs(ext, i);
-            if (i >= n || ext.charAt(i) != ';') {
-                throw new Bad(Reason.BAD_CHUNK_EXT, "chunk extension", at);
-            }
-            i = skipWs(ext, i + 1);
-            int s = i;
-            while (i < n && isTchar(ext.charAt(i))) {
-                i++;
-            }
-            if (i == s) {
-                throw new Bad(Reason.BAD_CHUNK_EXT, "chunk extension name", at);
-            }
-            int j = skipWs(ext, i);
-            if (j < n && ext.charAt(j) == '=') {
-                i = skipWs(ext, j + 1);
-                if (i < n && ext.charAt(i) == '"') {
-                    i++;
-                    while (i < n && ext.charAt(i) != '"') {
-                        char c = ext.charAt(i);
-                        if (c == '\\') {
-                            i++;
-                            c = i < n ? ext.charAt(i) : 0;
-                        }
-                        if ((c < 0x20 && c != '\t') || c == 0x7f) {
-                            throw new Bad(Reason.BAD_CHUNK_EXT, "chunk extension quoted value", at);
-                        }
-                        i++;
-                    }
-                    if (i >= n) {
-                        throw new Bad(Reason.BAD_CHUNK_EXT, "unterminated quoted value", at);
-                    }
-                    i++;
-                } else {
-                    s = i;
-                    while (i < n && isTchar(ext.charAt(i))) {
-                        i++;
-                    }
-                    if (i == s) {
-                        throw new Bad(Reason.BAD_CHUNK_EXT, "chunk extension value", at);
-                    }
-                }
-            }
-        }
+                head.chunked(), trailers, pos - start, List.copyOf(tolerated));
     }
 
     /** One line without its CRLF; a bare LF or CR is invalid (in the chunked body, a framing error). */
@@ -400,7 +392,7 @@ final class StrictHttpParser {
                     throw new Bad(inBody ? Reason.BAD_CHUNK_LINE_END : Reason.BARE_CR, "bare CR", i);
                 }
                 pos = i + 2;
-                return new String(b, s, i - s, java.nio.charset.StandardCharsets.ISO_8859_1);
+                return new String(b, s, i - s, StandardCharsets.ISO_8859_1);
             }
         }
         throw new NeedMore();
@@ -408,32 +400,5 @@ final class StrictHttpParser {
 
     private static List<Field> named(List<Field> fields, String name) {
         return fields.stream().filter(f -> f.name().equalsIgnoreCase(name)).toList();
-    }
-
-    static boolean isToken(String s) {
-        return !s.isEmpty() && s.chars().allMatch(c -> isTchar((char) c));
-    }
-
-    static boolean isTchar(char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || TCHAR.indexOf(c) >= 0;
-    }
-
-    private static int skipWs(String s, int i) {
-        while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '\t')) {
-            i++;
-        }
-        return i;
-    }
-
-    private static String trimOws(String s) {
-        int a = 0;
-        int z = s.length();
-        while (a < z && (s.charAt(a) == ' ' || s.charAt(a) == '\t')) {
-            a++;
-        }
-        while (z > a && (s.charAt(z - 1) == ' ' || s.charAt(z - 1) == '\t')) {
-            z--;
-        }
-        return s.substring(a, z);
     }
 }

@@ -24,7 +24,7 @@ class StrictHttpParserTest {
     @Test
     void everySeedIsAStrictlyValidClientRequestSequence() {
         for (FuzzInputs.Seed seed : FuzzInputs.SEEDS) {
-            List<Result> all = StrictHttpParser.parseAll(seed.bytes(), Mode.CLIENT);
+            List<Result> all = StrictHttpParser.parseAll(seed.bytes(), Mode.CLIENT, java.util.Set.of());
             assertThat(all).as(seed.name()).allMatch(r -> r instanceof Complete);
             int total = all.stream().mapToInt(r -> ((Complete) r).request().length()).sum();
             assertThat(total).as(seed.name()).isEqualTo(seed.bytes().length);
@@ -56,6 +56,21 @@ class StrictHttpParserTest {
                 .isInstanceOf(Incomplete.class);
     }
 
+    @Test
+    void readsPastToleratedReasonsTheWayALenientRecipientWould() {
+        String s = "\r\n\r GET\t/a%zz  HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "3;a b\r\nabc\r\n0\r\nbad trailer\r\nX-T: 1\r\n\r\n";
+        byte[] b = s.getBytes(StandardCharsets.ISO_8859_1);
+        Complete c = (Complete) StrictHttpParser.parse(b, 0, b.length, Mode.CLIENT, StrictHttpParser.TOLERABLE);
+        assertThat(c.request().target()).isEqualTo("/a%zz");
+        assertThat(c.request().body()).isEqualTo("abc".getBytes(StandardCharsets.ISO_8859_1));
+        assertThat(c.request().trailers()).hasSize(1);
+        assertThat(c.request().length()).isEqualTo(b.length);
+        assertThat(c.request().tolerated()).containsExactly(Reason.LEADING_JUNK, Reason.BAD_REQUEST_LINE,
+                Reason.BAD_TARGET, Reason.BAD_CHUNK_EXT, Reason.BAD_TRAILER);
+        assertThat(StrictHttpParser.parse(b, 0, b.length, Mode.CLIENT)).isInstanceOf(Invalid.class);
+    }
+
     @ParameterizedTest(name = "{1}: {0}")
     @CsvSource(delimiter = '|', value = {
         "GET / HTTP/1.1\\nHost: a\\n\\n|BARE_LF",
@@ -67,7 +82,11 @@ class StrictHttpParserTest {
         "GET / HTTP/1.2\\r\\nHost: a\\r\\n\\r\\n|BAD_VERSION",
         "GET / HTTP/1.1\\r\\n\\r\\n|HOST_MISSING",
         "GET / HTTP/1.1\\r\\nHost: a\\r\\nhost: b\\r\\n\\r\\n|HOST_REPEATED",
-        "GET /a#b HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n|BAD_TARGET",
+        "GET / HTTP/1.1\\r\\nHost: a:b\\r\\n\\r\\n|BAD_HOST",
+        "GET http://a<b/ HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n|BAD_HOST",
+        "GET /a#b HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n|TARGET_CHARS",
+        "GET /a%zz HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n|BAD_TARGET",
+        "GET / HTTP/1.1\\r\\nHost: a\\r\\nX\u00e9: a\\r\\n\\r\\n|BAD_FIELD_NAME",
         "POST / HTTP/1.1\\r\\nHost: a\\r\\nContent-Length: 1\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n|CL_AND_TE",
         "POST / HTTP/1.1\\r\\nHost: a\\r\\nContent-Length: +1\\r\\n\\r\\nx|BAD_CONTENT_LENGTH",
         "POST / HTTP/1.1\\r\\nHost: a\\r\\nContent-Length: 1\\r\\nContent-Length: 2\\r\\n\\r\\nxy|CL_CONFLICT",

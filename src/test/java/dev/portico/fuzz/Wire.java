@@ -40,18 +40,27 @@ final class Wire {
      */
     static List<Response> responses(byte[] b, List<String> malformed) {
         List<Response> out = new ArrayList<>();
+        try {
+            read(b, out, malformed);
+        } catch (RuntimeException e) {
+            malformed.add("unreadable response framing (" + e + "): " + escape(b, 300));
+        }
+        return out;
+    }
+
+    private static void read(byte[] b, List<Response> out, List<String> malformed) {
         int pos = 0;
         while (pos < b.length) {
             int headEnd = indexOf(b, pos, "\r\n\r\n");
             if (headEnd < 0) {
                 malformed.add("incomplete response head: " + escape(slice(b, pos, b.length), 200));
-                return out;
+                return;
             }
             String[] lines = new String(b, pos, headEnd - pos, StandardCharsets.ISO_8859_1).split("\r\n", -1);
             String[] statusLine = lines[0].split(" ", 3);
             if (statusLine.length < 2 || !statusLine[0].equals("HTTP/1.1") || !statusLine[1].matches("[1-5][0-9][0-9]")) {
                 malformed.add("bad status line: " + escape(slice(b, pos, headEnd), 200));
-                return out;
+                return;
             }
             int status = Integer.parseInt(statusLine[1]);
             Map<String, String> headers = new LinkedHashMap<>();
@@ -59,7 +68,7 @@ final class Wire {
                 int c = lines[i].indexOf(':');
                 if (c <= 0) {
                     malformed.add("bad response header line: " + escape(lines[i].getBytes(StandardCharsets.ISO_8859_1), 200));
-                    return out;
+                    return;
                 }
                 headers.merge(lines[i].substring(0, c).toLowerCase(Locale.ROOT), lines[i].substring(c + 1).trim(),
                         (x, y) -> x + ", " + y);
@@ -108,7 +117,6 @@ final class Wire {
             }
             out.add(new Response(status, headers, body, truncated));
         }
-        return out;
     }
 
     /** @return the number of complete final responses in {@code b} answered by the backend (with an echo) */

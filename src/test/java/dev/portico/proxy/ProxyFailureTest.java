@@ -22,6 +22,7 @@ class ProxyFailureTest {
             "HEADERS_TOO_LARGE, 431",
             "NOT_IMPLEMENTED, 501",
             "VERSION_NOT_SUPPORTED, 505",
+            "EXPECTATION_FAILED, 417",
             "CONNECT_REFUSED, 502",
             "UPSTREAM_RESET, 502",
             "NO_HEALTHY_ENDPOINT, 503",
@@ -38,7 +39,7 @@ class ProxyFailureTest {
 
         assertThat(Kind.CLIENT_ABORTED.status()).isNull();
         assertThat(withStatus).allSatisfy(k -> assertThat(k.status()).as(k.name()).isNotNull());
-        assertThat(Kind.values()).hasSize(14);
+        assertThat(Kind.values()).hasSize(15);
     }
 
     @ParameterizedTest
