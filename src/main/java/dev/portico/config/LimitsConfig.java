@@ -7,8 +7,10 @@ package dev.portico.config;
  * @param maxHeaderSize the largest request head in bytes (larger: 431)
  * @param maxRequestBody the largest request body in bytes, 0 for unlimited (larger: 413)
  * @param maxHeaders the most header fields in a request head (more: 431)
- * @param maxConnections the most client connections open at once per listener; more are closed on accept
- * @param maxRequestsPerConnection the most requests served on one client connection; the last response closes it
+ * @param maxConnections the most client connections open at once per listener, 0 for no limit; more are closed
+ *     on accept
+ * @param maxRequestsPerConnection the most requests served on one client connection, 0 for no limit; the last
+ *     response closes it
  */
 public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequestBody, int maxHeaders,
                            int maxConnections, int maxRequestsPerConnection) {
@@ -73,8 +75,9 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
             case "max_request_line" -> { min = 64; max = Integer.MAX_VALUE; }
             case "max_header_size" -> { min = 256; max = Integer.MAX_VALUE; }
             case "max_request_body" -> { min = 0; max = Long.MAX_VALUE; }
-            case "max_headers", "max_requests_per_connection" -> { min = 1; max = 1_000_000; }
-            case "max_connections" -> { min = 1; max = 10_000_000; }
+            case "max_headers" -> { min = 1; max = 1_000_000; }
+            case "max_requests_per_connection" -> { min = 0; max = Integer.MAX_VALUE; }
+            case "max_connections" -> { min = 0; max = Integer.MAX_VALUE; }
             default -> throw new IllegalArgumentException("unknown limit " + key);
         }
         if (value < min || value > max) {

@@ -13,8 +13,8 @@ public interface ExchangeHost {
     /** @return the number of the current request on this connection, from 1; for log lines */
     int requestNumber();
 
-    /** The exchange can take more request body: read from the client (or its backlog). */
-    void readRequestBody();
+    /** The exchange's appetite for request body changed: read from the client (or its backlog), or stop. */
+    void updateReading();
 
     /**
      * @return whether the connection closes after the current response (the proxy is draining, or the connection

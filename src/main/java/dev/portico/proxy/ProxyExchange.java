@@ -146,6 +146,9 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         Channel ch = conn.channel();
         writeBody(ch, content);
         ch.flush();
+        if (!ch.isWritable()) {
+            host.updateReading(); // stop reading the client now, not after this read loop
+        }
     }
 
     private void writeBody(Channel ch, HttpContent content) {
@@ -172,10 +175,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
             writeBody(ch, c);
         }
         ch.flush();
-        ch.read();
-        if (wantsRequestBody()) {
-            host.readRequestBody();
-        }
+        host.updateReading();
     }
 
     @Override
@@ -270,6 +270,9 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         Channel client = host.clientChannel();
         if (!(content instanceof LastHttpContent)) {
             client.writeAndFlush(content, client.voidPromise());
+            if (!client.isWritable()) {
+                conn.channel().config().setAutoRead(false); // the client is behind: stop reading the backend now
+            }
             return;
         }
         state = State.DONE;
@@ -289,23 +292,21 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
 
     @Override
     public void onUpstreamReadComplete() {
-        if (state != State.DONE && conn != null && host.clientChannel().isWritable()) {
-            conn.channel().read();
+        if (state != State.DONE && conn != null && !host.clientChannel().isWritable()) {
+            conn.channel().config().setAutoRead(false);
         }
     }
 
     /** The client can take more response: read more from the backend. */
     public void onClientWritable() {
         if (state == State.RESPONDING && conn != null) {
-            conn.channel().read();
+            conn.channel().config().setAutoRead(true);
         }
     }
 
     @Override
     public void onUpstreamWritable() {
-        if (wantsRequestBody()) {
-            host.readRequestBody();
-        }
+        host.updateReading();
     }
 
     @Override

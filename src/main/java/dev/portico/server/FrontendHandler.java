@@ -8,6 +8,7 @@ import dev.portico.proxy.ProxyFailure.Kind;
 import dev.portico.route.Route;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -66,7 +67,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     public void channelActive(ChannelHandlerContext context) {
         runtime.connectionOpened(context.channel());
         armHeadTimer();
-        context.read();
     }
 
     /**
@@ -125,8 +125,26 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         if (exchange == null && bytesSinceHead && headTimer == null && !closing) {
             armHeadTimer();
         }
-        if (wantsRead()) {
-            context.read();
+        updateReading();
+    }
+
+    /**
+     * Reads follow demand by switching AUTO_READ, which stays on through ordinary request/response cycles (so no
+     * epoll registration change per request) and goes off only while a request body cannot move on (the backend
+     * is not writable, or not yet connected) or a pipelined request waits in the backlog.
+     */
+    @Override
+    public void updateReading() {
+        if (inBacklog) {
+            return; // the backlog loop is feeding the exchange; it updates reading when it is done
+        }
+        if (!backlog.isEmpty()) {
+            drainBacklog();
+        }
+        ChannelConfig config = ctx.channel().config();
+        boolean want = wantsRead();
+        if (config.isAutoRead() != want) {
+            config.setAutoRead(want);
         }
     }
 
@@ -137,7 +155,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         if (closing) {
             return ctx.channel().isActive(); // lingering: read and drop until the client closes
         }
-        return exchange == null ? true : exchange.wantsRequestBody();
+        return exchange == null || exchange.requestComplete() || exchange.wantsRequestBody();
     }
 
     private void onRequestHead(HttpRequest request) {
@@ -243,7 +261,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
                 ch.eventLoop().schedule(() -> {
                     ch.close();
                 }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
-                ch.read();
+                ch.config().setAutoRead(true);
             });
         });
     }
@@ -254,21 +272,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     }
 
     @Override
-    public void readRequestBody() {
-        if (inBacklog) {
-            return; // the backlog loop below is already feeding the exchange
-        }
-        if (!backlog.isEmpty()) {
-            drainBacklog();
-        }
-        if (wantsRead()) {
-            ctx.read();
-        }
-    }
-
-    @Override
     public boolean closeAfterResponse() {
-        return runtime.draining() || requests >= runtime.config().limits().maxRequestsPerConnection();
+        int max = runtime.config().limits().maxRequestsPerConnection();
+        return runtime.draining() || (max > 0 && requests >= max);
     }
 
     @Override
@@ -284,10 +290,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         if (bytesSinceHead && headTimer == null) {
             armHeadTimer();
         }
-        drainBacklog();
-        if (wantsRead()) {
-            ctx.read();
-        }
+        updateReading();
     }
 
     @Override

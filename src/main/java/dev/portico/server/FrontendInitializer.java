@@ -37,7 +37,7 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel ch) {
         ProxyConfig config = runtime.config();
         int max = config.limits().maxConnections();
-        if (open.incrementAndGet() > max) {
+        if (open.incrementAndGet() > max && max > 0) {
             open.decrementAndGet();
             runtime.logConnectionLimit(ch, max);
             ch.close();

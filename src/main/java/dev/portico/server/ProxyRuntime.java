@@ -122,7 +122,6 @@ public final class ProxyRuntime {
             ServerBootstrap b = new ServerBootstrap().group(group).channel(serverChannelClass)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
-                    .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new FrontendInitializer(this));
             ChannelFuture f = b.bind(a.host(), a.port()).awaitUninterruptibly();

@@ -1,7 +1,8 @@
 /**
  * The client side: listeners, the client pipeline ({@link dev.portico.server.FrontendInitializer}) and the
  * {@link dev.portico.server.FrontendHandler} that validates and routes each request and hands it to a
- * {@link dev.portico.proxy.ProxyExchange}. {@code AUTO_READ} is off: a client is read only when the exchange can take
- * more, or when the connection waits for its next request.
+ * {@link dev.portico.proxy.ProxyExchange}. Reads follow demand: {@code AUTO_READ} is switched off
+ * while a request body cannot move on (the backend is not writable or not yet connected) or a pipelined request
+ * waits, and on again when it can; ordinary request/response cycles never touch it.
  */
 package dev.portico.server;

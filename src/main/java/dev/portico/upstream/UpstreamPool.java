@@ -52,7 +52,6 @@ public final class UpstreamPool {
         this.loop = loop;
         this.idleMillis = timeouts.idle().toMillis();
         this.bootstrap = new Bootstrap().group(loop).channel(channelClass)
-                .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                         timeouts.connect().toMillis()));
@@ -110,8 +109,8 @@ public final class UpstreamPool {
             return;
         }
         q.addFirst(conn);
-        // Keep a read pending so a close by the backend is seen while the connection waits in the pool.
-        ch.read();
+        // Keep reading, so a close by the backend (or a stray byte) is seen while the connection waits here.
+        ch.config().setAutoRead(true);
     }
 
     void forget(UpstreamConnection conn) {

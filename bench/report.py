@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Turns the raw outputs of bench/run.sh into one markdown report (printed on stdout).
+
+  report.py RAW_DIR
+
+RAW_DIR holds PHASE__TARGET__rROUND.txt (wrk --latency outputs), p5__TARGET.json (idle connections),
+metrics.tsv (phase, target, round, name, value) and meta.txt (key=value). Every figure is the median over the
+rounds with the min-max range beside it; each proxy's ratio to nginx is median / median.
+"""
+import json
+import os
+import re
+import statistics
+import sys
+from collections import defaultdict
+
+TARGETS = ["nginx", "haproxy", "portico"]
+NAMES = {"direct": "direct to backend", "nginx": "nginx", "haproxy": "HAProxy", "portico": "Portico"}
+TIME_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+SIZE_UNITS = {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3, "TB": 1024 ** 4}  # wrk's units are binary
+
+
+def parse_wrk(text):
+    """The figures of one `wrk --latency` output: req/s, p99 (ms), transfer (MiB/s), errors."""
+    def number(pattern):
+        m = re.search(pattern, text, re.M)
+        return m.groups() if m else None
+
+    out = {}
+    m = number(r"^Requests/sec:\s+([\d.]+)")
+    if m:
+        out["rps"] = float(m[0])
+    m = number(r"^Transfer/sec:\s+([\d.]+)([KMGT]?B)")
+    if m:
+        out["mibps"] = float(m[0]) * SIZE_UNITS[m[1]] / 1024 ** 2
+    m = number(r"^\s+99%\s+([\d.]+)(us|ms|s|m|h)\s*$")
+    if m:
+        out["p99_ms"] = float(m[0]) * TIME_UNITS[m[1]]
+    m = number(r"^\s+(\d+) requests in")
+    out["requests"] = int(m[0]) if m else 0
+    m = number(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+    out["socket_errors"] = sum(int(x) for x in m) if m else 0
+    m = number(r"Non-2xx or 3xx responses: (\d+)")
+    out["non2xx"] = int(m[0]) if m else 0
+    return out
+
+
+def load(raw):
+    wrk = defaultdict(dict)        # (phase, target) -> {round: figures}
+    metrics = defaultdict(dict)    # (phase, target, name) -> {round: value}
+    idle = {}
+    for f in sorted(os.listdir(raw)):
+        m = re.fullmatch(r"(\w+?)__(\w+)__r(\d+)\.txt", f)
+        if m:
+            with open(os.path.join(raw, f)) as fh:
+                wrk[(m[1], m[2])][int(m[3])] = parse_wrk(fh.read())
+        m = re.fullmatch(r"p5__(\w+)\.json", f)
+        if m:
+            with open(os.path.join(raw, f)) as fh:
+                text = fh.read().strip()
+            try:
+                idle[m[1]] = json.loads(text.splitlines()[-1]) if text else None
+            except json.JSONDecodeError:
+                idle[m[1]] = None
+    with open(os.path.join(raw, "metrics.tsv")) as fh:
+        for line in fh:
+            phase, target, rnd, name, value = line.rstrip("\n").split("\t")
+            metrics[(phase, target, name)][int(rnd)] = float(value)
+    meta = {}
+    with open(os.path.join(raw, "meta.txt")) as fh:
+        for line in fh:
+            k, _, v = line.rstrip("\n").partition("=")
+            meta[k] = v
+    return wrk, metrics, idle, meta
+
+
+def fmt(x, integer=False):
+    if x is None:
+        return "-"
+    if integer:
+        return f"{x:,.0f}"
+    a = abs(x)
+    if a >= 1000:
+        return f"{x:,.0f}"
+    if a >= 100:
+        return f"{x:.0f}"
+    if a >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def ratio(a, b):
+    if a is None or not b:
+        return "-"
+    r = a / b
+    return f"{r:.2f}" if abs(r) < 10 else f"{r:.1f}" if abs(r) < 100 else f"{r:.0f}"
+
+
+def cell(values, integer=False):
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-", None
+    med = statistics.median(values)
+    if len(values) == 1:
+        return fmt(med, integer), med
+    return f"{fmt(med, integer)} ({fmt(min(values), integer)}-{fmt(max(values), integer)})", med
+
+
+def main():
+    raw = sys.argv[1]
+    wrk, metrics, idle, meta = load(raw)
+    targets = [t for t in TARGETS if any(k[1] == t for k in wrk) or t in idle]
+    show_direct = ("p4", "direct") in wrk
+
+    def wrk_values(phase, target, key):
+        return [r.get(key) for _, r in sorted(wrk.get((phase, target), {}).items())]
+
+    def metric_values(phase, target, name, scale=1.0):
+        return [v * scale for _, v in sorted(metrics.get((phase, target, name), {}).items())]
+
+    def cpu_cost(target):
+        direct = {r: f.get("rps") for r, f in wrk.get(("p4", "direct"), {}).items()}
+        out = []
+        for r, f in sorted(wrk.get(("p4", target), {}).items()):
+            if f.get("rps") and direct.get(r):
+                out.append(1e6 * (1 / f["rps"] - 1 / direct[r]))
+        return out
+
+    def idle_value(target, key, scale=1.0):
+        d = idle.get(target)
+        return [d[key] * scale] if d and d.get(key) is not None else []
+
+    warm, conns, conns_high, large_conns = (meta.get(k, "?") for k in
+                                            ("warm_duration", "conns", "conns_high", "large_conns"))
+    n_idle = max((d.get("requested", 0) for d in idle.values() if d), default=0)
+    def wrk_row(section, metric, better, phase, key, columns=None):
+        return (section, metric, better, {t: wrk_values(phase, t, key) for t in (columns or targets)})
+
+    p1, p2 = f"1: /small, {conns} conns", f"2: /small, {conns_high} conns"
+    p3, p4 = f"3: /large (1 MiB), {large_conns} conns", f"4: one core for all, {conns} conns"
+    rows = [
+        # (section, metric, better, {column: values over the rounds})
+        ("start-up", "time from start to ready, ms", "lower",
+         {t: metric_values("start", t, "ready_ms") for t in targets}),
+        wrk_row("start-up", f"req/s in the first {warm} s after start", "higher", "warm", "rps"),
+        wrk_row("start-up", f"p99 latency in the first {warm} s, ms", "lower", "warm", "p99_ms"),
+        wrk_row(p1, "req/s", "higher", "p1", "rps"),
+        wrk_row(p1, "p99 latency, ms", "lower", "p1", "p99_ms"),
+        wrk_row(p2, "req/s", "higher", "p2", "rps"),
+        wrk_row(p2, "p99 latency, ms", "lower", "p2", "p99_ms"),
+        wrk_row(p3, "MiB/s", "higher", "p3", "mibps"),
+        wrk_row(p3, "p99 latency, ms", "lower", "p3", "p99_ms"),
+        wrk_row(p4, "req/s", "higher", "p4", "rps", (["direct"] if show_direct else []) + targets),
+        (p4, "proxy CPU time per request, us", "lower", {t: cpu_cost(t) for t in targets}),
+        ("5: memory", "RSS at start (idle, no request yet), MiB", "lower",
+         {t: metric_values("start", t, "rss_start_kib", 1 / 1024) for t in targets}),
+        ("5: memory", f"RSS after each {conns_high}-connection run, MiB", "lower",
+         {t: metric_values("p2", t, "rss_after_kib", 1 / 1024) for t in targets}),
+        ("5: memory", "RSS idle after all load, before phase 5, MiB", "lower",
+         {t: idle_value(t, "rss_before_kib", 1 / 1024) for t in targets}),
+        ("5: memory", f"RSS holding {n_idle:,} idle keep-alive connections, MiB", "lower",
+         {t: idle_value(t, "rss_after_kib", 1 / 1024) for t in targets}),
+        ("5: memory", "KiB per idle keep-alive connection", "lower",
+         {t: idle_value(t, "kib_per_connection") for t in targets}),
+        ("errors", "wrk socket errors + non-2xx responses, all runs", "lower",
+         {t: [sum(f.get("socket_errors", 0) + f.get("non2xx", 0)
+                  for (_, tt), rs in wrk.items() if tt == t for f in rs.values())] for t in targets}),
+        ("errors", "failed idle connections (phase 5)", "lower",
+         {t: idle_value(t, "failed") for t in targets}),
+        ("errors", "problem lines in the server's log", "lower",
+         {t: metric_values("logs", t, "problem_lines") for t in targets}),
+    ]
+
+    columns = (["direct"] if show_direct else []) + targets
+    others = [t for t in targets if t != "nginx"] if "nginx" in targets else []
+    head = ["phase", "metric", "better"] + [NAMES[c] for c in columns] + [f"{NAMES[t]} / nginx" for t in others]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for section, metric, better, values in rows:
+        cells, medians = [], {}
+        for c in columns:
+            text, med = cell(values.get(c, []), integer=section == "errors")
+            cells.append(text if c in values else "")
+            medians[c] = med
+        ratios = []
+        for t in others:
+            a, b = medians.get(t), medians.get("nginx")
+            ratios.append(ratio(a, b))
+        lines.append("| " + " | ".join([section, metric, better] + cells + ratios) + " |")
+
+    rounds = max((len(v) for v in wrk.values()), default=0)
+    print(f"# Portico vs nginx vs HAProxy: {meta.get('date', '')}\n")
+    print(f"Median over {rounds} round(s), min-max in parentheses; targets interleaved within each round. "
+          "Ratios are median / nginx's median (for 'lower is better' rows, below 1 means better than nginx). "
+          "Set-up and phases: bench/README.md.\n")
+    print("\n".join(lines))
+    print("\n## Machine and versions\n")
+    for key, label in [("nproc", "cores (nproc)"), ("cpu", "CPU"), ("mem", "memory"), ("kernel", "kernel"),
+                       ("nofile", "open-file limit"),
+                       ("java", "Java"), ("nginx", "nginx"), ("haproxy", "HAProxy"), ("wrk", "wrk"),
+                       ("portico", "Portico")]:
+        print(f"- {label}: {meta.get(key, '?')}")
+    print("\n## Command\n")
+    print(f"```\n{meta.get('command', '?')}\n```\n")
+    print("Server command lines (as run, from /proc/PID/cmdline):\n")
+    print("```")
+    for k, v in meta.items():
+        if k.startswith("cmdline_"):
+            print(f"{k[len('cmdline_'):]}: {v.strip()}")
+    print("```")
+    problems = []
+    for t in targets:
+        p = os.path.join(raw, f"problems__{t}.txt")
+        if os.path.exists(p) and os.path.getsize(p):
+            with open(p) as fh:
+                problems.append((t, fh.read().rstrip()))
+    idle_failures = [(t, d.get("failure_examples")) for t, d in idle.items() if d and d.get("failed")]
+    if problems or idle_failures:
+        print("\n## Problems seen\n")
+        for t, text in problems:
+            print(f"{NAMES[t]} (first lines):\n\n```\n{text}\n```\n")
+        for t, ex in idle_failures:
+            print(f"{NAMES[t]}, idle connections that failed, e.g.: {ex}\n")
+
+
+if __name__ == "__main__":
+    main()
