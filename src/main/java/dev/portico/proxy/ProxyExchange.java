@@ -103,7 +103,9 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
 
     /** @return whether the exchange can take more request body now */
     public boolean wantsRequestBody() {
-        return state == State.FORWARDING && !requestComplete && conn.channel().isWritable();
+        // Also while responding: a backend may answer early and keep reading the body (echo, transforms).
+        return (state == State.FORWARDING || state == State.RESPONDING) && !requestComplete && conn != null
+                && conn.channel().isWritable();
     }
 
     /**
@@ -145,9 +147,18 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         }
         Channel ch = conn.channel();
         writeBody(ch, content);
-        ch.flush();
+        if (requestComplete) {
+            ch.flush();
+        }
         if (!ch.isWritable()) {
             host.updateReading(); // stop reading the client now, not after this read loop
+        }
+    }
+
+    /** The client's read is over: send what it brought upstream in one flush. */
+    public void onClientReadComplete() {
+        if (conn != null && state != State.DONE) {
+            conn.channel().flush();
         }
     }
 
@@ -170,6 +181,9 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         state = State.FORWARDING;
         Channel ch = connection.channel();
         ch.write(upstreamRequest, ch.voidPromise());
+        if (conn != connection || state != State.FORWARDING) {
+            return; // the write failed at once and the exchange moved on (a retry, or a failure)
+        }
         HttpContent c;
         while (pending != null && (c = pending.poll()) != null) {
             writeBody(ch, c);
@@ -269,7 +283,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         responseBodyBytes += content.content().readableBytes();
         Channel client = host.clientChannel();
         if (!(content instanceof LastHttpContent)) {
-            client.writeAndFlush(content, client.voidPromise());
+            client.write(content, client.voidPromise()); // flushed when this read from the backend is over
             if (!client.isWritable()) {
                 conn.channel().config().setAutoRead(false); // the client is behind: stop reading the backend now
             }
@@ -292,6 +306,9 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
 
     @Override
     public void onUpstreamReadComplete() {
+        if (state == State.RESPONDING) {
+            host.clientChannel().flush(); // the head, and every body part this read brought, in one flush
+        }
         if (state != State.DONE && conn != null && !host.clientChannel().isWritable()) {
             conn.channel().config().setAutoRead(false);
         }
@@ -299,7 +316,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
 
     /** The client can take more response: read more from the backend. */
     public void onClientWritable() {
-        if (state == State.RESPONDING && conn != null) {
+        if (state != State.DONE && conn != null) {
             conn.channel().config().setAutoRead(true);
         }
     }
@@ -319,6 +336,14 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
                     route.endpoint());
             conn = null;
             state = State.CONNECTING;
+            cancelResponseTimer();
+            if (requestComplete) {
+                // Nothing of the body was sent (or the retry would not be allowed), but its end was: send it again.
+                if (pending == null) {
+                    pending = new ArrayDeque<>(1);
+                }
+                pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
+            }
             start();
             return;
         }
@@ -338,21 +363,31 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
 
     @Override
     public void onUpstreamIdle() {
-        if (state == State.RESPONDING) {
-            fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream stalled mid-response"));
-        }
+        onIdle();
     }
 
     /** Nothing moved on the client connection for {@code timeouts.idle}. */
     public void onClientIdle() {
-        if (state == State.FORWARDING && requestComplete) {
-            return; // waiting for the backend: the response timeout decides
+        onIdle();
+    }
+
+    /** One side went quiet for {@code timeouts.idle}: blame the side that holds the exchange up. */
+    private void onIdle() {
+        if (state == State.DONE || state == State.CONNECTING) {
+            return; // connect has its own timeout
         }
-        if (state != State.RESPONDING && !requestComplete) {
+        boolean backendBlocks = conn != null && !conn.channel().isWritable();
+        boolean clientBlocks = !host.clientChannel().isWritable();
+        if (!requestComplete && backendBlocks) {
+            fail(new ProxyFailure(Kind.RESPONSE_TIMEOUT, "upstream stopped reading the request body"));
+        } else if (!requestComplete && state == State.FORWARDING) {
             fail(new ProxyFailure(Kind.REQUEST_TIMEOUT, "client sent no body data for too long"));
-        } else {
+        } else if (state == State.RESPONDING && clientBlocks) {
             fail(new ProxyFailure(Kind.CLIENT_ABORTED, "client stopped reading the response"));
+        } else if (state == State.RESPONDING) {
+            fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream stalled mid-response"));
         }
+        // FORWARDING with the whole request sent: waiting for the backend, the response timeout decides.
     }
 
     /** The client connection closed. */

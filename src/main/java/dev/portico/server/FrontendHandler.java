@@ -122,6 +122,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
 
     @Override
     public void channelReadComplete(ChannelHandlerContext context) {
+        if (exchange != null) {
+            exchange.onClientReadComplete();
+        }
         if (exchange == null && bytesSinceHead && headTimer == null && !closing) {
             armHeadTimer();
         }
@@ -222,6 +225,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     private void respond(HttpRequest request, HttpResponseStatus status, String detail, boolean close) {
         boolean keepAlive = !close && !closeAfterResponse();
         FullHttpResponse response = errorResponse(status, detail, keepAlive);
+        if (keepAlive && request != null && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
         if (request != null && request.method().name().equals("HEAD")) {
             response.content().clear();
         }
@@ -252,6 +258,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         releaseBacklog();
         cancelHeadTimer();
         Channel ch = ctx.channel();
+        // A client that never reads the last write would keep the connection forever: close it in any case.
+        ch.eventLoop().schedule(() -> {
+            ch.close();
+        }, runtime.config().timeouts().idle().toMillis() + LINGER_MILLIS, TimeUnit.MILLISECONDS);
         lastWrite.addListener(f -> {
             if (!f.isSuccess() || !(ch instanceof DuplexChannel) || !ch.isActive()) {
                 ch.close();
@@ -306,7 +316,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
             ctx.close();
             return;
         }
-        closeAfter(ctx.writeAndFlush(errorResponse(status, failure.getMessage(), false)));
+        // The backend's troubles stay in the log: a client learns the status, not the details.
+        String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
+        closeAfter(ctx.writeAndFlush(errorResponse(status, detail, false)));
     }
 
     private void drainBacklog() {

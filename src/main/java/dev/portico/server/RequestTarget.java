@@ -63,8 +63,30 @@ record RequestTarget(String authority, String path, String query) {
             rest = end == uri.length() ? "/" : uri.charAt(end) == '?' ? "/" + uri.substring(end) : uri.substring(end);
         }
         int q = rest.indexOf('?');
-        return q < 0 ? new RequestTarget(authority, rest, "") : new RequestTarget(authority, rest.substring(0, q),
-                rest.substring(q));
+        String path = q < 0 ? rest : rest.substring(0, q);
+        if (hasDotSegment(path)) {
+            // "/public/../admin" would leave its route's prefix at the backend: browsers resolve dot-segments
+            // before sending (RFC 3986 section 5.2.4), so a target that still has one is refused, not rewritten.
+            throw new ProxyFailure(Kind.BAD_REQUEST, "dot-segment in request path");
+        }
+        return q < 0 ? new RequestTarget(authority, rest, "") : new RequestTarget(authority, path, rest.substring(q));
+    }
+
+    /** Whether a segment of the path is "." or "..", also when written with %2e. */
+    static boolean hasDotSegment(String path) {
+        int start = 1;
+        while (start <= path.length()) {
+            int end = path.indexOf('/', start);
+            if (end < 0) {
+                end = path.length();
+            }
+            String segment = path.substring(start, end).replace("%2e", ".").replace("%2E", ".");
+            if (segment.equals(".") || segment.equals("..")) {
+                return true;
+            }
+            start = end + 1;
+        }
+        return false;
     }
 
     /** @return the path the router matches: asterisk-form is routed as {@code /} */

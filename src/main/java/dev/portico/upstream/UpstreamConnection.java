@@ -18,6 +18,8 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     private Channel channel;
     private UpstreamListener listener;
     private int uses;
+    private boolean inRead;
+    private boolean releaseAfterRead;
 
     UpstreamConnection(UpstreamPool pool, InetSocketAddress endpoint) {
         this.pool = pool;
@@ -50,7 +52,13 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
      */
     public void release() {
         listener = null;
-        pool.giveBack(this);
+        if (inRead) {
+            // The decoder may still hold bytes of this read: hand the connection back once the read is over,
+            // and only if nothing is left (see channelReadComplete).
+            releaseAfterRead = true;
+        } else {
+            pool.giveBack(this);
+        }
     }
 
     /** Closes the connection; it is never reused. */
@@ -68,6 +76,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        inRead = true;
         UpstreamListener l = listener;
         if (l != null && msg instanceof HttpObject) {
             l.onUpstreamMessage((HttpObject) msg);
@@ -80,7 +89,13 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (listener != null) {
+        inRead = false;
+        if (releaseAfterRead) {
+            releaseAfterRead = false;
+            if (listener == null && ctx.channel().isActive()) {
+                pool.giveBack(this);
+            }
+        } else if (listener != null) {
             listener.onUpstreamReadComplete();
         }
     }
@@ -94,6 +109,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        releaseAfterRead = false;
         UpstreamListener l = listener;
         listener = null;
         if (l != null) {

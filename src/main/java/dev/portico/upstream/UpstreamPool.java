@@ -8,7 +8,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -69,7 +68,9 @@ public final class UpstreamPool {
         if (q != null) {
             UpstreamConnection c;
             while ((c = q.pollFirst()) != null) {
-                if (c.channel().isActive()) {
+                // A connection with unread bytes holds part of a response nobody asked for: drop it.
+                UpstreamCodec codec = c.channel().pipeline().get(UpstreamCodec.class);
+                if (c.channel().isActive() && codec != null && codec.undecodedBytes() == 0) {
                     c.borrow(listener);
                     callback.acquired(c);
                     return;
@@ -81,12 +82,10 @@ public final class UpstreamPool {
             @Override
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast(
-                        new HttpClientCodec(new HttpDecoderConfig()
+                        new UpstreamCodec(new HttpDecoderConfig()
                                 .setMaxInitialLineLength(8192)
                                 .setMaxHeaderSize(MAX_RESPONSE_HEAD)
-                                .setMaxChunkSize(64 * 1024),
-                                HttpClientCodec.DEFAULT_PARSE_HTTP_AFTER_CONNECT_REQUEST,
-                                HttpClientCodec.DEFAULT_FAIL_ON_MISSING_RESPONSE),
+                                .setMaxChunkSize(64 * 1024)),
                         new IdleTimer(idleMillis),
                         conn);
             }
@@ -103,6 +102,11 @@ public final class UpstreamPool {
 
     void giveBack(UpstreamConnection conn) {
         Channel ch = conn.channel();
+        UpstreamCodec codec = ch.pipeline().get(UpstreamCodec.class);
+        if (codec != null && codec.undecodedBytes() > 0) {
+            ch.close(); // bytes beyond the response: part of another one nobody asked for
+            return;
+        }
         ArrayDeque<UpstreamConnection> q = idle.computeIfAbsent(conn.endpoint(), k -> new ArrayDeque<>());
         if (closed || !ch.isActive() || q.size() >= MAX_IDLE_PER_ENDPOINT) {
             ch.close();
