@@ -90,6 +90,37 @@ class BackpressureTest {
         }
     }
 
+    @Test
+    void streamsBothWaysWhenTheBackendAnswersBeforeTheBodyEnds() throws Exception {
+        try (StreamBackend backend = new StreamBackend()) {
+            portico.start(b -> b.route("/", backend.url()));
+            long size = 16 * MIB;
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), portico.port())) {
+                s.setSoTimeout(10_000);
+                java.util.concurrent.CompletableFuture<Long> reading = java.util.concurrent.CompletableFuture
+                        .supplyAsync(() -> {
+                            try {
+                                return drain(s.getInputStream(), Long.MAX_VALUE);
+                            } catch (java.io.IOException e) {
+                                throw new java.io.UncheckedIOException(e);
+                            }
+                        });
+                OutputStream out = s.getOutputStream();
+                out.write(("POST /echo HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: " + size
+                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                byte[] block = new byte[64 * 1024];
+                for (long sent = 0; sent < size; sent += block.length) {
+                    out.write(block);
+                }
+                out.flush();
+
+                long read = reading.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(read).as("response head and the whole echoed body").isGreaterThan(size);
+            }
+            assertThat(backend.received()).isEqualTo(size);
+        }
+    }
+
     /** Reads until EOF or {@code max} bytes, whichever is first; a reset counts as EOF. */
     private static long drain(InputStream in, long max) {
         byte[] buf = new byte[256 * 1024];

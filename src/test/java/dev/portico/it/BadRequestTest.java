@@ -52,6 +52,8 @@ class BadRequestTest {
         "GET / HTTP/1.1\\r\\nHost: a\\r\\nX: a\\u0001b\\r\\n\\r\\n|400",
         "GET / HTTP/1.1\\r\\nHost: a\\r\\nX: a\\r\\n folded\\r\\n\\r\\n|400",
         "GET / HTTP/1.1\\nHost: a\\n\\n|400",
+        "GET /public/../admin HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n|400",
+        "GET /public/%2e%2E/admin HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n|400",
     })
     void rejectsAndClosesWithoutContactingTheBackend(String request, int status) throws Exception {
         portico.start(b -> b.route("/", backend.url()));

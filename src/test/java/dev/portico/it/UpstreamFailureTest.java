@@ -154,6 +154,50 @@ class UpstreamFailureTest {
     }
 
     @Test
+    void aBodySentWithAHeadResponseNeverReachesTheNextClient() throws Exception {
+        try (RawBackend backend = RawBackend.start(conn -> {
+            String head = conn.readHead();
+            if (head.startsWith("HEAD")) {
+                conn.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+            } else {
+                conn.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhonest");
+            }
+            conn.readHead();
+        })) {
+            portico.start(b -> b.route("/", backend.url()));
+            try (RawClient c = portico.raw()) {
+                c.send("HEAD /h HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertThat(c.read(true).header("Content-Length")).isEqualTo("5");
+            }
+
+            assertThat(portico.get("/next").body()).isEqualTo("honest");
+        }
+    }
+
+    @Test
+    void aResponseQueuedBehindAnotherNeverReachesAPipelinedOrLaterRequest() throws Exception {
+        try (RawBackend backend = RawBackend.start(conn -> {
+            String head;
+            boolean first = true;
+            while ((head = conn.readHead()) != null) {
+                String path = head.split(" ")[1];
+                String extra = first && path.equals("/1") ? "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nFAKE" : "";
+                first = false;
+                conn.write("HTTP/1.1 200 OK\r\nContent-Length: " + path.length() + "\r\n\r\n" + path + extra);
+            }
+        })) {
+            portico.start(b -> b.route("/", backend.url()));
+            try (RawClient c = portico.raw()) {
+                c.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /22 HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertThat(c.read().body()).isEqualTo("/1");
+                assertThat(c.read().body()).isEqualTo("/22");
+            }
+
+            assertThat(portico.get("/333").body()).isEqualTo("/333");
+        }
+    }
+
+    @Test
     void closesTheClientConnectionWhenTheBackendFailsMidBody() throws Exception {
         try (RawBackend cut = RawBackend.start(conn -> {
             conn.readHead();

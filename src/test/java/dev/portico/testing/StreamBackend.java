@@ -29,8 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A streaming backend: {@code GET /stream?bytes=N} sends N bytes (Content-Length) writing only while the socket
- * is writable; any request with a body is counted as it arrives and answered with the count. Nothing is
- * aggregated, so it can serve transfers of any size.
+ * is writable; {@code POST /echo} answers at once and echoes the body as it arrives (full duplex); any other
+ * request with a body is counted as it arrives and answered with the count. Nothing is aggregated, so it can
+ * serve transfers of any size.
  */
 public final class StreamBackend implements AutoCloseable {
     private static final ByteBuf CHUNK = Unpooled.unreleasableBuffer(
@@ -75,6 +76,7 @@ public final class StreamBackend implements AutoCloseable {
         private long toSend;
         private long bodyBytes;
         private boolean streaming;
+        private boolean echo;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -84,12 +86,24 @@ public final class StreamBackend implements AutoCloseable {
                     bodyBytes = 0;
                     QueryStringDecoder q = new QueryStringDecoder(req.uri());
                     streaming = q.path().equals("/stream");
+                    echo = q.path().equals("/echo");
+                    if (echo) {
+                        HttpResponse res = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                        res.headers().set(HttpHeaderNames.CONTENT_LENGTH, req.headers().get(HttpHeaderNames.CONTENT_LENGTH));
+                        ctx.writeAndFlush(res);
+                    }
                     toSend = streaming ? Long.parseLong(q.parameters().get("bytes").get(0)) : 0;
                 }
                 if (msg instanceof HttpContent) {
                     int n = ((HttpContent) msg).content().readableBytes();
                     bodyBytes += n;
                     received.addAndGet(n);
+                    if (echo) {
+                        ByteBuf data = ((HttpContent) msg).content().retain();
+                        ctx.writeAndFlush(msg instanceof LastHttpContent ? new DefaultLastHttpContent(data)
+                                : new io.netty.handler.codec.http.DefaultHttpContent(data));
+                        return;
+                    }
                 }
                 if (msg instanceof LastHttpContent) {
                     if (streaming) {
