@@ -1,5 +1,6 @@
 package dev.portico.route;
 
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -75,9 +76,14 @@ public final class Router {
         return name.toLowerCase(Locale.ROOT);
     }
 
-    /** Path prefixes of one host table; matching walks the request path's segment boundaries, longest first. */
+    /**
+     * Path prefixes of one host table; matching walks the request path's segment boundaries, longest first, and
+     * probes the map only for candidate lengths some prefix has, so a lookup costs about one probe whatever the
+     * number of routes.
+     */
     private static final class PrefixTable {
         private final Map<String, Route> byPrefix = new HashMap<>();
+        private final BitSet lengths = new BitSet();
         private Route root;
 
         void put(String prefix, Route route) {
@@ -85,19 +91,24 @@ public final class Router {
                 root = route;
             } else {
                 byPrefix.put(prefix, route);
+                lengths.set(prefix.length());
             }
         }
 
         Route find(String path) {
             if (!byPrefix.isEmpty()) {
-                Route r = byPrefix.get(path);
-                if (r != null) {
-                    return r;
-                }
-                for (int slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
-                    r = byPrefix.get(path.substring(0, slash));
+                if (lengths.get(path.length())) {
+                    Route r = byPrefix.get(path);
                     if (r != null) {
                         return r;
+                    }
+                }
+                for (int slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+                    if (lengths.get(slash)) {
+                        Route r = byPrefix.get(path.substring(0, slash));
+                        if (r != null) {
+                            return r;
+                        }
                     }
                 }
             }
