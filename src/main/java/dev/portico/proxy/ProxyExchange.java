@@ -8,7 +8,6 @@ import dev.portico.upstream.UpstreamPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -22,11 +21,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.net.ConnectException;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One request and its response, from the request head to the response's last byte.
@@ -34,21 +30,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callback, ChannelFutureListener,
         Runnable {
-    private static final Logger LOG = LoggerFactory.getLogger(ProxyExchange.class);
-
     /** Where the exchange stands. */
     enum State { CONNECTING, FORWARDING, RESPONDING, DONE }
 
     private final ExchangeHost host;
     private final UpstreamPool pool;
     private final Route route;
-    private final AccessLog accessLog;
+    private final ExchangeLog log;
     private final HttpRequest clientRequest;
     private final HttpRequest upstreamRequest;
-    private final String clientAddress;
     private final boolean clientKeepAlive;
     private final long responseTimeoutMillis;
-    private final long startNanos = System.nanoTime();
     /** Request body parts that arrived before the upstream connection was ready; owned until written. */
     private ArrayDeque<HttpContent> pending;
 
@@ -82,11 +74,10 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         this.host = host;
         this.pool = pool;
         this.route = route;
-        this.accessLog = accessLog;
         this.clientRequest = clientRequest;
         this.upstreamRequest = upstreamRequest;
         this.responseTimeoutMillis = responseTimeoutMillis;
-        this.clientAddress = clientAddress;
+        this.log = new ExchangeLog(host, accessLog, clientRequest, clientAddress, route);
         this.clientKeepAlive = clientKeepAlive;
     }
 
@@ -194,13 +185,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
 
     @Override
     public void failed(Throwable cause) {
-        if (cause instanceof ConnectTimeoutException) {
-            fail(new ProxyFailure(Kind.CONNECT_TIMEOUT, "upstream connect timed out"));
-        } else if (cause instanceof ConnectException) {
-            fail(new ProxyFailure(Kind.CONNECT_REFUSED, "upstream refused the connection"));
-        } else {
-            fail(new ProxyFailure(Kind.CONNECT_REFUSED, "upstream connect failed: " + cause.getMessage()));
-        }
+        fail(ProxyFailure.connectFailure(cause));
     }
 
     /** The last body part was written upstream (or failed to be). */
@@ -300,7 +285,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         boolean keepAlive = responseKeepAlive && requestComplete && !host.closeAfterResponse();
         ChannelFuture last = keepAlive ? client.writeAndFlush(content, client.voidPromise())
                 : client.writeAndFlush(content);
-        accessLog(status);
+        log.access(status, responseBodyBytes);
         host.exchangeDone(this, keepAlive ? null : last, keepAlive);
     }
 
@@ -332,8 +317,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
             return;
         }
         if (state == State.FORWARDING && canRetryOnFreshConnection()) {
-            LOG.debug("{} pooled connection to {} was closed by the backend; retrying on a new one", id(),
-                    route.endpoint());
+            log.retrying();
             conn = null;
             state = State.CONNECTING;
             cancelResponseTimer();
@@ -417,21 +401,9 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
             conn = null;
         }
         Kind kind = failure.kind();
-        if (kind != Kind.CLIENT_ABORTED) {
-            LOG.warn("{} {} {} failed: {} ({}) route={} upstream={}", id(), clientRequest.method(),
-                    clientRequest.uri(), kind, failure.getMessage(), route.config().path(), route.endpoint());
-        } else {
-            LOG.debug("{} {} {}", id(), kind, failure.getMessage());
-        }
-        int st = responseStarted ? status : kind.status() == null ? 0 : kind.status().code();
-        accessLog(st);
+        log.failed(failure);
+        log.access(responseStarted ? status : kind.status() == null ? 0 : kind.status().code(), responseBodyBytes);
         host.exchangeFailed(this, failure, responseStarted);
-    }
-
-    private void accessLog(int st) {
-        accessLog.log(clientAddress, clientRequest.method().name(), clientRequest.uri(),
-                clientRequest.protocolVersion().text(), st, responseBodyBytes, System.nanoTime() - startNanos,
-                hostPort(route));
     }
 
     private void cancelResponseTimer() {
@@ -446,12 +418,4 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
                 || m.equals(HttpMethod.DELETE) || m.equals(HttpMethod.OPTIONS) || m.equals(HttpMethod.TRACE);
     }
 
-    private static String hostPort(Route r) {
-        return r.endpoint().getHostString() + ":" + r.endpoint().getPort();
-    }
-
-    /** The exchange id for logs: the client connection's id and the request's number on it. */
-    private String id() {
-        return host.clientChannel().id().asShortText() + "#" + host.requestNumber();
-    }
 }

@@ -76,6 +76,20 @@ public final class ProxyFailure extends RuntimeException {
         this.kind = Objects.requireNonNull(kind, "kind");
     }
 
+    /**
+     * @param cause why a connection to a backend could not be made
+     * @return the failure: a timeout is {@link Kind#CONNECT_TIMEOUT}, anything else {@link Kind#CONNECT_REFUSED}
+     */
+    public static ProxyFailure connectFailure(Throwable cause) {
+        if (cause instanceof io.netty.channel.ConnectTimeoutException) {
+            return new ProxyFailure(Kind.CONNECT_TIMEOUT, "upstream connect timed out");
+        }
+        if (cause instanceof java.net.ConnectException) {
+            return new ProxyFailure(Kind.CONNECT_REFUSED, "upstream refused the connection");
+        }
+        return new ProxyFailure(Kind.CONNECT_REFUSED, "upstream connect failed: " + cause.getMessage());
+    }
+
     /** @return the kind */
     public Kind kind() {
         return kind;

@@ -11,6 +11,7 @@ public final class Route {
     private final RouteConfig config;
     private final InetSocketAddress endpoint;
     private final long maxRequestBody;
+    private final String endpointText;
 
     /**
      * @param config the route's configuration
@@ -21,6 +22,12 @@ public final class Route {
         this.config = Objects.requireNonNull(config, "config");
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
         this.maxRequestBody = maxRequestBody;
+        this.endpointText = endpoint.getHostString() + ":" + endpoint.getPort();
+    }
+
+    /** @return the backend as {@code host:port}, for log lines */
+    public String endpointText() {
+        return endpointText;
     }
 
     /** @return the route's configuration */
