@@ -29,7 +29,6 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
@@ -224,7 +223,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
 
     private void respond(HttpRequest request, HttpResponseStatus status, String detail, boolean close) {
         boolean keepAlive = !close && !closeAfterResponse();
-        FullHttpResponse response = errorResponse(status, detail, keepAlive);
+        FullHttpResponse response = ErrorResponses.of(status, detail, keepAlive);
         if (keepAlive && request != null && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
@@ -235,18 +234,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         if (!keepAlive) {
             closeAfter(f);
         }
-    }
-
-    static FullHttpResponse errorResponse(HttpResponseStatus status, String detail, boolean keepAlive) {
-        byte[] body = (status.code() + " " + status.reasonPhrase() + ": " + detail + "\n")
-                .getBytes(StandardCharsets.UTF_8);
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
-        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-        if (!keepAlive) {
-            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        }
-        return r;
     }
 
     /**
@@ -318,7 +305,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         }
         // The backend's troubles stay in the log: a client learns the status, not the details.
         String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
-        closeAfter(ctx.writeAndFlush(errorResponse(status, detail, false)));
+        closeAfter(ctx.writeAndFlush(ErrorResponses.of(status, detail, false)));
     }
 
     private void drainBacklog() {
@@ -401,7 +388,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         }
         if (bytesSinceHead) {
             runtime.logRejected(ctx.channel(), null, new ProxyFailure(Kind.REQUEST_TIMEOUT, "request head too slow"));
-            closeAfter(ctx.writeAndFlush(errorResponse(HttpResponseStatus.REQUEST_TIMEOUT,
+            closeAfter(ctx.writeAndFlush(ErrorResponses.of(HttpResponseStatus.REQUEST_TIMEOUT,
                     "request head not received in time", false)));
         } else {
             closing = true;
