@@ -20,7 +20,6 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
@@ -28,8 +27,7 @@ import java.util.concurrent.TimeUnit;
  * One request and its response, from the request head to the response's last byte.
  * Runs entirely on the client channel's event loop (the upstream connection shares it), so no field needs a lock.
  */
-public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callback, ChannelFutureListener,
-        Runnable {
+public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callback, ChannelFutureListener {
     /** Where the exchange stands. */
     enum State { CONNECTING, FORWARDING, RESPONDING, DONE }
 
@@ -46,7 +44,6 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
 
     private State state = State.CONNECTING;
     private UpstreamConnection conn;
-    private ScheduledFuture<?> responseTimer;
     private long requestBodyBytes;
     private long responseBodyBytes;
     private boolean requestComplete;
@@ -191,17 +188,14 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     /** The last body part was written upstream (or failed to be). */
     @Override
     public void operationComplete(ChannelFuture f) {
-        if (f.isSuccess() && state == State.FORWARDING && responseTimer == null) {
+        if (f.isSuccess() && state == State.FORWARDING && conn != null && f.channel() == conn.channel()) {
             // The whole request is out: timeouts.response starts now.
-            responseTimer = host.clientChannel().eventLoop().schedule(this, responseTimeoutMillis,
-                    TimeUnit.MILLISECONDS);
+            conn.startResponseDeadline(TimeUnit.MILLISECONDS.toNanos(responseTimeoutMillis));
         }
     }
 
-    /** The response timer fired. */
     @Override
-    public void run() {
-        responseTimer = null;
+    public void onUpstreamResponseTimeout() {
         if (state == State.FORWARDING) {
             fail(new ProxyFailure(Kind.RESPONSE_TIMEOUT, "no response within " + responseTimeoutMillis + "ms"));
         }
@@ -407,9 +401,8 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     }
 
     private void cancelResponseTimer() {
-        if (responseTimer != null) {
-            responseTimer.cancel(false);
-            responseTimer = null;
+        if (conn != null) {
+            conn.clearResponseDeadline();
         }
     }
 

@@ -6,19 +6,24 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One connection to a backend, and the last stage of its pipeline. While borrowed it forwards everything to its
  * listener; while pooled any byte or event closes it.
  */
-public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
+public final class UpstreamConnection extends ChannelInboundHandlerAdapter implements Runnable {
     private final UpstreamPool pool;
     private final InetSocketAddress endpoint;
     private Channel channel;
     private UpstreamListener listener;
     private int uses;
     private boolean inRead;
+    /** When the response head is due, 0 for none; checked by one timer task that is re-armed only when it fires. */
+    private long deadline;
+    private ScheduledFuture<?> deadlineTask;
     private boolean releaseAfterRead;
 
     UpstreamConnection(UpstreamPool pool, InetSocketAddress endpoint) {
@@ -41,6 +46,43 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         return uses > 1;
     }
 
+    /**
+     * Starts the wait for a response head. Back-to-back requests only move the deadline: the timer task is
+     * scheduled when none is pending, so a busy connection schedules about one task per timeout period instead of
+     * one per request.
+     *
+     * @param timeoutNanos how long the response head may take
+     */
+    public void startResponseDeadline(long timeoutNanos) {
+        deadline = System.nanoTime() + timeoutNanos;
+        if (deadlineTask == null) {
+            deadlineTask = channel.eventLoop().schedule(this, timeoutNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** The response head arrived (or the exchange ended): no deadline. */
+    public void clearResponseDeadline() {
+        deadline = 0;
+    }
+
+    /** The deadline timer fired: time out, or wait on for a deadline that moved. */
+    @Override
+    public void run() {
+        deadlineTask = null;
+        if (deadline == 0 || !channel.isOpen()) {
+            return;
+        }
+        long left = deadline - System.nanoTime();
+        if (left > 0) {
+            deadlineTask = channel.eventLoop().schedule(this, left, TimeUnit.NANOSECONDS);
+            return;
+        }
+        deadline = 0;
+        if (listener != null) {
+            listener.onUpstreamResponseTimeout();
+        }
+    }
+
     void borrow(UpstreamListener newListener) {
         listener = newListener;
         uses++;
@@ -52,6 +94,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
      */
     public void release() {
         listener = null;
+        deadline = 0;
         if (inRead) {
             // The decoder may still hold bytes of this read: hand the connection back once the read is over,
             // and only if nothing is left (see channelReadComplete).

@@ -24,6 +24,9 @@ public interface UpstreamListener {
      */
     void onUpstreamClosed(Throwable cause);
 
+    /** The deadline set with {@link UpstreamConnection#startResponseDeadline} passed without a response head. */
+    void onUpstreamResponseTimeout();
+
     /** Nothing was read or written for {@code timeouts.idle}. */
     void onUpstreamIdle();
 }
