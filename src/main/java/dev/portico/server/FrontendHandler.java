@@ -245,19 +245,22 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         releaseBacklog();
         cancelHeadTimer();
         Channel ch = ctx.channel();
-        // A client that never reads the last write would keep the connection forever: close it in any case.
-        ch.eventLoop().schedule(() -> {
+        // A client that never reads the last write would keep the connection forever: close it in any case. The
+        // task goes when the channel does, so closed channels are not held until it fires.
+        ScheduledFuture<?> hardClose = ch.eventLoop().schedule(() -> {
             ch.close();
         }, runtime.config().timeouts().idle().toMillis() + LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        ch.closeFuture().addListener(f -> hardClose.cancel(false));
         lastWrite.addListener(f -> {
             if (!f.isSuccess() || !(ch instanceof DuplexChannel) || !ch.isActive()) {
                 ch.close();
                 return;
             }
             ((DuplexChannel) ch).shutdownOutput().addListener(s -> {
-                ch.eventLoop().schedule(() -> {
+                ScheduledFuture<?> linger = ch.eventLoop().schedule(() -> {
                     ch.close();
                 }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+                ch.closeFuture().addListener(c -> linger.cancel(false));
                 ch.config().setAutoRead(true);
             });
         });

@@ -24,7 +24,6 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
     /** When the response head is due, 0 for none; checked by one timer task that is re-armed only when it fires. */
     private long deadline;
     private ScheduledFuture<?> deadlineTask;
-    private boolean releaseAfterRead;
 
     UpstreamConnection(UpstreamPool pool, InetSocketAddress endpoint) {
         this.pool = pool;
@@ -83,6 +82,11 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         }
     }
 
+    /** @return whether a read of this connection is being processed right now */
+    boolean inRead() {
+        return inRead;
+    }
+
     void borrow(UpstreamListener newListener) {
         listener = newListener;
         uses++;
@@ -95,13 +99,9 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
     public void release() {
         listener = null;
         deadline = 0;
-        if (inRead) {
-            // The decoder may still hold bytes of this read: hand the connection back once the read is over,
-            // and only if nothing is left (see channelReadComplete).
-            releaseAfterRead = true;
-        } else {
-            pool.giveBack(this);
-        }
+        // The decoder may still hold bytes of this read: the pool lends the connection again only after the read
+        // is over and nothing is left undecoded (UpstreamPool.acquire checks both).
+        pool.giveBack(this);
     }
 
     /** Closes the connection; it is never reused. */
@@ -133,12 +133,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         inRead = false;
-        if (releaseAfterRead) {
-            releaseAfterRead = false;
-            if (listener == null && ctx.channel().isActive()) {
-                pool.giveBack(this);
-            }
-        } else if (listener != null) {
+        if (listener != null) {
             listener.onUpstreamReadComplete();
         }
     }
@@ -152,7 +147,11 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        releaseAfterRead = false;
+        deadline = 0;
+        if (deadlineTask != null) {
+            deadlineTask.cancel(false); // do not hold a closed connection until the task would fire
+            deadlineTask = null;
+        }
         UpstreamListener l = listener;
         listener = null;
         if (l != null) {

@@ -66,15 +66,29 @@ public final class UpstreamPool {
     public void acquire(InetSocketAddress endpoint, UpstreamListener listener, Callback callback) {
         ArrayDeque<UpstreamConnection> q = idle.get(endpoint);
         if (q != null) {
+            UpstreamConnection busy = null;
             UpstreamConnection c;
             while ((c = q.pollFirst()) != null) {
+                if (c.inRead()) {
+                    // Given back during the read now being decoded (a pipelined request can ask that soon):
+                    // the rest of that read could be a response nobody asked for. Lend it after the read.
+                    busy = c;
+                    continue;
+                }
                 // A connection with unread bytes holds part of a response nobody asked for: drop it.
                 UpstreamCodec codec = c.channel().pipeline().get(UpstreamCodec.class);
                 if (c.channel().isActive() && codec != null && codec.undecodedBytes() == 0) {
+                    if (busy != null) {
+                        q.addFirst(busy);
+                    }
                     c.borrow(listener);
                     callback.acquired(c);
                     return;
                 }
+                c.channel().close();
+            }
+            if (busy != null) {
+                q.addFirst(busy);
             }
         }
         UpstreamConnection conn = new UpstreamConnection(this, endpoint);
