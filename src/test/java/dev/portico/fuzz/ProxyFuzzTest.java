@@ -2,12 +2,7 @@ package dev.portico.fuzz;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.buffer.UnpooledByteBufAllocator;
-import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import net.jqwik.api.AfterFailureMode;
 import net.jqwik.api.Arbitrary;
@@ -133,27 +128,7 @@ class ProxyFuzzTest {
         return FuzzInputs.cases();
     }
 
-    /**
-     * Provokes and collects leak reports the way {@code dev.portico.testing.LeakCheckExtension} does: leaks are
-     * reported when an allocation finds a collected, unreleased buffer. {@code LeakCollector.LEAKS} is package-private
-     * there, hence the reflection.
-     */
-    @SuppressWarnings("unchecked")
-    static List<String> reportedLeaks() throws Exception {
-        for (int round = 0; round < 3; round++) {
-            System.gc();
-            List<ByteBuf> probes = new ArrayList<>();
-            for (int i = 0; i < 64; i++) {
-                probes.add(PooledByteBufAllocator.DEFAULT.directBuffer(16));
-                probes.add(UnpooledByteBufAllocator.DEFAULT.heapBuffer(16));
-            }
-            probes.forEach(ByteBuf::release);
-        }
-        Field f = Class.forName("dev.portico.testing.LeakCollector").getDeclaredField("LEAKS");
-        f.setAccessible(true);
-        List<String> leaks = (List<String>) f.get(null);
-        List<String> copy = new ArrayList<>(leaks);
-        leaks.clear();
-        return copy;
+    static List<String> reportedLeaks() {
+        return dev.portico.testing.LeakCheckExtension.collectLeaks();
     }
 }

@@ -17,7 +17,16 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class LeakCheckExtension implements AfterAllCallback {
     @Override
     public void afterAll(ExtensionContext context) {
-        // Leaks are reported when a later allocation finds a collected, unreleased buffer: provoke both.
+        assertThat(collectLeaks()).as("buffers leaked during " + context.getDisplayName()).isEmpty();
+    }
+
+    /**
+     * Provokes Netty's leak reports and returns (and forgets) every one collected so far. Leaks are reported when a
+     * later allocation finds a collected, unreleased buffer, so this collects garbage and allocates.
+     *
+     * @return the leak reports since the last call
+     */
+    public static List<String> collectLeaks() {
         for (int round = 0; round < 3; round++) {
             System.gc();
             List<ByteBuf> probes = new ArrayList<>();
@@ -29,6 +38,6 @@ public final class LeakCheckExtension implements AfterAllCallback {
         }
         List<String> leaks = new ArrayList<>(LeakCollector.LEAKS);
         LeakCollector.LEAKS.clear();
-        assertThat(leaks).as("buffers leaked during " + context.getDisplayName()).isEmpty();
+        return leaks;
     }
 }
