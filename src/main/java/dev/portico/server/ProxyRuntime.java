@@ -171,11 +171,6 @@ public final class ProxyRuntime {
         return draining;
     }
 
-    /** @return the number of open client connections */
-    public int openConnections() {
-        return connections.size();
-    }
-
     void connectionOpened(Channel ch) {
         connections.add(ch);
         if (draining) {

@@ -72,19 +72,27 @@ record RequestTarget(String authority, String path, String query) {
         return q < 0 ? new RequestTarget(authority, rest, "") : new RequestTarget(authority, path, rest.substring(q));
     }
 
-    /** Whether a segment of the path is "." or "..", also when written with %2e. */
+    /** Whether a segment of the path is "." or "..", also when written with %2e; allocates nothing. */
     static boolean hasDotSegment(String path) {
-        int start = 1;
-        while (start <= path.length()) {
-            int end = path.indexOf('/', start);
-            if (end < 0) {
-                end = path.length();
+        int dots = 0;
+        boolean onlyDots = true;
+        for (int i = 1; i <= path.length(); i++) {
+            char c = i < path.length() ? path.charAt(i) : '/';
+            if (c == '/') {
+                if (onlyDots && (dots == 1 || dots == 2)) {
+                    return true;
+                }
+                dots = 0;
+                onlyDots = true;
+            } else if (c == '.') {
+                dots++;
+            } else if (c == '%' && i + 2 < path.length() && path.charAt(i + 1) == '2'
+                    && (path.charAt(i + 2) == 'e' || path.charAt(i + 2) == 'E')) {
+                dots++;
+                i += 2;
+            } else {
+                onlyDots = false;
             }
-            String segment = path.substring(start, end).replace("%2e", ".").replace("%2E", ".");
-            if (segment.equals(".") || segment.equals("..")) {
-                return true;
-            }
-            start = end + 1;
         }
         return false;
     }

@@ -20,6 +20,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
     private Channel channel;
     private UpstreamListener listener;
     private int uses;
+    private UpstreamCodec codec;
     private boolean inRead;
     /** When the response head is due, 0 for none; checked by one timer task that is re-armed only when it fires. */
     private long deadline;
@@ -80,6 +81,15 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         if (listener != null) {
             listener.onUpstreamResponseTimeout();
         }
+    }
+
+    void codec(UpstreamCodec value) {
+        codec = value;
+    }
+
+    /** @return bytes the connection received that are not yet decoded into a message */
+    int undecodedBytes() {
+        return codec == null ? 0 : codec.undecodedBytes();
     }
 
     /** @return whether a read of this connection is being processed right now */

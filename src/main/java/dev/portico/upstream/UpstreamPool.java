@@ -76,8 +76,7 @@ public final class UpstreamPool {
                     continue;
                 }
                 // A connection with unread bytes holds part of a response nobody asked for: drop it.
-                UpstreamCodec codec = c.channel().pipeline().get(UpstreamCodec.class);
-                if (c.channel().isActive() && codec != null && codec.undecodedBytes() == 0) {
+                if (c.channel().isActive() && c.undecodedBytes() == 0) {
                     if (busy != null) {
                         q.addFirst(busy);
                     }
@@ -95,11 +94,12 @@ public final class UpstreamPool {
         ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(
-                        new UpstreamCodec(new HttpDecoderConfig()
-                                .setMaxInitialLineLength(8192)
-                                .setMaxHeaderSize(MAX_RESPONSE_HEAD)
-                                .setMaxChunkSize(64 * 1024)),
+                UpstreamCodec codec = new UpstreamCodec(new HttpDecoderConfig()
+                        .setMaxInitialLineLength(8192)
+                        .setMaxHeaderSize(MAX_RESPONSE_HEAD)
+                        .setMaxChunkSize(64 * 1024));
+                conn.codec(codec);
+                ch.pipeline().addLast(codec,
                         new IdleTimer(idleMillis),
                         conn);
             }
@@ -116,8 +116,7 @@ public final class UpstreamPool {
 
     void giveBack(UpstreamConnection conn) {
         Channel ch = conn.channel();
-        UpstreamCodec codec = ch.pipeline().get(UpstreamCodec.class);
-        if (codec != null && codec.undecodedBytes() > 0) {
+        if (conn.undecodedBytes() > 0) {
             ch.close(); // bytes beyond the response: part of another one nobody asked for
             return;
         }
@@ -151,14 +150,5 @@ public final class UpstreamPool {
             }
             q.clear();
         }
-    }
-
-    /** @return the number of idle connections; for tests and metrics, on the pool's loop */
-    public int idleCount() {
-        int n = 0;
-        for (ArrayDeque<UpstreamConnection> q : idle.values()) {
-            n += q.size();
-        }
-        return n;
     }
 }

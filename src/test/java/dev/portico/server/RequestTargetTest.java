@@ -122,4 +122,12 @@ class RequestTargetTest {
 
         assertThat(kind).isEqualTo(Kind.BAD_REQUEST);
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({
+        "/a/../b, true", "/a/./b, true", "/.., true", "/a/., true", "/a/%2e%2E/b, true", "/%2e, true",
+        "/a/.../b, false", "/a/.b/c, false", "/a//b, false", "/a/b., false", "/, false", "/%2f, false"})
+    void findsDotSegmentsAlsoWhenPercentEncoded(String path, boolean expected) {
+        org.assertj.core.api.Assertions.assertThat(RequestTarget.hasDotSegment(path)).isEqualTo(expected);
+    }
 }
