@@ -3,7 +3,7 @@ package dev.portico.jmh;
 import dev.portico.config.RouteConfig;
 import dev.portico.route.Route;
 import dev.portico.route.Router;
-import java.net.InetSocketAddress;
+import dev.portico.balance.UpstreamGroup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +36,7 @@ public class RouterBenchmark {
     @Setup
     public void setUp() {
         List<Route> list = new ArrayList<>();
-        InetSocketAddress backend = new InetSocketAddress("127.0.0.1", 8000);
+        UpstreamGroup backend = new UpstreamGroup(RouteConfig.of("/", "http://127.0.0.1:8000").upstream(), "b");
         for (int i = 0; i < routes; i++) {
             list.add(new Route(RouteConfig.of("/svc" + i + "/api", "http://127.0.0.1:8000"), backend, 0));
         }

@@ -8,12 +8,13 @@ import java.util.Objects;
  *
  * @param path the path prefix, starting with {@code /}, without a trailing slash (but {@code /} itself)
  * @param host {@code ""} for any host, an exact lower-case host name, or a {@code *.suffix} wildcard
- * @param upstream the backend
+ * @param upstream the backend servers: a named upstream, or an unnamed one the route defines by URL
  * @param stripPrefix whether the matched prefix is removed before the upstream path is prepended
  * @param maxRequestBody the body limit in bytes for this route, 0 for unlimited, or {@link #INHERIT} to use
  *     {@code limits.max_request_body}
  */
-public record RouteConfig(String path, String host, UpstreamUrl upstream, boolean stripPrefix, long maxRequestBody) {
+public record RouteConfig(String path, String host, UpstreamConfig upstream, boolean stripPrefix,
+                          long maxRequestBody) {
     /** The {@code maxRequestBody} value that defers to the global limit. */
     public static final long INHERIT = -1;
 
@@ -26,6 +27,19 @@ public record RouteConfig(String path, String host, UpstreamUrl upstream, boolea
     }
 
     /**
+     * A route to one backend URL, with the upstream defaults.
+     *
+     * @param path the path prefix
+     * @param host the host, {@code ""} for any
+     * @param upstream the backend URL
+     * @param stripPrefix whether the prefix is stripped
+     * @param maxRequestBody the body limit, or {@link #INHERIT}
+     */
+    public RouteConfig(String path, String host, UpstreamUrl upstream, boolean stripPrefix, long maxRequestBody) {
+        this(path, host, UpstreamConfig.of(upstream), stripPrefix, maxRequestBody);
+    }
+
+    /**
      * A route for any host, without prefix stripping or body limit override.
      *
      * @param path the path prefix
@@ -33,6 +47,6 @@ public record RouteConfig(String path, String host, UpstreamUrl upstream, boolea
      * @return the route
      */
     public static RouteConfig of(String path, String upstream) {
-        return new RouteConfig(path, "", UpstreamUrl.parse(upstream), false, INHERIT);
+        return new RouteConfig(path, "", UpstreamConfig.of(UpstreamUrl.parse(upstream)), false, INHERIT);
     }
 }

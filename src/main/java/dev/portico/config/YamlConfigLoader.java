@@ -29,7 +29,7 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  */
 final class YamlConfigLoader {
     private static final List<String> TOP_KEYS =
-            List.of("listen", "routes", "timeouts", "limits", "workers", "access_log");
+            List.of("listen", "routes", "upstreams", "timeouts", "limits", "workers", "access_log");
     private static final List<String> ROUTE_KEYS =
             List.of("path", "host", "upstream", "strip_prefix", "max_request_body");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain");
@@ -43,6 +43,7 @@ final class YamlConfigLoader {
     private final List<String> problems = new ArrayList<>();
     /** The short-form keys of the routes, by index, so cross-record problems name them; null for the long form. */
     private List<String> routeKeys;
+    private UpstreamsParser upstreams;
 
     private YamlConfigLoader() {
     }
@@ -93,6 +94,8 @@ final class YamlConfigLoader {
         List<ListenAddress> listen = top.get("listen") == null
                 ? problem("listen: is required (host:port or a list of them)") : listen(top.get("listen"));
         boolean listenOk = problems.size() == before;
+        upstreams = new UpstreamsParser(this);
+        upstreams.parse(top.get("upstreams"));
         before = problems.size();
         List<RouteConfig> routes = top.get("routes") == null
                 ? problem("routes: is required (a list of routes)") : routes(top.get("routes"));
@@ -150,7 +153,7 @@ final class YamlConfigLoader {
     private RouteConfig shortRoute(String key, Object value) {
         String path = "routes." + key;
         String routePath = convert(path, () -> ConfigValues.routePath(key));
-        UpstreamUrl upstream = text(value, path, "an upstream URL", UpstreamUrl::parse);
+        UpstreamConfig upstream = upstreams.routeUpstream(value, path);
         if (routePath == null || upstream == null) {
             return null;
         }
@@ -167,8 +170,8 @@ final class YamlConfigLoader {
                 : text(m.get("path"), path + ".path", "a path prefix such as /api", ConfigValues::routePath);
         String host = m.containsKey("host")
                 ? text(m.get("host"), path + ".host", "a host name", ConfigValues::routeHost) : "";
-        UpstreamUrl upstream = m.get("upstream") == null ? problem(path + ".upstream: is required")
-                : text(m.get("upstream"), path + ".upstream", "an upstream URL", UpstreamUrl::parse);
+        UpstreamConfig upstream = m.get("upstream") == null ? problem(path + ".upstream: is required")
+                : upstreams.routeUpstream(m.get("upstream"), path + ".upstream");
         Boolean strip = m.containsKey("strip_prefix") ? bool(m.get("strip_prefix"), path + ".strip_prefix")
                 : Boolean.FALSE;
         Long maxBody = m.containsKey("max_request_body")
@@ -203,16 +206,27 @@ final class YamlConfigLoader {
         if (!m.containsKey(key)) {
             return dflt;
         }
-        String path = "timeouts." + key;
-        Object value = m.get(key);
-        if (value instanceof Number) {
-            return problem(path + ": " + value + " needs a unit, e.g. 5s");
-        }
-        Duration d = text(value, path, "a duration such as 5s", YamlConfigLoader::parseDuration);
+        return positiveDuration(m.get(key), "timeouts." + key);
+    }
+
+    /** @return the positive duration at {@code path}, or null after reporting why it is not one */
+    Duration positiveDuration(Object value, String path) {
+        Duration d = anyDuration(value, path);
         if (d != null && (d.isZero() || d.isNegative())) {
             return problem(path + ": must be positive, got \"" + value + "\"");
         }
         return d;
+    }
+
+    /** @return the duration at {@code path} (zero allowed), or null after reporting why it is not one */
+    Duration anyDuration(Object value, String path) {
+        if (value instanceof Number n && n.longValue() == 0 && !(value instanceof Double)) {
+            return Duration.ZERO;
+        }
+        if (value instanceof Number) {
+            return problem(path + ": " + value + " needs a unit, e.g. 5s");
+        }
+        return text(value, path, "a duration such as 5s", YamlConfigLoader::parseDuration);
     }
 
     private LimitsConfig limits(Object node) {
@@ -248,7 +262,7 @@ final class YamlConfigLoader {
                 (int) v[5]));
     }
 
-    private Long count(Object node, String path) {
+    Long count(Object node, String path) {
         if (node instanceof Integer || node instanceof Long) {
             return ((Number) node).longValue();
         }
@@ -278,7 +292,7 @@ final class YamlConfigLoader {
     }
 
     /** @return the mapping with string keys, unknown keys reported and dropped; null if it is not a mapping */
-    private Map<String, Object> mapping(Object node, String path, List<String> known) {
+    Map<String, Object> mapping(Object node, String path, List<String> known) {
         if (!(node instanceof Map<?, ?> map)) {
             return problem(path + ": expected a mapping, got " + describe(node));
         }
@@ -296,32 +310,36 @@ final class YamlConfigLoader {
     }
 
     /** @return the string {@code node} parsed, or null after reporting why it is not a string or not valid */
-    private <T> T text(Object node, String path, String expected, Function<String, T> parser) {
+    <T> T text(Object node, String path, String expected, Function<String, T> parser) {
         if (node instanceof String s) {
             return convert(path, () -> parser.apply(s));
         }
         return problem(path + ": expected " + expected + ", got " + describe(node));
     }
 
-    private Boolean bool(Object node, String path) {
+    Boolean bool(Object node, String path) {
         return node instanceof Boolean b ? b : problem(path + ": expected true or false, got " + describe(node));
     }
 
     /** A YAML int is plain bytes; handing its text to parseSize gives negative and huge numbers the same messages. */
-    private Long size(Object node, String path) {
+    Long size(Object node, String path) {
         if (node instanceof String || node instanceof Number) {
             return convert(path, () -> ConfigValues.parseSize(String.valueOf(node)));
         }
         return problem(path + ": expected a size such as 64KiB, got " + describe(node));
     }
 
-    private <T> T problem(String problem) {
+    int problemCount() {
+        return problems.size();
+    }
+
+    <T> T problem(String problem) {
         problems.add(problem);
         return null;
     }
 
     /** @return the converted value, or null after reporting the conversion's message under {@code path} */
-    private <T> T convert(String path, Supplier<T> conversion) {
+    <T> T convert(String path, Supplier<T> conversion) {
         try {
             return conversion.get();
         } catch (IllegalArgumentException e) {
@@ -330,7 +348,7 @@ final class YamlConfigLoader {
         }
     }
 
-    private static Duration parseDuration(String text) {
+    static Duration parseDuration(String text) {
         try {
             return ConfigValues.parseDuration(text);
         } catch (ArithmeticException e) {
@@ -340,7 +358,7 @@ final class YamlConfigLoader {
     }
 
     /** Builds a record, reporting a failure under {@code path.key} when its message starts with a known key. */
-    private <T> T build(String path, List<String> keys, Supplier<T> constructor) {
+    <T> T build(String path, List<String> keys, Supplier<T> constructor) {
         try {
             return constructor.get();
         } catch (IllegalArgumentException e) {
@@ -364,7 +382,7 @@ final class YamlConfigLoader {
         return "routes." + routeKeys.get(Integer.parseInt(m.group(1))) + problem.substring(m.end());
     }
 
-    private static String describe(Object node) {
+    static String describe(Object node) {
         if (node == null) {
             return "nothing";
         }

@@ -29,9 +29,10 @@ public final class AccessLog {
      * @param bytes response body bytes sent
      * @param durationNanos time from request head to the end of the exchange
      * @param upstream the backend address, or {@code null} if none was involved
+     * @param attempts tries made (appended as {@code attempts=N} when more than one)
      */
     public void log(String client, String method, String target, String version, int status, long bytes,
-             long durationNanos, String upstream) {
+             long durationNanos, String upstream, int attempts) {
         if (!enabled) {
             return;
         }
@@ -45,6 +46,9 @@ public final class AccessLog {
         }
         sb.append(' ').append(bytes).append(' ').append(durationNanos / 1_000_000).append("ms ")
                 .append(upstream == null ? "-" : upstream);
+        if (attempts > 1) {
+            sb.append(" attempts=").append(attempts);
+        }
         LOG.info(sb.toString());
     }
 }

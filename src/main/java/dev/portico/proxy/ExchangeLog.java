@@ -1,5 +1,6 @@
 package dev.portico.proxy;
 
+import dev.portico.balance.Endpoint;
 import dev.portico.proxy.ProxyFailure.Kind;
 import dev.portico.route.Route;
 import io.netty.handler.codec.http.HttpRequest;
@@ -25,26 +26,38 @@ final class ExchangeLog {
         this.route = route;
     }
 
-    /** The access-log line: {@code status} 0 when none was sent. */
-    void access(int status, long responseBytes) {
+    /**
+     * The access-log line: {@code status} 0 when none was sent.
+     *
+     * @param endpoint the endpoint of the last try, or null if none was tried
+     * @param attempts the tries made
+     */
+    void access(int status, long responseBytes, Endpoint endpoint, int attempts) {
         accessLog.log(clientAddress, request.method().name(), request.uri(), request.protocolVersion().text(),
-                status, responseBytes, System.nanoTime() - startNanos, route.endpointText());
+                status, responseBytes, System.nanoTime() - startNanos, endpoint == null ? null : endpoint.text(),
+                attempts);
     }
 
     /** One WARN line per failed exchange (DEBUG when the client went away: nothing to fix on our side). */
-    void failed(ProxyFailure failure) {
+    void failed(ProxyFailure failure, Endpoint endpoint) {
         if (failure.kind() != Kind.CLIENT_ABORTED) {
-            LOG.warn("{} {} {} failed: {} ({}) route={} upstream={}", id(), request.method(), request.uri(),
-                    failure.kind(), failure.getMessage(), route.config().path(), route.endpointText());
+            LOG.warn("{} {} {} failed: {} ({}) route={} upstream={} endpoint={}", id(), request.method(),
+                    request.uri(), failure.kind(), failure.getMessage(), route.config().path(),
+                    route.upstream().name(), endpoint == null ? "-" : endpoint.text());
         } else if (LOG.isDebugEnabled()) {
             LOG.debug("{} {} {}", id(), failure.kind(), failure.getMessage());
         }
     }
 
-    void retrying() {
+    void retrying(Endpoint endpoint) {
         if (LOG.isDebugEnabled()) {
-            LOG.debug("{} pooled connection to {} was closed by the backend; retrying on a new one", id(),
-                    route.endpointText());
+            LOG.debug("{} pooled connection to {} was closed by the backend; retrying on a new one", id(), endpoint);
+        }
+    }
+
+    void retry(Endpoint endpoint, String why, int tries) {
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{} try {} on {} failed ({}); retrying", id(), tries, endpoint, why);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.portico.proxy;
 
+import dev.portico.balance.Endpoint;
+import dev.portico.proxy.Attempts.Cause;
 import dev.portico.proxy.ProxyFailure.Kind;
 import dev.portico.route.Route;
 import dev.portico.upstream.UpstreamConnection;
@@ -20,6 +22,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
@@ -52,7 +55,12 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     private boolean responseKeepAlive;
     private boolean upstreamKeepAlive;
     private int status;
-    private int attempts;
+    private final Attempts attempts;
+    /** Whether the next try's connection gets the kept body instead of {@code pending}. */
+    private boolean replayOnAcquire;
+    /** Whether the free retry after a pooled connection went stale was used. */
+    private boolean staleRetried;
+    private ScheduledFuture<?> retryTimer;
 
     /**
      * @param host the client connection
@@ -63,7 +71,8 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
      * @param clientKeepAlive whether the client asked to keep its connection open
      * @param upstreamRequest the head to send upstream
      * @param id the exchange id for logs
-     * @param responseTimeoutMillis {@code timeouts.response}
+     * @param responseTimeoutMillis {@code timeouts.response}, used when the upstream sets no
+     *     {@code retry.per_try_timeout}
      */
     public ProxyExchange(ExchangeHost host, UpstreamPool pool, Route route, AccessLog accessLog,
                          HttpRequest clientRequest, boolean clientKeepAlive, HttpRequest upstreamRequest,
@@ -73,15 +82,34 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         this.route = route;
         this.clientRequest = clientRequest;
         this.upstreamRequest = upstreamRequest;
-        this.responseTimeoutMillis = responseTimeoutMillis;
+        var perTry = route.upstream().config().retry().perTryTimeout();
+        this.responseTimeoutMillis = perTry != null ? perTry.toMillis() : responseTimeoutMillis;
         this.log = new ExchangeLog(host, accessLog, clientRequest, clientAddress, route);
+        this.attempts = new Attempts(route.upstream(), clientRequest.method(), upstreamRequest.headers(),
+                clientAddress, clientRequest.uri());
         this.clientKeepAlive = clientKeepAlive;
     }
 
-    /** Asks the pool for a connection; the request goes out once it is ready. */
+    /** Picks an endpoint and asks the pool for a connection to it; the request goes out once it is ready. */
     public void start() {
-        attempts++;
-        pool.acquire(route.endpoint(), this, this);
+        nextTry();
+    }
+
+    private void nextTry() {
+        retryTimer = null;
+        if (state == State.DONE) {
+            return;
+        }
+        Endpoint e = attempts.next();
+        if (e == null) {
+            fail(new ProxyFailure(Kind.NO_HEALTHY_ENDPOINT, "upstream " + route.upstream().name()
+                    + " has no endpoint"));
+            return;
+        }
+        state = State.CONNECTING;
+        bodySent = false;
+        var u = route.upstream().config();
+        pool.acquire(e, u.maxConnections(), u.maxPending(), this, this);
     }
 
     /** @return whether the whole request body has been received from the client */
@@ -125,6 +153,9 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
             if (!trailers.isEmpty()) {
                 trailers.clear(); // request trailers are not forwarded (as nginx does): no backend relies on them
             }
+        }
+        if (state != State.RESPONDING) {
+            attempts.keep(content); // a retry can replay it
         }
         if (conn == null) {
             if (pending == null) {
@@ -173,6 +204,11 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
             return; // the write failed at once and the exchange moved on (a retry, or a failure)
         }
         HttpContent c;
+        if (replayOnAcquire) {
+            releasePending(); // every part of it is kept too
+            attempts.replay(ch, this);
+            bodySent = true;
+        }
         while (pending != null && (c = pending.poll()) != null) {
             writeBody(ch, c);
         }
@@ -182,7 +218,12 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
 
     @Override
     public void failed(Throwable cause) {
-        fail(ProxyFailure.connectFailure(cause));
+        if (cause instanceof UpstreamPool.NoConnectionAvailable) {
+            fail(new ProxyFailure(Kind.NO_HEALTHY_ENDPOINT, cause.getMessage()));
+            return;
+        }
+        attempts.failed();
+        retryOrFail(Cause.CONNECT_FAILURE, ProxyFailure.connectFailure(cause));
     }
 
     /** The last body part was written upstream (or failed to be). */
@@ -197,7 +238,9 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     @Override
     public void onUpstreamResponseTimeout() {
         if (state == State.FORWARDING) {
-            fail(new ProxyFailure(Kind.RESPONSE_TIMEOUT, "no response within " + responseTimeoutMillis + "ms"));
+            attempts.failed();
+            retryOrFail(Cause.TIMEOUT, new ProxyFailure(Kind.RESPONSE_TIMEOUT, "no response within "
+                    + responseTimeoutMillis + "ms"));
         }
     }
 
@@ -232,6 +275,14 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
             return;
         }
         cancelResponseTimer();
+        boolean countsAsFailure = st.code() >= 500 && route.upstream().config().passive().on5xx();
+        if (attempts.retriesStatus(st.code()) && attempts.mayRetry(Cause.STATUS, bodySent)) {
+            attempts.succeeded(countsAsFailure);
+            retry("upstream answered " + st.code());
+            return;
+        }
+        attempts.succeeded(countsAsFailure);
+        attempts.dropKept(); // the response goes to the client now: no retry can follow
         state = State.RESPONDING;
         status = st.code();
         upstreamKeepAlive = HttpUtil.isKeepAlive(response);
@@ -269,6 +320,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
             return;
         }
         state = State.DONE;
+        attempts.finish();
         UpstreamConnection c = conn;
         conn = null;
         if (upstreamKeepAlive && requestComplete) {
@@ -279,7 +331,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         boolean keepAlive = responseKeepAlive && requestComplete && !host.closeAfterResponse();
         ChannelFuture last = keepAlive ? client.writeAndFlush(content, client.voidPromise())
                 : client.writeAndFlush(content);
-        log.access(status, responseBodyBytes);
+        log.access(status, responseBodyBytes, attempts.last(), attempts.count());
         host.exchangeDone(this, keepAlive ? null : last, keepAlive);
     }
 
@@ -310,22 +362,20 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         if (state == State.DONE) {
             return;
         }
-        if (state == State.FORWARDING && canRetryOnFreshConnection()) {
-            log.retrying();
-            conn = null;
-            state = State.CONNECTING;
-            cancelResponseTimer();
-            if (requestComplete) {
-                // Nothing of the body was sent (or the retry would not be allowed), but its end was: send it again.
-                if (pending == null) {
-                    pending = new ArrayDeque<>(1);
-                }
-                pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
-            }
-            start();
+        String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
+        if (state == State.FORWARDING && staleConnection()) {
+            // Not the backend's failure: a keep-alive race. One free retry on a new connection, at once.
+            staleRetried = true;
+            log.retrying(attempts.last());
+            prepareRetry();
+            nextTry();
             return;
         }
-        String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
+        if (state == State.FORWARDING && !skippingInformational) {
+            attempts.failed();
+            retryOrFail(Cause.RESET, new ProxyFailure(Kind.UPSTREAM_RESET, why));
+            return;
+        }
         fail(new ProxyFailure(Kind.UPSTREAM_RESET, why));
     }
 
@@ -334,9 +384,61 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
      * request can be sent again because none of its body is lost and it is idempotent. (The pool never lends a
      * connection it knows closed, so a non-idempotent request that is written may have reached the backend.)
      */
-    private boolean canRetryOnFreshConnection() {
-        return conn != null && conn.reused() && attempts < 2 && !bodySent && !skippingInformational
-                && isIdempotent(clientRequest.method());
+    private boolean staleConnection() {
+        return conn != null && conn.reused() && !staleRetried && !skippingInformational
+                && (!bodySent || attempts.bodyKept()) && isIdempotent(clientRequest.method());
+    }
+
+    /** The current try failed for {@code cause}: try again if the retry policy allows, else fail the exchange. */
+    private void retryOrFail(Cause cause, ProxyFailure failure) {
+        if (attempts.mayRetry(cause, bodySent)) {
+            retry(failure.getMessage());
+        } else {
+            fail(failure);
+        }
+    }
+
+    /** Ends the current try and starts the next after the backoff. */
+    private void retry(String why) {
+        log.retry(attempts.last(), why, attempts.count());
+        prepareRetry();
+        long delay = attempts.backoffNanos();
+        if (delay == 0) {
+            nextTry();
+        } else {
+            retryTimer = host.clientChannel().eventLoop().schedule(this::nextTry, delay, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Drops the current try's connection and readies the body for the next try. */
+    private void prepareRetry() {
+        cancelResponseTimer();
+        if (conn != null) {
+            conn.discard();
+            conn = null;
+        }
+        state = State.CONNECTING;
+        skippingInformational = false;
+        attempts.endTry();
+        if (attempts.bodyKept()) {
+            replayOnAcquire = true;
+        } else if (bodySent) {
+            throw new IllegalStateException("retry without the body at hand"); // mayRetry forbids it
+        } else if (requestComplete && !replayOnAcquire && (pending == null || pending.isEmpty()
+                || !(pending.peekLast() instanceof LastHttpContent))) {
+            // Nothing of the body was sent, but its end was: send the end again.
+            if (pending == null) {
+                pending = new ArrayDeque<>(1);
+            }
+            pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+    }
+
+    private void releasePending() {
+        HttpContent c;
+        while (pending != null && (c = pending.poll()) != null) {
+            c.release();
+        }
     }
 
     @Override
@@ -386,17 +488,20 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         boolean responseStarted = state == State.RESPONDING;
         state = State.DONE;
         cancelResponseTimer();
-        HttpContent c;
-        while (pending != null && (c = pending.poll()) != null) {
-            c.release();
+        if (retryTimer != null) {
+            retryTimer.cancel(false);
+            retryTimer = null;
         }
+        attempts.finish();
+        releasePending();
         if (conn != null) {
             conn.discard();
             conn = null;
         }
         Kind kind = failure.kind();
-        log.failed(failure);
-        log.access(responseStarted ? status : kind.status() == null ? 0 : kind.status().code(), responseBodyBytes);
+        log.failed(failure, attempts.last());
+        log.access(responseStarted ? status : kind.status() == null ? 0 : kind.status().code(), responseBodyBytes,
+                attempts.last(), attempts.count());
         host.exchangeFailed(this, failure, responseStarted);
     }
 

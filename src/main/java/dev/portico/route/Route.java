@@ -1,33 +1,26 @@
 package dev.portico.route;
 
+import dev.portico.balance.UpstreamGroup;
 import dev.portico.config.RouteConfig;
-import java.net.InetSocketAddress;
 import java.util.Objects;
 
 /**
- * A route ready for the data path: its config, the backend's resolved address and its effective body limit.
+ * A route ready for the data path: its config, the live upstream it sends to and its effective body limit.
  */
 public final class Route {
     private final RouteConfig config;
-    private final InetSocketAddress endpoint;
+    private final UpstreamGroup upstream;
     private final long maxRequestBody;
-    private final String endpointText;
 
     /**
      * @param config the route's configuration
-     * @param endpoint the backend address, resolved off the event loop
+     * @param upstream the upstream's live state (shared by every route naming it)
      * @param maxRequestBody the body limit in bytes, 0 for unlimited
      */
-    public Route(RouteConfig config, InetSocketAddress endpoint, long maxRequestBody) {
+    public Route(RouteConfig config, UpstreamGroup upstream, long maxRequestBody) {
         this.config = Objects.requireNonNull(config, "config");
-        this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+        this.upstream = Objects.requireNonNull(upstream, "upstream");
         this.maxRequestBody = maxRequestBody;
-        this.endpointText = endpoint.getHostString() + ":" + endpoint.getPort();
-    }
-
-    /** @return the backend as {@code host:port}, for log lines */
-    public String endpointText() {
-        return endpointText;
     }
 
     /** @return the route's configuration */
@@ -35,9 +28,9 @@ public final class Route {
         return config;
     }
 
-    /** @return the backend address */
-    public InetSocketAddress endpoint() {
-        return endpoint;
+    /** @return the upstream this route sends to */
+    public UpstreamGroup upstream() {
+        return upstream;
     }
 
     /** @return the body limit in bytes, 0 for unlimited */

@@ -217,7 +217,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         // A head cut short by the client's close is decoded as invalid after the close: nothing is sent then.
         int status = ctx.channel().isActive() ? failure.kind().status().code() : 0;
         runtime.accessLog().log(clientIp(), request.method().name(), request.uri(), request.protocolVersion().text(),
-                status, 0, 0, null);
+                status, 0, 0, null, 0);
         respond(request, failure.kind().status(), failure.getMessage(), close || !HttpUtil.isKeepAlive(request));
     }
 

@@ -1,8 +1,12 @@
 package dev.portico.server;
 
+import dev.portico.balance.DnsRefresher;
+import dev.portico.balance.HealthChecker;
+import dev.portico.balance.UpstreamGroup;
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RouteConfig;
+import dev.portico.config.UpstreamConfig;
 import dev.portico.proxy.AccessLog;
 import dev.portico.proxy.ProxyFailure;
 import dev.portico.route.Route;
@@ -19,12 +23,15 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpRequest;
@@ -34,15 +41,16 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,11 +61,18 @@ import org.slf4j.LoggerFactory;
 public final class ProxyRuntime {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
 
+    /** How long past its TTL a backend address outlives failed re-resolution. */
+    private static final Duration DNS_GRACE = Duration.ofMinutes(5);
+
     private final ProxyConfig config;
-    private final Router router;
+    private Router router;
     private final AccessLog accessLog;
     private final EventLoopGroup group;
     private final Class<? extends ServerChannel> serverChannelClass;
+    private final Class<? extends SocketChannel> socketClass;
+    private final DnsRefresher dns;
+    private final List<UpstreamGroup> groups = new ArrayList<>();
+    private final List<HealthChecker> checkers = new ArrayList<>();
     private final Map<EventExecutor, UpstreamPool> pools = new IdentityHashMap<>();
     private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
     private final List<Channel> listeners = new ArrayList<>();
@@ -65,16 +80,17 @@ public final class ProxyRuntime {
     /** Rate-limits the connection-limit warning; a benign race between loops at worst logs twice. */
     private volatile long lastLimitLog = System.nanoTime() - 2_000_000_000L;
 
-    private ProxyRuntime(ProxyConfig config, Router router) {
+    private ProxyRuntime(ProxyConfig config) {
         this.config = config;
-        this.router = router;
         this.accessLog = new AccessLog(config.accessLog().enabled());
         int threads = config.workers() > 0 ? config.workers() : Runtime.getRuntime().availableProcessors();
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("portico-loop"), io);
         this.serverChannelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        Class<? extends SocketChannel> socketClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        this.socketClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        Class<? extends DatagramChannel> datagramClass = epoll ? EpollDatagramChannel.class : NioDatagramChannel.class;
+        this.dns = new DnsRefresher(group.next(), datagramClass, null, DNS_GRACE);
         for (EventExecutor e : group) {
             pools.put(e, new UpstreamPool((EventLoop) e, socketClass, config.timeouts()));
         }
@@ -89,9 +105,11 @@ public final class ProxyRuntime {
      * @throws UncheckedIOException if a backend name does not resolve or an address cannot be bound
      */
     public static ProxyRuntime start(ProxyConfig config) {
-        ProxyRuntime runtime = new ProxyRuntime(config, new Router(resolve(config)));
+        ProxyRuntime runtime = new ProxyRuntime(config);
         try {
+            runtime.router = new Router(runtime.buildRoutes(config));
             runtime.bindAll();
+            runtime.startHealthChecks();
         } catch (RuntimeException e) {
             runtime.shutdownNow();
             throw e;
@@ -99,21 +117,57 @@ public final class ProxyRuntime {
         return runtime;
     }
 
-    private static List<Route> resolve(ProxyConfig config) {
+    /**
+     * The routes of {@code config}, each with its upstream's live state: a named upstream is shared by the routes
+     * naming it, a route's own URLs make an upstream of their own. Resolves backend names before it returns.
+     */
+    private List<Route> buildRoutes(ProxyConfig config) {
+        Map<UpstreamConfig, UpstreamGroup> byConfig = new IdentityHashMap<>();
         List<Route> routes = new ArrayList<>();
+        List<CompletableFuture<Void>> resolving = new ArrayList<>();
         for (RouteConfig rc : config.routes()) {
-            InetAddress address;
-            try {
-                address = InetAddress.getByName(rc.upstream().host());
-            } catch (UnknownHostException e) {
-                throw new UncheckedIOException("cannot resolve upstream host \"" + rc.upstream().host()
-                        + "\" of route " + rc.path(), e);
-            }
+            UpstreamGroup g = byConfig.computeIfAbsent(rc.upstream(), u -> {
+                UpstreamGroup created = new UpstreamGroup(u, u.name().isEmpty()
+                        ? (rc.host().isEmpty() ? "" : rc.host()) + rc.path() : u.name());
+                groups.add(created);
+                resolving.add(dns.add(created));
+                return created;
+            });
             long limit = rc.maxRequestBody() == RouteConfig.INHERIT ? config.limits().maxRequestBody()
                     : rc.maxRequestBody();
-            routes.add(new Route(rc, new InetSocketAddress(address, rc.upstream().port()), limit));
+            routes.add(new Route(rc, g, limit));
+        }
+        try {
+            CompletableFuture.allOf(resolving.toArray(new CompletableFuture[0]))
+                    .get(config.timeouts().connect().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw failure(e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw failure("backend names did not resolve in time", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw failure("interrupted while resolving backend names", e);
         }
         return routes;
+    }
+
+    private static UncheckedIOException failure(String message, Throwable cause) {
+        return new UncheckedIOException(message, new IOException(message, cause));
+    }
+
+    private void startHealthChecks() {
+        for (UpstreamGroup g : groups) {
+            if (g.config().healthCheck() != null) {
+                HealthChecker c = new HealthChecker(g, group.next(), socketClass);
+                checkers.add(c);
+                c.start();
+            }
+        }
+    }
+
+    /** @return the live upstreams, in config order */
+    public List<UpstreamGroup> upstreams() {
+        return List.copyOf(groups);
     }
 
     private void bindAll() {
@@ -240,6 +294,10 @@ public final class ProxyRuntime {
 
     private void shutdownNow() {
         draining = true;
+        for (HealthChecker c : checkers) {
+            c.close();
+        }
+        dns.close();
         connections.close().awaitUninterruptibly();
         for (UpstreamPool p : pools.values()) {
             p.close();

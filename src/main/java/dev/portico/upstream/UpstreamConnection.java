@@ -1,5 +1,6 @@
 package dev.portico.upstream;
 
+import dev.portico.balance.Endpoint;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -7,7 +8,6 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class UpstreamConnection extends ChannelInboundHandlerAdapter implements Runnable {
     private final UpstreamPool pool;
-    private final InetSocketAddress endpoint;
+    private final Endpoint endpoint;
     private Channel channel;
     private UpstreamListener listener;
     private int uses;
@@ -26,7 +26,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
     private long deadline;
     private ScheduledFuture<?> deadlineTask;
 
-    UpstreamConnection(UpstreamPool pool, InetSocketAddress endpoint) {
+    UpstreamConnection(UpstreamPool pool, Endpoint endpoint) {
         this.pool = pool;
         this.endpoint = endpoint;
     }
@@ -36,8 +36,8 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         return channel;
     }
 
-    /** @return the backend address */
-    public InetSocketAddress endpoint() {
+    /** @return the backend endpoint */
+    public Endpoint endpoint() {
         return endpoint;
     }
 

@@ -1,5 +1,6 @@
 package dev.portico.upstream;
 
+import dev.portico.balance.Endpoint;
 import dev.portico.config.TimeoutsConfig;
 import dev.portico.proxy.IdleTimer;
 import io.netty.bootstrap.Bootstrap;
@@ -9,10 +10,11 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import java.net.InetSocketAddress;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
-import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The idle backend connections of one event loop, per endpoint. Every method runs on that loop: no locks.
@@ -39,7 +41,8 @@ public final class UpstreamPool {
     private final EventLoop loop;
     private final Bootstrap bootstrap;
     private final long idleMillis;
-    private final Map<InetSocketAddress, ArrayDeque<UpstreamConnection>> idle = new HashMap<>();
+    private final long connectMillis;
+    private final Map<Endpoint, ArrayDeque<UpstreamConnection>> idle = new IdentityHashMap<>();
     private boolean closed;
 
     /**
@@ -50,20 +53,51 @@ public final class UpstreamPool {
     public UpstreamPool(EventLoop loop, Class<? extends Channel> channelClass, TimeoutsConfig timeouts) {
         this.loop = loop;
         this.idleMillis = timeouts.idle().toMillis();
+        this.connectMillis = timeouts.connect().toMillis();
         this.bootstrap = new Bootstrap().group(loop).channel(channelClass)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                         timeouts.connect().toMillis()));
     }
 
+    /** Thrown to a callback when {@code max_connections} is reached and no place in the queue is left. */
+    public static final class NoConnectionAvailable extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        NoConnectionAvailable(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /**
-     * Lends an idle connection to {@code endpoint}, or opens a new one on this loop.
+     * Lends an idle connection to {@code endpoint}, or opens a new one on this loop. With {@code maxConnections}
+     * reached, the request waits (up to {@code maxPending} of them, for at most the connect timeout) for a slot.
      *
      * @param endpoint the backend
+     * @param maxConnections the endpoint's connection limit, 0 for none
+     * @param maxPending how many requests may wait for a slot
      * @param listener who gets the connection's events while it is borrowed
      * @param callback told when the connection is ready, or failed
      */
-    public void acquire(InetSocketAddress endpoint, UpstreamListener listener, Callback callback) {
+    public void acquire(Endpoint endpoint, int maxConnections, int maxPending, UpstreamListener listener,
+                        Callback callback) {
+        if (lendIdle(endpoint, listener, callback)) {
+            return;
+        }
+        if (!endpoint.tryOpenConnection(maxConnections)) {
+            Waiter w = new Waiter(endpoint, maxConnections, maxPending, listener, callback);
+            if (maxPending > 0 && endpoint.await(w, maxPending)) {
+                w.timer = loop.schedule(w::timeout, connectMillis, TimeUnit.MILLISECONDS);
+            } else {
+                callback.failed(new NoConnectionAvailable("upstream endpoint " + endpoint.text() + " is at "
+                        + maxConnections + " connections"));
+            }
+            return;
+        }
+        open(endpoint, listener, callback);
+    }
+
+    private boolean lendIdle(Endpoint endpoint, UpstreamListener listener, Callback callback) {
         ArrayDeque<UpstreamConnection> q = idle.get(endpoint);
         if (q != null) {
             UpstreamConnection busy = null;
@@ -82,7 +116,7 @@ public final class UpstreamPool {
                     }
                     c.borrow(listener);
                     callback.acquired(c);
-                    return;
+                    return true;
                 }
                 c.channel().close();
             }
@@ -90,6 +124,11 @@ public final class UpstreamPool {
                 q.addFirst(busy);
             }
         }
+        return false;
+    }
+
+    /** Opens a connection; the caller holds a connection slot of the endpoint, released when the channel closes. */
+    private void open(Endpoint endpoint, UpstreamListener listener, Callback callback) {
         UpstreamConnection conn = new UpstreamConnection(this, endpoint);
         ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
@@ -103,7 +142,8 @@ public final class UpstreamPool {
                         new IdleTimer(idleMillis),
                         conn);
             }
-        }).connect(endpoint);
+        }).connect(endpoint.address());
+        f.channel().closeFuture().addListener(x -> endpoint.connectionClosed());
         conn.borrow(listener);
         f.addListener(done -> {
             if (done.isSuccess()) {
@@ -119,6 +159,19 @@ public final class UpstreamPool {
         if (conn.undecodedBytes() > 0) {
             ch.close(); // bytes beyond the response: part of another one nobody asked for
             return;
+        }
+        if (conn.endpoint().hasWaiters() && !closed && ch.isActive() && !conn.inRead()) {
+            Runnable w = conn.endpoint().pollWaiter();
+            if (w instanceof Waiter mine && mine.pool() == this) {
+                mine.take(conn); // a request of this loop waits for a slot: hand it this connection
+                return;
+            }
+            if (w != null) {
+                // A waiter of another loop: free the slot (the close wakes the next waiter), and wake this one.
+                ch.close();
+                w.run();
+                return;
+            }
         }
         ArrayDeque<UpstreamConnection> q = idle.computeIfAbsent(conn.endpoint(), k -> new ArrayDeque<>());
         if (closed || !ch.isActive() || q.size() >= MAX_IDLE_PER_ENDPOINT) {
@@ -149,6 +202,68 @@ public final class UpstreamPool {
                 c.channel().close();
             }
             q.clear();
+        }
+    }
+
+    /** A request waiting for a connection slot of an endpoint at {@code max_connections}. */
+    private final class Waiter implements Runnable {
+        private final Endpoint endpoint;
+        private final int maxConnections;
+        private final int maxPending;
+        private final UpstreamListener listener;
+        private final Callback callback;
+        ScheduledFuture<?> timer;
+        private boolean done;
+
+        Waiter(Endpoint endpoint, int maxConnections, int maxPending, UpstreamListener listener, Callback callback) {
+            this.endpoint = endpoint;
+            this.maxConnections = maxConnections;
+            this.maxPending = maxPending;
+            this.listener = listener;
+            this.callback = callback;
+        }
+
+        UpstreamPool pool() {
+            return UpstreamPool.this;
+        }
+
+        /** A slot may be free: try again on this waiter's loop. Called from any thread. */
+        @Override
+        public void run() {
+            loop.execute(() -> {
+                if (finish()) {
+                    acquire(endpoint, maxConnections, maxPending, listener, callback);
+                }
+            });
+        }
+
+        /** Another request of this loop gave back a connection: it is this waiter's now. Runs on the loop. */
+        void take(UpstreamConnection conn) {
+            if (finish()) {
+                conn.borrow(listener);
+                callback.acquired(conn);
+            } else {
+                conn.channel().close();
+            }
+        }
+
+        void timeout() {
+            if (finish()) {
+                endpoint.cancelWait(this);
+                callback.failed(new NoConnectionAvailable("no connection to " + endpoint.text() + " within "
+                        + connectMillis + "ms (max_connections " + maxConnections + ")"));
+            }
+        }
+
+        private boolean finish() {
+            if (done) {
+                return false;
+            }
+            done = true;
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            return true;
         }
     }
 }

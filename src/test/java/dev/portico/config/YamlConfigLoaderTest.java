@@ -132,7 +132,7 @@ class YamlConfigLoaderTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            proxy: 1                        | proxy: unknown key (known: listen, routes, timeouts, limits, workers, access_log)
+            proxy: 1                        | proxy: unknown key (known: listen, routes, upstreams, timeouts, limits, workers, access_log)
             timeouts: {conect: 5s}          | timeouts.conect: unknown key (known: connect, response, idle, request_header, drain)
             limits: {max_body: 1}           | limits.max_body: unknown key (known: max_request_line, max_header_size, max_request_body, max_headers, max_connections, max_requests_per_connection)
             access_log: {path: /tmp/x}      | access_log.path: unknown key (known: enabled)
@@ -294,7 +294,7 @@ class YamlConfigLoaderTest {
             listen: {host: a}          | listen: expected host:port or a list of them, got a mapping
             routes: /api               | routes: expected a list of routes or a mapping of path to upstream URL, got "/api"
             routes: [http://h]         | routes[0]: expected a mapping, got "http://h"
-            routes: {/a: [http://h]}   | routes./a: expected an upstream URL, got a list
+            routes: {/a: {u: 1}}      | routes./a: expected an upstream name, URL or list of URLs, got a mapping
             timeouts: [5s]             | timeouts: expected a mapping, got a list
             limits: 1MiB               | limits: expected a mapping, got "1MiB"
             workers: four              | workers: expected a whole number, got "four"

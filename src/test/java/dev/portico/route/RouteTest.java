@@ -5,13 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatNullPointerException;
 
 import dev.portico.config.RouteConfig;
 import dev.portico.config.UpstreamUrl;
-import java.net.InetSocketAddress;
+import dev.portico.balance.UpstreamGroup;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class RouteTest {
-    private static final InetSocketAddress ENDPOINT = InetSocketAddress.createUnresolved("127.0.0.1", 1);
+    private static final UpstreamGroup ENDPOINT =
+            new UpstreamGroup(RouteConfig.of("/", "http://127.0.0.1:1").upstream(), "test");
 
     private static Route route(String prefix, boolean stripPrefix, String upstream) {
         return new Route(new RouteConfig(prefix, "", UpstreamUrl.parse(upstream), stripPrefix, RouteConfig.INHERIT),
@@ -81,12 +82,12 @@ class RouteTest {
     @Test
     void exposesConfigEndpointAndBodyLimit() {
         RouteConfig config = RouteConfig.of("/api", "http://h:1");
-        InetSocketAddress endpoint = new InetSocketAddress("127.0.0.1", 8000);
+        UpstreamGroup upstream = new UpstreamGroup(config.upstream(), "api");
 
-        Route route = new Route(config, endpoint, 4096);
+        Route route = new Route(config, upstream, 4096);
 
         assertThat(route.config()).isSameAs(config);
-        assertThat(route.endpoint()).isSameAs(endpoint);
+        assertThat(route.upstream()).isSameAs(upstream);
         assertThat(route.maxRequestBody()).isEqualTo(4096);
     }
 
@@ -95,7 +96,7 @@ class RouteTest {
         RouteConfig config = RouteConfig.of("/api", "http://h:1");
 
         assertThatNullPointerException().isThrownBy(() -> new Route(null, ENDPOINT, 0)).withMessage("config");
-        assertThatNullPointerException().isThrownBy(() -> new Route(config, null, 0)).withMessage("endpoint");
+        assertThatNullPointerException().isThrownBy(() -> new Route(config, null, 0)).withMessage("upstream");
     }
 
     @Test

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.config.RouteConfig;
 import dev.portico.config.UpstreamUrl;
-import java.net.InetSocketAddress;
+import dev.portico.balance.UpstreamGroup;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -17,7 +17,7 @@ class RouterTest {
     private static Route route(String host, String path) {
         RouteConfig config = new RouteConfig(path, host, UpstreamUrl.parse("http://127.0.0.1:8000"), false,
                 RouteConfig.INHERIT);
-        return new Route(config, InetSocketAddress.createUnresolved("127.0.0.1", 8000), 0);
+        return new Route(config, new UpstreamGroup(config.upstream(), path), 0);
     }
 
     private static Router router(Route... routes) {

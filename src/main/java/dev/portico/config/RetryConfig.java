@@ -1,0 +1,91 @@
+package dev.portico.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * When a failed try is sent again, to another endpoint if there is one.
+ *
+ * @param attempts extra tries after the first, 0 to 10
+ * @param retryOn the conditions: {@code connect_failure}, {@code reset}, {@code timeout}, and 5xx status codes
+ * @param idempotentOnly whether a request that is not idempotent (POST, PATCH) is retried only when nothing of it
+ *     was sent (a connect failure)
+ * @param budgetPercent retries in flight never exceed this share of the requests in flight to the upstream (at least
+ *     {@value #MIN_RETRIES_IN_FLIGHT} retries are always allowed)
+ * @param perTryTimeout how long one try waits for the response head; {@code null} for {@code timeouts.response}
+ * @param backoff the base delay before a retry: exponential, jittered
+ * @param buffer the largest request body kept to be replayed on a retry; a longer body that was sent is never
+ *     replayed
+ */
+public record RetryConfig(int attempts, List<String> retryOn, boolean idempotentOnly, int budgetPercent,
+                          Duration perTryTimeout, Duration backoff, long buffer) {
+    /** Retries always allowed in flight, whatever the budget. */
+    public static final int MIN_RETRIES_IN_FLIGHT = 3;
+    /** The defaults. */
+    public static final RetryConfig DEFAULTS = new RetryConfig(1, List.of("connect_failure", "reset"), true, 20, null,
+            Duration.ofMillis(25), 64 * 1024);
+
+    /** Validates and normalizes every field. */
+    public RetryConfig {
+        ConfigValues.inRange(attempts, 0, 10, "attempts");
+        Objects.requireNonNull(retryOn, "retry_on");
+        List<String> normal = new ArrayList<>();
+        for (String s : retryOn) {
+            String t = s.trim().toLowerCase(Locale.ROOT);
+            if (!t.equals("connect_failure") && !t.equals("reset") && !t.equals("timeout") && statusOf(t) < 0) {
+                throw new IllegalArgumentException("retry_on has \"" + s
+                        + "\": expected connect_failure, reset, timeout or a 5xx status code");
+            }
+            normal.add(t);
+        }
+        retryOn = List.copyOf(normal);
+        ConfigValues.inRange(budgetPercent, 0, 100, "budget_percent");
+        if (perTryTimeout != null) {
+            ConfigValues.positive(perTryTimeout, "per_try_timeout");
+        }
+        Objects.requireNonNull(backoff, "backoff");
+        if (backoff.isNegative()) {
+            throw new IllegalArgumentException("backoff must not be negative");
+        }
+        ConfigValues.inRange(buffer, 0, 64L * 1024 * 1024, "buffer");
+    }
+
+    private static int statusOf(String token) {
+        if (token.length() == 3 && token.charAt(0) == '5' && Character.isDigit(token.charAt(1))
+                && Character.isDigit(token.charAt(2))) {
+            return Integer.parseInt(token);
+        }
+        return -1;
+    }
+
+    /** @return whether a failed connect is retried */
+    public boolean onConnectFailure() {
+        return retryOn.contains("connect_failure");
+    }
+
+    /** @return whether a reset before any response byte is retried */
+    public boolean onReset() {
+        return retryOn.contains("reset");
+    }
+
+    /** @return whether a per-try timeout is retried */
+    public boolean onTimeout() {
+        return retryOn.contains("timeout");
+    }
+
+    /** @return the 5xx statuses that are retried, as a set of codes */
+    public BitSet statuses() {
+        BitSet set = new BitSet(600);
+        for (String t : retryOn) {
+            int s = statusOf(t);
+            if (s > 0) {
+                set.set(s);
+            }
+        }
+        return set;
+    }
+}

@@ -1,0 +1,20 @@
+package dev.portico.config;
+
+import java.util.Objects;
+
+/**
+ * One server of an upstream.
+ *
+ * @param url the server's URL; a host name may resolve to several addresses, each an endpoint of this weight
+ * @param weight the server's share of traffic relative to the others, 1 to {@value #MAX_WEIGHT}
+ */
+public record ServerConfig(UpstreamUrl url, int weight) {
+    /** The largest weight. */
+    public static final int MAX_WEIGHT = 1000;
+
+    /** Validates the weight. */
+    public ServerConfig {
+        Objects.requireNonNull(url, "url");
+        ConfigValues.inRange(weight, 1, MAX_WEIGHT, "weight");
+    }
+}

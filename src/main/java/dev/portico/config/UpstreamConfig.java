@@ -1,0 +1,139 @@
+package dev.portico.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * A group of servers one or more routes send to, and how a request picks one of them.
+ *
+ * @param name the name under {@code upstreams:}, or {@code ""} for one a route defines by URL
+ * @param servers the servers, at least one; all share one URL path
+ * @param balance how an endpoint is picked
+ * @param hashOn for {@link Balance#HASH}: what is hashed, e.g. {@code header:X-User-Id}; {@code null} otherwise
+ * @param healthCheck the active health check, or {@code null} for none
+ * @param passive outlier ejection from live traffic
+ * @param retry when a try is sent again
+ * @param maxConnections connections per endpoint, 0 for unlimited
+ * @param maxPending requests waiting for a connection when every endpoint is at {@code maxConnections}; more get
+ *     503 at once
+ * @param slowStart how long a recovered endpoint takes to ramp up to its full share, {@link Duration#ZERO} for off
+ */
+public record UpstreamConfig(String name, List<ServerConfig> servers, Balance balance, String hashOn,
+                             HealthCheckConfig healthCheck, PassiveConfig passive, RetryConfig retry,
+                             int maxConnections, int maxPending, Duration slowStart) {
+
+    /** Endpoint selection policies. */
+    public enum Balance {
+        /** Smooth weighted round robin. */
+        ROUND_ROBIN,
+        /** The less busy of two random endpoints (by requests in flight over weight). */
+        LEAST_REQUEST,
+        /** Weighted random. */
+        RANDOM,
+        /** Consistent hashing of {@code hash_on}. */
+        HASH;
+
+        /**
+         * @param text the config value
+         * @return the policy
+         */
+        public static Balance parse(String text) {
+            try {
+                return valueOf(text.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown policy \"" + text
+                        + "\" (known: round_robin, least_request, random, hash)");
+            }
+        }
+    }
+
+    /** Validates every field. */
+    public UpstreamConfig {
+        Objects.requireNonNull(name, "name");
+        servers = List.copyOf(servers);
+        if (servers.isEmpty()) {
+            throw new IllegalArgumentException("servers must list at least one server");
+        }
+        String path = servers.get(0).url().path();
+        for (ServerConfig s : servers) {
+            if (!s.url().path().equals(path)) {
+                throw new IllegalArgumentException("servers must all have the same URL path, got \"" + path
+                        + "\" and \"" + s.url().path() + "\"");
+            }
+        }
+        Objects.requireNonNull(balance, "balance");
+        if (balance == Balance.HASH) {
+            if (hashOn == null) {
+                throw new IllegalArgumentException("hash_on is required with balance: hash");
+            }
+            checkHashOn(hashOn);
+        } else if (hashOn != null) {
+            throw new IllegalArgumentException("hash_on applies to balance: hash only");
+        }
+        Objects.requireNonNull(passive, "passive");
+        Objects.requireNonNull(retry, "retry");
+        ConfigValues.inRange(maxConnections, 0, 1_000_000, "max_connections");
+        ConfigValues.inRange(maxPending, 0, 1_000_000, "max_pending");
+        Objects.requireNonNull(slowStart, "slow_start");
+        if (slowStart.isNegative()) {
+            throw new IllegalArgumentException("slow_start must not be negative");
+        }
+    }
+
+    /**
+     * An unnamed upstream with the defaults.
+     *
+     * @param urls the servers' URLs, each of weight 1
+     * @return the upstream
+     */
+    public static UpstreamConfig of(List<UpstreamUrl> urls) {
+        return new UpstreamConfig("", urls.stream().map(u -> new ServerConfig(u, 1)).toList(), Balance.ROUND_ROBIN,
+                null, null, PassiveConfig.DEFAULTS, RetryConfig.DEFAULTS, 0, 0, Duration.ZERO);
+    }
+
+    /**
+     * @param url one server's URL
+     * @return an unnamed upstream with the defaults
+     */
+    public static UpstreamConfig of(UpstreamUrl url) {
+        return of(List.of(url));
+    }
+
+    private static void checkHashOn(String h) {
+        if (h.equals("client_ip") || h.equals("path")) {
+            return;
+        }
+        if ((h.startsWith("header:") && h.length() > 7) || (h.startsWith("cookie:") && h.length() > 7)) {
+            String name = h.substring(h.indexOf(':') + 1);
+            if (name.chars().allMatch(c -> c > ' ' && c < 0x7f && c != ':' && c != ';' && c != '=')) {
+                return;
+            }
+        }
+        throw new IllegalArgumentException("hash_on must be header:NAME, cookie:NAME, client_ip or path, got \""
+                + h + "\"");
+    }
+
+    /** @return the path every server's URL shares, prepended to forwarded targets ({@code ""} for none) */
+    public String path() {
+        return servers.get(0).url().path();
+    }
+
+    /** @return the first server's {@code host:port}: the Host header for a request that had none */
+    public String authority() {
+        return servers.get(0).url().authority();
+    }
+
+    @Override
+    public String toString() {
+        if (!name.isEmpty()) {
+            return name;
+        }
+        StringBuilder b = new StringBuilder();
+        for (ServerConfig s : servers) {
+            b.append(b.length() == 0 ? "" : ",").append(s.url());
+        }
+        return b.toString();
+    }
+}
