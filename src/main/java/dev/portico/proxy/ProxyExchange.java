@@ -218,6 +218,9 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
 
     @Override
     public void failed(Throwable cause) {
+        if (state == State.DONE) {
+            return; // the client left while the connect was under way
+        }
         if (cause instanceof UpstreamPool.NoConnectionAvailable) {
             fail(new ProxyFailure(Kind.NO_HEALTHY_ENDPOINT, cause.getMessage()));
             return;
