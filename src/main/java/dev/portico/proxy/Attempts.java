@@ -5,6 +5,7 @@ import dev.portico.balance.UpstreamGroup;
 import dev.portico.config.RetryConfig;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -36,8 +37,12 @@ final class Attempts {
     private Endpoint last;
     private boolean holdsRetrySlot;
     private boolean requestCounted;
-    /** Duplicates of every body part received, while they fit in {@code retry.buffer}; null once they do not. */
-    private ArrayDeque<HttpContent> kept = new ArrayDeque<>(2);
+    /** Whether every body part received so far is kept; false once they outgrow {@code retry.buffer}. */
+    private boolean keeping = true;
+    /** Duplicates of the body parts received (created on the first part with bytes: a GET allocates none). */
+    private ArrayDeque<HttpContent> kept;
+    /** Whether the body's end was received (and is kept, with no trailers: they are dropped upstream anyway). */
+    private boolean keptEnd;
     private long keptBytes;
 
     Attempts(UpstreamGroup group, HttpMethod method, HttpHeaders headers, String clientIp, String uri) {
@@ -148,7 +153,7 @@ final class Attempts {
         }
         if (cause != Cause.CONNECT_FAILURE) {
             // The backend may have acted on the request: only a method safe to repeat, with its body at hand.
-            if ((!idempotent && retry.idempotentOnly()) || (bodySent && kept == null)) {
+            if ((!idempotent && retry.idempotentOnly()) || (bodySent && !keeping)) {
                 return false;
             }
         }
@@ -177,7 +182,7 @@ final class Attempts {
      * @param content a body part just received
      */
     void keep(HttpContent content) {
-        if (kept == null) {
+        if (!keeping) {
             return;
         }
         int n = content.content().readableBytes();
@@ -186,12 +191,20 @@ final class Attempts {
             return;
         }
         keptBytes += n;
-        kept.add(content.retainedDuplicate());
+        if (n > 0) {
+            if (kept == null) {
+                kept = new ArrayDeque<>(4);
+            }
+            kept.add(new DefaultHttpContent(content.content().retainedDuplicate()));
+        }
+        if (content instanceof LastHttpContent) {
+            keptEnd = true;
+        }
     }
 
     /** @return whether every body part received so far is kept */
     boolean bodyKept() {
-        return kept != null;
+        return keeping;
     }
 
     /**
@@ -201,17 +214,19 @@ final class Attempts {
      * @param onLast told when the part that ends the body is written, if it is kept
      */
     void replay(Channel ch, ChannelFutureListener onLast) {
-        for (HttpContent c : kept) {
-            if (c instanceof LastHttpContent) {
-                ch.write(c.retainedDuplicate()).addListener(onLast);
-            } else {
+        if (kept != null) {
+            for (HttpContent c : kept) {
                 ch.write(c.retainedDuplicate(), ch.voidPromise());
             }
+        }
+        if (keptEnd) {
+            ch.write(LastHttpContent.EMPTY_LAST_CONTENT).addListener(onLast);
         }
     }
 
     /** No retry can happen any more: let the kept body go. */
     void dropKept() {
+        keeping = false;
         if (kept != null) {
             HttpContent c;
             while ((c = kept.poll()) != null) {
