@@ -99,7 +99,8 @@ final class YamlConfigLoader {
         before = problems.size();
         List<RouteConfig> routes = top.get("routes") == null
                 ? problem("routes: is required (a list of routes)") : routes(top.get("routes"));
-        boolean routesOk = problems.size() == before;
+        // A route naming a broken upstream is null without a problem of its own (the upstream has one).
+        boolean routesOk = problems.size() == before && routes != null && !routes.contains(null);
         TimeoutsConfig timeouts = timeouts(top.get("timeouts"));
         LimitsConfig limits = limits(top.get("limits"));
         Integer workers = top.containsKey("workers") ? workers(top.get("workers")) : Integer.valueOf(0);
@@ -176,7 +177,7 @@ final class YamlConfigLoader {
                 : Boolean.FALSE;
         Long maxBody = m.containsKey("max_request_body")
                 ? size(m.get("max_request_body"), path + ".max_request_body") : Long.valueOf(RouteConfig.INHERIT);
-        if (problems.size() != before) {
+        if (problems.size() != before || upstream == null) {
             return null;
         }
         return build(path, ROUTE_KEYS, () -> new RouteConfig(routePath, host, upstream, strip, maxBody));
