@@ -13,6 +13,8 @@ import dev.portico.testing.TestBackend;
 import dev.portico.testing.Upstreams;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -114,7 +116,7 @@ class LoadBalancingTest {
                     routes: {/: app}
                     """.formatted(a.url(), b.url(), c.url()));
 
-            assertThat(spread(600, "/x")).isEqualTo(Map.of("a", 100, "b", 200, "c", 300));
+            assertThat(spread(300, "/x")).isEqualTo(Map.of("a", 50, "b", 100, "c", 150));
         }
     }
 
@@ -130,7 +132,7 @@ class LoadBalancingTest {
                           - {url: %s, weight: 3}
                     routes: {/: app}
                     """.formatted(a.url(), b.url()));
-            int n = 2_000;
+            int n = 1_200;
 
             Map<String, Integer> counts = spread(n, "/x");
 
@@ -310,6 +312,29 @@ class LoadBalancingTest {
 
             assertThat(counts).isEqualTo(Map.of("good", 37, "bad", 3));
             assertThat(Upstreams.of(portico.proxy(), "app").ejections()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void connectFailuresEjectADeadBackendWhileRetriesHideThem() throws Exception {
+        int deadPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            deadPort = s.getLocalPort();
+        }
+        try (TestBackend good = named("good")) {
+            start("""
+                    upstreams:
+                      app:
+                        servers: [%s, http://127.0.0.1:%d]
+                        passive: {consecutive_failures: 2}
+                    routes: {/: app}
+                    """.formatted(good.url(), deadPort));
+            UpstreamGroup g = Upstreams.of(portico.proxy(), "app");
+
+            assertThat(spread(20, "/x")).isEqualTo(Map.of("good", 20));
+
+            assertThat(g.ejections()).isEqualTo(1);
+            assertThat(g.retries()).as("a retry per failed connect, two before the ejection").isEqualTo(2);
         }
     }
 

@@ -13,6 +13,8 @@ import dev.portico.testing.TestBackend;
 import dev.portico.testing.Upstreams;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -122,6 +124,90 @@ class RetryTest {
             Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> log.find("attempts=2") != null);
             assertThat(log.find("attempts=2")).contains(" 200 ").contains("127.0.0.1:" + ok.port());
             assertThat(Upstreams.of(portico.proxy(), "app").retries()).isEqualTo(reset.accepted());
+        }
+    }
+
+    @Test
+    void aPostIsRetriedWhenItsConnectFailed() throws Exception {
+        int deadPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            deadPort = s.getLocalPort();
+        }
+        try (TestBackend ok = TestBackend.echo()) {
+            start("passive: {consecutive_failures: 0}", "http://127.0.0.1:" + deadPort, ok.url());
+
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> r = send("POST", "/orders", "n=" + i);
+                assertThat(r.statusCode()).as("nothing was sent: safe to retry").isEqualTo(200);
+                assertThat(r.body()).isEqualTo("POST /orders\nn=" + i);
+            }
+            assertThat(Upstreams.of(portico.proxy(), "app").retries()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void theOnlyEndpointIsTriedAgainWhenThereIsNoOther() throws Exception {
+        try (RawBackend flaky = RawBackend.start(conn -> {
+            if (conn.readHead() == null) {
+                return;
+            }
+            if (conn.index() == 0) {
+                conn.reset();
+            } else {
+                conn.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond");
+                conn.readHead();
+            }
+        })) {
+            start("retry: {attempts: 1}", flaky.url());
+
+            HttpResponse<String> r = send("GET", "/x", null);
+
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("second");
+            assertThat(flaky.accepted()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aBodyIsReplayedAfterA503ThatCameBeforeItsEnd() throws Exception {
+        // The first backend answers 503 as soon as it has the head, while the body is still on its way.
+        try (RawBackend early = RawBackend.start(conn -> {
+                if (conn.readHead() != null) {
+                    conn.write("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy");
+                    conn.readHead();
+                }
+            });
+             TestBackend echo = TestBackend.echo()) {
+            start("retry: {attempts: 1, retry_on: [503]}\npassive: {consecutive_failures: 0}", early.url(),
+                    echo.url());
+
+            try (RawClient c = portico.raw()) {
+                c.send("PUT /doc HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n");
+                Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> early.accepted() == 1);
+                Thread.sleep(100);
+                c.send("6\r\n-later\r\n0\r\n\r\n");
+                RawClient.Response r = c.read();
+
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("PUT /doc\nfirst-later");
+            }
+        }
+    }
+
+    @Test
+    void retryOn503ReplaysAPutBody() throws Exception {
+        try (TestBackend unavailable = TestBackend.start((req, ctx) -> ctx.writeAndFlush(TestBackend.text(
+                HttpResponseStatus.SERVICE_UNAVAILABLE, "busy")));
+             TestBackend echo = TestBackend.echo()) {
+            start("retry: {retry_on: [503]}", unavailable.url(), echo.url());
+
+            for (int i = 0; i < 4; i++) {
+                String body = "v" + i + "-" + "z".repeat(2000);
+                HttpResponse<String> r = send("PUT", "/k", body);
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("PUT /k\n" + body);
+            }
+            assertThat(unavailable.pending()).isGreaterThanOrEqualTo(2);
         }
     }
 
