@@ -143,6 +143,25 @@ class LoadBalancingTest {
     }
 
     @Test
+    void aNamedUpstreamsPathIsPrependedAndPrefixStrippingStillApplies() throws Exception {
+        try (TestBackend a = TestBackend.echo(); TestBackend b = TestBackend.echo()) {
+            start("""
+                    upstreams:
+                      app:
+                        servers: [%s/base, %s/base]
+                    routes:
+                      - {path: /api, upstream: app, strip_prefix: true}
+                      - {path: /, upstream: app}
+                    """.formatted(a.url(), b.url()));
+
+            assertThat(get("/api/users?id=1").body()).startsWith("GET /base/users?id=1\n");
+            assertThat(get("/other").body()).startsWith("GET /base/other\n");
+            assertThat(a.pending()).isEqualTo(1);
+            assertThat(b.pending()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void routesNamingOneUpstreamShareItsState() throws Exception {
         try (TestBackend a = named("a"); TestBackend b = named("b")) {
             start("""

@@ -146,6 +146,26 @@ class RetryTest {
     }
 
     @Test
+    void aBodyOverTheBufferIsStillRetriedAfterAConnectFailure() throws Exception {
+        int deadPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            deadPort = s.getLocalPort();
+        }
+        try (TestBackend ok = TestBackend.echo()) {
+            start("retry: {buffer: 1KiB}\npassive: {consecutive_failures: 0}", "http://127.0.0.1:" + deadPort,
+                    ok.url());
+
+            for (int i = 0; i < 2; i++) {
+                String body = i + "-" + "b".repeat(200 * 1024);
+                HttpResponse<String> r = send("PUT", "/big", body);
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("PUT /big\n" + body);
+            }
+            assertThat(Upstreams.of(portico.proxy(), "app").retries()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void theOnlyEndpointIsTriedAgainWhenThereIsNoOther() throws Exception {
         try (RawBackend flaky = RawBackend.start(conn -> {
             if (conn.readHead() == null) {
@@ -165,6 +185,38 @@ class RetryTest {
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.body()).isEqualTo("second");
             assertThat(flaky.accepted()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aKeepAliveRaceDoesNotUseUpTheConfiguredRetry() throws Exception {
+        // Connection 0 serves one request and closes when the next arrives (the backend's idle close racing the
+        // proxy's reuse: the free retry); connection 1 resets (a real failure: the configured retry); 2 answers.
+        try (RawBackend backend = RawBackend.start(conn -> {
+            if (conn.readHead() == null) {
+                return;
+            }
+            switch (conn.index()) {
+                case 0 -> {
+                    conn.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+                    conn.readHead();
+                    conn.close();
+                }
+                case 1 -> conn.reset();
+                default -> {
+                    conn.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nthird");
+                    conn.readHead();
+                }
+            }
+        })) {
+            start("retry: {attempts: 1}", backend.url());
+
+            assertThat(send("GET", "/1", null).body()).isEqualTo("first");
+            HttpResponse<String> r = send("GET", "/2", null);
+
+            assertThat(backend.accepted()).isEqualTo(3);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo("third");
         }
     }
 
