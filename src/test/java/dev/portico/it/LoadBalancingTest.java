@@ -488,6 +488,34 @@ class LoadBalancingTest {
         }
     }
 
+    @Test
+    void anEndpointAtMaxConnectionsIsPassedOverWhileAnotherHasRoom() throws Exception {
+        // max_pending: "requests waiting for a connection when every endpoint is at max_connections; more get 503"
+        Holding a = new Holding();
+        Holding b = new Holding();
+        try (TestBackend ab = a.backend; TestBackend bb = b.backend) {
+            start("""
+                    upstreams:
+                      app:
+                        servers: [%s, %s]
+                        max_connections: 1
+                    routes: {/: app}
+                    """.formatted(ab.url(), bb.url()));
+            CompletableFuture<HttpResponse<String>> held = sendAsync("/hold");
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> a.held.size() + b.held.size() == 1);
+
+            List<Integer> statuses = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                statuses.add(get("/fast").statusCode());
+            }
+
+            a.release();
+            b.release();
+            assertThat(held.get(5, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            assertThat(statuses).as("one endpoint is busy, the other is free").containsOnly(200);
+        }
+    }
+
     @ParameterizedTest(name = "workers={0}")
     @ValueSource(ints = {1, 2})
     void maxPendingLetsARequestWaitForAFreeConnection(int workers) throws Exception {
