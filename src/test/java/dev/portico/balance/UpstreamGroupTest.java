@@ -169,13 +169,13 @@ class UpstreamGroupTest {
         Endpoint big = g.endpoints().get(0);
         Endpoint small = g.endpoints().get(1);
         big.tryStarted();
-        big.tryStarted(); // (2+1)/4 < (0+1)/1
+        small.tryStarted(); // one each: the endpoint of weight 4 is a quarter as busy
 
         assertThat(pick(g, 1_000).get(big)).isEqualTo(1_000);
 
-        big.tryStarted();
-        big.tryStarted();
-        big.tryStarted(); // (5+1)/4 > (0+1)/1
+        for (int i = 0; i < 8; i++) {
+            big.tryStarted(); // nine on weight 4 against one on weight 1: the big one is busier now
+        }
         assertThat(pick(g, 1_000).get(small)).isEqualTo(1_000);
     }
 

@@ -1,12 +1,16 @@
 package dev.portico.it;
 
+import static dev.portico.testing.Balancing.named;
+import static dev.portico.testing.Balancing.servers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.portico.ProxyServer;
 import dev.portico.balance.Endpoint;
 import dev.portico.balance.UpstreamGroup;
-import dev.portico.config.ProxyConfig;
+import dev.portico.testing.Balancing;
+import dev.portico.testing.HoldingBackend;
+import dev.portico.testing.LoadRunner;
 import dev.portico.testing.PorticoExtension;
 import dev.portico.testing.RawClient;
 import dev.portico.testing.RestartableBackend;
@@ -14,9 +18,6 @@ import dev.portico.testing.TestBackend;
 import dev.portico.testing.Upstreams;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -27,13 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -41,67 +36,26 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Endpoint selection, health and connection limits through the proxy, against real backends. */
+/** Endpoint selection and connection limits through the proxy, against real backends, and a restart under load. */
 @Timeout(60)
 class LoadBalancingTest {
     @RegisterExtension
     final PorticoExtension portico = new PorticoExtension();
 
     private ProxyServer start(String yaml) {
-        return start(1, "{connect: 1s, response: 5s, drain: 1s}", yaml);
+        return Balancing.start(portico, yaml);
     }
 
     private ProxyServer start(int workers, String timeouts, String yaml) {
-        return portico.start(ProxyConfig.parse("""
-                listen: 127.0.0.1:0
-                workers: %d
-                access_log: {enabled: false}
-                timeouts: %s
-                """.formatted(workers, timeouts) + yaml, "test.yaml"));
-    }
-
-    /** @return a backend answering its name; {@code /healthz} answers {@code health}'s status */
-    private static TestBackend named(String name, AtomicInteger health) {
-        return TestBackend.start((req, ctx) -> ctx.writeAndFlush(req.uri().equals("/healthz")
-                ? TestBackend.text(HttpResponseStatus.valueOf(health.get()), "health")
-                : TestBackend.text(HttpResponseStatus.OK, name)));
-    }
-
-    private static TestBackend named(String name) {
-        return named(name, new AtomicInteger(200));
-    }
-
-    private static TestBackend answering(int status, String name) {
-        return TestBackend.start((req, ctx) -> ctx.writeAndFlush(TestBackend.text(
-                HttpResponseStatus.valueOf(status), name)));
-    }
-
-    private static String servers(Object... backends) {
-        StringBuilder b = new StringBuilder("[");
-        for (Object o : backends) {
-            String url = o instanceof TestBackend t ? t.url() : ((RestartableBackend) o).url();
-            b.append(b.length() == 1 ? "" : ", ").append(url);
-        }
-        return b.append(']').toString();
+        return Balancing.start(portico, workers, timeouts, yaml);
     }
 
     private HttpResponse<String> get(String path, String... headers) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(portico.uri(path)).timeout(Duration.ofSeconds(10));
-        if (headers.length > 0) {
-            b.headers(headers);
-        }
-        return portico.send(b.build());
+        return Balancing.get(portico, path, headers);
     }
 
-    /** @return how many of {@code n} GETs of {@code path} each backend (by body) answered; all must be 200 */
     private Map<String, Integer> spread(int n, String path) throws Exception {
-        Map<String, Integer> counts = new HashMap<>();
-        for (int i = 0; i < n; i++) {
-            HttpResponse<String> r = get(path);
-            assertThat(r.statusCode()).isEqualTo(200);
-            counts.merge(r.body(), 1, Integer::sum);
-        }
-        return counts;
+        return Balancing.spread(portico, n, path);
     }
 
     @Test
@@ -282,7 +236,7 @@ class LoadBalancingTest {
                     hash_on: "%s"
                     servers: %s
                 routes: {/: app}
-                """.formatted(hashOn, servers((Object[]) backends));
+                """.formatted(hashOn, servers(backends));
     }
 
     private interface KeyedGet {
@@ -302,169 +256,7 @@ class LoadBalancingTest {
         assertThat(new HashSet<>(owner.values())).as("keys spread over the backends").hasSizeGreaterThan(1);
     }
 
-    @Test
-    void anActiveHealthCheckTakesAFailingBackendOutAndBringsItBack() throws Exception {
-        AtomicInteger bHealth = new AtomicInteger(200);
-        try (TestBackend a = named("a"); TestBackend b = named("b", bHealth)) {
-            start("""
-                    upstreams:
-                      app:
-                        servers: %s
-                        health_check: {path: /healthz, interval: 100ms, timeout: 500ms,
-                                       unhealthy_threshold: 2, healthy_threshold: 2}
-                    routes: {/: app}
-                    """.formatted(servers(a, b)));
-            assertThat(spread(10, "/x")).isEqualTo(Map.of("a", 5, "b", 5));
-            Endpoint bEndpoint = Upstreams.of(portico.proxy(), "app").endpoints().get(1);
-
-            bHealth.set(503);
-            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !bEndpoint.healthy());
-            assertThat(spread(20, "/x")).isEqualTo(Map.of("a", 20));
-
-            bHealth.set(200);
-            Awaitility.await().atMost(Duration.ofSeconds(5)).until(bEndpoint::healthy);
-            assertThat(spread(10, "/x")).isEqualTo(Map.of("a", 5, "b", 5));
-        }
-    }
-
-    @Test
-    void consecutiveFailuresEjectABackend() throws Exception {
-        try (TestBackend good = named("good"); TestBackend bad = answering(500, "bad")) {
-            start("""
-                    upstreams:
-                      app:
-                        servers: %s
-                        passive: {consecutive_failures: 3, on_5xx: true}
-                        retry: {attempts: 0}
-                    routes: {/: app}
-                    """.formatted(servers(good, bad)));
-
-            Map<String, Integer> counts = spread200or500(40);
-
-            assertThat(counts).isEqualTo(Map.of("good", 37, "bad", 3));
-            assertThat(Upstreams.of(portico.proxy(), "app").ejections()).isEqualTo(1);
-        }
-    }
-
-    @Test
-    void connectFailuresEjectADeadBackendWhileRetriesHideThem() throws Exception {
-        int deadPort;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            deadPort = s.getLocalPort();
-        }
-        try (TestBackend good = named("good")) {
-            start("""
-                    upstreams:
-                      app:
-                        servers: [%s, http://127.0.0.1:%d]
-                        passive: {consecutive_failures: 2}
-                    routes: {/: app}
-                    """.formatted(good.url(), deadPort));
-            UpstreamGroup g = Upstreams.of(portico.proxy(), "app");
-
-            assertThat(spread(20, "/x")).isEqualTo(Map.of("good", 20));
-
-            assertThat(g.ejections()).isEqualTo(1);
-            assertThat(g.retries()).as("a retry per failed connect, two before the ejection").isEqualTo(2);
-        }
-    }
-
-    @Test
-    void maxEjectedPercentKeepsMostBackendsInAndPanicStillUsesTheOthers() throws Exception {
-        try (TestBackend a = answering(500, "a"); TestBackend b = answering(500, "b");
-             TestBackend c = answering(500, "c")) {
-            start("""
-                    upstreams:
-                      app:
-                        servers: %s
-                        passive: {consecutive_failures: 2, on_5xx: true, max_ejected_percent: 50}
-                        retry: {attempts: 0}
-                    routes: {/: app}
-                    """.formatted(servers(a, b, c)));
-
-            spread200or500(30);
-            UpstreamGroup g = Upstreams.of(portico.proxy(), "app");
-            assertThat(g.ejections()).as("half of three is one").isEqualTo(1);
-
-            Map<String, Integer> counts = spread200or500(30);
-
-            assertThat(g.ejections()).isEqualTo(1);
-            assertThat(counts).as("the two backends not ejected keep taking traffic").hasSize(2);
-            assertThat(counts.values()).containsExactly(15, 15);
-        }
-    }
-
-    @Test
-    void whenEveryBackendIsOutRequestsStillTryThem() throws Exception {
-        try (TestBackend a = named("a", new AtomicInteger(503)); TestBackend b = named("b", new AtomicInteger(503))) {
-            start("""
-                    upstreams:
-                      app:
-                        servers: %s
-                        health_check: {path: /healthz, interval: 100ms, unhealthy_threshold: 1}
-                    routes: {/: app}
-                    """.formatted(servers(a, b)));
-            UpstreamGroup g = Upstreams.of(portico.proxy(), "app");
-            Awaitility.await().atMost(Duration.ofSeconds(5))
-                    .until(() -> g.endpoints().stream().noneMatch(Endpoint::healthy));
-
-            assertThat(spread(10, "/x")).as("panic mode: not a 503").isEqualTo(Map.of("a", 5, "b", 5));
-        }
-    }
-
-    @Test
-    void whenEveryBackendIsEjectedRequestsStillTryThem() throws Exception {
-        AtomicInteger status = new AtomicInteger(500);
-        try (TestBackend a = TestBackend.start((req, ctx) -> ctx.writeAndFlush(TestBackend.text(
-                HttpResponseStatus.valueOf(status.get()), "a")))) {
-            start("""
-                    upstreams:
-                      app:
-                        servers: [%s]
-                        passive: {consecutive_failures: 1, on_5xx: true, max_ejected_percent: 100}
-                    routes: {/: app}
-                    """.formatted(a.url()));
-
-            assertThat(get("/x").statusCode()).isEqualTo(500);
-            assertThat(Upstreams.of(portico.proxy(), "app").ejections()).isEqualTo(1);
-            status.set(200);
-
-            HttpResponse<String> r = get("/x");
-            assertThat(r.statusCode()).as("the ejected backend is still tried").isEqualTo(200);
-            assertThat(r.body()).isEqualTo("a");
-        }
-    }
-
-    private Map<String, Integer> spread200or500(int n) throws Exception {
-        Map<String, Integer> counts = new HashMap<>();
-        for (int i = 0; i < n; i++) {
-            HttpResponse<String> r = get("/x");
-            assertThat(r.statusCode()).isIn(200, 500);
-            counts.merge(r.body(), 1, Integer::sum);
-        }
-        return counts;
-    }
-
     // ---- connection limits ----
-
-    /** A backend that holds {@code /hold} until released and answers anything else at once. */
-    private static final class Holding {
-        final ConcurrentLinkedQueue<ChannelHandlerContext> held = new ConcurrentLinkedQueue<>();
-        final TestBackend backend = TestBackend.start((req, ctx) -> {
-            if (req.uri().equals("/hold")) {
-                held.add(ctx);
-            } else {
-                ctx.writeAndFlush(TestBackend.text(HttpResponseStatus.OK, "fast"));
-            }
-        });
-
-        void release() {
-            ChannelHandlerContext ctx;
-            while ((ctx = held.poll()) != null) {
-                ctx.writeAndFlush(TestBackend.text(HttpResponseStatus.OK, "held"));
-            }
-        }
-    }
 
     private CompletableFuture<HttpResponse<String>> sendAsync(String path) {
         return portico.client().sendAsync(HttpRequest.newBuilder(portico.uri(path)).timeout(Duration.ofSeconds(10))
@@ -473,8 +265,7 @@ class LoadBalancingTest {
 
     @Test
     void maxConnectionsAnswers503AtOnceWhenNoRequestMayWait() throws Exception {
-        Holding h = new Holding();
-        try (TestBackend backend = h.backend) {
+        try (HoldingBackend backend = new HoldingBackend()) {
             start("""
                     upstreams:
                       app:
@@ -483,7 +274,7 @@ class LoadBalancingTest {
                     routes: {/: app}
                     """.formatted(backend.url()));
             CompletableFuture<HttpResponse<String>> first = sendAsync("/hold");
-            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> h.held.size() == 1);
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> backend.held() == 1);
 
             long start = System.nanoTime();
             HttpResponse<String> refused = get("/fast");
@@ -491,7 +282,7 @@ class LoadBalancingTest {
 
             assertThat(refused.statusCode()).isEqualTo(503);
             assertThat(took).as("refused at once, not after the connect timeout").isLessThan(Duration.ofMillis(500));
-            h.release();
+            backend.release();
             assertThat(first.get(5, TimeUnit.SECONDS).body()).isEqualTo("held");
             assertThat(get("/fast").statusCode()).as("the slot is free again").isEqualTo(200);
             assertThat(backend.connections()).isEqualTo(1);
@@ -501,18 +292,16 @@ class LoadBalancingTest {
     @Test
     void anEndpointAtMaxConnectionsIsPassedOverWhileAnotherHasRoom() throws Exception {
         // max_pending: "requests waiting for a connection when every endpoint is at max_connections; more get 503"
-        Holding a = new Holding();
-        Holding b = new Holding();
-        try (TestBackend ab = a.backend; TestBackend bb = b.backend) {
+        try (HoldingBackend a = new HoldingBackend(); HoldingBackend b = new HoldingBackend()) {
             start("""
                     upstreams:
                       app:
                         servers: [%s, %s]
                         max_connections: 1
                     routes: {/: app}
-                    """.formatted(ab.url(), bb.url()));
+                    """.formatted(a.url(), b.url()));
             CompletableFuture<HttpResponse<String>> held = sendAsync("/hold");
-            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> a.held.size() + b.held.size() == 1);
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> a.held() + b.held() == 1);
 
             List<Integer> statuses = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
@@ -529,8 +318,7 @@ class LoadBalancingTest {
     @ParameterizedTest(name = "workers={0}")
     @ValueSource(ints = {1, 2})
     void maxPendingLetsARequestWaitForAFreeConnection(int workers) throws Exception {
-        Holding h = new Holding();
-        try (TestBackend backend = h.backend) {
+        try (HoldingBackend backend = new HoldingBackend()) {
             start(workers, "{connect: 3s, response: 5s, drain: 1s}", """
                     upstreams:
                       app:
@@ -540,14 +328,14 @@ class LoadBalancingTest {
                     routes: {/: app}
                     """.formatted(backend.url()));
             CompletableFuture<HttpResponse<String>> first = sendAsync("/hold");
-            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> h.held.size() == 1);
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> backend.held() == 1);
 
             CompletableFuture<HttpResponse<String>> waiting = sendAsync("/fast");
             Thread.sleep(200);
             assertThat(waiting).as("waits for the only connection").isNotDone();
             assertThat(get("/fast").statusCode()).as("the queue is full: 503").isEqualTo(503);
 
-            h.release();
+            backend.release();
             assertThat(first.get(5, TimeUnit.SECONDS).body()).isEqualTo("held");
             HttpResponse<String> served = waiting.get(5, TimeUnit.SECONDS);
             assertThat(served.statusCode()).isEqualTo(200);
@@ -584,64 +372,32 @@ class LoadBalancingTest {
 
     @Test
     void aBackendRestartedMidRunCostsNoClientRequest() throws Exception {
-        int total = 2_000;
-        int concurrency = 50;
         try (RestartableBackend a = new RestartableBackend("a"); RestartableBackend b = new RestartableBackend("b");
              RestartableBackend c = new RestartableBackend("c")) {
             start(2, "{connect: 1s, response: 5s, drain: 1s}", """
                     upstreams:
                       app:
-                        servers: %s
+                        servers: [%s, %s, %s]
                         passive: {eject_for: 1s}
                     routes: {/: app}
-                    """.formatted(servers(a, b, c)));
-            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(5)).build();
-            AtomicInteger issued = new AtomicInteger();
-            AtomicInteger completed = new AtomicInteger();
-            ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
-            Map<String, Integer> served = new ConcurrentHashMap<>();
-            ExecutorService pool = Executors.newFixedThreadPool(concurrency);
-            List<Future<?>> workers = new ArrayList<>();
-            for (int w = 0; w < concurrency; w++) {
-                workers.add(pool.submit(() -> {
-                    while (issued.incrementAndGet() <= total) {
-                        try {
-                            HttpResponse<String> r = client.send(HttpRequest.newBuilder(portico.uri("/r"))
-                                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-                            if (r.statusCode() != 200) {
-                                failures.add(r.statusCode() + " " + r.body());
-                            } else {
-                                served.merge(r.body(), 1, Integer::sum);
-                            }
-                        } catch (Exception e) {
-                            failures.add(e.toString());
-                        }
-                        completed.incrementAndGet();
-                    }
-                    return null;
-                }));
-            }
-            try {
-                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> completed.get() >= total / 4);
+                    """.formatted(a.url(), b.url(), c.url()));
+            UpstreamGroup g = Upstreams.of(portico.proxy(), "app");
+
+            try (LoadRunner load = new LoadRunner(portico.uri("/r"), 2_000, 50)) {
+                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> load.completed() >= 500);
                 int bBefore = b.served();
                 b.stop();
-                int stoppedAt = completed.get();
-                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> completed.get() >= stoppedAt + 300);
+                int stoppedAt = load.completed();
+                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> load.completed() >= stoppedAt + 300);
                 b.start();
-                int restartedAt = completed.get();
-                for (Future<?> f : workers) {
-                    f.get(30, TimeUnit.SECONDS);
-                }
+                int restartedAt = load.completed();
+                load.await(Duration.ofSeconds(30));
 
                 assertThat(bBefore).as("b took traffic before it stopped").isPositive();
-                assertThat(restartedAt).as("the restart happened mid-run").isLessThan(total);
-                UpstreamGroup g = Upstreams.of(portico.proxy(), "app");
-                assertThat(failures).as("failed client requests (retries %d, refused by the budget %d, ejections %d)",
-                        g.retries(), g.retriesRefusedByBudget(), g.ejections()).isEmpty();
-                assertThat(served.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(total);
-            } finally {
-                pool.shutdownNow();
+                assertThat(restartedAt).as("the restart happened mid-run").isLessThan(load.total());
+                assertThat(load.failures()).as("failed client requests (retries %d, refused by the budget %d, "
+                        + "ejections %d)", g.retries(), g.retriesRefusedByBudget(), g.ejections()).isEmpty();
+                assertThat(load.bodies().values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(2_000);
             }
 
             // Once its ejection is over, the restarted backend takes traffic again.
