@@ -12,6 +12,7 @@ import dev.portico.testing.Balancing;
 import dev.portico.testing.HoldingBackend;
 import dev.portico.testing.LoadRunner;
 import dev.portico.testing.PorticoExtension;
+import dev.portico.testing.RawBackend;
 import dev.portico.testing.RawClient;
 import dev.portico.testing.RestartableBackend;
 import dev.portico.testing.TestBackend;
@@ -29,6 +30,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -365,6 +367,47 @@ class LoadBalancingTest {
 
             assertThat(statuses).as("never more than one request at a time: never over max_connections")
                     .containsOnly(200);
+        }
+    }
+
+    @Test
+    void maxConnectionsHoldsUnderConcurrentLoadAndEveryWaiterIsServed() throws Exception {
+        // Requests being answered at once: each holds a connection the proxy counts (a closed connection's end is
+        // seen late by the backend, so open sockets are no measure).
+        AtomicInteger busy = new AtomicInteger();
+        AtomicInteger maxBusy = new AtomicInteger();
+        try (RawBackend backend = RawBackend.start(conn -> {
+            while (conn.readHead() != null) {
+                maxBusy.accumulateAndGet(busy.incrementAndGet(), Math::max);
+                sleep(3);
+                busy.decrementAndGet();
+                conn.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        })) {
+            start(2, "{connect: 5s, response: 5s, drain: 1s}", """
+                    upstreams:
+                      app:
+                        servers: [%s]
+                        max_connections: 2
+                        max_pending: 100
+                    routes: {/: app}
+                    """.formatted(backend.url()));
+
+            try (LoadRunner load = new LoadRunner(portico.uri("/x"), 200, 20)) {
+                load.await(Duration.ofSeconds(40));
+
+                assertThat(load.failures()).isEmpty();
+                assertThat(load.bodies()).isEqualTo(Map.of("ok", 200));
+            }
+            assertThat(maxBusy.get()).as("requests at the backend at once").isBetween(1, 2);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
