@@ -118,6 +118,22 @@ class LoadBalancingTest {
     }
 
     @Test
+    void aServerGivenByHostNameIsResolved() throws Exception {
+        try (TestBackend a = TestBackend.echo()) {
+            start("""
+                    upstreams:
+                      app:
+                        servers: [http://localhost:%d]
+                    routes: {/: app}
+                    """.formatted(a.port()));
+
+            assertThat(Upstreams.of(portico.proxy(), "app").endpoints()).extracting(e -> e.text())
+                    .containsExactly("127.0.0.1:" + a.port());
+            assertThat(get("/x").body()).startsWith("GET /x");
+        }
+    }
+
+    @Test
     void routesNamingOneUpstreamShareItsState() throws Exception {
         try (TestBackend a = named("a"); TestBackend b = named("b")) {
             start("""

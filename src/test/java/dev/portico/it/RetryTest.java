@@ -104,6 +104,32 @@ class RetryTest {
     }
 
     @Test
+    void withIdempotentOnlyFalseAPostIsReplayedAfterAReset() throws Exception {
+        try (RawBackend reset = readsThenResets(); TestBackend echo = TestBackend.echo()) {
+            start("retry: {idempotent_only: false}\npassive: {consecutive_failures: 0}", reset.url(), echo.url());
+
+            for (int i = 0; i < 4; i++) {
+                HttpResponse<String> r = send("POST", "/orders", "order-" + i);
+                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("POST /orders\norder-" + i);
+            }
+            assertThat(count(reset.received(), "POST /orders")).isGreaterThanOrEqualTo(2);
+        }
+    }
+
+    @Test
+    void aPostThatTimedOutIsNotRetried() throws Exception {
+        try (TestBackend silent = TestBackend.start((req, ctx) -> { })) {
+            start("retry: {attempts: 2, per_try_timeout: 200ms, retry_on: [timeout]}", silent.url());
+
+            HttpResponse<String> r = send("POST", "/pay", "amount=1");
+
+            assertThat(r.statusCode()).isEqualTo(504);
+            assertThat(silent.pending()).as("the backend may have acted on it: sent once").isEqualTo(1);
+        }
+    }
+
+    @Test
     void aGetResetIsRetriedOnAnotherEndpoint() throws Exception {
         try (RawBackend reset = RawBackend.start(conn -> {
                 if (conn.readHead() != null) {
