@@ -26,6 +26,8 @@ public final class Endpoint {
     final AtomicInteger ejections = new AtomicInteger();
     /** Until when (System.nanoTime) passive ejection keeps this endpoint out; 0 when it never was. */
     final AtomicLong ejectedUntil = new AtomicLong();
+    /** Connections idle in the pools of every loop. */
+    private final AtomicInteger idle = new AtomicInteger();
     /** Requests waiting for a connection slot (max_connections). */
     private final ConcurrentLinkedQueue<Runnable> waiters = new ConcurrentLinkedQueue<>();
     private final AtomicInteger waiting = new AtomicInteger();
@@ -96,6 +98,21 @@ public final class Endpoint {
     /** A request's try on this endpoint ended. */
     public void tryEnded() {
         inFlight.decrementAndGet();
+    }
+
+    /** A connection to this endpoint went into a pool's idle set. */
+    public void idleAdded() {
+        idle.incrementAndGet();
+    }
+
+    /** A connection to this endpoint left a pool's idle set. */
+    public void idleRemoved() {
+        idle.decrementAndGet();
+    }
+
+    /** @return connections to this endpoint idle in the pools of every loop */
+    public int idleConnections() {
+        return idle.get();
     }
 
     /** @return open connections to this endpoint */

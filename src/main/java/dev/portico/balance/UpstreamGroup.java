@@ -140,7 +140,7 @@ public final class UpstreamGroup {
         return null;
     }
 
-    private static boolean accept(Endpoint e, int mode, Endpoint[] tried, long now) {
+    private boolean accept(Endpoint e, int mode, Endpoint[] tried, long now) {
         if (mode == ANY) {
             return true;
         }
@@ -151,7 +151,13 @@ public final class UpstreamGroup {
                 }
             }
         }
-        return mode == UNTRIED || e.available(now);
+        return mode == UNTRIED || (e.available(now) && hasRoom(e));
+    }
+
+    /** An endpoint at {@code max_connections} with no idle connection is passed over while another has room. */
+    private boolean hasRoom(Endpoint e) {
+        int max = config.maxConnections();
+        return max == 0 || e.connections() < max || e.idleConnections() > 0;
     }
 
     /** The weight scaled by slow start: a recovered endpoint ramps from a tenth of its weight to all of it. */
@@ -195,46 +201,34 @@ public final class UpstreamGroup {
         return eps[best];
     }
 
+    /**
+     * Power of two choices: two distinct endpoints picked at random in proportion to their weights, and the one
+     * with fewer requests in flight per unit of weight wins (the first pick on a tie, so idle endpoints still share
+     * traffic by weight).
+     */
     private Endpoint leastRequest(Snapshot s, int mode, Endpoint[] tried, long now) {
-        Endpoint[] eps = s.endpoints;
-        int count = 0;
-        for (Endpoint e : eps) {
-            if (accept(e, mode, tried, now)) {
-                count++;
-            }
-        }
-        if (count == 0) {
+        Endpoint a = weightedRandom(s, mode, tried, now, null);
+        if (a == null) {
             return null;
         }
-        ThreadLocalRandom rnd = ThreadLocalRandom.current();
-        Endpoint a = nth(eps, rnd.nextInt(count), mode, tried, now);
-        if (count == 1) {
+        Endpoint b = weightedRandom(s, mode, tried, now, a);
+        if (b == null) {
             return a;
         }
-        int j = rnd.nextInt(count - 1);
-        Endpoint b = nth(eps, j, mode, tried, now);
-        if (b == a) {
-            b = nth(eps, count - 1, mode, tried, now); // the two picks are distinct
-        }
-        // Fewer requests in flight per unit of weight wins.
-        double la = (a.inFlight() + 1) / (double) effectiveWeight(a, now);
-        double lb = (b.inFlight() + 1) / (double) effectiveWeight(b, now);
-        return lb < la ? b : a;
-    }
-
-    private static Endpoint nth(Endpoint[] eps, int n, int mode, Endpoint[] tried, long now) {
-        for (Endpoint e : eps) {
-            if (accept(e, mode, tried, now) && n-- == 0) {
-                return e;
-            }
-        }
-        return null;
+        long wa = effectiveWeight(a, now);
+        long wb = effectiveWeight(b, now);
+        // b.inFlight / wb < a.inFlight / wa, without division
+        return (long) b.inFlight() * wa < (long) a.inFlight() * wb ? b : a;
     }
 
     private Endpoint random(Snapshot s, int mode, Endpoint[] tried, long now) {
+        return weightedRandom(s, mode, tried, now, null);
+    }
+
+    private Endpoint weightedRandom(Snapshot s, int mode, Endpoint[] tried, long now, Endpoint except) {
         long total = 0;
         for (Endpoint e : s.endpoints) {
-            if (accept(e, mode, tried, now)) {
+            if (e != except && accept(e, mode, tried, now)) {
                 total += effectiveWeight(e, now);
             }
         }
@@ -243,7 +237,7 @@ public final class UpstreamGroup {
         }
         long r = ThreadLocalRandom.current().nextLong(total);
         for (Endpoint e : s.endpoints) {
-            if (accept(e, mode, tried, now)) {
+            if (e != except && accept(e, mode, tried, now)) {
                 r -= effectiveWeight(e, now);
                 if (r < 0) {
                     return e;
@@ -253,7 +247,7 @@ public final class UpstreamGroup {
         return null;
     }
 
-    private static Endpoint hash(Snapshot s, String key, int mode, Endpoint[] tried, long now) {
+    private Endpoint hash(Snapshot s, String key, int mode, Endpoint[] tried, long now) {
         HashRing ring = s.ring;
         int start = ring.firstPoint(HashRing.hash(key));
         for (int j = 0; j < ring.size(); j++) {
@@ -344,6 +338,11 @@ public final class UpstreamGroup {
                 return true;
             }
         }
+    }
+
+    /** A retry the budget does not cover started (after a failed connect: nothing reached a backend). */
+    public void retryOutsideBudget() {
+        retries.incrementAndGet();
     }
 
     /** A retry ended. */

@@ -32,6 +32,8 @@ final class Attempts {
     private final String hashKey;
     private final Endpoint[] tried;
     private int count;
+    /** Retries granted by the policy (a keep-alive race's free retry is not one). */
+    private int retries;
     /** The endpoint of the try in flight, counted in its {@code inFlight}; null between tries. */
     private Endpoint current;
     private Endpoint last;
@@ -99,6 +101,20 @@ final class Attempts {
         return e;
     }
 
+    /**
+     * Starts another try on the last endpoint, outside the retry policy: for a keep-alive race, which says nothing
+     * about the endpoint.
+     *
+     * @return the endpoint
+     */
+    Endpoint again() {
+        endTry();
+        current = last;
+        count++;
+        last.tryStarted();
+        return last;
+    }
+
     /** @return tries started so far */
     int count() {
         return count;
@@ -139,7 +155,7 @@ final class Attempts {
      * @param bodySent whether request body bytes were written to the current try's connection
      */
     boolean mayRetry(Cause cause, boolean bodySent) {
-        if (count > retry.attempts()) {
+        if (retries >= retry.attempts()) {
             return false;
         }
         boolean wanted = switch (cause) {
@@ -161,7 +177,16 @@ final class Attempts {
             group.retryEnded();
             holdsRetrySlot = false;
         }
+        if (cause == Cause.CONNECT_FAILURE) {
+            // Outside the budget: nothing reached a backend, so the retry adds no load to a struggling one.
+            retries++;
+            group.retryOutsideBudget();
+            return true;
+        }
         holdsRetrySlot = group.tryStartRetry();
+        if (holdsRetrySlot) {
+            retries++;
+        }
         return holdsRetrySlot;
     }
 
@@ -171,7 +196,7 @@ final class Attempts {
         if (base == 0) {
             return 0;
         }
-        int shift = Math.min(Math.max(count - 1, 0), 10);
+        int shift = Math.min(Math.max(retries - 1, 0), 10);
         double jitter = 0.5 + ThreadLocalRandom.current().nextDouble();
         return (long) (base * (double) (1L << shift) * jitter);
     }

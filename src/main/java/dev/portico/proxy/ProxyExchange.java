@@ -371,7 +371,10 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
             staleRetried = true;
             log.retrying(attempts.last());
             prepareRetry();
-            nextTry();
+            state = State.CONNECTING;
+            bodySent = false;
+            var u = route.upstream().config();
+            pool.acquire(attempts.again(), u.maxConnections(), u.maxPending(), this, this);
             return;
         }
         if (state == State.FORWARDING && !skippingInformational) {

@@ -94,6 +94,10 @@ public final class ProxyRuntime {
         for (EventExecutor e : group) {
             pools.put(e, new UpstreamPool((EventLoop) e, socketClass, config.timeouts()));
         }
+        List<UpstreamPool> all = new ArrayList<>(pools.values());
+        for (UpstreamPool p : all) {
+            p.siblings(all);
+        }
         LOG.info("{} transport, {} event loop thread{}", epoll ? "epoll" : "nio", threads, threads == 1 ? "" : "s");
     }
 

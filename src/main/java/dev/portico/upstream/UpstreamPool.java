@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -44,6 +45,8 @@ public final class UpstreamPool {
     private final long connectMillis;
     private final Map<Endpoint, ArrayDeque<UpstreamConnection>> idle = new IdentityHashMap<>();
     private boolean closed;
+    /** Every loop's pool, this one included: asked to close an idle connection when this loop needs a slot. */
+    private List<UpstreamPool> siblings = List.of();
 
     /**
      * @param loop the event loop this pool belongs to
@@ -58,6 +61,13 @@ public final class UpstreamPool {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                         timeouts.connect().toMillis()));
+    }
+
+    /**
+     * @param all the pools of every loop of the proxy, this one included
+     */
+    public void siblings(List<UpstreamPool> all) {
+        siblings = List.copyOf(all);
     }
 
     /** Thrown to a callback when {@code max_connections} is reached and no place in the queue is left. */
@@ -86,8 +96,17 @@ public final class UpstreamPool {
         }
         if (!endpoint.tryOpenConnection(maxConnections)) {
             Waiter w = new Waiter(endpoint, maxConnections, maxPending, listener, callback);
-            if (maxPending > 0 && endpoint.await(w, maxPending)) {
+            // Connections idle on other loops hold slots this loop cannot use: have them closed, and wait for one.
+            int idleElsewhere = endpoint.idleConnections();
+            if (endpoint.await(w, maxPending + idleElsewhere)) {
                 w.timer = loop.schedule(w::timeout, connectMillis, TimeUnit.MILLISECONDS);
+                if (idleElsewhere > 0) {
+                    for (UpstreamPool p : siblings) {
+                        if (p != this) {
+                            p.loop.execute(() -> p.closeOneIdle(endpoint));
+                        }
+                    }
+                }
             } else {
                 callback.failed(new NoConnectionAvailable("upstream endpoint " + endpoint.text() + " is at "
                         + maxConnections + " connections"));
@@ -103,6 +122,7 @@ public final class UpstreamPool {
             UpstreamConnection busy = null;
             UpstreamConnection c;
             while ((c = q.pollFirst()) != null) {
+                endpoint.idleRemoved();
                 if (c.inRead()) {
                     // Given back during the read now being decoded (a pipelined request can ask that soon):
                     // the rest of that read could be a response nobody asked for. Lend it after the read.
@@ -113,6 +133,7 @@ public final class UpstreamPool {
                 if (c.channel().isActive() && c.undecodedBytes() == 0) {
                     if (busy != null) {
                         q.addFirst(busy);
+                        endpoint.idleAdded();
                     }
                     c.borrow(listener);
                     callback.acquired(c);
@@ -122,6 +143,7 @@ public final class UpstreamPool {
             }
             if (busy != null) {
                 q.addFirst(busy);
+                endpoint.idleAdded();
             }
         }
         return false;
@@ -160,33 +182,64 @@ public final class UpstreamPool {
             ch.close(); // bytes beyond the response: part of another one nobody asked for
             return;
         }
-        if (conn.endpoint().hasWaiters() && !closed && ch.isActive() && !conn.inRead()) {
-            Runnable w = conn.endpoint().pollWaiter();
-            if (w instanceof Waiter mine && mine.pool() == this) {
-                mine.take(conn); // a request of this loop waits for a slot: hand it this connection
-                return;
-            }
-            if (w != null) {
-                // A waiter of another loop: free the slot (the close wakes the next waiter), and wake this one.
-                ch.close();
-                w.run();
-                return;
-            }
-        }
         ArrayDeque<UpstreamConnection> q = idle.computeIfAbsent(conn.endpoint(), k -> new ArrayDeque<>());
         if (closed || !ch.isActive() || q.size() >= MAX_IDLE_PER_ENDPOINT) {
             ch.close();
             return;
         }
         q.addFirst(conn);
+        conn.endpoint().idleAdded();
+        if (conn.endpoint().hasWaiters()) {
+            // After this read (the connection may still be decoding it): lend it to a waiter.
+            loop.execute(() -> serveWaiters(conn.endpoint()));
+        }
         // Keep reading, so a close by the backend (or a stray byte) is seen while the connection waits here.
         ch.config().setAutoRead(true);
     }
 
     void forget(UpstreamConnection conn) {
         ArrayDeque<UpstreamConnection> q = idle.get(conn.endpoint());
-        if (q != null) {
-            q.remove(conn);
+        if (q != null && q.remove(conn)) {
+            conn.endpoint().idleRemoved();
+        }
+    }
+
+    /**
+     * Requests wait for a slot of {@code endpoint} and this loop has idle connections to it: a waiter of this loop
+     * gets one; for a waiter of another loop, one is closed to free its slot.
+     */
+    private void serveWaiters(Endpoint endpoint) {
+        ArrayDeque<UpstreamConnection> q = idle.get(endpoint);
+        while (q != null && !q.isEmpty() && endpoint.hasWaiters()) {
+            UpstreamConnection c = q.peekFirst();
+            if (c.inRead()) {
+                return;
+            }
+            q.pollFirst();
+            endpoint.idleRemoved();
+            if (!c.channel().isActive() || c.undecodedBytes() > 0) {
+                c.channel().close();
+                continue;
+            }
+            Runnable w = endpoint.pollWaiter();
+            if (w instanceof Waiter mine && mine.pool() == this) {
+                mine.take(c);
+            } else {
+                c.channel().close(); // the close frees a slot and wakes the next waiter
+                if (w != null) {
+                    w.run();
+                }
+            }
+        }
+    }
+
+    /** Another loop needs a slot of {@code endpoint}: close this loop's longest-idle connection to it, if any. */
+    private void closeOneIdle(Endpoint endpoint) {
+        ArrayDeque<UpstreamConnection> q = idle.get(endpoint);
+        UpstreamConnection c = q == null ? null : q.pollLast();
+        if (c != null) {
+            endpoint.idleRemoved();
+            c.channel().close();
         }
     }
 
@@ -199,6 +252,7 @@ public final class UpstreamPool {
         closed = true;
         for (ArrayDeque<UpstreamConnection> q : idle.values()) {
             for (UpstreamConnection c : q.toArray(new UpstreamConnection[0])) {
+                c.endpoint().idleRemoved();
                 c.channel().close();
             }
             q.clear();
