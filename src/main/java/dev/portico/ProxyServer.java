@@ -58,6 +58,7 @@ public final class ProxyServer implements AutoCloseable {
      * @return this
      * @throws IllegalStateException if already started
      * @throws java.io.UncheckedIOException if an address cannot be bound or a backend name does not resolve
+     * @throws dev.portico.config.ConfigException if a certificate, key or CA file is missing or bad
      */
     public synchronized ProxyServer start() {
         if (runtime != null) {
@@ -65,6 +66,19 @@ public final class ProxyServer implements AutoCloseable {
         }
         runtime = ProxyRuntime.start(config);
         return this;
+    }
+
+    /**
+     * Re-reads the TLS certificate and key files that changed since they were last read, as Portico also does by
+     * itself every few seconds. A bad file keeps the current certificates (and is logged); connections stay open.
+     *
+     * @return how many listeners took new certificates
+     */
+    public synchronized int reloadCertificates() {
+        if (runtime == null) {
+            throw new IllegalStateException("not started");
+        }
+        return runtime.reloadCertificates();
     }
 
     /** @return the bound port of the first listener */

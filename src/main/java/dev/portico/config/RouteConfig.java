@@ -12,8 +12,11 @@ import java.util.Objects;
  * @param stripPrefix whether the matched prefix is removed before the upstream path is prepended
  * @param maxRequestBody the body limit in bytes for this route, 0 for unlimited, or {@link #INHERIT} to use
  *     {@code limits.max_request_body}
+ * @param upstreamTls how to talk TLS to an {@code https://} upstream ({@link UpstreamTlsConfig#DEFAULTS} if not
+ *     given); {@code null} for an {@code http://} one
  */
-public record RouteConfig(String path, String host, UpstreamUrl upstream, boolean stripPrefix, long maxRequestBody) {
+public record RouteConfig(String path, String host, UpstreamUrl upstream, boolean stripPrefix, long maxRequestBody,
+                          UpstreamTlsConfig upstreamTls) {
     /** The {@code maxRequestBody} value that defers to the global limit. */
     public static final long INHERIT = -1;
 
@@ -23,6 +26,16 @@ public record RouteConfig(String path, String host, UpstreamUrl upstream, boolea
         host = ConfigValues.routeHost(host);
         Objects.requireNonNull(upstream, "upstream");
         ConfigValues.inRange(maxRequestBody, INHERIT, Long.MAX_VALUE, "max_request_body");
+        if (upstream.tls() && upstreamTls == null) {
+            upstreamTls = UpstreamTlsConfig.DEFAULTS;
+        } else if (!upstream.tls() && upstreamTls != null) {
+            throw new IllegalArgumentException("upstream_tls needs an https:// upstream");
+        }
+    }
+
+    /** A route with the default TLS settings for an {@code https://} upstream, none for an {@code http://} one. */
+    public RouteConfig(String path, String host, UpstreamUrl upstream, boolean stripPrefix, long maxRequestBody) {
+        this(path, host, upstream, stripPrefix, maxRequestBody, null);
     }
 
     /**
@@ -33,6 +46,6 @@ public record RouteConfig(String path, String host, UpstreamUrl upstream, boolea
      * @return the route
      */
     public static RouteConfig of(String path, String upstream) {
-        return new RouteConfig(path, "", UpstreamUrl.parse(upstream), false, INHERIT);
+        return new RouteConfig(path, "", UpstreamUrl.parse(upstream), false, INHERIT, null);
     }
 }

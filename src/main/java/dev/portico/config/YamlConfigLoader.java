@@ -31,8 +31,9 @@ final class YamlConfigLoader {
     private static final List<String> TOP_KEYS =
             List.of("listen", "routes", "timeouts", "limits", "workers", "access_log");
     private static final List<String> ROUTE_KEYS =
-            List.of("path", "host", "upstream", "strip_prefix", "max_request_body");
-    private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain");
+            List.of("path", "host", "upstream", "strip_prefix", "max_request_body", "upstream_tls");
+    private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain",
+            "tls_handshake");
     private static final List<String> LIMIT_KEYS = List.of("max_request_line", "max_header_size", "max_request_body",
             "max_headers", "max_connections", "max_requests_per_connection");
     private static final List<String> COUNT_LIMITS = List.of("max_headers", "max_connections",
@@ -43,8 +44,11 @@ final class YamlConfigLoader {
     private final List<String> problems = new ArrayList<>();
     /** The short-form keys of the routes, by index, so cross-record problems name them; null for the long form. */
     private List<String> routeKeys;
+    /** Reads the listener mappings and the TLS settings. */
+    private final TlsConfigReader tls;
 
-    private YamlConfigLoader() {
+    private YamlConfigLoader(Path baseDir) {
+        this.tls = new TlsConfigReader(this, baseDir);
     }
 
     static ProxyConfig load(Path file) {
@@ -55,10 +59,16 @@ final class YamlConfigLoader {
         } catch (IOException e) {
             throw new ConfigException(file.toString(), List.of("cannot read file: " + reason(e)));
         }
-        return parse(text, file.toString());
+        Path dir = file.toAbsolutePath().getParent();
+        return parse(text, file.toString(), dir);
     }
 
     static ProxyConfig parse(String yaml, String source) {
+        return parse(yaml, source, Path.of(""));
+    }
+
+    /** @param baseDir where relative file names (certificates, keys) are resolved: the config file's directory */
+    static ProxyConfig parse(String yaml, String source, Path baseDir) {
         Objects.requireNonNull(yaml, "yaml");
         Objects.requireNonNull(source, "source");
         // CoreSchema: YAML 1.2 scalars, so "yes"/"on" stay strings instead of silently becoming booleans.
@@ -76,7 +86,7 @@ final class YamlConfigLoader {
         if (root == null) {
             throw new ConfigException(source, List.of("empty configuration: listen and routes are required"));
         }
-        YamlConfigLoader loader = new YamlConfigLoader();
+        YamlConfigLoader loader = new YamlConfigLoader(baseDir);
         ProxyConfig config = loader.config(root);
         if (config == null) {
             throw new ConfigException(source, loader.problems);
@@ -90,7 +100,7 @@ final class YamlConfigLoader {
         }
         Map<String, Object> top = mapping(root, "", TOP_KEYS);
         int before = problems.size();
-        List<ListenAddress> listen = top.get("listen") == null
+        List<ListenerConfig> listen = top.get("listen") == null
                 ? problem("listen: is required (host:port or a list of them)") : listen(top.get("listen"));
         boolean listenOk = problems.size() == before;
         before = problems.size();
@@ -116,16 +126,24 @@ final class YamlConfigLoader {
         return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog);
     }
 
-    private List<ListenAddress> listen(Object node) {
-        List<ListenAddress> result = new ArrayList<>();
+    private List<ListenerConfig> listen(Object node) {
+        List<ListenerConfig> result = new ArrayList<>();
         if (node instanceof List<?> list) {
             for (int i = 0; i < list.size(); i++) {
-                result.add(text(list.get(i), "listen[" + i + "]", "host:port", ListenAddress::parse));
+                result.add(listener(list.get(i), "listen[" + i + "]", "host:port or a mapping with address"));
             }
         } else {
-            result.add(text(node, "listen", "host:port or a list of them", ListenAddress::parse));
+            result.add(listener(node, "listen", "host:port, a mapping with address, or a list of them"));
         }
         return result;
+    }
+
+    private ListenerConfig listener(Object node, String path, String expected) {
+        if (node instanceof Map) {
+            return tls.listener(node, path);
+        }
+        ListenAddress address = text(node, path, expected, ListenAddress::parse);
+        return address == null ? null : ListenerConfig.plain(address);
     }
 
     private List<RouteConfig> routes(Object node) {
@@ -173,10 +191,16 @@ final class YamlConfigLoader {
                 : Boolean.FALSE;
         Long maxBody = m.containsKey("max_request_body")
                 ? size(m.get("max_request_body"), path + ".max_request_body") : Long.valueOf(RouteConfig.INHERIT);
+        UpstreamTlsConfig upstreamTls = m.get("upstream_tls") == null ? null
+                : tls.upstreamTls(m.get("upstream_tls"), path + ".upstream_tls");
         if (problems.size() != before) {
             return null;
         }
-        return build(path, ROUTE_KEYS, () -> new RouteConfig(routePath, host, upstream, strip, maxBody));
+        if (upstreamTls != null && !upstream.tls()) {
+            return problem(path + ".upstream_tls: needs an https:// upstream");
+        }
+        return build(path, ROUTE_KEYS, () -> new RouteConfig(routePath, host, upstream, strip, maxBody,
+                upstreamTls));
     }
 
     private TimeoutsConfig timeouts(Object node) {
@@ -193,10 +217,12 @@ final class YamlConfigLoader {
         Duration idle = duration(m, "idle", TimeoutsConfig.DEFAULT_IDLE);
         Duration requestHeader = duration(m, "request_header", TimeoutsConfig.DEFAULT_REQUEST_HEADER);
         Duration drain = duration(m, "drain", TimeoutsConfig.DEFAULT_DRAIN);
+        Duration tlsHandshake = duration(m, "tls_handshake", TimeoutsConfig.DEFAULT_TLS_HANDSHAKE);
         if (problems.size() != before) {
             return null;
         }
-        return build("timeouts", TIMEOUT_KEYS, () -> new TimeoutsConfig(connect, response, idle, requestHeader, drain));
+        return build("timeouts", TIMEOUT_KEYS, () -> new TimeoutsConfig(connect, response, idle, requestHeader, drain,
+                tlsHandshake));
     }
 
     private Duration duration(Map<String, Object> m, String key, Duration dflt) {
@@ -278,7 +304,7 @@ final class YamlConfigLoader {
     }
 
     /** @return the mapping with string keys, unknown keys reported and dropped; null if it is not a mapping */
-    private Map<String, Object> mapping(Object node, String path, List<String> known) {
+    Map<String, Object> mapping(Object node, String path, List<String> known) {
         if (!(node instanceof Map<?, ?> map)) {
             return problem(path + ": expected a mapping, got " + describe(node));
         }
@@ -296,14 +322,14 @@ final class YamlConfigLoader {
     }
 
     /** @return the string {@code node} parsed, or null after reporting why it is not a string or not valid */
-    private <T> T text(Object node, String path, String expected, Function<String, T> parser) {
+    <T> T text(Object node, String path, String expected, Function<String, T> parser) {
         if (node instanceof String s) {
             return convert(path, () -> parser.apply(s));
         }
         return problem(path + ": expected " + expected + ", got " + describe(node));
     }
 
-    private Boolean bool(Object node, String path) {
+    Boolean bool(Object node, String path) {
         return node instanceof Boolean b ? b : problem(path + ": expected true or false, got " + describe(node));
     }
 
@@ -315,13 +341,17 @@ final class YamlConfigLoader {
         return problem(path + ": expected a size such as 64KiB, got " + describe(node));
     }
 
-    private <T> T problem(String problem) {
+    int problemCount() {
+        return problems.size();
+    }
+
+    <T> T problem(String problem) {
         problems.add(problem);
         return null;
     }
 
     /** @return the converted value, or null after reporting the conversion's message under {@code path} */
-    private <T> T convert(String path, Supplier<T> conversion) {
+    <T> T convert(String path, Supplier<T> conversion) {
         try {
             return conversion.get();
         } catch (IllegalArgumentException e) {
@@ -340,7 +370,7 @@ final class YamlConfigLoader {
     }
 
     /** Builds a record, reporting a failure under {@code path.key} when its message starts with a known key. */
-    private <T> T build(String path, List<String> keys, Supplier<T> constructor) {
+    <T> T build(String path, List<String> keys, Supplier<T> constructor) {
         try {
             return constructor.get();
         } catch (IllegalArgumentException e) {
@@ -364,7 +394,7 @@ final class YamlConfigLoader {
         return "routes." + routeKeys.get(Integer.parseInt(m.group(1))) + problem.substring(m.end());
     }
 
-    private static String describe(Object node) {
+    static String describe(Object node) {
         if (node == null) {
             return "nothing";
         }
@@ -398,7 +428,7 @@ final class YamlConfigLoader {
         return "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
     }
 
-    private static String reason(IOException e) {
+    static String reason(IOException e) {
         if (e instanceof NoSuchFileException) {
             return "No such file";
         }

@@ -32,6 +32,24 @@ public final class AccessLog {
      */
     public void log(String client, String method, String target, String version, int status, long bytes,
              long durationNanos, String upstream) {
+        log(client, method, target, version, status, bytes, durationNanos, upstream, null);
+    }
+
+    /**
+     * Writes one line; on a TLS connection the TLS version and cipher suite end it.
+     *
+     * @param client the client's IP address
+     * @param method the request method
+     * @param target the request target as received
+     * @param version the request's HTTP version
+     * @param status the status sent, or 0 if none was
+     * @param bytes response body bytes sent
+     * @param durationNanos time from request head to the end of the exchange
+     * @param upstream the backend address, or {@code null} if none was involved
+     * @param tls the TLS version and cipher suite, or {@code null} on a plain connection (nothing is appended)
+     */
+    public void log(String client, String method, String target, String version, int status, long bytes,
+             long durationNanos, String upstream, String tls) {
         if (!enabled) {
             return;
         }
@@ -45,6 +63,9 @@ public final class AccessLog {
         }
         sb.append(' ').append(bytes).append(' ').append(durationNanos / 1_000_000).append("ms ")
                 .append(upstream == null ? "-" : upstream);
+        if (tls != null) {
+            sb.append(' ').append(tls);
+        }
         LOG.info(sb.toString());
     }
 }

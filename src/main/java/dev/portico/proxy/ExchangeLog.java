@@ -28,7 +28,7 @@ final class ExchangeLog {
     /** The access-log line: {@code status} 0 when none was sent. */
     void access(int status, long responseBytes) {
         accessLog.log(clientAddress, request.method().name(), request.uri(), request.protocolVersion().text(),
-                status, responseBytes, System.nanoTime() - startNanos, route.endpointText());
+                status, responseBytes, System.nanoTime() - startNanos, route.endpointText(), host.tlsSummary());
     }
 
     /** One WARN line per failed exchange (DEBUG when the client went away: nothing to fix on our side). */

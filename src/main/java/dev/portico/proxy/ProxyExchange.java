@@ -81,7 +81,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     /** Asks the pool for a connection; the request goes out once it is ready. */
     public void start() {
         attempts++;
-        pool.acquire(route.endpoint(), this, this);
+        pool.acquire(route.endpoint(), route.upstreamTls(), this, this);
     }
 
     /** @return whether the whole request body has been received from the client */

@@ -1,6 +1,7 @@
 package dev.portico.route;
 
 import dev.portico.config.RouteConfig;
+import dev.portico.tls.UpstreamTlsClient;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 
@@ -12,6 +13,7 @@ public final class Route {
     private final InetSocketAddress endpoint;
     private final long maxRequestBody;
     private final String endpointText;
+    private final UpstreamTlsClient upstreamTls;
 
     /**
      * @param config the route's configuration
@@ -19,10 +21,26 @@ public final class Route {
      * @param maxRequestBody the body limit in bytes, 0 for unlimited
      */
     public Route(RouteConfig config, InetSocketAddress endpoint, long maxRequestBody) {
+        this(config, endpoint, maxRequestBody, null);
+    }
+
+    /**
+     * @param config the route's configuration
+     * @param endpoint the backend address, resolved off the event loop
+     * @param maxRequestBody the body limit in bytes, 0 for unlimited
+     * @param upstreamTls how to secure connections to an {@code https://} backend, {@code null} for {@code http://}
+     */
+    public Route(RouteConfig config, InetSocketAddress endpoint, long maxRequestBody, UpstreamTlsClient upstreamTls) {
         this.config = Objects.requireNonNull(config, "config");
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
         this.maxRequestBody = maxRequestBody;
         this.endpointText = endpoint.getHostString() + ":" + endpoint.getPort();
+        this.upstreamTls = upstreamTls;
+    }
+
+    /** @return how connections to the backend are secured, or {@code null} for plain HTTP */
+    public UpstreamTlsClient upstreamTls() {
+        return upstreamTls;
     }
 
     /** @return the backend as {@code host:port}, for log lines */

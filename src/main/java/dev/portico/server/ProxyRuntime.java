@@ -1,12 +1,14 @@
 package dev.portico.server;
 
 import dev.portico.config.ListenAddress;
+import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RouteConfig;
 import dev.portico.proxy.AccessLog;
 import dev.portico.proxy.ProxyFailure;
 import dev.portico.route.Route;
 import dev.portico.route.Router;
+import dev.portico.tls.TlsRuntime;
 import dev.portico.upstream.UpstreamPool;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -54,6 +56,7 @@ public final class ProxyRuntime {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
 
     private final ProxyConfig config;
+    private final TlsRuntime tls;
     private final Router router;
     private final AccessLog accessLog;
     private final EventLoopGroup group;
@@ -65,8 +68,9 @@ public final class ProxyRuntime {
     /** Rate-limits the connection-limit warning; a benign race between loops at worst logs twice. */
     private volatile long lastLimitLog = System.nanoTime() - 2_000_000_000L;
 
-    private ProxyRuntime(ProxyConfig config, Router router) {
+    private ProxyRuntime(ProxyConfig config, TlsRuntime tls, Router router) {
         this.config = config;
+        this.tls = tls;
         this.router = router;
         this.accessLog = new AccessLog(config.accessLog().enabled());
         int threads = config.workers() > 0 ? config.workers() : Runtime.getRuntime().availableProcessors();
@@ -87,21 +91,25 @@ public final class ProxyRuntime {
      * @param config the configuration
      * @return the running proxy
      * @throws UncheckedIOException if a backend name does not resolve or an address cannot be bound
+     * @throws dev.portico.config.ConfigException if a certificate or key file is missing or bad
      */
     public static ProxyRuntime start(ProxyConfig config) {
-        ProxyRuntime runtime = new ProxyRuntime(config, new Router(resolve(config)));
+        TlsRuntime tls = TlsRuntime.create(config);
+        ProxyRuntime runtime = new ProxyRuntime(config, tls, new Router(resolve(config, tls)));
         try {
             runtime.bindAll();
         } catch (RuntimeException e) {
             runtime.shutdownNow();
             throw e;
         }
+        tls.startWatching();
         return runtime;
     }
 
-    private static List<Route> resolve(ProxyConfig config) {
+    private static List<Route> resolve(ProxyConfig config, TlsRuntime tls) {
         List<Route> routes = new ArrayList<>();
-        for (RouteConfig rc : config.routes()) {
+        for (int i = 0; i < config.routes().size(); i++) {
+            RouteConfig rc = config.routes().get(i);
             InetAddress address;
             try {
                 address = InetAddress.getByName(rc.upstream().host());
@@ -111,19 +119,27 @@ public final class ProxyRuntime {
             }
             long limit = rc.maxRequestBody() == RouteConfig.INHERIT ? config.limits().maxRequestBody()
                     : rc.maxRequestBody();
-            routes.add(new Route(rc, new InetSocketAddress(address, rc.upstream().port()), limit));
+            routes.add(new Route(rc, new InetSocketAddress(address, rc.upstream().port()), limit, tls.route(i)));
         }
         return routes;
     }
 
     private void bindAll() {
-        for (ListenAddress a : config.listen()) {
+        HttpsRedirect redirect = new HttpsRedirect();
+        int firstTls = -1;
+        for (int i = 0; i < config.listen().size(); i++) {
+            ListenerConfig listener = config.listen().get(i);
+            ListenAddress a = listener.address();
+            if (listener.tls() != null && firstTls < 0) {
+                firstTls = i;
+            }
             // One initializer per listener: limits.max_connections counts per listener.
             ServerBootstrap b = new ServerBootstrap().group(group).channel(serverChannelClass)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new FrontendInitializer(this));
+                    .childHandler(new FrontendInitializer(this, tls.listener(i),
+                            listener.redirectHttps() ? redirect : null));
             ChannelFuture f = b.bind(a.host(), a.port()).awaitUninterruptibly();
             if (!f.isSuccess()) {
                 Throwable c = f.cause();
@@ -134,6 +150,9 @@ public final class ProxyRuntime {
                 throw new UncheckedIOException(e.getMessage(), e);
             }
             listeners.add(f.channel());
+        }
+        if (firstTls >= 0) {
+            redirect.httpsPort(((InetSocketAddress) listeners.get(firstTls).localAddress()).getPort());
         }
         for (Channel ch : listeners) {
             InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
@@ -238,8 +257,19 @@ public final class ProxyRuntime {
         shutdownNow();
     }
 
+    /**
+     * Re-reads the certificate and key files that changed since they were last read (they are also checked every
+     * few seconds); a bad file keeps the current certificates and is logged.
+     *
+     * @return how many listeners took new certificates
+     */
+    public int reloadCertificates() {
+        return tls.reloadChanged();
+    }
+
     private void shutdownNow() {
         draining = true;
+        tls.close();
         connections.close().awaitUninterruptibly();
         for (UpstreamPool p : pools.values()) {
             p.close();

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 public final class UpstreamConnection extends ChannelInboundHandlerAdapter implements Runnable {
     private final UpstreamPool pool;
     private final InetSocketAddress endpoint;
+    private final Object poolKey;
     private Channel channel;
     private UpstreamListener listener;
     private int uses;
@@ -26,9 +27,15 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
     private long deadline;
     private ScheduledFuture<?> deadlineTask;
 
-    UpstreamConnection(UpstreamPool pool, InetSocketAddress endpoint) {
+    UpstreamConnection(UpstreamPool pool, InetSocketAddress endpoint, Object poolKey) {
         this.pool = pool;
         this.endpoint = endpoint;
+        this.poolKey = poolKey;
+    }
+
+    /** @return the key of this connection's queue in the pool */
+    Object poolKey() {
+        return poolKey;
     }
 
     /** @return the channel */

@@ -2,6 +2,7 @@ package dev.portico.upstream;
 
 import dev.portico.config.TimeoutsConfig;
 import dev.portico.proxy.IdleTimer;
+import dev.portico.tls.UpstreamTlsClient;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -13,9 +14,12 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import io.netty.util.concurrent.Future;
 
 /**
- * The idle backend connections of one event loop, per endpoint. Every method runs on that loop: no locks.
+ * The idle backend connections of one event loop, per endpoint (and, for TLS backends, per TLS client: a
+ * connection is only lent to exchanges that would have made it with the same name, trust and client certificate).
+ * Every method runs on that loop: no locks.
  */
 public final class UpstreamPool {
     /** The most idle connections kept per endpoint; more are closed when given back. */
@@ -39,7 +43,8 @@ public final class UpstreamPool {
     private final EventLoop loop;
     private final Bootstrap bootstrap;
     private final long idleMillis;
-    private final Map<InetSocketAddress, ArrayDeque<UpstreamConnection>> idle = new HashMap<>();
+    /** Keyed by the endpoint for plain connections, by a {@link TlsKey} for TLS ones. */
+    private final Map<Object, ArrayDeque<UpstreamConnection>> idle = new HashMap<>();
     private boolean closed;
 
     /**
@@ -64,7 +69,22 @@ public final class UpstreamPool {
      * @param callback told when the connection is ready, or failed
      */
     public void acquire(InetSocketAddress endpoint, UpstreamListener listener, Callback callback) {
-        ArrayDeque<UpstreamConnection> q = idle.get(endpoint);
+        acquire(endpoint, null, listener, callback);
+    }
+
+    /**
+     * Lends an idle connection to {@code endpoint} made with the same TLS client, or opens a new one on this loop;
+     * a new TLS connection is handed over once its handshake succeeded.
+     *
+     * @param endpoint the backend
+     * @param tls how to secure the connection, or {@code null} for plain HTTP
+     * @param listener who gets the connection's events while it is borrowed
+     * @param callback told when the connection is ready, or failed (a failed TLS handshake included)
+     */
+    public void acquire(InetSocketAddress endpoint, UpstreamTlsClient tls, UpstreamListener listener,
+                        Callback callback) {
+        Object key = tls == null ? endpoint : new TlsKey(endpoint, tls);
+        ArrayDeque<UpstreamConnection> q = idle.get(key);
         if (q != null) {
             UpstreamConnection busy = null;
             UpstreamConnection c;
@@ -90,10 +110,14 @@ public final class UpstreamPool {
                 q.addFirst(busy);
             }
         }
-        UpstreamConnection conn = new UpstreamConnection(this, endpoint);
+        UpstreamConnection conn = new UpstreamConnection(this, endpoint, key);
+        Future<?>[] handshake = new Future<?>[1];
         ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
+                if (tls != null) {
+                    handshake[0] = tls.addTo(ch);
+                }
                 UpstreamCodec codec = new UpstreamCodec(new HttpDecoderConfig()
                         .setMaxInitialLineLength(8192)
                         .setMaxHeaderSize(MAX_RESPONSE_HEAD)
@@ -106,10 +130,18 @@ public final class UpstreamPool {
         }).connect(endpoint);
         conn.borrow(listener);
         f.addListener(done -> {
-            if (done.isSuccess()) {
+            if (!done.isSuccess()) {
+                callback.failed(done.cause());
+            } else if (handshake[0] == null) {
                 callback.acquired(conn);
             } else {
-                callback.failed(done.cause());
+                handshake[0].addListener(hs -> {
+                    if (hs.isSuccess()) {
+                        callback.acquired(conn);
+                    } else {
+                        callback.failed(hs.cause());
+                    }
+                });
             }
         });
     }
@@ -120,7 +152,7 @@ public final class UpstreamPool {
             ch.close(); // bytes beyond the response: part of another one nobody asked for
             return;
         }
-        ArrayDeque<UpstreamConnection> q = idle.computeIfAbsent(conn.endpoint(), k -> new ArrayDeque<>());
+        ArrayDeque<UpstreamConnection> q = idle.computeIfAbsent(conn.poolKey(), k -> new ArrayDeque<>());
         if (closed || !ch.isActive() || q.size() >= MAX_IDLE_PER_ENDPOINT) {
             ch.close();
             return;
@@ -131,7 +163,7 @@ public final class UpstreamPool {
     }
 
     void forget(UpstreamConnection conn) {
-        ArrayDeque<UpstreamConnection> q = idle.get(conn.endpoint());
+        ArrayDeque<UpstreamConnection> q = idle.get(conn.poolKey());
         if (q != null) {
             q.remove(conn);
         }
@@ -150,5 +182,9 @@ public final class UpstreamPool {
             }
             q.clear();
         }
+    }
+
+    /** The pool key of a TLS connection: the same endpoint through another TLS client is another pool. */
+    private record TlsKey(InetSocketAddress endpoint, UpstreamTlsClient tls) {
     }
 }
