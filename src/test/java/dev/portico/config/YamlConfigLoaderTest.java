@@ -134,7 +134,7 @@ class YamlConfigLoaderTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
             proxy: 1                        | proxy: unknown key (known: listen, routes, timeouts, limits, workers, access_log)
-            timeouts: {conect: 5s}          | timeouts.conect: unknown key (known: connect, response, idle, request_header, drain)
+            timeouts: {conect: 5s}          | timeouts.conect: unknown key (known: connect, response, idle, request_header, drain, tls_handshake)
             limits: {max_body: 1}           | limits.max_body: unknown key (known: max_request_line, max_header_size, max_request_body, max_headers, max_connections, max_requests_per_connection)
             access_log: {path: /tmp/x}      | access_log.path: unknown key (known: enabled)
             """)
