@@ -46,7 +46,8 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
         Set<ListenAddress> seenListen = new HashSet<>();
         for (int i = 0; i < listen.size(); i++) {
-            if (!seenListen.add(listen.get(i).address())) {
+            // Port 0 binds a new ephemeral port each time: never the same address twice.
+            if (listen.get(i).address().port() != 0 && !seenListen.add(listen.get(i).address())) {
                 problems.add("listen[" + i + "]: " + listen.get(i).address() + " is listed twice");
             }
         }
