@@ -113,7 +113,21 @@ public final class PemFiles {
             throw new IllegalArgumentException("the key is " + key.getAlgorithm() + " but the certificate's is "
                     + pub.getAlgorithm());
         }
-        String algorithm = key.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256with" + key.getAlgorithm();
+        String algorithm;
+        switch (key.getAlgorithm()) {
+            case "EC":
+                algorithm = "SHA256withECDSA";
+                break;
+            case "RSA":
+                algorithm = "SHA256withRSA";
+                break;
+            case "Ed25519":
+            case "Ed448":
+                algorithm = key.getAlgorithm();
+                break;
+            default:
+                return; // e.g. RSASSA-PSS: its parameters would have to be matched too; the handshake will tell
+        }
         try {
             byte[] probe = "portico key check".getBytes(StandardCharsets.US_ASCII);
             Signature signer = Signature.getInstance(algorithm);

@@ -156,6 +156,22 @@ class TlsListenerTest {
     }
 
     @Test
+    void negotiatesHttp11OverAlpnEvenWhenTheClientPrefersH2() throws Exception {
+        portico.start(config(twoCertificates(ClientAuth.NONE, null), TimeoutsConfig.DEFAULTS));
+
+        try (SSLSocket s = (SSLSocket) TestCertificates.trusting(ca).getSocketFactory()
+                .createSocket(InetAddress.getLoopbackAddress(), portico.port())) {
+            s.setSoTimeout(5000);
+            javax.net.ssl.SSLParameters p = s.getSSLParameters();
+            p.setApplicationProtocols(new String[] {"h2", "http/1.1"});
+            s.setSSLParameters(p);
+            s.startHandshake();
+            assertThat(s.getApplicationProtocol()).isEqualTo("http/1.1");
+            assertThat(TlsClient.get(s, "a.test", "/").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void requiredClientCertificateRefusesAClientWithoutOneAndServesOneWithIt() throws Exception {
         Issued clientCa = TestCertificates.ca("Client CA");
         Path clientCaFile = clientCa.write(dir, "client-ca").certificate();
