@@ -2,6 +2,7 @@ package dev.portico;
 
 import dev.portico.config.AccessLogConfig;
 import dev.portico.config.LimitsConfig;
+import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RouteConfig;
 import dev.portico.config.TimeoutsConfig;
@@ -139,6 +140,15 @@ public final class ProxyServer implements AutoCloseable {
          */
         public Builder listen(String host, int port) {
             config.listen(host, port);
+            return this;
+        }
+
+        /**
+         * @param listener a listener with its TLS or redirect settings ({@code listen} in mapping form)
+         * @return this
+         */
+        public Builder listen(ListenerConfig listener) {
+            config.listen(listener);
             return this;
         }
 
