@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
@@ -281,13 +282,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
                 ch.close();
                 return;
             }
-            ((DuplexChannel) ch).shutdownOutput().addListener(s -> {
+            // On TLS, close_notify first: without it a client cannot tell the end from a truncation.
+            SslHandler ssl = tls == null ? null : ch.pipeline().get(SslHandler.class);
+            ChannelFuture closeNotify = ssl == null ? ch.newSucceededFuture() : ssl.closeOutbound();
+            closeNotify.addListener(n -> ((DuplexChannel) ch).shutdownOutput().addListener(s -> {
                 ScheduledFuture<?> linger = ch.eventLoop().schedule(() -> {
                     ch.close();
                 }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
                 ch.closeFuture().addListener(c -> linger.cancel(false));
                 ch.config().setAutoRead(true);
-            });
+            }));
         });
     }
 
