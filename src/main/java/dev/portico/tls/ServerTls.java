@@ -23,6 +23,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class ServerTls {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
+    /**
+     * The largest ClientHello buffered to read its server name, as OpenSSL caps it: without a cap a client could
+     * make each connection hold up to 16 MiB until the handshake deadline.
+     */
+    static final int MAX_CLIENT_HELLO = 128 * 1024;
 
     private final ListenerTlsConfig config;
     private final String keyPath;
@@ -63,7 +68,7 @@ public final class ServerTls {
      * @return a new handler for one connection
      */
     public ChannelHandler newHandler() {
-        return new SniHandler(mapping, 0) {
+        return new SniHandler(mapping, MAX_CLIENT_HELLO, 0) {
             @Override
             protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
                 SslHandler h = super.newSslHandler(context, allocator);

@@ -225,6 +225,19 @@ class TlsListenerTest {
     }
 
     @Test
+    void closesAPlainHttpRequestSentToATlsListenerAtOnce() throws Exception {
+        portico.start(config(twoCertificates(ClientAuth.NONE, null), TimeoutsConfig.DEFAULTS));
+
+        try (RawClient c = portico.raw()) {
+            c.send("GET / HTTP/1.1\r\nHost: a.test\r\n\r\n");
+            long start = System.nanoTime();
+            assertThat(c.socket().getInputStream().readAllBytes()).doesNotContain("HTTP/1.1".getBytes());
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+        }
+        assertThat(backend.pending()).isZero();
+    }
+
+    @Test
     void servesWithTheJdkProviderToo() throws Exception {
         System.setProperty(TlsProvider.PROPERTY, "jdk");
         try {
