@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.Writer;
 import java.math.BigInteger;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +23,6 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
@@ -72,15 +72,51 @@ public final class TestCertificates {
             return write(dir, name, KeyFormat.PKCS8);
         }
 
-        /** @return a JDK context presenting this certificate (for a client) and trusting {@code trusted} */
+        /**
+         * @return a JDK context trusting {@code trusted} that presents this certificate as a client whenever asked,
+         *     even when the server names other CAs (the JDK alone would then send none)
+         */
         public SSLContext clientContext(Issued trusted) throws GeneralSecurityException, IOException {
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(null, null);
-            ks.setKeyEntry("me", key, new char[0], chain.toArray(new X509Certificate[0]));
-            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(ks, new char[0]);
+            X509Certificate[] certs = chain.toArray(new X509Certificate[0]);
+            javax.net.ssl.X509ExtendedKeyManager always = new javax.net.ssl.X509ExtendedKeyManager() {
+                @Override
+                public String chooseClientAlias(String[] keyType, java.security.Principal[] issuers, Socket s) {
+                    return "me";
+                }
+
+                @Override
+                public String chooseEngineClientAlias(String[] keyType, java.security.Principal[] issuers,
+                                                      javax.net.ssl.SSLEngine engine) {
+                    return "me";
+                }
+
+                @Override
+                public X509Certificate[] getCertificateChain(String alias) {
+                    return certs;
+                }
+
+                @Override
+                public PrivateKey getPrivateKey(String alias) {
+                    return key;
+                }
+
+                @Override
+                public String[] getClientAliases(String keyType, java.security.Principal[] issuers) {
+                    return new String[] {"me"};
+                }
+
+                @Override
+                public String[] getServerAliases(String keyType, java.security.Principal[] issuers) {
+                    return new String[0];
+                }
+
+                @Override
+                public String chooseServerAlias(String keyType, java.security.Principal[] issuers, Socket s) {
+                    return null;
+                }
+            };
             SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(kmf.getKeyManagers(), trustManagers(trusted), RANDOM);
+            ctx.init(new javax.net.ssl.KeyManager[] {always}, trustManagers(trusted), RANDOM);
             return ctx;
         }
     }

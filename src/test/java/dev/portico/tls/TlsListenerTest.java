@@ -197,7 +197,7 @@ class TlsListenerTest {
     }
 
     @Test
-    void optionalClientCertificateServesAClientWithoutOne() throws Exception {
+    void optionalClientCertificateServesAClientWithoutOneButRefusesABadOne() throws Exception {
         Issued clientCa = TestCertificates.ca("Client CA");
         Path clientCaFile = clientCa.write(dir, "client-ca").certificate();
         portico.start(config(twoCertificates(ClientAuth.OPTIONAL, clientCaFile), TimeoutsConfig.DEFAULTS));
@@ -205,6 +205,12 @@ class TlsListenerTest {
         try (SSLSocket s = TlsClient.connect(TestCertificates.trusting(ca), portico.port(), "a.test")) {
             assertThat(TlsClient.get(s, "a.test", "/").status()).isEqualTo(200);
         }
+        Issued stranger = TestCertificates.client(TestCertificates.ca("Other CA"), "mallory");
+        assertThatThrownBy(() -> {
+            try (SSLSocket s = TlsClient.connect(stranger.clientContext(ca), portico.port(), "a.test")) {
+                TlsClient.get(s, "a.test", "/");
+            }
+        }).isInstanceOf(java.io.IOException.class);
     }
 
     @Test
