@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RouteConfig;
+import dev.portico.config.TimeoutsConfig;
 import dev.portico.config.UpstreamTlsConfig;
 import dev.portico.config.UpstreamUrl;
 import dev.portico.testing.PorticoExtension;
@@ -17,6 +18,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -122,6 +124,19 @@ class UpstreamTlsTest {
 
         assertThat(portico.get("/").statusCode()).isEqualTo(502);
         assertThat(backend.pending()).isZero();
+    }
+
+    @Test
+    void answers504WhenTheBackendNeverFinishesTheHandshake() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            TimeoutsConfig t = TimeoutsConfig.DEFAULTS;
+            portico.start(ProxyConfig.builder().listen("127.0.0.1", 0).workers(1)
+                    .timeouts(new TimeoutsConfig(Duration.ofMillis(300), t.response(), t.idle(), t.requestHeader(),
+                            t.drain()))
+                    .route("/", "https://127.0.0.1:" + silent.getLocalPort()).build());
+
+            assertThat(portico.get("/").statusCode()).isEqualTo(504);
+        }
     }
 
     @Test
