@@ -4,6 +4,7 @@ import dev.portico.config.ConfigException;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RouteConfig;
 import dev.portico.demo.DemoBackend;
+import dev.portico.tls.TlsRuntime;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -98,6 +99,9 @@ public final class PorticoMain implements Callable<Integer> {
         ProxyConfig config;
         try {
             config = demo ? demoConfig() : configFile != null ? ProxyConfig.load(configFile) : commandLineConfig();
+            if (check) {
+                TlsRuntime.create(config).close(); // certificate and key contents, not only the files' presence
+            }
         } catch (ConfigException e) {
             err.println("portico: invalid configuration");
             err.println(e.getMessage());
@@ -129,6 +133,11 @@ public final class PorticoMain implements Callable<Integer> {
             err.println("portico: " + e.getMessage());
             backends.forEach(DemoBackend::close);
             return EXIT_RUNTIME;
+        } catch (ConfigException e) {
+            err.println("portico: invalid configuration");
+            err.println(e.getMessage());
+            backends.forEach(DemoBackend::close);
+            return EXIT_CONFIG;
         }
         try {
             stop.await();

@@ -2,6 +2,7 @@ package dev.portico;
 
 import dev.portico.config.AccessLogConfig;
 import dev.portico.config.LimitsConfig;
+import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RouteConfig;
 import dev.portico.config.TimeoutsConfig;
@@ -58,6 +59,7 @@ public final class ProxyServer implements AutoCloseable {
      * @return this
      * @throws IllegalStateException if already started
      * @throws java.io.UncheckedIOException if an address cannot be bound or a backend name does not resolve
+     * @throws dev.portico.config.ConfigException if a certificate, key or CA file is missing or bad
      */
     public synchronized ProxyServer start() {
         if (runtime != null) {
@@ -65,6 +67,19 @@ public final class ProxyServer implements AutoCloseable {
         }
         runtime = ProxyRuntime.start(config);
         return this;
+    }
+
+    /**
+     * Re-reads the TLS certificate and key files that changed since they were last read, as Portico also does by
+     * itself every few seconds. A bad file keeps the current certificates (and is logged); connections stay open.
+     *
+     * @return how many listeners took new certificates
+     */
+    public synchronized int reloadCertificates() {
+        if (runtime == null) {
+            throw new IllegalStateException("not started");
+        }
+        return runtime.reloadCertificates();
     }
 
     /** @return the bound port of the first listener */
@@ -125,6 +140,15 @@ public final class ProxyServer implements AutoCloseable {
          */
         public Builder listen(String host, int port) {
             config.listen(host, port);
+            return this;
+        }
+
+        /**
+         * @param listener a listener with its TLS or redirect settings ({@code listen} in mapping form)
+         * @return this
+         */
+        public Builder listen(ListenerConfig listener) {
+            config.listen(listener);
             return this;
         }
 

@@ -1,6 +1,7 @@
 package dev.portico.balance;
 
 import dev.portico.config.ServerConfig;
+import dev.portico.tls.UpstreamTlsClient;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,6 +16,7 @@ public final class Endpoint {
     private final InetSocketAddress address;
     private final String text;
     private final int weight;
+    private final UpstreamTlsClient tls;
 
     /** Requests in flight to this endpoint, over every loop (least_request). */
     final AtomicInteger inFlight = new AtomicInteger();
@@ -37,11 +39,23 @@ public final class Endpoint {
     private volatile long recoveredAt;
 
     /**
+     * An endpoint of an {@code http://} server.
+     *
      * @param server the server this address belongs to
      * @param address the resolved address
      */
     public Endpoint(ServerConfig server, InetSocketAddress address) {
+        this(server, address, null);
+    }
+
+    /**
+     * @param server the server this address belongs to
+     * @param address the resolved address
+     * @param tls how to secure connections to an {@code https://} server, {@code null} for {@code http://}
+     */
+    public Endpoint(ServerConfig server, InetSocketAddress address, UpstreamTlsClient tls) {
         this.server = server;
+        this.tls = tls;
         this.address = address;
         this.weight = server.weight();
         this.text = address.getAddress().getHostAddress().indexOf(':') >= 0
@@ -52,6 +66,11 @@ public final class Endpoint {
     /** @return the server this address belongs to */
     public ServerConfig server() {
         return server;
+    }
+
+    /** @return how connections are secured, or {@code null} for plain HTTP */
+    public UpstreamTlsClient tls() {
+        return tls;
     }
 
     /** @return the address to connect to */

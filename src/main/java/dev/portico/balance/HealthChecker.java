@@ -87,6 +87,9 @@ public final class HealthChecker {
         ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
+                if (e.tls() != null) {
+                    e.tls().addTo(ch); // the request waits in the TLS handler until the handshake is done
+                }
                 ch.pipeline().addLast(new HttpClientCodec(), probe);
             }
         }).connect(e.address());

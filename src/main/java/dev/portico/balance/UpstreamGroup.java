@@ -4,10 +4,12 @@ import dev.portico.config.PassiveConfig;
 import dev.portico.config.RetryConfig;
 import dev.portico.config.ServerConfig;
 import dev.portico.config.UpstreamConfig;
+import dev.portico.tls.UpstreamTlsClient;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,6 +39,7 @@ public final class UpstreamGroup {
 
     private final UpstreamConfig config;
     private final String name;
+    private final Map<ServerConfig, UpstreamTlsClient> tlsClients;
     private final long slowStartNanos;
     private final FastThreadLocal<RoundRobinState> roundRobin = new FastThreadLocal<>() {
         @Override
@@ -56,7 +59,17 @@ public final class UpstreamGroup {
      * @param displayName the name for logs: the upstream's name, or the route's for an unnamed one
      */
     public UpstreamGroup(UpstreamConfig config, String displayName) {
+        this(config, displayName, Map.of());
+    }
+
+    /**
+     * @param config the upstream's configuration
+     * @param displayName the name for logs: the upstream's name, or the route's for an unnamed one
+     * @param tlsClients the TLS client of each {@code https://} server
+     */
+    public UpstreamGroup(UpstreamConfig config, String displayName, Map<ServerConfig, UpstreamTlsClient> tlsClients) {
         this.config = config;
+        this.tlsClients = tlsClients;
         this.name = displayName;
         this.slowStartNanos = config.slowStart().toNanos();
     }
@@ -97,7 +110,7 @@ public final class UpstreamGroup {
                     kept = e;
                 }
             }
-            next.add(kept != null ? kept : new Endpoint(server, a));
+            next.add(kept != null ? kept : new Endpoint(server, a, tlsClients.get(server)));
         }
         // Keep config order, so round robin and the ring do not depend on resolution order.
         List<Endpoint> ordered = new ArrayList<>();

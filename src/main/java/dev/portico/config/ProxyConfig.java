@@ -11,14 +11,14 @@ import java.util.Set;
 /**
  * The whole, validated configuration of a Portico instance. Immutable: a reload swaps it as a whole.
  *
- * @param listen the addresses to listen on, at least one
+ * @param listen the listeners, at least one, no two on the same address
  * @param routes the routes, at least one, no two with the same host and path
  * @param timeouts the timeouts
  * @param limits the request size limits
  * @param workers event loop threads, 0 for one per core
  * @param accessLog the access log settings
  */
-public record ProxyConfig(List<ListenAddress> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
+public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
                           LimitsConfig limits, int workers, AccessLogConfig accessLog) {
     /** The most event loop threads {@code workers} accepts. */
     public static final int MAX_WORKERS = 1024;
@@ -39,15 +39,16 @@ public record ProxyConfig(List<ListenAddress> listen, List<RouteConfig> routes, 
     /**
      * The checks across records, as messages with key paths; the YAML loader reports them with its other problems.
      */
-    static List<String> problems(List<ListenAddress> listen, List<RouteConfig> routes, int workers) {
+    static List<String> problems(List<ListenerConfig> listen, List<RouteConfig> routes, int workers) {
         List<String> problems = new ArrayList<>();
         if (listen.isEmpty()) {
             problems.add("listen: at least one address is required");
         }
         Set<ListenAddress> seenListen = new HashSet<>();
         for (int i = 0; i < listen.size(); i++) {
-            if (!seenListen.add(listen.get(i))) {
-                problems.add("listen[" + i + "]: " + listen.get(i) + " is listed twice");
+            // Port 0 binds a new ephemeral port each time: never the same address twice.
+            if (listen.get(i).address().port() != 0 && !seenListen.add(listen.get(i).address())) {
+                problems.add("listen[" + i + "]: " + listen.get(i).address() + " is listed twice");
             }
         }
         if (routes.isEmpty()) {
@@ -97,7 +98,7 @@ public record ProxyConfig(List<ListenAddress> listen, List<RouteConfig> routes, 
 
     /** Builds a {@link ProxyConfig}; the only mutable config type. Not thread-safe. */
     public static final class Builder {
-        private final List<ListenAddress> listen = new ArrayList<>();
+        private final List<ListenerConfig> listen = new ArrayList<>();
         private final List<RouteConfig> routes = new ArrayList<>();
         private TimeoutsConfig timeouts = TimeoutsConfig.DEFAULTS;
         private LimitsConfig limits = LimitsConfig.DEFAULTS;
@@ -112,7 +113,7 @@ public record ProxyConfig(List<ListenAddress> listen, List<RouteConfig> routes, 
          * @return this
          */
         public Builder listen(String hostPort) {
-            listen.add(ListenAddress.parse(hostPort));
+            listen.add(ListenerConfig.plain(ListenAddress.parse(hostPort)));
             return this;
         }
 
@@ -122,7 +123,16 @@ public record ProxyConfig(List<ListenAddress> listen, List<RouteConfig> routes, 
          * @return this
          */
         public Builder listen(String host, int port) {
-            listen.add(new ListenAddress(host, port));
+            listen.add(ListenerConfig.plain(new ListenAddress(host, port)));
+            return this;
+        }
+
+        /**
+         * @param listener a listener with its TLS or redirect settings
+         * @return this
+         */
+        public Builder listen(ListenerConfig listener) {
+            listen.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

@@ -40,6 +40,27 @@ public record RouteConfig(String path, String host, UpstreamConfig upstream, boo
     }
 
     /**
+     * A route to one {@code https://} backend URL with its TLS settings, and the other upstream defaults.
+     *
+     * @param path the path prefix
+     * @param host the host, {@code ""} for any
+     * @param upstream the backend URL
+     * @param stripPrefix whether the prefix is stripped
+     * @param maxRequestBody the body limit, or {@link #INHERIT}
+     * @param upstreamTls the TLS settings, or {@code null} for the defaults
+     */
+    public RouteConfig(String path, String host, UpstreamUrl upstream, boolean stripPrefix, long maxRequestBody,
+                       UpstreamTlsConfig upstreamTls) {
+        this(path, host, upstreamTls == null ? UpstreamConfig.of(upstream)
+                : UpstreamConfig.of(upstream).withTls(upstreamTls), stripPrefix, maxRequestBody);
+    }
+
+    /** @return the TLS settings of the upstream's {@code https://} servers, {@code null} if it has none */
+    public UpstreamTlsConfig upstreamTls() {
+        return upstream.tls();
+    }
+
+    /**
      * A route for any host, without prefix stripping or body limit override.
      *
      * @param path the path prefix

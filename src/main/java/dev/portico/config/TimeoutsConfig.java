@@ -10,9 +10,10 @@ import java.time.Duration;
  * @param idle an idle client keep-alive connection, an idle pooled upstream connection, and a stalled transfer
  * @param requestHeader the client must send the whole request head within this
  * @param drain how long a graceful shutdown waits for in-flight exchanges
+ * @param tlsHandshake a client on a TLS listener must finish its handshake within this, counted from the accept
  */
 public record TimeoutsConfig(Duration connect, Duration response, Duration idle, Duration requestHeader,
-                             Duration drain) {
+                             Duration drain, Duration tlsHandshake) {
     /** Default {@code timeouts.connect}. */
     public static final Duration DEFAULT_CONNECT = Duration.ofSeconds(5);
     /** Default {@code timeouts.response}. */
@@ -23,9 +24,11 @@ public record TimeoutsConfig(Duration connect, Duration response, Duration idle,
     public static final Duration DEFAULT_REQUEST_HEADER = Duration.ofSeconds(10);
     /** Default {@code timeouts.drain}. */
     public static final Duration DEFAULT_DRAIN = Duration.ofSeconds(30);
+    /** Default {@code timeouts.tls_handshake}. */
+    public static final Duration DEFAULT_TLS_HANDSHAKE = Duration.ofSeconds(10);
     /** All defaults. */
     public static final TimeoutsConfig DEFAULTS = new TimeoutsConfig(DEFAULT_CONNECT, DEFAULT_RESPONSE,
-            DEFAULT_IDLE, DEFAULT_REQUEST_HEADER, DEFAULT_DRAIN);
+            DEFAULT_IDLE, DEFAULT_REQUEST_HEADER, DEFAULT_DRAIN, DEFAULT_TLS_HANDSHAKE);
 
     /** Every timeout must be positive. */
     public TimeoutsConfig {
@@ -34,5 +37,12 @@ public record TimeoutsConfig(Duration connect, Duration response, Duration idle,
         ConfigValues.positive(idle, "idle");
         ConfigValues.positive(requestHeader, "request_header");
         ConfigValues.positive(drain, "drain");
+        ConfigValues.positive(tlsHandshake, "tls_handshake");
+    }
+
+    /** The timeouts with the default {@code tls_handshake}. */
+    public TimeoutsConfig(Duration connect, Duration response, Duration idle, Duration requestHeader,
+                          Duration drain) {
+        this(connect, response, idle, requestHeader, drain, DEFAULT_TLS_HANDSHAKE);
     }
 }

@@ -19,10 +19,12 @@ import java.util.Objects;
  * @param maxPending requests waiting for a connection when every endpoint is at {@code maxConnections}; more get
  *     503 at once
  * @param slowStart how long a recovered endpoint takes to ramp up to its full share, {@link Duration#ZERO} for off
+ * @param tls how to talk TLS to the {@code https://} servers ({@link UpstreamTlsConfig#DEFAULTS} if there are
+ *     some and it is not given); {@code null} when every server is {@code http://}
  */
 public record UpstreamConfig(String name, List<ServerConfig> servers, Balance balance, String hashOn,
                              HealthCheckConfig healthCheck, PassiveConfig passive, RetryConfig retry,
-                             int maxConnections, int maxPending, Duration slowStart) {
+                             int maxConnections, int maxPending, Duration slowStart, UpstreamTlsConfig tls) {
 
     /** Endpoint selection policies. */
     public enum Balance {
@@ -80,6 +82,34 @@ public record UpstreamConfig(String name, List<ServerConfig> servers, Balance ba
         if (slowStart.isNegative()) {
             throw new IllegalArgumentException("slow_start must not be negative");
         }
+        boolean anyTls = servers.stream().anyMatch(s -> s.url().tls());
+        if (anyTls && tls == null) {
+            tls = UpstreamTlsConfig.DEFAULTS;
+        } else if (!anyTls && tls != null) {
+            throw new IllegalArgumentException("tls needs https:// servers");
+        }
+    }
+
+    /** An upstream with the default TLS settings for its {@code https://} servers, if any. */
+    public UpstreamConfig(String name, List<ServerConfig> servers, Balance balance, String hashOn,
+                          HealthCheckConfig healthCheck, PassiveConfig passive, RetryConfig retry,
+                          int maxConnections, int maxPending, Duration slowStart) {
+        this(name, servers, balance, hashOn, healthCheck, passive, retry, maxConnections, maxPending, slowStart,
+                null);
+    }
+
+    /** @return whether some server is reached over TLS */
+    public boolean anyTls() {
+        return tls != null;
+    }
+
+    /**
+     * @param value the TLS settings
+     * @return this upstream with them
+     */
+    public UpstreamConfig withTls(UpstreamTlsConfig value) {
+        return new UpstreamConfig(name, servers, balance, hashOn, healthCheck, passive, retry, maxConnections,
+                maxPending, slowStart, value);
     }
 
     /**

@@ -6,13 +6,14 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * A backend's base URL: {@code http://host[:port][/path]}.
+ * A backend's base URL: {@code http://host[:port][/path]} or {@code https://host[:port][/path]}.
  *
  * @param host the backend host (name or IP literal, without brackets)
  * @param port the backend port
  * @param path the path prepended to forwarded targets, without a trailing slash ({@code ""} for none)
+ * @param tls whether the backend is reached over TLS ({@code https://})
  */
-public record UpstreamUrl(String host, int port, String path) {
+public record UpstreamUrl(String host, int port, String path, boolean tls) {
     /** Validates the parts. */
     public UpstreamUrl {
         Objects.requireNonNull(host, "host");
@@ -26,8 +27,13 @@ public record UpstreamUrl(String host, int port, String path) {
         }
     }
 
+    /** A plain {@code http://} backend. */
+    public UpstreamUrl(String host, int port, String path) {
+        this(host, port, path, false);
+    }
+
     /**
-     * Parses an {@code http://} URL. A query or fragment is refused: only a path prefix can be prepended.
+     * Parses an {@code http://} or {@code https://} URL. A query or fragment is refused: only a path prefix can be prepended.
      *
      * @param text the URL
      * @return the upstream URL
@@ -46,9 +52,12 @@ public record UpstreamUrl(String host, int port, String path) {
         if (scheme == null || uri.getRawAuthority() == null) {
             throw new IllegalArgumentException("not a URL: \"" + text + "\"");
         }
-        if (!scheme.equals("http")) {
-            throw new IllegalArgumentException("unsupported upstream scheme \"" + scheme + "\" (only http): \"" + text + "\"");
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new IllegalArgumentException("unsupported upstream scheme \"" + scheme + "\" (only http and https): \""
+                    + text + "\"");
         }
+        boolean tls = scheme.equals("https");
+        int defaultPort = tls ? 443 : 80;
         if (uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
             throw new IllegalArgumentException("upstream URL may not have a query, fragment or user info: \"" + text + "\"");
         }
@@ -58,7 +67,7 @@ public record UpstreamUrl(String host, int port, String path) {
             // java.net.URI leaves the host null for names it dislikes, such as "my_backend" (common in
             // container networks): take the authority apart ourselves.
             ListenAddress a = ConfigValues.hostPort(uri.getRawAuthority().contains(":")
-                    ? uri.getRawAuthority() : uri.getRawAuthority() + ":80");
+                    ? uri.getRawAuthority() : uri.getRawAuthority() + ":" + defaultPort);
             if (!a.host().matches("[A-Za-z0-9._-]+")) {
                 throw new IllegalArgumentException("not a URL: \"" + text + "\"");
             }
@@ -72,7 +81,7 @@ public record UpstreamUrl(String host, int port, String path) {
         while (path.endsWith("/")) {
             path = path.substring(0, path.length() - 1);
         }
-        return new UpstreamUrl(host, port < 0 ? 80 : port, path);
+        return new UpstreamUrl(host, port < 0 ? defaultPort : port, path, tls);
     }
 
     /** @return {@code host:port}, bracketing IPv6 literals: the form of a Host header for this backend */
@@ -82,6 +91,6 @@ public record UpstreamUrl(String host, int port, String path) {
 
     @Override
     public String toString() {
-        return "http://" + authority() + path;
+        return (tls ? "https://" : "http://") + authority() + path;
     }
 }

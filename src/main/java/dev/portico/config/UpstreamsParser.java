@@ -12,7 +12,7 @@ import java.util.Map;
  */
 final class UpstreamsParser {
     private static final List<String> UPSTREAM_KEYS = List.of("servers", "balance", "hash_on", "health_check",
-            "passive", "retry", "max_connections", "max_pending", "slow_start");
+            "passive", "retry", "max_connections", "max_pending", "slow_start", "tls");
     private static final List<String> SERVER_KEYS = List.of("url", "weight");
     private static final List<String> HEALTH_KEYS = List.of("path", "interval", "timeout", "healthy_threshold",
             "unhealthy_threshold", "expect_status");
@@ -29,8 +29,11 @@ final class UpstreamsParser {
     /** Names whose definition had problems: routes naming them are not reported again. */
     private final List<String> broken = new ArrayList<>();
 
-    UpstreamsParser(YamlConfigLoader loader) {
+    private final TlsConfigReader tlsReader;
+
+    UpstreamsParser(YamlConfigLoader loader, TlsConfigReader tlsReader) {
         this.y = loader;
+        this.tlsReader = tlsReader;
     }
 
     void parse(Object node) {
@@ -105,12 +108,13 @@ final class UpstreamsParser {
                 ? y.count(m.get("max_pending"), path + ".max_pending") : Long.valueOf(0);
         Duration slowStart = m.containsKey("slow_start")
                 ? y.anyDuration(m.get("slow_start"), path + ".slow_start") : Duration.ZERO;
+        UpstreamTlsConfig tls = m.containsKey("tls") ? tlsReader.upstreamTls(m.get("tls"), path + ".tls") : null;
         if (y.problemCount() != before) {
             return null;
         }
         return y.build(path, UPSTREAM_KEYS, () -> new UpstreamConfig(name, servers, balance, hashOn, health,
                 passive, retry, Math.toIntExact(Math.min(maxConnections, Integer.MAX_VALUE)),
-                Math.toIntExact(Math.min(maxPending, Integer.MAX_VALUE)), slowStart));
+                Math.toIntExact(Math.min(maxPending, Integer.MAX_VALUE)), slowStart, tls));
     }
 
     private List<ServerConfig> servers(Object node, String path) {

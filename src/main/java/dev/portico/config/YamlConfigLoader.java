@@ -31,8 +31,9 @@ final class YamlConfigLoader {
     private static final List<String> TOP_KEYS =
             List.of("listen", "routes", "upstreams", "timeouts", "limits", "workers", "access_log");
     private static final List<String> ROUTE_KEYS =
-            List.of("path", "host", "upstream", "strip_prefix", "max_request_body");
-    private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain");
+            List.of("path", "host", "upstream", "strip_prefix", "max_request_body", "upstream_tls");
+    private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain",
+            "tls_handshake");
     private static final List<String> LIMIT_KEYS = List.of("max_request_line", "max_header_size", "max_request_body",
             "max_headers", "max_connections", "max_requests_per_connection");
     private static final List<String> COUNT_LIMITS = List.of("max_headers", "max_connections",
@@ -44,8 +45,11 @@ final class YamlConfigLoader {
     /** The short-form keys of the routes, by index, so cross-record problems name them; null for the long form. */
     private List<String> routeKeys;
     private UpstreamsParser upstreams;
+    /** Reads the listener mappings and the TLS settings. */
+    private final TlsConfigReader tls;
 
-    private YamlConfigLoader() {
+    private YamlConfigLoader(Path baseDir) {
+        this.tls = new TlsConfigReader(this, baseDir);
     }
 
     static ProxyConfig load(Path file) {
@@ -56,10 +60,16 @@ final class YamlConfigLoader {
         } catch (IOException e) {
             throw new ConfigException(file.toString(), List.of("cannot read file: " + reason(e)));
         }
-        return parse(text, file.toString());
+        Path dir = file.toAbsolutePath().getParent();
+        return parse(text, file.toString(), dir);
     }
 
     static ProxyConfig parse(String yaml, String source) {
+        return parse(yaml, source, Path.of(""));
+    }
+
+    /** @param baseDir where relative file names (certificates, keys) are resolved: the config file's directory */
+    static ProxyConfig parse(String yaml, String source, Path baseDir) {
         Objects.requireNonNull(yaml, "yaml");
         Objects.requireNonNull(source, "source");
         // CoreSchema: YAML 1.2 scalars, so "yes"/"on" stay strings instead of silently becoming booleans.
@@ -77,7 +87,7 @@ final class YamlConfigLoader {
         if (root == null) {
             throw new ConfigException(source, List.of("empty configuration: listen and routes are required"));
         }
-        YamlConfigLoader loader = new YamlConfigLoader();
+        YamlConfigLoader loader = new YamlConfigLoader(baseDir);
         ProxyConfig config = loader.config(root);
         if (config == null) {
             throw new ConfigException(source, loader.problems);
@@ -91,10 +101,10 @@ final class YamlConfigLoader {
         }
         Map<String, Object> top = mapping(root, "", TOP_KEYS);
         int before = problems.size();
-        List<ListenAddress> listen = top.get("listen") == null
+        List<ListenerConfig> listen = top.get("listen") == null
                 ? problem("listen: is required (host:port or a list of them)") : listen(top.get("listen"));
         boolean listenOk = problems.size() == before;
-        upstreams = new UpstreamsParser(this);
+        upstreams = new UpstreamsParser(this, tls);
         upstreams.parse(top.get("upstreams"));
         before = problems.size();
         List<RouteConfig> routes = top.get("routes") == null
@@ -120,16 +130,24 @@ final class YamlConfigLoader {
         return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog);
     }
 
-    private List<ListenAddress> listen(Object node) {
-        List<ListenAddress> result = new ArrayList<>();
+    private List<ListenerConfig> listen(Object node) {
+        List<ListenerConfig> result = new ArrayList<>();
         if (node instanceof List<?> list) {
             for (int i = 0; i < list.size(); i++) {
-                result.add(text(list.get(i), "listen[" + i + "]", "host:port", ListenAddress::parse));
+                result.add(listener(list.get(i), "listen[" + i + "]", "host:port or a mapping with address"));
             }
         } else {
-            result.add(text(node, "listen", "host:port or a list of them", ListenAddress::parse));
+            result.add(listener(node, "listen", "host:port, a mapping with address, or a list of them"));
         }
         return result;
+    }
+
+    private ListenerConfig listener(Object node, String path, String expected) {
+        if (node instanceof Map) {
+            return tls.listener(node, path);
+        }
+        ListenAddress address = text(node, path, expected, ListenAddress::parse);
+        return address == null ? null : ListenerConfig.plain(address);
     }
 
     private List<RouteConfig> routes(Object node) {
@@ -177,10 +195,24 @@ final class YamlConfigLoader {
                 : Boolean.FALSE;
         Long maxBody = m.containsKey("max_request_body")
                 ? size(m.get("max_request_body"), path + ".max_request_body") : Long.valueOf(RouteConfig.INHERIT);
+        UpstreamTlsConfig upstreamTls = m.get("upstream_tls") == null ? null
+                : tls.upstreamTls(m.get("upstream_tls"), path + ".upstream_tls");
         if (problems.size() != before || upstream == null) {
             return null;
         }
-        return build(path, ROUTE_KEYS, () -> new RouteConfig(routePath, host, upstream, strip, maxBody));
+        UpstreamConfig target = upstream;
+        if (upstreamTls != null) {
+            if (!upstream.name().isEmpty()) {
+                return problem(path + ".upstream_tls: the route names upstream \"" + upstream.name()
+                        + "\": set tls under upstreams." + upstream.name() + " instead");
+            }
+            if (!upstream.anyTls()) {
+                return problem(path + ".upstream_tls: needs an https:// upstream");
+            }
+            target = upstream.withTls(upstreamTls);
+        }
+        UpstreamConfig chosen = target;
+        return build(path, ROUTE_KEYS, () -> new RouteConfig(routePath, host, chosen, strip, maxBody));
     }
 
     private TimeoutsConfig timeouts(Object node) {
@@ -197,10 +229,12 @@ final class YamlConfigLoader {
         Duration idle = duration(m, "idle", TimeoutsConfig.DEFAULT_IDLE);
         Duration requestHeader = duration(m, "request_header", TimeoutsConfig.DEFAULT_REQUEST_HEADER);
         Duration drain = duration(m, "drain", TimeoutsConfig.DEFAULT_DRAIN);
+        Duration tlsHandshake = duration(m, "tls_handshake", TimeoutsConfig.DEFAULT_TLS_HANDSHAKE);
         if (problems.size() != before) {
             return null;
         }
-        return build("timeouts", TIMEOUT_KEYS, () -> new TimeoutsConfig(connect, response, idle, requestHeader, drain));
+        return build("timeouts", TIMEOUT_KEYS, () -> new TimeoutsConfig(connect, response, idle, requestHeader, drain,
+                tlsHandshake));
     }
 
     private Duration duration(Map<String, Object> m, String key, Duration dflt) {
@@ -417,7 +451,7 @@ final class YamlConfigLoader {
         return "line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
     }
 
-    private static String reason(IOException e) {
+    static String reason(IOException e) {
         if (e instanceof NoSuchFileException) {
             return "No such file";
         }

@@ -30,9 +30,10 @@ public final class AccessLog {
      * @param durationNanos time from request head to the end of the exchange
      * @param upstream the backend address, or {@code null} if none was involved
      * @param attempts tries made (appended as {@code attempts=N} when more than one)
+     * @param tls the TLS version and cipher suite, or {@code null} on a plain connection (nothing is appended)
      */
     public void log(String client, String method, String target, String version, int status, long bytes,
-             long durationNanos, String upstream, int attempts) {
+             long durationNanos, String upstream, int attempts, String tls) {
         if (!enabled) {
             return;
         }
@@ -48,6 +49,9 @@ public final class AccessLog {
                 .append(upstream == null ? "-" : upstream);
         if (attempts > 1) {
             sb.append(" attempts=").append(attempts);
+        }
+        if (tls != null) {
+            sb.append(' ').append(tls);
         }
         LOG.info(sb.toString());
     }

@@ -13,6 +13,9 @@ public interface ExchangeHost {
     /** @return the number of the current request on this connection, from 1; for log lines */
     int requestNumber();
 
+    /** @return the connection's TLS version and cipher suite for the access log, or {@code null} if it is plain */
+    String tlsSummary();
+
     /** The exchange's appetite for request body changed: read from the client (or its backlog), or stop. */
     void updateReading();
 

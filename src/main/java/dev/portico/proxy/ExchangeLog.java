@@ -35,7 +35,7 @@ final class ExchangeLog {
     void access(int status, long responseBytes, Endpoint endpoint, int attempts) {
         accessLog.log(clientAddress, request.method().name(), request.uri(), request.protocolVersion().text(),
                 status, responseBytes, System.nanoTime() - startNanos, endpoint == null ? null : endpoint.text(),
-                attempts);
+                attempts, host.tlsSummary());
     }
 
     /** One WARN line per failed exchange (DEBUG when the client went away: nothing to fix on our side). */

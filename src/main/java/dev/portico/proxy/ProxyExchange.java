@@ -109,7 +109,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         state = State.CONNECTING;
         bodySent = false;
         var u = route.upstream().config();
-        pool.acquire(e, u.maxConnections(), u.maxPending(), this, this);
+        pool.acquire(e, e.tls(), u.maxConnections(), u.maxPending(), this, this);
     }
 
     /** @return whether the whole request body has been received from the client */
@@ -362,8 +362,8 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
 
     @Override
     public void onUpstreamClosed(Throwable cause) {
-        if (state == State.DONE) {
-            return;
+        if (state == State.DONE || state == State.CONNECTING) {
+            return; // CONNECTING: a connection that failed to open; the pool reports that through failed()
         }
         String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
         if (state == State.FORWARDING && staleConnection()) {
@@ -374,7 +374,8 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
             state = State.CONNECTING;
             bodySent = false;
             var u = route.upstream().config();
-            pool.acquire(attempts.again(), u.maxConnections(), u.maxPending(), this, this);
+            Endpoint same = attempts.again();
+            pool.acquire(same, same.tls(), u.maxConnections(), u.maxPending(), this, this);
             return;
         }
         if (state == State.FORWARDING && !skippingInformational) {

@@ -78,11 +78,18 @@ public final class ProxyFailure extends RuntimeException {
 
     /**
      * @param cause why a connection to a backend could not be made
-     * @return the failure: a timeout is {@link Kind#CONNECT_TIMEOUT}, anything else {@link Kind#CONNECT_REFUSED}
+     * @return the failure: a timeout (of the connect or of the TLS handshake) is {@link Kind#CONNECT_TIMEOUT},
+     *     anything else {@link Kind#CONNECT_REFUSED}
      */
     public static ProxyFailure connectFailure(Throwable cause) {
         if (cause instanceof io.netty.channel.ConnectTimeoutException) {
             return new ProxyFailure(Kind.CONNECT_TIMEOUT, "upstream connect timed out");
+        }
+        if (cause instanceof io.netty.handler.ssl.SslHandshakeTimeoutException) {
+            return new ProxyFailure(Kind.CONNECT_TIMEOUT, "upstream TLS handshake timed out");
+        }
+        if (cause instanceof javax.net.ssl.SSLException) {
+            return new ProxyFailure(Kind.CONNECT_REFUSED, "upstream TLS handshake failed: " + cause.getMessage());
         }
         if (cause instanceof java.net.ConnectException) {
             return new ProxyFailure(Kind.CONNECT_REFUSED, "upstream refused the connection");

@@ -24,7 +24,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
@@ -40,8 +42,14 @@ import java.util.concurrent.TimeUnit;
 final class FrontendHandler extends ChannelInboundHandlerAdapter implements ExchangeHost {
     /** How long a connection that is closed after an error keeps reading (and dropping) what the client sends. */
     static final long LINGER_MILLIS = 2000;
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+    private static final AsciiString HTTPS = AsciiString.cached("https");
 
     private final ProxyRuntime runtime;
+    /** The TLS version and cipher, or {@code null} on a plain listener. */
+    private final String tls;
+    /** Set on a {@code redirect_https} listener: every request is answered with a redirect. */
+    private final HttpsRedirect redirect;
     private final ArrayDeque<HttpObject> backlog = new ArrayDeque<>(4);
     private ChannelHandlerContext ctx;
     private ProxyExchange exchange;
@@ -53,8 +61,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     private int requests;
     private String clientIp;
 
-    FrontendHandler(ProxyRuntime runtime) {
+    FrontendHandler(ProxyRuntime runtime, String tls, HttpsRedirect redirect) {
         this.runtime = runtime;
+        this.tls = tls;
+        this.redirect = redirect;
     }
 
     @Override
@@ -182,8 +192,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         }
         String clientHost = request.headers().get(HttpHeaderNames.HOST);
         String routingHost = target.authority() != null ? target.authority() : clientHost;
-        Route route = runtime.router().find(routingHost, target.routingPath());
         boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+        if (redirect != null) {
+            String location = redirect.location(routingHost, target.path() + target.query(),
+                    ctx.channel().localAddress());
+            runtime.accessLog().log(clientIp(), request.method().name(), request.uri(),
+                    request.protocolVersion().text(), 308, 0, 0, null, 0, tls);
+            boolean close = hasBody || !HttpUtil.isKeepAlive(request);
+            respond(request, HttpResponseStatus.PERMANENT_REDIRECT, location, close, location);
+            return;
+        }
+        Route route = runtime.router().find(routingHost, target.routingPath());
         if (route == null) {
             reject(new ProxyFailure(Kind.NO_ROUTE, "no route for this host and path"), request, hasBody);
             return;
@@ -207,6 +226,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, upstreamHost,
                 clientIp(), clientHost);
+        if (tls != null) {
+            upstream.headers().set(X_FORWARDED_PROTO, HTTPS);
+        }
         exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, runtime.accessLog(),
                 request, keepAlive, upstream, clientIp(), runtime.config().timeouts().response().toMillis());
         exchange.start();
@@ -217,13 +239,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         // A head cut short by the client's close is decoded as invalid after the close: nothing is sent then.
         int status = ctx.channel().isActive() ? failure.kind().status().code() : 0;
         runtime.accessLog().log(clientIp(), request.method().name(), request.uri(), request.protocolVersion().text(),
-                status, 0, 0, null, 0);
-        respond(request, failure.kind().status(), failure.getMessage(), close || !HttpUtil.isKeepAlive(request));
+                status, 0, 0, null, 0, tls);
+        respond(request, failure.kind().status(), failure.getMessage(), close || !HttpUtil.isKeepAlive(request), null);
     }
 
-    private void respond(HttpRequest request, HttpResponseStatus status, String detail, boolean close) {
+    private void respond(HttpRequest request, HttpResponseStatus status, String detail, boolean close,
+                         String location) {
         boolean keepAlive = !close && !closeAfterResponse();
         FullHttpResponse response = ErrorResponses.of(status, detail, keepAlive);
+        if (location != null) {
+            response.headers().set(HttpHeaderNames.LOCATION, location);
+        }
         if (keepAlive && request != null && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
@@ -256,13 +282,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
                 ch.close();
                 return;
             }
-            ((DuplexChannel) ch).shutdownOutput().addListener(s -> {
+            // On TLS, close_notify first: without it a client cannot tell the end from a truncation.
+            SslHandler ssl = tls == null ? null : ch.pipeline().get(SslHandler.class);
+            ChannelFuture closeNotify = ssl == null ? ch.newSucceededFuture() : ssl.closeOutbound();
+            closeNotify.addListener(n -> ((DuplexChannel) ch).shutdownOutput().addListener(s -> {
                 ScheduledFuture<?> linger = ch.eventLoop().schedule(() -> {
                     ch.close();
                 }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
                 ch.closeFuture().addListener(c -> linger.cancel(false));
                 ch.config().setAutoRead(true);
-            });
+            }));
         });
     }
 
@@ -418,5 +447,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     @Override
     public int requestNumber() {
         return requests;
+    }
+
+    @Override
+    public String tlsSummary() {
+        return tls;
     }
 }

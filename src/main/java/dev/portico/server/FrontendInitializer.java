@@ -6,19 +6,31 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import dev.portico.proxy.IdleTimer;
+import dev.portico.tls.ServerTls;
+import dev.portico.tls.TlsHandshakeTimeout;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Assembles a client connection's pipeline: byte watcher, codec with the configured limits, idle timer, handler. */
+/**
+ * Assembles a client connection's pipeline: byte watcher, codec with the configured limits, idle timer, handler.
+ * On a TLS listener these come after the handshake, behind the TLS stage, once {@link FrontendProtocolNegotiator}
+ * has chosen the protocol.
+ */
 final class FrontendInitializer extends ChannelInitializer<Channel> {
     /** Body chunks are cut at this size, so one chunk never needs more than this much memory. */
     static final int MAX_CHUNK = 64 * 1024;
 
     private final ProxyRuntime runtime;
+    /** The listener's TLS, or {@code null} for plain HTTP. */
+    private final ServerTls tls;
+    /** Where a {@code redirect_https} listener sends clients, else {@code null}. */
+    private final HttpsRedirect redirect;
     /** Open connections of this listener; accepts run on several event loops, hence atomic (once per connection). */
     private final AtomicInteger open = new AtomicInteger();
 
-    FrontendInitializer(ProxyRuntime runtime) {
+    FrontendInitializer(ProxyRuntime runtime, ServerTls tls, HttpsRedirect redirect) {
         this.runtime = runtime;
+        this.tls = tls;
+        this.redirect = redirect;
     }
 
     /** The strict decoder settings: RFC 9112 framing, CRLF-only lines, validated headers, the configured limits. */
@@ -44,7 +56,24 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
             return;
         }
         ch.closeFuture().addListener(f -> open.decrementAndGet());
-        FrontendHandler handler = new FrontendHandler(runtime);
+        if (tls != null) {
+            ch.pipeline().addLast(tls.newHandler(),
+                    new TlsHandshakeTimeout(config.timeouts().tlsHandshake().toMillis()),
+                    new FrontendProtocolNegotiator(this));
+        } else {
+            addHttp1(ch, null);
+        }
+    }
+
+    /**
+     * Adds the HTTP/1.1 stages at the end of the pipeline.
+     *
+     * @param ch the client channel
+     * @param tlsSummary the TLS version and cipher for the access log, or {@code null} on a plain listener
+     */
+    void addHttp1(Channel ch, String tlsSummary) {
+        ProxyConfig config = runtime.config();
+        FrontendHandler handler = new FrontendHandler(runtime, tlsSummary, redirect);
         ch.pipeline().addLast(
                 new ByteWatcher(handler),
                 new FrontendCodec(decoderConfig(config.limits())),

@@ -4,6 +4,7 @@ import dev.portico.balance.DnsRefresher;
 import dev.portico.balance.HealthChecker;
 import dev.portico.balance.UpstreamGroup;
 import dev.portico.config.ListenAddress;
+import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RouteConfig;
 import dev.portico.config.UpstreamConfig;
@@ -11,6 +12,7 @@ import dev.portico.proxy.AccessLog;
 import dev.portico.proxy.ProxyFailure;
 import dev.portico.route.Route;
 import dev.portico.route.Router;
+import dev.portico.tls.TlsRuntime;
 import dev.portico.upstream.UpstreamPool;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -65,6 +67,7 @@ public final class ProxyRuntime {
     private static final Duration DNS_GRACE = Duration.ofMinutes(5);
 
     private final ProxyConfig config;
+    private final TlsRuntime tls;
     private Router router;
     private final AccessLog accessLog;
     private final EventLoopGroup group;
@@ -80,8 +83,9 @@ public final class ProxyRuntime {
     /** Rate-limits the connection-limit warning; a benign race between loops at worst logs twice. */
     private volatile long lastLimitLog = System.nanoTime() - 2_000_000_000L;
 
-    private ProxyRuntime(ProxyConfig config) {
+    private ProxyRuntime(ProxyConfig config, TlsRuntime tls) {
         this.config = config;
+        this.tls = tls;
         this.accessLog = new AccessLog(config.accessLog().enabled());
         int threads = config.workers() > 0 ? config.workers() : Runtime.getRuntime().availableProcessors();
         boolean epoll = Epoll.isAvailable();
@@ -107,9 +111,11 @@ public final class ProxyRuntime {
      * @param config the configuration
      * @return the running proxy
      * @throws UncheckedIOException if a backend name does not resolve or an address cannot be bound
+     * @throws dev.portico.config.ConfigException if a certificate or key file is missing or bad
      */
     public static ProxyRuntime start(ProxyConfig config) {
-        ProxyRuntime runtime = new ProxyRuntime(config);
+        TlsRuntime tls = TlsRuntime.create(config);
+        ProxyRuntime runtime = new ProxyRuntime(config, tls);
         try {
             runtime.router = new Router(runtime.buildRoutes(config));
             runtime.bindAll();
@@ -118,6 +124,7 @@ public final class ProxyRuntime {
             runtime.shutdownNow();
             throw e;
         }
+        tls.startWatching();
         return runtime;
     }
 
@@ -132,7 +139,7 @@ public final class ProxyRuntime {
         for (RouteConfig rc : config.routes()) {
             UpstreamGroup g = byConfig.computeIfAbsent(rc.upstream(), u -> {
                 UpstreamGroup created = new UpstreamGroup(u, u.name().isEmpty()
-                        ? (rc.host().isEmpty() ? "" : rc.host()) + rc.path() : u.name());
+                        ? (rc.host().isEmpty() ? "" : rc.host()) + rc.path() : u.name(), tls.upstreamClients());
                 groups.add(created);
                 resolving.add(dns.add(created));
                 return created;
@@ -175,13 +182,21 @@ public final class ProxyRuntime {
     }
 
     private void bindAll() {
-        for (ListenAddress a : config.listen()) {
+        HttpsRedirect redirect = new HttpsRedirect();
+        int firstTls = -1;
+        for (int i = 0; i < config.listen().size(); i++) {
+            ListenerConfig listener = config.listen().get(i);
+            ListenAddress a = listener.address();
+            if (listener.tls() != null && firstTls < 0) {
+                firstTls = i;
+            }
             // One initializer per listener: limits.max_connections counts per listener.
             ServerBootstrap b = new ServerBootstrap().group(group).channel(serverChannelClass)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new FrontendInitializer(this));
+                    .childHandler(new FrontendInitializer(this, tls.listener(i),
+                            listener.redirectHttps() ? redirect : null));
             ChannelFuture f = b.bind(a.host(), a.port()).awaitUninterruptibly();
             if (!f.isSuccess()) {
                 Throwable c = f.cause();
@@ -192,6 +207,9 @@ public final class ProxyRuntime {
                 throw new UncheckedIOException(e.getMessage(), e);
             }
             listeners.add(f.channel());
+        }
+        if (firstTls >= 0) {
+            redirect.httpsPort(((InetSocketAddress) listeners.get(firstTls).localAddress()).getPort());
         }
         for (Channel ch : listeners) {
             InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
@@ -296,12 +314,23 @@ public final class ProxyRuntime {
         shutdownNow();
     }
 
+    /**
+     * Re-reads the certificate and key files that changed since they were last read (they are also checked every
+     * few seconds); a bad file keeps the current certificates and is logged.
+     *
+     * @return how many listeners took new certificates
+     */
+    public int reloadCertificates() {
+        return tls.reloadChanged();
+    }
+
     private void shutdownNow() {
         draining = true;
         for (HealthChecker c : checkers) {
             c.close();
         }
         dns.close();
+        tls.close();
         connections.close().awaitUninterruptibly();
         for (UpstreamPool p : pools.values()) {
             p.close();

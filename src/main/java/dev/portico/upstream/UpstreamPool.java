@@ -2,6 +2,7 @@ package dev.portico.upstream;
 
 import dev.portico.balance.Endpoint;
 import dev.portico.config.TimeoutsConfig;
+import dev.portico.tls.UpstreamTlsClient;
 import dev.portico.proxy.IdleTimer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -10,6 +11,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.IdentityHashMap;
@@ -84,18 +86,20 @@ public final class UpstreamPool {
      * reached, the request waits (up to {@code maxPending} of them, for at most the connect timeout) for a slot.
      *
      * @param endpoint the backend
+     * @param tls how to secure connections to it, or {@code null} for plain HTTP; a new TLS connection is handed
+     *     over once its handshake succeeded (an endpoint belongs to one upstream, so it keys its TLS settings too)
      * @param maxConnections the endpoint's connection limit, 0 for none
      * @param maxPending how many requests may wait for a slot
      * @param listener who gets the connection's events while it is borrowed
      * @param callback told when the connection is ready, or failed
      */
-    public void acquire(Endpoint endpoint, int maxConnections, int maxPending, UpstreamListener listener,
-                        Callback callback) {
+    public void acquire(Endpoint endpoint, UpstreamTlsClient tls, int maxConnections, int maxPending,
+                        UpstreamListener listener, Callback callback) {
         if (lendIdle(endpoint, listener, callback)) {
             return;
         }
         if (!endpoint.tryOpenConnection(maxConnections)) {
-            Waiter w = new Waiter(endpoint, maxConnections, maxPending, listener, callback);
+            Waiter w = new Waiter(endpoint, tls, maxConnections, maxPending, listener, callback);
             // Connections idle on other loops hold slots this loop cannot use: have them closed, and wait for one.
             int idleElsewhere = endpoint.idleConnections();
             if (endpoint.await(w, maxPending + idleElsewhere)) {
@@ -113,7 +117,7 @@ public final class UpstreamPool {
             }
             return;
         }
-        open(endpoint, listener, callback);
+        open(endpoint, tls, listener, callback);
     }
 
     private boolean lendIdle(Endpoint endpoint, UpstreamListener listener, Callback callback) {
@@ -150,11 +154,15 @@ public final class UpstreamPool {
     }
 
     /** Opens a connection; the caller holds a connection slot of the endpoint, released when the channel closes. */
-    private void open(Endpoint endpoint, UpstreamListener listener, Callback callback) {
+    private void open(Endpoint endpoint, UpstreamTlsClient tls, UpstreamListener listener, Callback callback) {
         UpstreamConnection conn = new UpstreamConnection(this, endpoint);
+        Future<?>[] handshake = new Future<?>[1];
         ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
+                if (tls != null) {
+                    handshake[0] = tls.addTo(ch);
+                }
                 UpstreamCodec codec = new UpstreamCodec(new HttpDecoderConfig()
                         .setMaxInitialLineLength(8192)
                         .setMaxHeaderSize(MAX_RESPONSE_HEAD)
@@ -168,10 +176,20 @@ public final class UpstreamPool {
         f.channel().closeFuture().addListener(x -> endpoint.connectionClosed());
         conn.borrow(listener);
         f.addListener(done -> {
-            if (done.isSuccess()) {
+            if (!done.isSuccess()) {
+                conn.discard(); // its close must not reach the borrower, who may be on a next try already
+                callback.failed(done.cause());
+            } else if (handshake[0] == null) {
                 callback.acquired(conn);
             } else {
-                callback.failed(done.cause());
+                handshake[0].addListener(hs -> {
+                    if (hs.isSuccess()) {
+                        callback.acquired(conn);
+                    } else {
+                        conn.discard();
+                        callback.failed(hs.cause());
+                    }
+                });
             }
         });
     }
@@ -262,6 +280,7 @@ public final class UpstreamPool {
     /** A request waiting for a connection slot of an endpoint at {@code max_connections}. */
     private final class Waiter implements Runnable {
         private final Endpoint endpoint;
+        private final UpstreamTlsClient tls;
         private final int maxConnections;
         private final int maxPending;
         private final UpstreamListener listener;
@@ -269,8 +288,10 @@ public final class UpstreamPool {
         ScheduledFuture<?> timer;
         private boolean done;
 
-        Waiter(Endpoint endpoint, int maxConnections, int maxPending, UpstreamListener listener, Callback callback) {
+        Waiter(Endpoint endpoint, UpstreamTlsClient tls, int maxConnections, int maxPending, UpstreamListener listener,
+               Callback callback) {
             this.endpoint = endpoint;
+            this.tls = tls;
             this.maxConnections = maxConnections;
             this.maxPending = maxPending;
             this.listener = listener;
@@ -286,7 +307,7 @@ public final class UpstreamPool {
         public void run() {
             loop.execute(() -> {
                 if (finish()) {
-                    acquire(endpoint, maxConnections, maxPending, listener, callback);
+                    acquire(endpoint, tls, maxConnections, maxPending, listener, callback);
                 }
             });
         }

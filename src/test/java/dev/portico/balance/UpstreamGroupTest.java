@@ -192,22 +192,6 @@ class UpstreamGroupTest {
                 .isCloseTo(n / 4.0, within(n / 4.0 * 0.10));
     }
 
-    @Test
-    void slowStartRampsARecoveredEndpointUp() {
-        UpstreamGroup g = group(config(servers(1, 1), Balance.ROUND_ROBIN, PassiveConfig.DEFAULTS,
-                RetryConfig.DEFAULTS, Duration.ofSeconds(60)));
-        Endpoint recovered = g.endpoints().get(0);
-        long now = System.nanoTime();
-        recovered.healthy(false, now);
-        recovered.healthy(true, now);
-        int n = 11_000;
-
-        Map<Endpoint, Integer> counts = pick(g, n);
-
-        // A tenth of its weight at first: about 1 in 11 picks, far from half.
-        assertThat(counts.get(recovered)).isBetween(n / 20, n / 6);
-    }
-
     // ---- availability, panic mode, tries ----
 
     @Test

@@ -132,8 +132,7 @@ class ConfigValuesTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            htp://x               | unsupported upstream scheme "htp" (only http): "htp://x"
-            https://example.com   | unsupported upstream scheme "https" (only http): "https://example.com"
+            htp://x               | unsupported upstream scheme "htp" (only http and https): "htp://x"
             http://h/p?q=1        | upstream URL may not have a query, fragment or user info: "http://h/p?q=1"
             http://h/p#f          | upstream URL may not have a query, fragment or user info: "http://h/p#f"
             example.com           | not a URL: "example.com"

@@ -54,7 +54,8 @@ class YamlConfigLoaderTest {
     void loadsTheFullLongFormWithEveryKey() {
         ProxyConfig config = YamlConfigLoader.parse(FULL, "full.yaml");
 
-        assertThat(config.listen()).containsExactly(new ListenAddress("127.0.0.1", 8080), new ListenAddress("::1", 8443));
+        assertThat(config.listen()).extracting(ListenerConfig::address)
+                .containsExactly(new ListenAddress("127.0.0.1", 8080), new ListenAddress("::1", 8443));
         assertThat(config.routes()).containsExactly(
                 new RouteConfig("/api", "", new UpstreamUrl("127.0.0.1", 8000, ""), false, RouteConfig.INHERIT),
                 new RouteConfig("/static", "www.example.com", new UpstreamUrl("127.0.0.1", 8001, "/assets"), true,
@@ -81,7 +82,7 @@ class YamlConfigLoaderTest {
     void appliesDefaultsWhenOptionalKeysAreAbsent() {
         ProxyConfig config = YamlConfigLoader.parse(MINIMAL, "minimal.yaml");
 
-        assertThat(config.listen()).containsExactly(new ListenAddress("127.0.0.1", 8080));
+        assertThat(config.listen()).extracting(ListenerConfig::address).containsExactly(new ListenAddress("127.0.0.1", 8080));
         assertThat(config.timeouts()).isEqualTo(TimeoutsConfig.DEFAULTS);
         assertThat(config.limits()).isEqualTo(LimitsConfig.DEFAULTS);
         assertThat(config.workers()).isZero();
@@ -133,7 +134,7 @@ class YamlConfigLoaderTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
             proxy: 1                        | proxy: unknown key (known: listen, routes, upstreams, timeouts, limits, workers, access_log)
-            timeouts: {conect: 5s}          | timeouts.conect: unknown key (known: connect, response, idle, request_header, drain)
+            timeouts: {conect: 5s}          | timeouts.conect: unknown key (known: connect, response, idle, request_header, drain, tls_handshake)
             limits: {max_body: 1}           | limits.max_body: unknown key (known: max_request_line, max_header_size, max_request_body, max_headers, max_connections, max_requests_per_connection)
             access_log: {path: /tmp/x}      | access_log.path: unknown key (known: enabled)
             """)
@@ -149,7 +150,7 @@ class YamlConfigLoaderTest {
                   - {path: /a, upstream: "http://h:1"}
                   - {path: /b, upstream: "http://h:2", strip: true}
                 """)).containsExactly(
-                        "routes[1].strip: unknown key (known: path, host, upstream, strip_prefix, max_request_body)");
+                        "routes[1].strip: unknown key (known: path, host, upstream, strip_prefix, max_request_body, upstream_tls)");
     }
 
     @Test
@@ -176,7 +177,7 @@ class YamlConfigLoaderTest {
         assertThat(problems).containsExactly(
                 "listen[1]: not host:port: \"localhost\"",
                 "routes[1].path: path must start with \"/\": \"api\"",
-                "routes[2].upstream: unsupported upstream scheme \"htp\" (only http): \"htp://x\"",
+                "routes[2].upstream: unsupported upstream scheme \"htp\" (only http and https): \"htp://x\"",
                 "routes[2].strip_prefix: expected true or false, got \"yes\"",
                 "timeouts.connect: 5 needs a unit, e.g. 5s",
                 "timeouts.idle: must be positive, got \"0s\"",
@@ -187,8 +188,7 @@ class YamlConfigLoaderTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            htp://x                    | routes[0].upstream: unsupported upstream scheme "htp" (only http): "htp://x"
-            https://example.com        | routes[0].upstream: unsupported upstream scheme "https" (only http): "https://example.com"
+            htp://x                    | routes[0].upstream: unsupported upstream scheme "htp" (only http and https): "htp://x"
             http://example.com/?q=1    | routes[0].upstream: upstream URL may not have a query, fragment or user info: "http://example.com/?q=1"
             http://u:p@example.com     | routes[0].upstream: upstream URL may not have a query, fragment or user info: "http://u:p@example.com"
             localhost:8000             | routes[0].upstream: not a URL: "localhost:8000"
@@ -203,7 +203,7 @@ class YamlConfigLoaderTest {
     @Test
     void namesTheShortFormKeyInUpstreamProblems() {
         assertThat(problemsOf("listen: 127.0.0.1:8080\nroutes: {/api: \"htp://x\", web: \"http://h\"}\n"))
-                .containsExactly("routes./api: unsupported upstream scheme \"htp\" (only http): \"htp://x\"",
+                .containsExactly("routes./api: unsupported upstream scheme \"htp\" (only http and https): \"htp://x\"",
                         "routes.web: path must start with \"/\": \"web\"");
     }
 
@@ -285,13 +285,13 @@ class YamlConfigLoaderTest {
     @Test
     void doesNotAddCrossChecksForASectionThatAlreadyFailed() {
         assertThat(problemsOf("listen: [8080]\nroutes:\n  - {path: /, upstream: 'ftp://h'}\n")).containsExactly(
-                "listen[0]: expected host:port, got 8080",
-                "routes[0].upstream: unsupported upstream scheme \"ftp\" (only http): \"ftp://h\"");
+                "listen[0]: expected host:port or a mapping with address, got 8080",
+                "routes[0].upstream: unsupported upstream scheme \"ftp\" (only http and https): \"ftp://h\"");
     }
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            listen: {host: a}          | listen: expected host:port or a list of them, got a mapping
+            listen: {address: 8080}   | listen.address: expected host:port, got 8080
             routes: /api               | routes: expected a list of routes or a mapping of path to upstream URL, got "/api"
             routes: [http://h]         | routes[0]: expected a mapping, got "http://h"
             routes: {/a: {u: 1}}      | routes./a: expected an upstream name, URL or list of URLs, got a mapping

@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.BlockingQueue;
@@ -47,13 +48,16 @@ public final class TestBackend implements AutoCloseable {
     private final AtomicInteger connections = new AtomicInteger();
     private volatile Script script;
 
-    private TestBackend(Script script) {
+    private TestBackend(Script script, SslContext tls) {
         this.script = script;
         this.server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.incrementAndGet();
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(16 << 20),
                                 new Handler());
                     }
@@ -62,7 +66,12 @@ public final class TestBackend implements AutoCloseable {
 
     /** @return a backend running {@code script} */
     public static TestBackend start(Script script) {
-        return new TestBackend(script);
+        return new TestBackend(script, null);
+    }
+
+    /** @return an HTTPS backend running {@code script} with the given server context */
+    public static TestBackend startTls(SslContext tls, Script script) {
+        return new TestBackend(script, tls);
     }
 
     /** @return a backend answering 200 with a body naming the method, target and body it received */

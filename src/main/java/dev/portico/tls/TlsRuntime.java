@@ -1,0 +1,153 @@
+package dev.portico.tls;
+
+import dev.portico.config.ConfigException;
+import dev.portico.config.ListenerConfig;
+import dev.portico.config.ProxyConfig;
+import dev.portico.config.ServerConfig;
+import dev.portico.config.UpstreamConfig;
+import dev.portico.config.UpstreamTlsConfig;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The TLS side of a running proxy: each TLS listener's certificates, each {@code https://} route's client
+ * settings, and the thread that watches the certificate files. Built before anything binds, so a bad file stops
+ * the start with a configuration error.
+ */
+public final class TlsRuntime {
+    /** The system property giving how often certificate files are checked for changes, in milliseconds. */
+    public static final String RELOAD_CHECK_PROPERTY = "portico.tls.reloadCheckMillis";
+    /** How often certificate files are checked for changes unless the property says otherwise. */
+    public static final long DEFAULT_RELOAD_CHECK_MILLIS = 2000;
+    private static final Logger LOG = LoggerFactory.getLogger("portico");
+
+    private final List<ServerTls> listeners = new ArrayList<>();
+    private final Map<ServerConfig, UpstreamTlsClient> upstreams = new IdentityHashMap<>();
+    private ScheduledExecutorService watcher;
+
+    private TlsRuntime() {
+    }
+
+    /**
+     * Reads every certificate and key the configuration names.
+     *
+     * @param config the configuration
+     * @return the TLS runtime; it watches nothing until {@link #startWatching}
+     * @throws ConfigException with every bad file, each with its key path
+     */
+    public static TlsRuntime create(ProxyConfig config) {
+        TlsRuntime tls = new TlsRuntime();
+        List<String> problems = new ArrayList<>();
+        boolean any = config.listen().stream().anyMatch(l -> l.tls() != null)
+                || config.routes().stream().anyMatch(r -> r.upstream().tls() != null);
+        if (any) {
+            LOG.info(TlsProvider.describe());
+        }
+        for (int i = 0; i < config.listen().size(); i++) {
+            ListenerConfig l = config.listen().get(i);
+            ServerTls server = null;
+            if (l.tls() != null) {
+                try {
+                    server = new ServerTls(l.tls(), "listen[" + i + "].tls");
+                } catch (IllegalArgumentException e) {
+                    problems.add(e.getMessage());
+                }
+            }
+            tls.listeners.add(server);
+        }
+        // One client per https server of each upstream (a named upstream is shared by the routes naming it).
+        long handshakeMillis = config.timeouts().connect().toMillis();
+        Map<UpstreamConfig, Boolean> seen = new IdentityHashMap<>();
+        for (int i = 0; i < config.routes().size(); i++) {
+            UpstreamConfig up = config.routes().get(i).upstream();
+            UpstreamTlsConfig u = up.tls();
+            if (u == null || seen.put(up, Boolean.TRUE) != null) {
+                continue;
+            }
+            String keyPath = up.name().isEmpty() ? "routes[" + i + "].upstream_tls" : "upstreams." + up.name() + ".tls";
+            for (ServerConfig server : up.servers()) {
+                if (!server.url().tls()) {
+                    continue;
+                }
+                try {
+                    tls.upstreams.put(server, new UpstreamTlsClient(u, server.url().host(), server.url().port(),
+                            handshakeMillis, keyPath));
+                } catch (IllegalArgumentException e) {
+                    problems.add(e.getMessage());
+                    break;
+                }
+            }
+            if (u.insecureSkipVerify()) {
+                LOG.warn("{}: insecure_skip_verify is on: the certificates of {} are not checked; anyone on the "
+                        + "path can read and change this traffic", keyPath, up);
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException("configuration", problems);
+        }
+        return tls;
+    }
+
+    /**
+     * @param index the listener's index in {@code listen}
+     * @return its TLS, or {@code null} for a plain listener
+     */
+    public ServerTls listener(int index) {
+        return listeners.get(index);
+    }
+
+    /**
+     * @return the TLS client of every {@code https://} server, by server
+     */
+    public Map<ServerConfig, UpstreamTlsClient> upstreamClients() {
+        return upstreams;
+    }
+
+    /** Starts checking the certificate files for changes on a thread of its own, if any listener has TLS. */
+    public synchronized void startWatching() {
+        if (watcher != null || listeners.stream().allMatch(l -> l == null)) {
+            return;
+        }
+        long every = Long.getLong(RELOAD_CHECK_PROPERTY, DEFAULT_RELOAD_CHECK_MILLIS);
+        watcher = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "portico-tls-reload");
+            t.setDaemon(true);
+            return t;
+        });
+        watcher.scheduleWithFixedDelay(this::reloadChanged, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Re-reads the certificate files that changed; bad ones keep the current certificates (and are logged).
+     *
+     * @return how many listeners took new certificates
+     */
+    public int reloadChanged() {
+        int reloaded = 0;
+        for (ServerTls l : listeners) {
+            try {
+                if (l != null && l.reloadIfChanged()) {
+                    reloaded++;
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("certificate reload failed: {}", e.toString(), e);
+            }
+        }
+        return reloaded;
+    }
+
+    /** Stops watching the files. */
+    public synchronized void close() {
+        if (watcher != null) {
+            watcher.shutdownNow();
+            watcher = null;
+        }
+    }
+}
