@@ -10,9 +10,11 @@ import java.time.Duration;
  * @param idle an idle client keep-alive connection, an idle pooled upstream connection, and a stalled transfer
  * @param requestHeader the client must send the whole request head within this
  * @param drain how long a graceful shutdown waits for in-flight exchanges
+ * @param tunnelIdle an upgraded connection (WebSocket) with no bytes either way for this long is closed; it
+ *     replaces {@code idle} once the backend switched protocols
  */
 public record TimeoutsConfig(Duration connect, Duration response, Duration idle, Duration requestHeader,
-                             Duration drain) {
+                             Duration drain, Duration tunnelIdle) {
     /** Default {@code timeouts.connect}. */
     public static final Duration DEFAULT_CONNECT = Duration.ofSeconds(5);
     /** Default {@code timeouts.response}. */
@@ -23,9 +25,11 @@ public record TimeoutsConfig(Duration connect, Duration response, Duration idle,
     public static final Duration DEFAULT_REQUEST_HEADER = Duration.ofSeconds(10);
     /** Default {@code timeouts.drain}. */
     public static final Duration DEFAULT_DRAIN = Duration.ofSeconds(30);
+    /** Default {@code timeouts.tunnel_idle}. */
+    public static final Duration DEFAULT_TUNNEL_IDLE = Duration.ofHours(1);
     /** All defaults. */
     public static final TimeoutsConfig DEFAULTS = new TimeoutsConfig(DEFAULT_CONNECT, DEFAULT_RESPONSE,
-            DEFAULT_IDLE, DEFAULT_REQUEST_HEADER, DEFAULT_DRAIN);
+            DEFAULT_IDLE, DEFAULT_REQUEST_HEADER, DEFAULT_DRAIN, DEFAULT_TUNNEL_IDLE);
 
     /** Every timeout must be positive. */
     public TimeoutsConfig {
@@ -34,5 +38,20 @@ public record TimeoutsConfig(Duration connect, Duration response, Duration idle,
         ConfigValues.positive(idle, "idle");
         ConfigValues.positive(requestHeader, "request_header");
         ConfigValues.positive(drain, "drain");
+        ConfigValues.positive(tunnelIdle, "tunnel_idle");
+    }
+
+    /**
+     * The timeouts with the default {@code tunnel_idle}.
+     *
+     * @param connect upstream TCP connect
+     * @param response from the request fully sent upstream to the response head
+     * @param idle idle connections and stalled transfers
+     * @param requestHeader the client must send the whole request head within this
+     * @param drain how long a graceful shutdown waits for in-flight exchanges
+     */
+    public TimeoutsConfig(Duration connect, Duration response, Duration idle, Duration requestHeader,
+                          Duration drain) {
+        this(connect, response, idle, requestHeader, drain, DEFAULT_TUNNEL_IDLE);
     }
 }

@@ -32,7 +32,8 @@ final class YamlConfigLoader {
             List.of("listen", "routes", "timeouts", "limits", "workers", "access_log");
     private static final List<String> ROUTE_KEYS =
             List.of("path", "host", "upstream", "strip_prefix", "max_request_body");
-    private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain");
+    private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain",
+            "tunnel_idle");
     private static final List<String> LIMIT_KEYS = List.of("max_request_line", "max_header_size", "max_request_body",
             "max_headers", "max_connections", "max_requests_per_connection");
     private static final List<String> COUNT_LIMITS = List.of("max_headers", "max_connections",
@@ -193,10 +194,12 @@ final class YamlConfigLoader {
         Duration idle = duration(m, "idle", TimeoutsConfig.DEFAULT_IDLE);
         Duration requestHeader = duration(m, "request_header", TimeoutsConfig.DEFAULT_REQUEST_HEADER);
         Duration drain = duration(m, "drain", TimeoutsConfig.DEFAULT_DRAIN);
+        Duration tunnelIdle = duration(m, "tunnel_idle", TimeoutsConfig.DEFAULT_TUNNEL_IDLE);
         if (problems.size() != before) {
             return null;
         }
-        return build("timeouts", TIMEOUT_KEYS, () -> new TimeoutsConfig(connect, response, idle, requestHeader, drain));
+        return build("timeouts", TIMEOUT_KEYS, () -> new TimeoutsConfig(connect, response, idle, requestHeader, drain,
+                tunnelIdle));
     }
 
     private Duration duration(Map<String, Object> m, String key, Duration dflt) {

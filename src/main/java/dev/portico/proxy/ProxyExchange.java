@@ -53,6 +53,8 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     private boolean upstreamKeepAlive;
     private int status;
     private int attempts;
+    /** {@code timeouts.tunnel_idle} when the request asks for a WebSocket upgrade; 0 otherwise. */
+    private long tunnelIdleMillis;
 
     /**
      * @param host the client connection
@@ -82,6 +84,21 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     public void start() {
         attempts++;
         pool.acquire(route.endpoint(), this, this);
+    }
+
+    /**
+     * Marks the request as a WebSocket upgrade (see {@link WebSocketUpgrade}): a 101 from the backend turns the
+     * two connections into a {@link Tunnel}. Call before {@link #start}.
+     *
+     * @param tunnelIdle {@code timeouts.tunnel_idle} in milliseconds
+     */
+    public void upgrade(long tunnelIdle) {
+        this.tunnelIdleMillis = tunnelIdle;
+    }
+
+    /** @return whether this exchange waits for the backend's answer to an upgrade: no more client bytes until then */
+    public boolean awaitsUpgrade() {
+        return tunnelIdleMillis > 0 && state != State.DONE;
     }
 
     /** @return whether the whole request body has been received from the client */
@@ -224,7 +241,11 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         HttpResponseStatus st = response.status();
         if (st.codeClass() == HttpStatusClass.INFORMATIONAL) {
             if (st.code() == 101) {
-                fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream switched protocols without an upgrade"));
+                if (tunnelIdleMillis > 0 && requestComplete && WebSocketUpgrade.accepted(response)) {
+                    switchProtocols(response);
+                } else {
+                    fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream switched protocols without an upgrade"));
+                }
                 return;
             }
             // 100 Continue and other interim responses: Portico answered the client's Expect itself.
@@ -245,6 +266,21 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         Channel client = host.clientChannel();
         client.write(HeaderRewriter.clientResponse(response, clientRequest.protocolVersion(), bodiless,
                 responseKeepAlive), client.voidPromise());
+    }
+
+    /** The backend accepted the WebSocket upgrade: forward its 101, then only bytes, both ways. */
+    private void switchProtocols(HttpResponse response) {
+        cancelResponseTimer();
+        state = State.DONE;
+        UpstreamConnection c = conn;
+        conn = null;
+        Channel client = host.clientChannel();
+        client.writeAndFlush(WebSocketUpgrade.clientResponse(response), client.voidPromise());
+        Tunnel tunnel = new Tunnel(client, c.channel(), tunnelIdleMillis);
+        host.switchProtocols(this, tunnel.clientEnd());
+        c.switchProtocols(tunnel.upstreamEnd());
+        log.access(101, 0);
+        tunnel.start();
     }
 
     private void onResponseContent(HttpContent content) {
