@@ -29,7 +29,11 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  */
 final class YamlConfigLoader {
     private static final List<String> TOP_KEYS =
-            List.of("listen", "routes", "timeouts", "limits", "workers", "access_log");
+            List.of("listen", "routes", "timeouts", "limits", "workers", "access_log", "http2");
+    private static final List<String> LISTEN_KEYS = List.of("address", "h2c");
+    private static final List<String> HTTP2_KEYS = List.of("max_concurrent_streams", "max_header_list_size",
+            "max_resets", "reset_window", "max_small_continuation_frames", "max_queued_control_frames",
+            "max_control_frames_per_second");
     private static final List<String> ROUTE_KEYS =
             List.of("path", "host", "upstream", "strip_prefix", "max_request_body");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain",
@@ -102,6 +106,7 @@ final class YamlConfigLoader {
         LimitsConfig limits = limits(top.get("limits"));
         Integer workers = top.containsKey("workers") ? workers(top.get("workers")) : Integer.valueOf(0);
         AccessLogConfig accessLog = accessLog(top.get("access_log"));
+        Http2Config http2 = http2(top.get("http2"));
 
         // Cross-record checks see only sections that parsed; a broken one already has its own problem.
         List<String> cross = ProxyConfig.problems(listenOk ? listen : List.of(), routesOk ? routes : List.of(),
@@ -114,19 +119,70 @@ final class YamlConfigLoader {
         if (!problems.isEmpty()) {
             return null;
         }
-        return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog);
+        return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2);
     }
 
     private List<ListenAddress> listen(Object node) {
         List<ListenAddress> result = new ArrayList<>();
         if (node instanceof List<?> list) {
             for (int i = 0; i < list.size(); i++) {
-                result.add(text(list.get(i), "listen[" + i + "]", "host:port", ListenAddress::parse));
+                result.add(listenEntry(list.get(i), "listen[" + i + "]"));
             }
         } else {
             result.add(text(node, "listen", "host:port or a list of them", ListenAddress::parse));
         }
         return result;
+    }
+
+    /** A listen entry: {@code host:port}, or a mapping with {@code address} and options. */
+    private ListenAddress listenEntry(Object node, String path) {
+        if (!(node instanceof Map)) {
+            return text(node, path, "host:port or a mapping with address", ListenAddress::parse);
+        }
+        Map<String, Object> m = mapping(node, path, LISTEN_KEYS);
+        ListenAddress address = m.get("address") == null ? problem(path + ".address: is required")
+                : text(m.get("address"), path + ".address", "host:port", ListenAddress::parse);
+        Boolean h2c = m.containsKey("h2c") ? bool(m.get("h2c"), path + ".h2c") : Boolean.FALSE;
+        return address == null || h2c == null ? null : address.withH2c(h2c);
+    }
+
+    private Http2Config http2(Object node) {
+        if (node == null) {
+            return Http2Config.DEFAULTS;
+        }
+        Map<String, Object> m = mapping(node, "http2", HTTP2_KEYS);
+        if (m == null) {
+            return null;
+        }
+        int before = problems.size();
+        long[] v = {Http2Config.DEFAULT_MAX_CONCURRENT_STREAMS, Http2Config.DEFAULT_MAX_HEADER_LIST_SIZE,
+            Http2Config.DEFAULT_MAX_RESETS, 0, Http2Config.DEFAULT_MAX_SMALL_CONTINUATION_FRAMES,
+            Http2Config.DEFAULT_MAX_QUEUED_CONTROL_FRAMES, Http2Config.DEFAULT_MAX_CONTROL_FRAMES_PER_SECOND};
+        Duration window = Http2Config.DEFAULT_RESET_WINDOW;
+        for (int i = 0; i < HTTP2_KEYS.size(); i++) {
+            String key = HTTP2_KEYS.get(i);
+            String path = "http2." + key;
+            if (!m.containsKey(key)) {
+                continue;
+            }
+            if (key.equals("reset_window")) {
+                window = text(m.get(key), path, "whole seconds such as 30s", YamlConfigLoader::parseDuration);
+                continue;
+            }
+            Long value = key.equals("max_header_list_size") ? size(m.get(key), path) : count(m.get(key), path);
+            if (value != null && convert(path, () -> {
+                Http2Config.check(key, value);
+                return value;
+            }) != null) {
+                v[i] = value;
+            }
+        }
+        if (problems.size() != before) {
+            return null;
+        }
+        Duration w = window;
+        return build("http2", HTTP2_KEYS, () -> new Http2Config((int) v[0], v[1], (int) v[2], w, (int) v[4],
+                (int) v[5], (int) v[6]));
     }
 
     private List<RouteConfig> routes(Object node) {

@@ -66,6 +66,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         this.ctx = context;
     }
 
+    /** Taken out of the pipeline (the connection switched protocols): nothing of it may fire any more. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext context) {
+        closing = true;
+        cancelHeadTimer();
+        releaseBacklog();
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext context) {
         runtime.connectionOpened(context.channel());

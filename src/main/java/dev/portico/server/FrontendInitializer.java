@@ -14,11 +14,13 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     static final int MAX_CHUNK = 64 * 1024;
 
     private final ProxyRuntime runtime;
+    private final boolean h2c;
     /** Open connections of this listener; accepts run on several event loops, hence atomic (once per connection). */
     private final AtomicInteger open = new AtomicInteger();
 
-    FrontendInitializer(ProxyRuntime runtime) {
+    FrontendInitializer(ProxyRuntime runtime, boolean h2c) {
         this.runtime = runtime;
+        this.h2c = h2c;
     }
 
     /** The strict decoder settings: RFC 9112 framing, CRLF-only lines, validated headers, the configured limits. */
@@ -50,5 +52,8 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
                 new FrontendCodec(decoderConfig(config.limits())),
                 new IdleTimer(config.timeouts().idle().toMillis()),
                 handler);
+        if (h2c) {
+            H2c.install(ch.pipeline(), runtime, handler);
+        }
     }
 }
