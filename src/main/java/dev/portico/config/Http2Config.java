@@ -48,9 +48,10 @@ public record Http2Config(int maxConcurrentStreams, long maxHeaderListSize, int 
         checkNamed("max_header_list_size", maxHeaderListSize);
         checkNamed("max_resets", maxResets);
         Objects.requireNonNull(resetWindow, "resetWindow");
-        if (resetWindow.toMillis() < 1000 || resetWindow.toMillis() % 1000 != 0 || resetWindow.toSeconds() > 3600) {
-            throw new IllegalArgumentException("reset_window must be whole seconds between 1s and 1h, got "
-                    + resetWindow.toMillis() + "ms");
+        try {
+            checkResetWindow(resetWindow);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("reset_window " + e.getMessage());
         }
         checkNamed("max_small_continuation_frames", maxSmallContinuationFrames);
         checkNamed("max_queued_control_frames", maxQueuedControlFrames);
@@ -62,6 +63,17 @@ public record Http2Config(int maxConcurrentStreams, long maxHeaderListSize, int 
             check(key, value);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(key + " " + e.getMessage());
+        }
+    }
+
+    /**
+     * @param window a value for {@code reset_window}
+     * @throws IllegalArgumentException unless it is whole seconds from 1s to 1h (Netty counts in seconds)
+     */
+    public static void checkResetWindow(Duration window) {
+        if (window.toMillis() < 1000 || window.toMillis() % 1000 != 0 || window.toSeconds() > 3600) {
+            throw new IllegalArgumentException("must be whole seconds between 1s and 1h, got "
+                    + window.toMillis() + "ms");
         }
     }
 

@@ -166,7 +166,11 @@ final class YamlConfigLoader {
                 continue;
             }
             if (key.equals("reset_window")) {
-                window = text(m.get(key), path, "whole seconds such as 30s", YamlConfigLoader::parseDuration);
+                Duration d = text(m.get(key), path, "whole seconds such as 30s", YamlConfigLoader::parseDuration);
+                window = d == null ? null : convert(path, () -> {
+                    Http2Config.checkResetWindow(d);
+                    return d;
+                });
                 continue;
             }
             Long value = key.equals("max_header_list_size") ? size(m.get(key), path) : count(m.get(key), path);

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
@@ -89,6 +90,12 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof Http2Exception) {
+            // The codec shows its protocol errors here first, then sends GOAWAY with their code and closes;
+            // closing here would send a GOAWAY NO_ERROR ahead of it.
+            LOG.debug("{} HTTP/2 protocol error: {}", ctx.channel().id().asShortText(), cause.getMessage());
+            return;
+        }
         LOG.debug("{} HTTP/2 connection error", ctx.channel().id().asShortText(), cause);
         ctx.close();
     }

@@ -35,7 +35,6 @@ class YamlConfigLoaderTest {
               idle: 90s
               request_header: 5s
               drain: 1h
-              tunnel_idle: 10m
             limits:
               max_request_line: 4KiB
               max_header_size: 32768
@@ -61,7 +60,7 @@ class YamlConfigLoaderTest {
                 new RouteConfig("/static", "www.example.com", new UpstreamUrl("127.0.0.1", 8001, "/assets"), true,
                         1L << 30));
         assertThat(config.timeouts()).isEqualTo(new TimeoutsConfig(Duration.ofMillis(250), Duration.ofMinutes(2),
-                Duration.ofSeconds(90), Duration.ofSeconds(5), Duration.ofHours(1), Duration.ofMinutes(10)));
+                Duration.ofSeconds(90), Duration.ofSeconds(5), Duration.ofHours(1)));
         assertThat(config.limits()).isEqualTo(new LimitsConfig(4096, 32768, 10L << 20));
         assertThat(config.workers()).isEqualTo(4);
         assertThat(config.accessLog()).isEqualTo(new AccessLogConfig(false));
@@ -133,7 +132,7 @@ class YamlConfigLoaderTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            proxy: 1                        | proxy: unknown key (known: listen, routes, timeouts, limits, workers, access_log)
+            proxy: 1                        | proxy: unknown key (known: listen, routes, timeouts, limits, workers, access_log, http2)
             timeouts: {conect: 5s}          | timeouts.conect: unknown key (known: connect, response, idle, request_header, drain, tunnel_idle)
             limits: {max_body: 1}           | limits.max_body: unknown key (known: max_request_line, max_header_size, max_request_body, max_headers, max_connections, max_requests_per_connection)
             access_log: {path: /tmp/x}      | access_log.path: unknown key (known: enabled)
@@ -286,7 +285,7 @@ class YamlConfigLoaderTest {
     @Test
     void doesNotAddCrossChecksForASectionThatAlreadyFailed() {
         assertThat(problemsOf("listen: [8080]\nroutes:\n  - {path: /, upstream: 'ftp://h'}\n")).containsExactly(
-                "listen[0]: expected host:port, got 8080",
+                "listen[0]: expected host:port or a mapping with address, got 8080",
                 "routes[0].upstream: unsupported upstream scheme \"ftp\" (only http): \"ftp://h\"");
     }
 

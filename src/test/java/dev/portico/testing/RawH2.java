@@ -27,7 +27,7 @@ import java.util.function.Predicate;
 /**
  * HTTP/2 frames on the wire, without a connection state machine on the client side: it sends what a test says
  * (streams beyond the server's limits, resets, floods, malformed heads) and records what the server answers as
- * lines: {@code HEADERS <stream> <status>}, {@code END <stream>}, {@code RST <stream> <code>},
+ * lines: {@code SETTINGS} (received and acknowledged), {@code HEADERS <stream> <status>}, {@code END <stream>}, {@code RST <stream> <code>},
  * {@code GOAWAY <code>}, {@code CLOSED}.
  */
 public final class RawH2 implements AutoCloseable {
@@ -99,6 +99,7 @@ public final class RawH2 implements AutoCloseable {
             public void onSettingsRead(ChannelHandlerContext c, Http2Settings settings) {
                 writer.writeSettingsAck(c, c.newPromise());
                 c.flush();
+                events.add("SETTINGS");
             }
 
             @Override
