@@ -13,8 +13,9 @@ import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * The one protocol upgrade Portico forwards: WebSocket (RFC 6455 section 4). A request qualifies when it is a
- * bodiless HTTP/1.1 GET whose {@code Connection} lists {@code upgrade} and whose {@code Upgrade} lists
- * {@code websocket}; it is forwarded with {@code Upgrade: websocket} and {@code Connection: upgrade}. Any other
+ * bodiless HTTP/1.1 GET whose {@code Connection} lists {@code upgrade}, whose {@code Upgrade} lists
+ * {@code websocket}, and which carries one {@code Sec-WebSocket-Key} and a {@code Sec-WebSocket-Version} (the
+ * handshake's fields, section 4.1); it is forwarded with {@code Upgrade: websocket} and {@code Connection: upgrade}. Any other
  * upgrade token is refused by dropping the header (RFC 9110 section 7.8 lets a server ignore {@code Upgrade}), so
  * such a request is served as plain HTTP/1.1, as nginx does by default.
  */
@@ -37,6 +38,8 @@ public final class WebSocketUpgrade {
                 && request.protocolVersion().equals(HttpVersion.HTTP_1_1)
                 && h.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true)
                 && h.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+                && h.getAll(HttpHeaderNames.SEC_WEBSOCKET_KEY).size() == 1
+                && h.contains(HttpHeaderNames.SEC_WEBSOCKET_VERSION)
                 && !HttpUtil.isTransferEncodingChunked(request)
                 && HttpUtil.getContentLength(request, 0L) == 0;
     }
