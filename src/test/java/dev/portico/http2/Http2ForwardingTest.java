@@ -8,6 +8,7 @@ import dev.portico.config.ListenAddress;
 import dev.portico.config.ProxyConfig;
 import dev.portico.testing.H2Client;
 import dev.portico.testing.PorticoExtension;
+import dev.portico.testing.StalledBackend;
 import dev.portico.testing.StreamBackend;
 import dev.portico.testing.TestBackend;
 import io.netty.handler.codec.http.HttpMethod;
@@ -104,6 +105,26 @@ class Http2ForwardingTest {
 
                 client.resume();
                 assertThat(slow.get(60, TimeUnit.SECONDS).bodyBytes()).isEqualTo(256 * MIB);
+            }
+        }
+    }
+
+    @Test
+    void aBackendThatDoesNotReadHoldsBackTheUploadingStreamOnly() throws Exception {
+        try (StreamBackend backend = new StreamBackend(); StalledBackend stalled = new StalledBackend()) {
+            startH2c(b -> b.route("/stalled", stalled.url()).route("/", backend.url()));
+            try (H2Client client = H2Client.connect(portico.port())) {
+                client.send(HttpMethod.POST, "/stalled", 256 * MIB, false);
+                await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(20)).until(() -> {
+                    long before = client.uploaded();
+                    Thread.sleep(300);
+                    return client.uploaded() == before;
+                });
+                assertThat(client.uploaded()).isLessThan(32 * MIB);
+
+                // The connection's other streams still move, uploads included.
+                H2Client.Result other = client.send(HttpMethod.POST, "/count", MIB, false).get(20, TimeUnit.SECONDS);
+                assertThat(other.bodyStart()).isEqualTo(Long.toString(MIB));
             }
         }
     }

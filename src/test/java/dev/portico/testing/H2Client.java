@@ -49,6 +49,7 @@ public final class H2Client implements AutoCloseable {
 
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final Channel channel;
+    private final AtomicLong uploaded = new AtomicLong();
     private final java.util.List<Channel> pausedStreams = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private H2Client(int port) throws InterruptedException {
@@ -107,6 +108,11 @@ public final class H2Client implements AutoCloseable {
         return collector.result;
     }
 
+    /** @return request body bytes handed to the streams so far (written only while a stream is writable) */
+    public long uploaded() {
+        return uploaded.get();
+    }
+
     /** Resumes reading on every stream that was opened paused. */
     public void resume() {
         channel.eventLoop().execute(() -> pausedStreams.forEach(c -> c.config().setAutoRead(true)));
@@ -118,7 +124,7 @@ public final class H2Client implements AutoCloseable {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
-    private static final class Collector extends ChannelInboundHandlerAdapter {
+    private final class Collector extends ChannelInboundHandlerAdapter {
         final CompletableFuture<Result> result = new CompletableFuture<>();
         private final HttpRequest head;
         private long toSend;
@@ -152,6 +158,7 @@ public final class H2Client implements AutoCloseable {
                 toSend -= n;
                 ByteBuf part = CHUNK.retainedSlice(0, n);
                 ctx.write(toSend == 0 ? new DefaultLastHttpContent(part) : new DefaultHttpContent(part));
+                uploaded.addAndGet(n);
             }
             ctx.flush();
         }
