@@ -98,6 +98,23 @@ class Http2AbuseTest {
     }
 
     @Test
+    void aGracefulStopSendsGoAwayAndLetsTheOpenStreamFinish() throws Exception {
+        start(Http2Config.DEFAULTS);
+        try (RawH2 h2 = new RawH2(portico.port())) {
+            h2.headers(1, RawH2.get("/hold"), true);
+            assertThat(backend.take().uri()).isEqualTo("/hold");
+            Thread stopper = new Thread(() -> portico.proxy().stop());
+            stopper.start();
+            assertThat(h2.await(e -> e.startsWith("GOAWAY"))).isEqualTo("GOAWAY 0");
+            release.countDown();
+            assertThat(h2.await(e -> e.startsWith("HEADERS 1"))).isEqualTo("HEADERS 1 200");
+            assertThat(h2.await(e -> e.equals("CLOSED"))).isNotNull();
+            stopper.join(10_000);
+            assertThat(stopper.isAlive()).isFalse();
+        }
+    }
+
+    @Test
     void aFloodOfPingsClosesTheConnectionWithGoAway() throws Exception {
         start(limits(100, 200, 20));
         try (RawH2 h2 = new RawH2(portico.port())) {
