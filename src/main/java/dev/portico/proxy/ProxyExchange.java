@@ -268,19 +268,14 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
                 responseKeepAlive), client.voidPromise());
     }
 
-    /** The backend accepted the WebSocket upgrade: forward its 101, then only bytes, both ways. */
+    /** The backend accepted the WebSocket upgrade: the exchange ends, and a tunnel takes both connections. */
     private void switchProtocols(HttpResponse response) {
         cancelResponseTimer();
         state = State.DONE;
         UpstreamConnection c = conn;
         conn = null;
-        Channel client = host.clientChannel();
-        client.writeAndFlush(WebSocketUpgrade.clientResponse(response), client.voidPromise());
-        Tunnel tunnel = new Tunnel(client, c.channel(), tunnelIdleMillis);
-        host.switchProtocols(this, tunnel.clientEnd());
-        c.switchProtocols(tunnel.upstreamEnd());
         log.access(101, 0);
-        tunnel.start();
+        Tunnel.open(host, this, c, response, tunnelIdleMillis);
     }
 
     private void onResponseContent(HttpContent content) {

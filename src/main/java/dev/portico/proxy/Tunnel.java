@@ -1,5 +1,6 @@
 package dev.portico.proxy;
 
+import dev.portico.upstream.UpstreamConnection;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -7,6 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
@@ -40,14 +42,23 @@ final class Tunnel {
         upstream.peer = client;
     }
 
-    /** @return the handler to put last in the client connection's pipeline */
-    ChannelHandler clientEnd() {
-        return client;
-    }
-
-    /** @return the handler to put last in the backend connection's pipeline */
-    ChannelHandler upstreamEnd() {
-        return upstream;
+    /**
+     * Forwards the backend's 101 to the client, takes both connections out of HTTP and starts the flow.
+     *
+     * @param host the client connection
+     * @param exchange the exchange that asked for the upgrade (done now)
+     * @param conn its backend connection, which leaves the pool for good
+     * @param response the backend's 101
+     * @param idleMillis {@code timeouts.tunnel_idle}
+     */
+    static void open(ExchangeHost host, ProxyExchange exchange, UpstreamConnection conn, HttpResponse response,
+                     long idleMillis) {
+        Channel client = host.clientChannel();
+        client.writeAndFlush(WebSocketUpgrade.clientResponse(response), client.voidPromise());
+        Tunnel tunnel = new Tunnel(client, conn.channel(), idleMillis);
+        host.switchProtocols(exchange, tunnel.client);
+        conn.switchProtocols(tunnel.upstream);
+        tunnel.start();
     }
 
     /**
