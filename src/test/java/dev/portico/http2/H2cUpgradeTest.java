@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ProxyConfig;
 import dev.portico.testing.PorticoExtension;
+import dev.portico.testing.RawClient;
 import dev.portico.testing.TestBackend;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -43,6 +44,32 @@ class H2cUpgradeTest {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(post.version()).isEqualTo(HttpClient.Version.HTTP_2);
             assertThat(post.body()).isEqualTo("POST /b\nhello");
+        }
+    }
+
+    @Test
+    void anUpgradeThatCannotBeDoneIsServedAsHttp11() throws Exception {
+        try (TestBackend backend = TestBackend.echo()) {
+            portico.start(ProxyConfig.builder().listen(new ListenAddress("127.0.0.1", 0, true)).workers(1)
+                    .route("/", backend.url()).build());
+            try (RawClient c = portico.raw()) {
+                // A body, then a malformed HTTP2-Settings: neither upgrades, both are answered in HTTP/1.1.
+                RawClient.Response withBody = c.send("POST /b HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, "
+                        + "HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n"
+                        + "Content-Length: 2\r\n\r\nhi").read();
+                assertThat(withBody.status()).isEqualTo(200);
+                assertThat(withBody.body()).isEqualTo("POST /b\nhi");
+            }
+            try (RawClient c = portico.raw()) {
+                RawClient.Response badSettings = c.send("GET /s HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, "
+                        + "HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: %%%\r\n\r\n").read();
+                assertThat(badSettings.status()).isEqualTo(200);
+                assertThat(badSettings.body()).isEqualTo("GET /s\n");
+                assertThat(c.send("GET /next HTTP/1.1\r\nHost: a\r\n\r\n").read().body()).isEqualTo("GET /next\n");
+            }
+            for (int i = 0; i < 3; i++) {
+                assertThat(backend.take().headers().contains("upgrade")).isFalse();
+            }
         }
     }
 

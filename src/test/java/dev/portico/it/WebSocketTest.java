@@ -3,6 +3,8 @@ package dev.portico.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.portico.config.ListenAddress;
+import dev.portico.config.ProxyConfig;
 import dev.portico.config.TimeoutsConfig;
 import dev.portico.testing.PorticoExtension;
 import dev.portico.testing.RawClient;
@@ -86,6 +88,18 @@ class WebSocketTest {
                 }
                 assertThat(total).isGreaterThan(256L << 20); // the 101 head, then every byte
                 assertThat(backend.written()).isEqualTo(256L << 20);
+            }
+        }
+    }
+
+    @Test
+    void worksOnAnH2cListenerToo() throws Exception {
+        try (WebSocketBackend backend = new WebSocketBackend()) {
+            portico.start(ProxyConfig.builder().listen(new ListenAddress("127.0.0.1", 0, true)).workers(1)
+                    .route("/", backend.url()).build());
+            try (WebSocketTestClient client = WebSocketTestClient.connect(portico.port(), "/ws")) {
+                client.send(new TextWebSocketFrame("over h2c"));
+                assertThat(client.next()).isEqualTo("over h2c");
             }
         }
     }
