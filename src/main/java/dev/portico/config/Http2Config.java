@@ -10,8 +10,9 @@ import java.util.Objects;
  *     (RST_STREAM REFUSED_STREAM)
  * @param maxHeaderListSize SETTINGS_MAX_HEADER_LIST_SIZE in bytes: a larger request head gets 431 on its stream,
  *     and one far larger (a quarter more) closes the connection
- * @param maxResets stream resets (RST_STREAM) a client may send per {@code resetWindow}; more close the connection
- *     with GOAWAY ENHANCE_YOUR_CALM (Rapid Reset, CVE-2023-44487)
+ * @param maxResets stream resets (RST_STREAM) a client may send per {@code resetWindow}, and resets its malformed
+ *     frames may make Portico send; more close the connection with GOAWAY ENHANCE_YOUR_CALM (Rapid Reset,
+ *     CVE-2023-44487; MadeYouReset, CVE-2025-8671)
  * @param resetWindow the window {@code maxResets} counts in, whole seconds
  * @param maxSmallContinuationFrames CONTINUATION frames with little payload a header block may have; more close the
  *     connection (CONTINUATION flood)

@@ -63,6 +63,7 @@ public final class Http2Frontend {
                 .initialSettings(settings)
                 .validateHeaders(true)
                 .decoderEnforceMaxRstFramesPerWindow(c.maxResets(), (int) c.resetWindow().toSeconds())
+                .encoderEnforceMaxRstFramesPerWindow(c.maxResets(), (int) c.resetWindow().toSeconds())
                 .decoderEnforceMaxSmallContinuationFrames(c.maxSmallContinuationFrames())
                 .encoderEnforceMaxQueuedControlFrames(c.maxQueuedControlFrames())
                 .gracefulShutdownTimeoutMillis(runtime.config().timeouts().drain().toMillis())

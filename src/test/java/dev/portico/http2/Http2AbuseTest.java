@@ -80,6 +80,22 @@ class Http2AbuseTest {
     }
 
     @Test
+    void malformedRequestsThatMakePorticoResetStreamsCountAgainstTheLimitToo() throws Exception {
+        start(limits(100, 50, 100));
+        try (RawH2 h2 = new RawH2(portico.port())) {
+            h2.run(c -> {
+                for (int i = 0; i < 200; i++) {
+                    h2.writer().writeHeaders(c, 1 + 2 * i, RawH2.get("/x").add("connection", "close"), 0, true,
+                            c.newPromise());
+                }
+            });
+            assertThat(h2.await(e -> e.startsWith("GOAWAY"))).isEqualTo("GOAWAY " + ENHANCE_YOUR_CALM);
+            assertThat(h2.await(e -> e.equals("CLOSED"))).isNotNull();
+            assertThat(backend.pending()).isZero();
+        }
+    }
+
+    @Test
     void refusesStreamsBeyondMaxConcurrentStreams() throws Exception {
         start(limits(3, 200, 100));
         try (RawH2 h2 = new RawH2(portico.port())) {
