@@ -99,12 +99,12 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
     }
 
     private void onRequestHead(HttpRequest request) {
+        removeExtensionHeaders(request.headers());
         ProxyFailure invalid = RequestValidator.check(request, runtime.config().limits().maxHeaders());
         if (invalid != null) {
             reject(invalid, request.method().name(), request.uri(), inputEnded);
             return;
         }
-        removeExtensionHeaders(request.headers());
         request.setProtocolVersion(HTTP_2);
         RequestTarget target;
         try {
