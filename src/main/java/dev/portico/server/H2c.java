@@ -40,7 +40,10 @@ final class H2c {
         p.addBefore(p.context(frontend).name(), null, new FullRequestSplitter());
     }
 
-    /** Removes the HTTP/1.1 handlers; what precedes them (TLS, say) stays. */
+    /**
+     * Removes the HTTP/1.1 handlers but the upgrade handler (which removes itself once it upgraded); what precedes
+     * them (TLS, say) stays.
+     */
     static void removeHttp1(ChannelPipeline p, boolean keepIdleTimer) {
         removeIfPresent(p, ByteWatcher.class);
         removeIfPresent(p, FullRequestSplitter.class);
@@ -51,7 +54,7 @@ final class H2c {
         removeIfPresent(p, FrontendCodec.class);
     }
 
-    private static void removeIfPresent(ChannelPipeline p, Class<? extends io.netty.channel.ChannelHandler> type) {
+    static void removeIfPresent(ChannelPipeline p, Class<? extends io.netty.channel.ChannelHandler> type) {
         if (p.get(type) != null) {
             p.remove(type);
         }
@@ -76,8 +79,6 @@ final class H2c {
                 }
                 ChannelPipeline p = ctx.pipeline();
                 if (matches) {
-                    removeHttp1(p, false);
-                    removeIfPresent(p, UpgradeHandler.class);
                     Http2Frontend.configure(p, runtime);
                 }
                 p.remove(this); // the bytes held here go on to whichever protocol is installed

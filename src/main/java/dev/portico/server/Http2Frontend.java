@@ -26,12 +26,15 @@ public final class Http2Frontend {
 
     /**
      * Installs HTTP/2 at the end of a connection's pipeline, for a connection known to speak it (prior knowledge
-     * seen, or ALPN chose {@code h2}). Whatever precedes (say, TLS) stays; HTTP/1.1 handlers must not be there.
+     * seen, or ALPN chose {@code h2}). Whatever precedes (say, TLS) stays; the HTTP/1.1 handlers Portico installs
+     * ({@link FrontendInitializer}'s) are removed if they are there.
      *
      * @param pipeline the client connection's pipeline; the client's first bytes must not have been consumed
      * @param runtime the running proxy
      */
     public static void configure(ChannelPipeline pipeline, ProxyRuntime runtime) {
+        H2c.removeHttp1(pipeline, false);
+        H2c.removeIfPresent(pipeline, H2c.UpgradeHandler.class);
         Http2FrameCodec codec = codec(runtime.config().http2(), runtime);
         // Before the codec, so every byte either way counts as activity.
         pipeline.addLast(new IdleTimer(runtime.config().timeouts().idle().toMillis()), codec);
