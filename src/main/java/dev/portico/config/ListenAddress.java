@@ -7,8 +7,9 @@ import java.util.Objects;
  *
  * @param host the host to bind, e.g. {@code 127.0.0.1}
  * @param port the port, 0 to 65535
+ * @param h2c whether the listener also speaks cleartext HTTP/2 (prior knowledge and the h2c upgrade)
  */
-public record ListenAddress(String host, int port) {
+public record ListenAddress(String host, int port, boolean h2c) {
     /** Validates both parts. */
     public ListenAddress {
         Objects.requireNonNull(host, "host");
@@ -16,6 +17,24 @@ public record ListenAddress(String host, int port) {
             throw new IllegalArgumentException("listen host is empty");
         }
         ConfigValues.inRange(port, 0, 65535, "port");
+    }
+
+    /**
+     * An HTTP/1.1-only listener.
+     *
+     * @param host the host to bind
+     * @param port the port, 0 to 65535
+     */
+    public ListenAddress(String host, int port) {
+        this(host, port, false);
+    }
+
+    /**
+     * @param enabled whether the listener speaks cleartext HTTP/2 too
+     * @return this address with {@code h2c} set
+     */
+    public ListenAddress withH2c(boolean enabled) {
+        return new ListenAddress(host, port, enabled);
     }
 
     /**

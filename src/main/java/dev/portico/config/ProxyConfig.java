@@ -17,9 +17,10 @@ import java.util.Set;
  * @param limits the request size limits
  * @param workers event loop threads, 0 for one per core
  * @param accessLog the access log settings
+ * @param http2 the HTTP/2 limits
  */
 public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
-                          LimitsConfig limits, int workers, AccessLogConfig accessLog) {
+                          LimitsConfig limits, int workers, AccessLogConfig accessLog, Http2Config http2) {
     /** The most event loop threads {@code workers} accepts. */
     public static final int MAX_WORKERS = 1024;
 
@@ -30,10 +31,26 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(accessLog, "accessLog");
+        Objects.requireNonNull(http2, "http2");
         List<String> problems = problems(listen, routes, workers);
         if (!problems.isEmpty()) {
             throw new ConfigException("configuration", problems);
         }
+    }
+
+    /**
+     * A configuration with the default HTTP/2 limits.
+     *
+     * @param listen the addresses to listen on
+     * @param routes the routes
+     * @param timeouts the timeouts
+     * @param limits the request size limits
+     * @param workers event loop threads, 0 for one per core
+     * @param accessLog the access log settings
+     */
+    public ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
+                       LimitsConfig limits, int workers, AccessLogConfig accessLog) {
+        this(listen, routes, timeouts, limits, workers, accessLog, Http2Config.DEFAULTS);
     }
 
     /**
@@ -44,11 +61,12 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         if (listen.isEmpty()) {
             problems.add("listen: at least one address is required");
         }
-        Set<ListenAddress> seenListen = new HashSet<>();
+        Set<String> seenListen = new HashSet<>();
         for (int i = 0; i < listen.size(); i++) {
             // Port 0 binds a new ephemeral port each time: never the same address twice.
-            if (listen.get(i).address().port() != 0 && !seenListen.add(listen.get(i).address())) {
-                problems.add("listen[" + i + "]: " + listen.get(i).address() + " is listed twice");
+            ListenAddress a = listen.get(i).address();
+            if (a.port() != 0 && !seenListen.add(a.host() + ":" + a.port())) {
+                problems.add("listen[" + i + "]: " + a + " is listed twice");
             }
         }
         if (routes.isEmpty()) {
@@ -104,6 +122,7 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         private LimitsConfig limits = LimitsConfig.DEFAULTS;
         private int workers;
         private AccessLogConfig accessLog = AccessLogConfig.DEFAULTS;
+        private Http2Config http2 = Http2Config.DEFAULTS;
 
         private Builder() {
         }
@@ -133,6 +152,24 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
          */
         public Builder listen(ListenerConfig listener) {
             listen.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
+        /**
+         * @param address an address to listen on, with its options
+         * @return this
+         */
+        public Builder listen(ListenAddress address) {
+            listen.add(ListenerConfig.plain(Objects.requireNonNull(address, "address")));
+            return this;
+        }
+
+        /**
+         * @param value the HTTP/2 limits
+         * @return this
+         */
+        public Builder http2(Http2Config value) {
+            this.http2 = Objects.requireNonNull(value, "http2");
             return this;
         }
 
@@ -209,7 +246,7 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
          * @throws ConfigException if it is not valid
          */
         public ProxyConfig build() {
-            return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog);
+            return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2);
         }
     }
 }

@@ -11,9 +11,11 @@ import java.time.Duration;
  * @param requestHeader the client must send the whole request head within this
  * @param drain how long a graceful shutdown waits for in-flight exchanges
  * @param tlsHandshake a client on a TLS listener must finish its handshake within this, counted from the accept
+ * @param tunnelIdle an upgraded connection (WebSocket) with no bytes either way for this long is closed; it
+ *     replaces {@code idle} once the backend switched protocols
  */
 public record TimeoutsConfig(Duration connect, Duration response, Duration idle, Duration requestHeader,
-                             Duration drain, Duration tlsHandshake) {
+                             Duration drain, Duration tlsHandshake, Duration tunnelIdle) {
     /** Default {@code timeouts.connect}. */
     public static final Duration DEFAULT_CONNECT = Duration.ofSeconds(5);
     /** Default {@code timeouts.response}. */
@@ -26,9 +28,11 @@ public record TimeoutsConfig(Duration connect, Duration response, Duration idle,
     public static final Duration DEFAULT_DRAIN = Duration.ofSeconds(30);
     /** Default {@code timeouts.tls_handshake}. */
     public static final Duration DEFAULT_TLS_HANDSHAKE = Duration.ofSeconds(10);
+    /** Default {@code timeouts.tunnel_idle}. */
+    public static final Duration DEFAULT_TUNNEL_IDLE = Duration.ofHours(1);
     /** All defaults. */
     public static final TimeoutsConfig DEFAULTS = new TimeoutsConfig(DEFAULT_CONNECT, DEFAULT_RESPONSE,
-            DEFAULT_IDLE, DEFAULT_REQUEST_HEADER, DEFAULT_DRAIN, DEFAULT_TLS_HANDSHAKE);
+            DEFAULT_IDLE, DEFAULT_REQUEST_HEADER, DEFAULT_DRAIN, DEFAULT_TLS_HANDSHAKE, DEFAULT_TUNNEL_IDLE);
 
     /** Every timeout must be positive. */
     public TimeoutsConfig {
@@ -38,11 +42,36 @@ public record TimeoutsConfig(Duration connect, Duration response, Duration idle,
         ConfigValues.positive(requestHeader, "request_header");
         ConfigValues.positive(drain, "drain");
         ConfigValues.positive(tlsHandshake, "tls_handshake");
+        ConfigValues.positive(tunnelIdle, "tunnel_idle");
     }
 
-    /** The timeouts with the default {@code tls_handshake}. */
+    /**
+     * The timeouts with the defaults of {@code tls_handshake} and {@code tunnel_idle}.
+     *
+     * @param connect upstream TCP connect
+     * @param response from the request fully sent upstream to the response head
+     * @param idle idle connections and stalled transfers
+     * @param requestHeader the client must send the whole request head within this
+     * @param drain how long a graceful shutdown waits for in-flight exchanges
+     */
     public TimeoutsConfig(Duration connect, Duration response, Duration idle, Duration requestHeader,
                           Duration drain) {
-        this(connect, response, idle, requestHeader, drain, DEFAULT_TLS_HANDSHAKE);
+        this(connect, response, idle, requestHeader, drain, DEFAULT_TLS_HANDSHAKE, DEFAULT_TUNNEL_IDLE);
+    }
+
+    /**
+     * @param value the TLS handshake deadline
+     * @return these timeouts with it
+     */
+    public TimeoutsConfig withTlsHandshake(Duration value) {
+        return new TimeoutsConfig(connect, response, idle, requestHeader, drain, value, tunnelIdle);
+    }
+
+    /**
+     * @param value the idle time of an upgraded connection
+     * @return these timeouts with it
+     */
+    public TimeoutsConfig withTunnelIdle(Duration value) {
+        return new TimeoutsConfig(connect, response, idle, requestHeader, drain, tlsHandshake, value);
     }
 }

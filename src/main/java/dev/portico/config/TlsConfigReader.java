@@ -17,7 +17,7 @@ import java.util.Map;
  * again when the TLS contexts are built at start-up and whenever they change.
  */
 final class TlsConfigReader {
-    private static final List<String> LISTENER_KEYS = List.of("address", "tls", "redirect_https");
+    private static final List<String> LISTENER_KEYS = List.of("address", "tls", "redirect_https", "h2c");
     private static final List<String> TLS_KEYS = List.of("certificates", "certificate", "key", "protocols", "alpn",
             "client_auth", "client_ca");
     private static final List<String> CERTIFICATE_KEYS = List.of("certificate", "key");
@@ -32,7 +32,7 @@ final class TlsConfigReader {
         this.baseDir = baseDir;
     }
 
-    /** A listener in mapping form: {@code {address, tls, redirect_https}}. */
+    /** A listener in mapping form: {@code {address, tls, redirect_https, h2c}}. */
     ListenerConfig listener(Object node, String path) {
         Map<String, Object> m = loader.mapping(node, path, LISTENER_KEYS);
         if (m == null) {
@@ -44,13 +44,17 @@ final class TlsConfigReader {
         ListenerTlsConfig tls = m.get("tls") == null ? null : tls(m.get("tls"), path + ".tls");
         Boolean redirect = m.containsKey("redirect_https")
                 ? loader.bool(m.get("redirect_https"), path + ".redirect_https") : Boolean.FALSE;
+        Boolean h2c = m.containsKey("h2c") ? loader.bool(m.get("h2c"), path + ".h2c") : Boolean.FALSE;
         if (problems() != before) {
             return null;
+        }
+        if (tls != null && h2c) {
+            return loader.problem(path + ".h2c: is for plain listeners; a TLS listener offers h2 through tls.alpn");
         }
         if (tls != null && redirect) {
             return loader.problem(path + ".redirect_https: is for plain listeners; this one has tls");
         }
-        return loader.build(path, LISTENER_KEYS, () -> new ListenerConfig(address, tls, redirect));
+        return loader.build(path, LISTENER_KEYS, () -> new ListenerConfig(address.withH2c(h2c), tls, redirect));
     }
 
     private ListenerTlsConfig tls(Object node, String path) {

@@ -29,11 +29,11 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  */
 final class YamlConfigLoader {
     private static final List<String> TOP_KEYS =
-            List.of("listen", "routes", "upstreams", "timeouts", "limits", "workers", "access_log");
+            List.of("listen", "routes", "upstreams", "timeouts", "limits", "workers", "access_log", "http2");
     private static final List<String> ROUTE_KEYS =
             List.of("path", "host", "upstream", "strip_prefix", "max_request_body", "upstream_tls");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain",
-            "tls_handshake");
+            "tls_handshake", "tunnel_idle");
     private static final List<String> LIMIT_KEYS = List.of("max_request_line", "max_header_size", "max_request_body",
             "max_headers", "max_connections", "max_requests_per_connection");
     private static final List<String> COUNT_LIMITS = List.of("max_headers", "max_connections",
@@ -115,6 +115,7 @@ final class YamlConfigLoader {
         LimitsConfig limits = limits(top.get("limits"));
         Integer workers = top.containsKey("workers") ? workers(top.get("workers")) : Integer.valueOf(0);
         AccessLogConfig accessLog = accessLog(top.get("access_log"));
+        Http2Config http2 = new Http2ConfigReader(this).read(top.get("http2"));
 
         // Cross-record checks see only sections that parsed; a broken one already has its own problem.
         List<String> cross = ProxyConfig.problems(listenOk ? listen : List.of(), routesOk ? routes : List.of(),
@@ -127,7 +128,7 @@ final class YamlConfigLoader {
         if (!problems.isEmpty()) {
             return null;
         }
-        return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog);
+        return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2);
     }
 
     private List<ListenerConfig> listen(Object node) {
@@ -230,11 +231,12 @@ final class YamlConfigLoader {
         Duration requestHeader = duration(m, "request_header", TimeoutsConfig.DEFAULT_REQUEST_HEADER);
         Duration drain = duration(m, "drain", TimeoutsConfig.DEFAULT_DRAIN);
         Duration tlsHandshake = duration(m, "tls_handshake", TimeoutsConfig.DEFAULT_TLS_HANDSHAKE);
+        Duration tunnelIdle = duration(m, "tunnel_idle", TimeoutsConfig.DEFAULT_TUNNEL_IDLE);
         if (problems.size() != before) {
             return null;
         }
         return build("timeouts", TIMEOUT_KEYS, () -> new TimeoutsConfig(connect, response, idle, requestHeader, drain,
-                tlsHandshake));
+                tlsHandshake, tunnelIdle));
     }
 
     private Duration duration(Map<String, Object> m, String key, Duration dflt) {

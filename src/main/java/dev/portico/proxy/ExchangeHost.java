@@ -2,6 +2,7 @@ package dev.portico.proxy;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 
 /**
  * The client connection as an exchange sees it. Implemented by the frontend handler; all calls on its event loop.
@@ -42,4 +43,15 @@ public interface ExchangeHost {
      * @param responseStarted whether part of a response was already sent, so only a close can signal the error
      */
     void exchangeFailed(ProxyExchange exchange, ProxyFailure failure, boolean responseStarted);
+
+    /**
+     * The backend switched protocols (101) for the exchange's upgrade request, and the 101 was written: the host
+     * stops serving HTTP on the client connection, putting {@code tunnelEnd} last in its pipeline in place of its
+     * HTTP handlers (the decoder last, so bytes it still holds reach {@code tunnelEnd}). A host that cannot switch
+     * (say, the client sent more before the 101) leaves {@code tunnelEnd} out, and both connections close.
+     *
+     * @param exchange the exchange
+     * @param tunnelEnd the handler that carries the client's bytes from now on
+     */
+    void switchProtocols(ProxyExchange exchange, ChannelHandler tunnelEnd);
 }

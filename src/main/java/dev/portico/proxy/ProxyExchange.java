@@ -61,6 +61,8 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     /** Whether the free retry after a pooled connection went stale was used. */
     private boolean staleRetried;
     private ScheduledFuture<?> retryTimer;
+    /** {@code timeouts.tunnel_idle} when the request asks for a WebSocket upgrade; 0 otherwise. */
+    private long tunnelIdleMillis;
 
     /**
      * @param host the client connection
@@ -110,6 +112,21 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         bodySent = false;
         var u = route.upstream().config();
         pool.acquire(e, e.tls(), u.maxConnections(), u.maxPending(), this, this);
+    }
+
+    /**
+     * Marks the request as a WebSocket upgrade (see {@link WebSocketUpgrade}): a 101 from the backend turns the
+     * two connections into a {@link Tunnel}. Call before {@link #start}.
+     *
+     * @param tunnelIdle {@code timeouts.tunnel_idle} in milliseconds
+     */
+    public void upgrade(long tunnelIdle) {
+        this.tunnelIdleMillis = tunnelIdle;
+    }
+
+    /** @return whether this exchange waits for the backend's answer to an upgrade: no more client bytes until then */
+    public boolean awaitsUpgrade() {
+        return tunnelIdleMillis > 0 && state != State.DONE;
     }
 
     /** @return whether the whole request body has been received from the client */
@@ -270,7 +287,11 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         HttpResponseStatus st = response.status();
         if (st.codeClass() == HttpStatusClass.INFORMATIONAL) {
             if (st.code() == 101) {
-                fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream switched protocols without an upgrade"));
+                if (tunnelIdleMillis > 0 && requestComplete && WebSocketUpgrade.accepted(response)) {
+                    switchProtocols(response);
+                } else {
+                    fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream switched protocols without an upgrade"));
+                }
                 return;
             }
             // 100 Continue and other interim responses: Portico answered the client's Expect itself.
@@ -299,6 +320,18 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         Channel client = host.clientChannel();
         client.write(HeaderRewriter.clientResponse(response, clientRequest.protocolVersion(), bodiless,
                 responseKeepAlive), client.voidPromise());
+    }
+
+    /** The backend accepted the WebSocket upgrade: the exchange ends, and a tunnel takes both connections. */
+    private void switchProtocols(HttpResponse response) {
+        cancelResponseTimer();
+        state = State.DONE;
+        UpstreamConnection c = conn;
+        conn = null;
+        attempts.succeeded(false);
+        attempts.finish();
+        log.access(101, 0, attempts.last(), attempts.count());
+        Tunnel.open(host, this, c, response, tunnelIdleMillis);
     }
 
     private void onResponseContent(HttpContent content) {
@@ -387,12 +420,14 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     }
 
     /**
-     * A pooled connection the backend closed just as it was borrowed: nothing of the response came back, and the
-     * request can be sent again because none of its body is lost and it is idempotent. (The pool never lends a
+     * The backend closed the connection before any byte of the response: a pooled connection it dropped just as
+     * it was borrowed (a keep-alive race), or a backend going down (a restart). The request can be sent again
+     * once, at once and outside the budget, because none of its body is lost and it is idempotent: a restart
+     * must not cost a request even when many in flight are cut at the same moment. (The pool never lends a
      * connection it knows closed, so a non-idempotent request that is written may have reached the backend.)
      */
     private boolean staleConnection() {
-        return conn != null && conn.reused() && !staleRetried && !skippingInformational
+        return conn != null && !staleRetried && !skippingInformational
                 && (!bodySent || attempts.bodyKept()) && isIdempotent(clientRequest.method());
     }
 

@@ -1,7 +1,8 @@
 /**
  * The exchange: {@link dev.portico.proxy.ProxyExchange} carries one request to a backend and its response back,
  * {@link dev.portico.proxy.HeaderRewriter} builds the forwarded heads, {@link dev.portico.proxy.ProxyFailure} is the
- * one failure taxonomy.
+ * one failure taxonomy. After a WebSocket upgrade ({@link dev.portico.proxy.WebSocketUpgrade}) a
+ * {@link dev.portico.proxy.Tunnel} carries the bytes of both connections.
  *
  * <p>Threading: an exchange, its client channel and its upstream connection live on one event loop; nothing here
  * is touched from another thread, so no field needs a lock or {@code volatile}.

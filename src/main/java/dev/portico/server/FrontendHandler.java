@@ -2,14 +2,18 @@ package dev.portico.server;
 
 import dev.portico.proxy.ExchangeHost;
 import dev.portico.proxy.HeaderRewriter;
+import dev.portico.proxy.IdleTimer;
 import dev.portico.proxy.ProxyExchange;
 import dev.portico.proxy.ProxyFailure;
 import dev.portico.proxy.ProxyFailure.Kind;
+import dev.portico.proxy.WebSocketUpgrade;
 import dev.portico.route.Route;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
@@ -70,6 +74,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     @Override
     public void handlerAdded(ChannelHandlerContext context) {
         this.ctx = context;
+    }
+
+    /** Taken out of the pipeline (the connection switched protocols): nothing of it may fire any more. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext context) {
+        closing = true;
+        cancelHeadTimer();
+        releaseBacklog();
     }
 
     @Override
@@ -167,6 +179,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         if (closing) {
             return ctx.channel().isActive(); // lingering: read and drop until the client closes
         }
+        if (exchange != null && exchange.awaitsUpgrade()) {
+            return false; // RFC 6455 section 4.1: the client sends nothing more before the 101
+        }
         return exchange == null || exchange.requestComplete() || exchange.wantsRequestBody();
     }
 
@@ -224,6 +239,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         String upstreamHost = routingHost != null ? routingHost : route.config().upstream().authority();
         String upstreamTarget = target.path().equals("*") ? "*" : route.upstreamTarget(target.path(), target.query());
         boolean keepAlive = HttpUtil.isKeepAlive(request);
+        boolean webSocket = WebSocketUpgrade.requested(request);
         HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, upstreamHost,
                 clientIp(), clientHost);
         if (tls != null) {
@@ -231,6 +247,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         }
         exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, runtime.accessLog(),
                 request, keepAlive, upstream, clientIp(), runtime.config().timeouts().response().toMillis());
+        if (webSocket) {
+            WebSocketUpgrade.forward(upstream);
+            exchange.upgrade(runtime.config().timeouts().tunnelIdle().toMillis());
+        }
         exchange.start();
     }
 
@@ -338,6 +358,27 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         // The backend's troubles stay in the log: a client learns the status, not the details.
         String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
         closeAfter(ctx.writeAndFlush(ErrorResponses.of(status, detail, false)));
+    }
+
+    @Override
+    public void switchProtocols(ProxyExchange switched, ChannelHandler tunnelEnd) {
+        if (switched != exchange) {
+            return;
+        }
+        exchange = null;
+        closing = true;
+        cancelHeadTimer();
+        if (!backlog.isEmpty()) {
+            // The client spoke before the 101: what it sent was decoded as HTTP and is lost to the tunnel.
+            releaseBacklog();
+            ctx.close();
+            return;
+        }
+        ChannelPipeline p = ctx.pipeline();
+        p.replace(this, "tunnel", tunnelEnd);
+        p.remove(ByteWatcher.class);
+        p.remove(IdleTimer.class);
+        p.remove(FrontendCodec.class);
     }
 
     private void drainBacklog() {

@@ -24,13 +24,15 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     private final ServerTls tls;
     /** Where a {@code redirect_https} listener sends clients, else {@code null}. */
     private final HttpsRedirect redirect;
+    private final boolean h2c;
     /** Open connections of this listener; accepts run on several event loops, hence atomic (once per connection). */
     private final AtomicInteger open = new AtomicInteger();
 
-    FrontendInitializer(ProxyRuntime runtime, ServerTls tls, HttpsRedirect redirect) {
+    FrontendInitializer(ProxyRuntime runtime, ServerTls tls, HttpsRedirect redirect, boolean h2c) {
         this.runtime = runtime;
         this.tls = tls;
         this.redirect = redirect;
+        this.h2c = h2c;
     }
 
     /** The strict decoder settings: RFC 9112 framing, CRLF-only lines, validated headers, the configured limits. */
@@ -43,6 +45,10 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
                 .setValidateHeaders(true);
+    }
+
+    ProxyRuntime runtime() {
+        return runtime;
     }
 
     @Override
@@ -79,5 +85,8 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
                 new FrontendCodec(decoderConfig(config.limits())),
                 new IdleTimer(config.timeouts().idle().toMillis()),
                 handler);
+        if (h2c) {
+            H2c.install(ch.pipeline(), runtime, handler);
+        }
     }
 }

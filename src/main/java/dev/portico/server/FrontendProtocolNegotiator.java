@@ -41,14 +41,9 @@ final class FrontendProtocolNegotiator extends ApplicationProtocolNegotiationHan
         ctx.fireChannelActive();
     }
 
-    /**
-     * HTTP/2 over TLS. Not reachable yet: "h2" is not offered over ALPN until the HTTP/2 pipeline exists (see
-     * {@code ServerCertificates.SERVED_ALPN}). Wiring it means adding the HTTP/2 stages here.
-     */
+    /** HTTP/2 over TLS: the same stages as an h2c connection; each stream reads the TLS details from here. */
     private void configureHttp2(ChannelHandlerContext ctx, String tls) {
-        LOG.warn("{} h2 was negotiated but this build serves only HTTP/1.1 over TLS: closing",
-                ctx.channel().id().asShortText());
-        ctx.close();
+        Http2Frontend.configure(ctx.pipeline(), initializer.runtime());
     }
 
     @Override
@@ -67,7 +62,11 @@ final class FrontendProtocolNegotiator extends ApplicationProtocolNegotiationHan
 
     /** @return the version and cipher suite, e.g. {@code TLSv1.3 TLS_AES_128_GCM_SHA256}, for the access log */
     private static String tlsSummary(ChannelHandlerContext ctx) {
-        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        return tlsSummary(ctx.pipeline().get(SslHandler.class));
+    }
+
+    /** @return the version and cipher suite of {@code ssl}'s session, {@code "-"} if there is none */
+    static String tlsSummary(SslHandler ssl) {
         if (ssl == null) {
             return "-";
         }

@@ -196,7 +196,7 @@ public final class ProxyRuntime {
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new FrontendInitializer(this, tls.listener(i),
-                            listener.redirectHttps() ? redirect : null));
+                            listener.redirectHttps() ? redirect : null, a.h2c()));
             ChannelFuture f = b.bind(a.host(), a.port()).awaitUninterruptibly();
             if (!f.isSuccess()) {
                 Throwable c = f.cause();
@@ -296,6 +296,8 @@ public final class ProxyRuntime {
                 FrontendHandler h = ch.pipeline().get(FrontendHandler.class);
                 if (h != null) {
                     h.drain();
+                } else if (Http2Frontend.isHttp2(ch)) {
+                    ch.close(); // GOAWAY; the connection closes once its open streams are done
                 }
             });
         }

@@ -4,5 +4,9 @@
  * {@link dev.portico.proxy.ProxyExchange}. Reads follow demand: {@code AUTO_READ} is switched off
  * while a request body cannot move on (the backend is not writable or not yet connected) or a pipelined request
  * waits, and on again when it can; ordinary request/response cycles never touch it.
+ *
+ * <p>HTTP/2 ({@link dev.portico.server.Http2Frontend}, on listeners with {@code h2c} via
+ * {@link dev.portico.server.H2c}): each stream is a child channel whose {@link dev.portico.server.Http2StreamHandler}
+ * plays the frontend handler's part for one request, on the connection's event loop.
  */
 package dev.portico.server;

@@ -31,7 +31,7 @@ final class ServerCertificates {
      * The application protocols this build can serve over ALPN. HTTP/2 is left out until its pipeline exists:
      * adding "h2" here is the one change that makes listeners offer it, as configured by {@code tls.alpn}.
      */
-    static final Set<String> SERVED_ALPN = Set.of("http/1.1");
+    static final Set<String> SERVED_ALPN = Set.of("h2", "http/1.1");
 
     private final Mapping<String, SslContext> mapping;
     private final SslContext defaultContext;

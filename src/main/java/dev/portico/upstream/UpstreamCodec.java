@@ -44,6 +44,9 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
         @Override
         protected boolean isContentAlwaysEmpty(io.netty.handler.codec.http.HttpMessage msg) {
             HttpResponse response = (HttpResponse) msg;
+            if (response.status().code() == 101) {
+                return true; // what follows a 101 is the new protocol, never a body (Netty assumes one for Hixie-76)
+            }
             if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
                 return super.isContentAlwaysEmpty(msg); // interim: its request still waits for the final answer
             }

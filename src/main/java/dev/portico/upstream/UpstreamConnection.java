@@ -1,7 +1,10 @@
 package dev.portico.upstream;
 
 import dev.portico.balance.Endpoint;
+import dev.portico.proxy.IdleTimer;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
@@ -120,6 +123,26 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         if (channel != null) {
             channel.close();
         }
+    }
+
+    /**
+     * The backend switched protocols (101): the connection leaves HTTP, and its pool, for good. Call from the
+     * listener's handling of the 101 head; {@code tunnelEnd} replaces this handler, then the idle timer and the
+     * codec go (the decoder last, so bytes it holds beyond the 101 reach {@code tunnelEnd}).
+     *
+     * @param tunnelEnd the handler that carries the backend's bytes from now on
+     */
+    public void switchProtocols(ChannelHandler tunnelEnd) {
+        listener = null;
+        deadline = 0;
+        if (deadlineTask != null) {
+            deadlineTask.cancel(false);
+            deadlineTask = null;
+        }
+        ChannelPipeline p = channel.pipeline();
+        p.replace(this, "tunnel", tunnelEnd);
+        p.remove(IdleTimer.class);
+        p.remove(codec);
     }
 
     @Override

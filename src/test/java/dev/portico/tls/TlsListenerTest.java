@@ -156,8 +156,21 @@ class TlsListenerTest {
     }
 
     @Test
-    void negotiatesHttp11OverAlpnEvenWhenTheClientPrefersH2() throws Exception {
+    void negotiatesH2OverAlpnWhenTheClientPrefersItAndHttp11WhenTheListenerOffersOnlyThat() throws Exception {
         portico.start(config(twoCertificates(ClientAuth.NONE, null), TimeoutsConfig.DEFAULTS));
+        try (SSLSocket s = (SSLSocket) TestCertificates.trusting(ca).getSocketFactory()
+                .createSocket(InetAddress.getLoopbackAddress(), portico.port())) {
+            s.setSoTimeout(5000);
+            javax.net.ssl.SSLParameters p = s.getSSLParameters();
+            p.setApplicationProtocols(new String[] {"h2", "http/1.1"});
+            s.setSSLParameters(p);
+            s.startHandshake();
+            assertThat(s.getApplicationProtocol()).isEqualTo("h2");
+        }
+
+        ListenerTlsConfig h1 = twoCertificates(ClientAuth.NONE, null);
+        portico.start(config(new ListenerTlsConfig(h1.certificates(), h1.protocols(), List.of("http/1.1"),
+                h1.clientAuth(), h1.clientCa()), TimeoutsConfig.DEFAULTS));
 
         try (SSLSocket s = (SSLSocket) TestCertificates.trusting(ca).getSocketFactory()
                 .createSocket(InetAddress.getLoopbackAddress(), portico.port())) {
@@ -216,8 +229,7 @@ class TlsListenerTest {
     @Test
     void closesAClientThatNeverFinishesItsHandshake() throws Exception {
         TimeoutsConfig t = TimeoutsConfig.DEFAULTS;
-        portico.start(config(twoCertificates(ClientAuth.NONE, null), new TimeoutsConfig(t.connect(), t.response(),
-                t.idle(), t.requestHeader(), t.drain(), Duration.ofMillis(300))));
+        portico.start(config(twoCertificates(ClientAuth.NONE, null), t.withTlsHandshake(Duration.ofMillis(300))));
 
         for (byte[] sent : List.of(new byte[0], java.util.Arrays.copyOf(ClientHello.bytes(0x0303), 20))) {
             try (Socket s = new Socket(InetAddress.getLoopbackAddress(), portico.port())) {
