@@ -17,9 +17,11 @@ import java.util.Set;
  * @param limits the request size limits
  * @param workers event loop threads, 0 for one per core
  * @param accessLog the access log settings
+ * @param operations admin endpoint, request ids, tracing and reload settings
  */
 public record ProxyConfig(List<ListenAddress> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
-                          LimitsConfig limits, int workers, AccessLogConfig accessLog) {
+                          LimitsConfig limits, int workers, AccessLogConfig accessLog,
+                          OperationsConfig operations) {
     /** The most event loop threads {@code workers} accepts. */
     public static final int MAX_WORKERS = 1024;
 
@@ -30,10 +32,26 @@ public record ProxyConfig(List<ListenAddress> listen, List<RouteConfig> routes, 
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(accessLog, "accessLog");
+        Objects.requireNonNull(operations, "operations");
         List<String> problems = problems(listen, routes, workers);
         if (!problems.isEmpty()) {
             throw new ConfigException("configuration", problems);
         }
+    }
+
+    /**
+     * A configuration with the default operations settings.
+     *
+     * @param listen the addresses to listen on
+     * @param routes the routes
+     * @param timeouts the timeouts
+     * @param limits the request size limits
+     * @param workers event loop threads, 0 for one per core
+     * @param accessLog the access log settings
+     */
+    public ProxyConfig(List<ListenAddress> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
+                       LimitsConfig limits, int workers, AccessLogConfig accessLog) {
+        this(listen, routes, timeouts, limits, workers, accessLog, OperationsConfig.DEFAULTS);
     }
 
     /**
@@ -103,6 +121,7 @@ public record ProxyConfig(List<ListenAddress> listen, List<RouteConfig> routes, 
         private LimitsConfig limits = LimitsConfig.DEFAULTS;
         private int workers;
         private AccessLogConfig accessLog = AccessLogConfig.DEFAULTS;
+        private OperationsConfig operations = OperationsConfig.DEFAULTS;
 
         private Builder() {
         }
@@ -195,11 +214,20 @@ public record ProxyConfig(List<ListenAddress> listen, List<RouteConfig> routes, 
         }
 
         /**
+         * @param value admin endpoint, request id, tracing and reload settings
+         * @return this
+         */
+        public Builder operations(OperationsConfig value) {
+            this.operations = Objects.requireNonNull(value, "operations");
+            return this;
+        }
+
+        /**
          * @return the validated configuration
          * @throws ConfigException if it is not valid
          */
         public ProxyConfig build() {
-            return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog);
+            return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, operations);
         }
     }
 }

@@ -10,9 +10,11 @@ import java.time.Duration;
  * @param idle an idle client keep-alive connection, an idle pooled upstream connection, and a stalled transfer
  * @param requestHeader the client must send the whole request head within this
  * @param drain how long a graceful shutdown waits for in-flight exchanges
+ * @param drainDelay how long a graceful shutdown keeps serving, with {@code /readyz} answering 503, before it stops
+ *     accepting (so load balancers notice first); zero for none
  */
 public record TimeoutsConfig(Duration connect, Duration response, Duration idle, Duration requestHeader,
-                             Duration drain) {
+                             Duration drain, Duration drainDelay) {
     /** Default {@code timeouts.connect}. */
     public static final Duration DEFAULT_CONNECT = Duration.ofSeconds(5);
     /** Default {@code timeouts.response}. */
@@ -23,16 +25,35 @@ public record TimeoutsConfig(Duration connect, Duration response, Duration idle,
     public static final Duration DEFAULT_REQUEST_HEADER = Duration.ofSeconds(10);
     /** Default {@code timeouts.drain}. */
     public static final Duration DEFAULT_DRAIN = Duration.ofSeconds(30);
+    /** Default {@code timeouts.drain_delay}. */
+    public static final Duration DEFAULT_DRAIN_DELAY = Duration.ZERO;
     /** All defaults. */
     public static final TimeoutsConfig DEFAULTS = new TimeoutsConfig(DEFAULT_CONNECT, DEFAULT_RESPONSE,
-            DEFAULT_IDLE, DEFAULT_REQUEST_HEADER, DEFAULT_DRAIN);
+            DEFAULT_IDLE, DEFAULT_REQUEST_HEADER, DEFAULT_DRAIN, DEFAULT_DRAIN_DELAY);
 
-    /** Every timeout must be positive. */
+    /** Every timeout must be positive; the drain delay may be zero. */
     public TimeoutsConfig {
+        if (drainDelay == null || drainDelay.isNegative()) {
+            throw new IllegalArgumentException("drain_delay must be zero or positive, got " + drainDelay);
+        }
         ConfigValues.positive(connect, "connect");
         ConfigValues.positive(response, "response");
         ConfigValues.positive(idle, "idle");
         ConfigValues.positive(requestHeader, "request_header");
         ConfigValues.positive(drain, "drain");
+    }
+
+    /**
+     * Timeouts without a drain delay.
+     *
+     * @param connect upstream TCP connect
+     * @param response from the request fully sent upstream to the response head
+     * @param idle idle connections and stalled transfers
+     * @param requestHeader the client must send the whole request head within this
+     * @param drain how long a graceful shutdown waits for in-flight exchanges
+     */
+    public TimeoutsConfig(Duration connect, Duration response, Duration idle, Duration requestHeader,
+                          Duration drain) {
+        this(connect, response, idle, requestHeader, drain, DEFAULT_DRAIN_DELAY);
     }
 }

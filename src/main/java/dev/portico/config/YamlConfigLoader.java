@@ -29,15 +29,16 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  */
 final class YamlConfigLoader {
     private static final List<String> TOP_KEYS =
-            List.of("listen", "routes", "timeouts", "limits", "workers", "access_log");
+            List.of("listen", "routes", "timeouts", "limits", "workers", "access_log", "admin", "request_id",
+                    "tracing", "reload");
     private static final List<String> ROUTE_KEYS =
             List.of("path", "host", "upstream", "strip_prefix", "max_request_body");
-    private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain");
+    private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain",
+            "drain_delay");
     private static final List<String> LIMIT_KEYS = List.of("max_request_line", "max_header_size", "max_request_body",
             "max_headers", "max_connections", "max_requests_per_connection");
     private static final List<String> COUNT_LIMITS = List.of("max_headers", "max_connections",
             "max_requests_per_connection");
-    private static final List<String> ACCESS_LOG_KEYS = List.of("enabled");
     private static final Pattern ROUTE_INDEX = Pattern.compile("^routes\\[(\\d+)]");
 
     private final List<String> problems = new ArrayList<>();
@@ -100,7 +101,9 @@ final class YamlConfigLoader {
         TimeoutsConfig timeouts = timeouts(top.get("timeouts"));
         LimitsConfig limits = limits(top.get("limits"));
         Integer workers = top.containsKey("workers") ? workers(top.get("workers")) : Integer.valueOf(0);
-        AccessLogConfig accessLog = accessLog(top.get("access_log"));
+        OperationsConfigLoader ops = new OperationsConfigLoader(this);
+        AccessLogConfig accessLog = ops.accessLog(top.get("access_log"));
+        OperationsConfig operations = ops.operations(top);
 
         // Cross-record checks see only sections that parsed; a broken one already has its own problem.
         List<String> cross = ProxyConfig.problems(listenOk ? listen : List.of(), routesOk ? routes : List.of(),
@@ -113,7 +116,7 @@ final class YamlConfigLoader {
         if (!problems.isEmpty()) {
             return null;
         }
-        return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog);
+        return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, operations);
     }
 
     private List<ListenAddress> listen(Object node) {
@@ -193,10 +196,14 @@ final class YamlConfigLoader {
         Duration idle = duration(m, "idle", TimeoutsConfig.DEFAULT_IDLE);
         Duration requestHeader = duration(m, "request_header", TimeoutsConfig.DEFAULT_REQUEST_HEADER);
         Duration drain = duration(m, "drain", TimeoutsConfig.DEFAULT_DRAIN);
+        // Zero is the default and means no delay, so it is not run through the positive-only check.
+        Duration drainDelay = m.containsKey("drain_delay") ? text(m.get("drain_delay"), "timeouts.drain_delay",
+                "a duration such as 5s", YamlConfigLoader::parseDuration) : TimeoutsConfig.DEFAULT_DRAIN_DELAY;
         if (problems.size() != before) {
             return null;
         }
-        return build("timeouts", TIMEOUT_KEYS, () -> new TimeoutsConfig(connect, response, idle, requestHeader, drain));
+        return build("timeouts", TIMEOUT_KEYS, () -> new TimeoutsConfig(connect, response, idle, requestHeader, drain,
+                drainDelay));
     }
 
     private Duration duration(Map<String, Object> m, String key, Duration dflt) {
@@ -265,20 +272,8 @@ final class YamlConfigLoader {
         return problem("workers: expected a whole number, got " + describe(node));
     }
 
-    private AccessLogConfig accessLog(Object node) {
-        if (node == null) {
-            return AccessLogConfig.DEFAULTS;
-        }
-        Map<String, Object> m = mapping(node, "access_log", ACCESS_LOG_KEYS);
-        if (m == null || !m.containsKey("enabled")) {
-            return AccessLogConfig.DEFAULTS;
-        }
-        Boolean enabled = bool(m.get("enabled"), "access_log.enabled");
-        return enabled == null ? null : new AccessLogConfig(enabled);
-    }
-
     /** @return the mapping with string keys, unknown keys reported and dropped; null if it is not a mapping */
-    private Map<String, Object> mapping(Object node, String path, List<String> known) {
+    Map<String, Object> mapping(Object node, String path, List<String> known) {
         if (!(node instanceof Map<?, ?> map)) {
             return problem(path + ": expected a mapping, got " + describe(node));
         }
@@ -296,14 +291,14 @@ final class YamlConfigLoader {
     }
 
     /** @return the string {@code node} parsed, or null after reporting why it is not a string or not valid */
-    private <T> T text(Object node, String path, String expected, Function<String, T> parser) {
+    <T> T text(Object node, String path, String expected, Function<String, T> parser) {
         if (node instanceof String s) {
             return convert(path, () -> parser.apply(s));
         }
         return problem(path + ": expected " + expected + ", got " + describe(node));
     }
 
-    private Boolean bool(Object node, String path) {
+    Boolean bool(Object node, String path) {
         return node instanceof Boolean b ? b : problem(path + ": expected true or false, got " + describe(node));
     }
 
@@ -315,13 +310,13 @@ final class YamlConfigLoader {
         return problem(path + ": expected a size such as 64KiB, got " + describe(node));
     }
 
-    private <T> T problem(String problem) {
+    <T> T problem(String problem) {
         problems.add(problem);
         return null;
     }
 
     /** @return the converted value, or null after reporting the conversion's message under {@code path} */
-    private <T> T convert(String path, Supplier<T> conversion) {
+    <T> T convert(String path, Supplier<T> conversion) {
         try {
             return conversion.get();
         } catch (IllegalArgumentException e) {
@@ -340,7 +335,7 @@ final class YamlConfigLoader {
     }
 
     /** Builds a record, reporting a failure under {@code path.key} when its message starts with a known key. */
-    private <T> T build(String path, List<String> keys, Supplier<T> constructor) {
+    <T> T build(String path, List<String> keys, Supplier<T> constructor) {
         try {
             return constructor.get();
         } catch (IllegalArgumentException e) {
@@ -364,7 +359,7 @@ final class YamlConfigLoader {
         return "routes." + routeKeys.get(Integer.parseInt(m.group(1))) + problem.substring(m.end());
     }
 
-    private static String describe(Object node) {
+    static String describe(Object node) {
         if (node == null) {
             return "nothing";
         }

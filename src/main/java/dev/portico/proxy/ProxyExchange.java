@@ -58,23 +58,22 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
      * @param host the client connection
      * @param pool the upstream pool of the client's event loop
      * @param route the matched route
-     * @param accessLog where to log the finished exchange
+     * @param log the exchange's access-log line, metrics and failure log
      * @param clientRequest the client's request head, validated (its headers now belong to the upstream head)
      * @param clientKeepAlive whether the client asked to keep its connection open
      * @param upstreamRequest the head to send upstream
-     * @param id the exchange id for logs
      * @param responseTimeoutMillis {@code timeouts.response}
      */
-    public ProxyExchange(ExchangeHost host, UpstreamPool pool, Route route, AccessLog accessLog,
+    public ProxyExchange(ExchangeHost host, UpstreamPool pool, Route route, ExchangeLog log,
                          HttpRequest clientRequest, boolean clientKeepAlive, HttpRequest upstreamRequest,
-                         String clientAddress, long responseTimeoutMillis) {
+                         long responseTimeoutMillis) {
         this.host = host;
         this.pool = pool;
         this.route = route;
         this.clientRequest = clientRequest;
         this.upstreamRequest = upstreamRequest;
         this.responseTimeoutMillis = responseTimeoutMillis;
-        this.log = new ExchangeLog(host, accessLog, clientRequest, clientAddress, route);
+        this.log = log;
         this.clientKeepAlive = clientKeepAlive;
     }
 
@@ -243,8 +242,10 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
             upstreamKeepAlive = false;
         }
         Channel client = host.clientChannel();
-        client.write(HeaderRewriter.clientResponse(response, clientRequest.protocolVersion(), bodiless,
-                responseKeepAlive), client.voidPromise());
+        HttpResponse toClient = HeaderRewriter.clientResponse(response, clientRequest.protocolVersion(), bodiless,
+                responseKeepAlive);
+        log.responseHead(toClient);
+        client.write(toClient, client.voidPromise());
     }
 
     private void onResponseContent(HttpContent content) {
@@ -279,7 +280,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         boolean keepAlive = responseKeepAlive && requestComplete && !host.closeAfterResponse();
         ChannelFuture last = keepAlive ? client.writeAndFlush(content, client.voidPromise())
                 : client.writeAndFlush(content);
-        log.access(status, responseBodyBytes);
+        log.access(status, requestBodyBytes, responseBodyBytes);
         host.exchangeDone(this, keepAlive ? null : last, keepAlive);
     }
 
@@ -396,7 +397,8 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         }
         Kind kind = failure.kind();
         log.failed(failure);
-        log.access(responseStarted ? status : kind.status() == null ? 0 : kind.status().code(), responseBodyBytes);
+        log.access(responseStarted ? status : kind.status() == null ? 0 : kind.status().code(), requestBodyBytes,
+                responseBodyBytes);
         host.exchangeFailed(this, failure, responseStarted);
     }
 

@@ -1,6 +1,8 @@
 package dev.portico.server;
 
+import dev.portico.proxy.Correlation;
 import dev.portico.proxy.ExchangeHost;
+import dev.portico.proxy.ExchangeLog;
 import dev.portico.proxy.HeaderRewriter;
 import dev.portico.proxy.ProxyExchange;
 import dev.portico.proxy.ProxyFailure;
@@ -25,6 +27,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
@@ -49,6 +52,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     private boolean bytesSinceHead;
     private long headStartNanos;
     private boolean closing;
+    /** Set when the proxy or this connection's listener drains: the connection closes after its response. */
+    private boolean draining;
+    /** The request id of the current request, for error responses; null when request ids are off. */
+    private String requestId;
     private boolean inBacklog;
     private int requests;
     private String clientIp;
@@ -164,7 +171,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         cancelHeadTimer();
         bytesSinceHead = false;
         requests++;
-        ProxyFailure invalid = RequestValidator.check(request, runtime.config().limits().maxHeaders());
+        requestId = null;
+        Snapshot snapshot = runtime.snapshot(); // once: the exchange keeps this configuration to its end
+        ProxyFailure invalid = RequestValidator.check(request, snapshot.config.limits().maxHeaders());
         if (invalid != null) {
             reject(invalid, request, true);
             return;
@@ -182,7 +191,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         }
         String clientHost = request.headers().get(HttpHeaderNames.HOST);
         String routingHost = target.authority() != null ? target.authority() : clientHost;
-        Route route = runtime.router().find(routingHost, target.routingPath());
+        Route route = snapshot.router.find(routingHost, target.routingPath());
         boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
         if (route == null) {
             reject(new ProxyFailure(Kind.NO_ROUTE, "no route for this host and path"), request, hasBody);
@@ -205,25 +214,38 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         String upstreamHost = routingHost != null ? routingHost : route.config().upstream().authority();
         String upstreamTarget = target.path().equals("*") ? "*" : route.upstreamTarget(target.path(), target.query());
         boolean keepAlive = HttpUtil.isKeepAlive(request);
+        ExchangeLog log = snapshot.exchangeLog(this, runtime.accessLog(), request, clientIp(), route);
+        requestId = log.requestId();
         HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, upstreamHost,
                 clientIp(), clientHost);
-        exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, runtime.accessLog(),
-                request, keepAlive, upstream, clientIp(), runtime.config().timeouts().response().toMillis());
+        exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, log,
+                request, keepAlive, upstream, snapshot.config.timeouts().response().toMillis());
         exchange.start();
     }
 
     private void reject(ProxyFailure failure, HttpRequest request, boolean close) {
         runtime.logRejected(ctx.channel(), request, failure);
+        runtime.metrics().rejected(failure.kind());
+        AsciiString idName = runtime.snapshot().requestIdName;
+        requestId = idName == null ? null : Correlation.requestId(request.headers(), idName);
         // A head cut short by the client's close is decoded as invalid after the close: nothing is sent then.
         int status = ctx.channel().isActive() ? failure.kind().status().code() : 0;
-        runtime.accessLog().log(clientIp(), request.method().name(), request.uri(), request.protocolVersion().text(),
-                status, 0, 0, null);
+        ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), status, requestId);
         respond(request, failure.kind().status(), failure.getMessage(), close || !HttpUtil.isKeepAlive(request));
+    }
+
+    /** The error response, with the request id if there is one. */
+    private FullHttpResponse errorResponse(HttpResponseStatus status, String detail, boolean keepAlive) {
+        FullHttpResponse response = ErrorResponses.of(status, detail, keepAlive);
+        if (requestId != null) {
+            response.headers().set(runtime.snapshot().requestIdName, requestId);
+        }
+        return response;
     }
 
     private void respond(HttpRequest request, HttpResponseStatus status, String detail, boolean close) {
         boolean keepAlive = !close && !closeAfterResponse();
-        FullHttpResponse response = ErrorResponses.of(status, detail, keepAlive);
+        FullHttpResponse response = errorResponse(status, detail, keepAlive);
         if (keepAlive && request != null && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
@@ -274,7 +296,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     @Override
     public boolean closeAfterResponse() {
         int max = runtime.config().limits().maxRequestsPerConnection();
-        return runtime.draining() || (max > 0 && requests >= max);
+        return draining || runtime.draining() || (max > 0 && requests >= max);
     }
 
     @Override
@@ -308,7 +330,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         }
         // The backend's troubles stay in the log: a client learns the status, not the details.
         String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
-        closeAfter(ctx.writeAndFlush(ErrorResponses.of(status, detail, false)));
+        closeAfter(ctx.writeAndFlush(errorResponse(status, detail, false)));
     }
 
     private void drainBacklog() {
@@ -346,6 +368,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
 
     /** Graceful shutdown: an idle connection closes now, a busy one after its current response. */
     void drain() {
+        draining = true;
         if (exchange == null && backlog.isEmpty()) {
             closing = true;
             ctx.close();

@@ -3,10 +3,10 @@ package dev.portico.server;
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RouteConfig;
+import dev.portico.metrics.Metrics;
 import dev.portico.proxy.AccessLog;
 import dev.portico.proxy.ProxyFailure;
 import dev.portico.route.Route;
-import dev.portico.route.Router;
 import dev.portico.upstream.UpstreamPool;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -40,6 +40,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -53,22 +54,30 @@ import org.slf4j.LoggerFactory;
 public final class ProxyRuntime {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
 
-    private final ProxyConfig config;
-    private final Router router;
+    /** The config, router and route meters new exchanges use; swapped whole by {@link #reload}. */
+    private volatile Snapshot snapshot;
+    private final Metrics metrics = new Metrics();
     private final AccessLog accessLog;
     private final EventLoopGroup group;
     private final Class<? extends ServerChannel> serverChannelClass;
     private final Map<EventExecutor, UpstreamPool> pools = new IdentityHashMap<>();
     private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
-    private final List<Channel> listeners = new ArrayList<>();
+    /** The bound listeners in config order; changed only under this object's lock (start, reload, stop). */
+    private final Map<ListenAddress, Listener> listeners = new LinkedHashMap<>();
     private volatile boolean draining;
+    /** False once a graceful shutdown began: {@code /readyz} answers 503 while exchanges still run. */
+    private volatile boolean ready;
     /** Rate-limits the connection-limit warning; a benign race between loops at worst logs twice. */
     private volatile long lastLimitLog = System.nanoTime() - 2_000_000_000L;
 
-    private ProxyRuntime(ProxyConfig config, Router router) {
-        this.config = config;
-        this.router = router;
-        this.accessLog = new AccessLog(config.accessLog().enabled());
+    private ProxyRuntime(ProxyConfig config) {
+        try {
+            this.snapshot = snapshot(config);
+        } catch (RuntimeException e) {
+            metrics.close();
+            throw e;
+        }
+        this.accessLog = new AccessLog(config.accessLog());
         int threads = config.workers() > 0 ? config.workers() : Runtime.getRuntime().availableProcessors();
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -79,6 +88,7 @@ public final class ProxyRuntime {
             pools.put(e, new UpstreamPool((EventLoop) e, socketClass, config.timeouts()));
         }
         LOG.info("{} transport, {} event loop thread{}", epoll ? "epoll" : "nio", threads, threads == 1 ? "" : "s");
+        RuntimeMeters.register(metrics, connections, pools.values(), accessLog);
     }
 
     /**
@@ -89,14 +99,70 @@ public final class ProxyRuntime {
      * @throws UncheckedIOException if a backend name does not resolve or an address cannot be bound
      */
     public static ProxyRuntime start(ProxyConfig config) {
-        ProxyRuntime runtime = new ProxyRuntime(config, new Router(resolve(config)));
+        ProxyRuntime runtime = new ProxyRuntime(config);
         try {
             runtime.bindAll();
         } catch (RuntimeException e) {
             runtime.shutdownNow();
             throw e;
         }
+        runtime.ready = true;
         return runtime;
+    }
+
+    /** Builds what exchanges read from a configuration: routes (resolved here), router, route meters. */
+    private Snapshot snapshot(ProxyConfig config) {
+        return new Snapshot(config, resolve(config), metrics);
+    }
+
+    /**
+     * Applies a new configuration without dropping a connection: routes, limits, timeouts and access log settings
+     * apply to exchanges that start from now on (those in flight finish on the configuration they began with);
+     * listeners added are bound, listeners removed stop accepting and their connections drain. Runs on the
+     * caller's thread (it resolves names and binds), never an event loop. Nothing changes if it fails.
+     *
+     * @param next the new configuration, already validated
+     * @throws UncheckedIOException if a backend name does not resolve or a new address cannot be bound
+     * @throws IllegalStateException if the runtime is stopping
+     */
+    public synchronized void reload(ProxyConfig next) {
+        if (draining) {
+            throw new IllegalStateException("shutting down");
+        }
+        ProxyConfig old = snapshot.config;
+        if (next.workers() != old.workers()) {
+            LOG.warn("workers: a change takes a restart; keeping {}", old.workers());
+        }
+        Snapshot built = snapshot(next);
+        Map<ListenAddress, Listener> added = new LinkedHashMap<>();
+        try {
+            for (ListenAddress a : next.listen()) {
+                if (!listeners.containsKey(a)) {
+                    added.put(a, bind(a));
+                }
+            }
+        } catch (RuntimeException e) {
+            added.values().forEach(l -> l.channel().close().awaitUninterruptibly());
+            throw e;
+        }
+        snapshot = built;
+        accessLog.configure(next.accessLog());
+        if (!next.timeouts().equals(old.timeouts())) {
+            pools.values().forEach(p -> p.timeouts(next.timeouts()));
+        }
+        Map<ListenAddress, Listener> kept = new LinkedHashMap<>();
+        for (ListenAddress a : next.listen()) {
+            kept.put(a, listeners.containsKey(a) ? listeners.get(a) : added.get(a));
+        }
+        for (Map.Entry<ListenAddress, Listener> e : listeners.entrySet()) {
+            if (!kept.containsKey(e.getKey())) {
+                LOG.info("stopped listening on {}: its connections drain", e.getValue().boundText());
+                e.getValue().stopAndDrain(next.timeouts().drain());
+            }
+        }
+        listeners.clear();
+        listeners.putAll(kept);
+        added.values().forEach(l -> LOG.info("listening on {}", l.boundText()));
     }
 
     private static List<Route> resolve(ProxyConfig config) {
@@ -116,51 +182,72 @@ public final class ProxyRuntime {
         return routes;
     }
 
-    private void bindAll() {
-        for (ListenAddress a : config.listen()) {
-            // One initializer per listener: limits.max_connections counts per listener.
-            ServerBootstrap b = new ServerBootstrap().group(group).channel(serverChannelClass)
-                    .option(ChannelOption.SO_BACKLOG, 1024)
-                    .option(ChannelOption.SO_REUSEADDR, true)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new FrontendInitializer(this));
-            ChannelFuture f = b.bind(a.host(), a.port()).awaitUninterruptibly();
-            if (!f.isSuccess()) {
-                Throwable c = f.cause();
-                String why = c.getMessage() == null ? c.toString() : c.getMessage();
-                // Native transports prefix the errno: "bind(..) failed with error(-98): Address already in use".
-                why = why.substring(why.lastIndexOf("): ") < 0 ? 0 : why.lastIndexOf("): ") + 3);
-                BindException e = new BindException("cannot listen on " + a + ": " + why);
-                throw new UncheckedIOException(e.getMessage(), e);
-            }
-            listeners.add(f.channel());
+    private synchronized void bindAll() {
+        for (ListenAddress a : snapshot.config.listen()) {
+            listeners.put(a, bind(a));
         }
-        for (Channel ch : listeners) {
-            InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
-            LOG.info("listening on {}", new ListenAddress(bound.getAddress().getHostAddress(), bound.getPort()));
+        for (Listener l : listeners.values()) {
+            LOG.info("listening on {}", l.boundText());
         }
     }
 
+    private Listener bind(ListenAddress a) {
+        // One initializer per listener: limits.max_connections counts per listener.
+        FrontendInitializer init = new FrontendInitializer(this);
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(serverChannelClass)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(init);
+        ChannelFuture f = b.bind(a.host(), a.port()).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            Throwable c = f.cause();
+            String why = c.getMessage() == null ? c.toString() : c.getMessage();
+            // Native transports prefix the errno: "bind(..) failed with error(-98): Address already in use".
+            why = why.substring(why.lastIndexOf("): ") < 0 ? 0 : why.lastIndexOf("): ") + 3);
+            BindException e = new BindException("cannot listen on " + a + ": " + why);
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+        return new Listener(f.channel(), init);
+    }
+
     /** @return the addresses actually bound, in config order */
-    public List<InetSocketAddress> boundAddresses() {
+    public synchronized List<InetSocketAddress> boundAddresses() {
         List<InetSocketAddress> out = new ArrayList<>();
-        for (Channel ch : listeners) {
-            out.add((InetSocketAddress) ch.localAddress());
+        for (Listener l : listeners.values()) {
+            out.add((InetSocketAddress) l.channel().localAddress());
         }
         return out;
     }
 
-    /** @return the configuration this runtime serves */
+    /** @return the configuration new exchanges use */
     public ProxyConfig config() {
-        return config;
+        return snapshot.config;
     }
 
-    Router router() {
-        return router;
+    /** @return what a new exchange reads from the configuration; read once per exchange */
+    Snapshot snapshot() {
+        return snapshot;
     }
 
-    AccessLog accessLog() {
+    /** @return the metrics of this proxy */
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    /** @return the access log */
+    public AccessLog accessLog() {
         return accessLog;
+    }
+
+    /** @return whether the proxy is listening and not shutting down ({@code /readyz}) */
+    public boolean ready() {
+        return ready && !draining;
+    }
+
+    /** The first step of a graceful shutdown: report not ready, keep serving. */
+    public void markNotReady() {
+        ready = false;
     }
 
     UpstreamPool pool(EventLoop loop) {
@@ -211,17 +298,15 @@ public final class ProxyRuntime {
      * @param drain the longest wait for in-flight exchanges
      */
     public void stop(Duration drain) {
+        ready = false;
         draining = true;
-        for (Channel l : listeners) {
-            l.close().awaitUninterruptibly();
+        synchronized (this) {
+            for (Listener l : listeners.values()) {
+                l.channel().close().awaitUninterruptibly();
+            }
         }
-        for (Channel ch : connections) {
-            ch.eventLoop().execute(() -> {
-                FrontendHandler h = ch.pipeline().get(FrontendHandler.class);
-                if (h != null) {
-                    h.drain();
-                }
-            });
+        synchronized (this) {
+            listeners.values().forEach(l -> l.initializer().drain());
         }
         long deadline = System.nanoTime() + drain.toNanos();
         while (!connections.isEmpty() && System.nanoTime() < deadline) {
@@ -239,11 +324,14 @@ public final class ProxyRuntime {
     }
 
     private void shutdownNow() {
+        ready = false;
         draining = true;
         connections.close().awaitUninterruptibly();
         for (UpstreamPool p : pools.values()) {
             p.close();
         }
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        accessLog.close();
+        metrics.close();
     }
 }

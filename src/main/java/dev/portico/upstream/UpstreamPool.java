@@ -38,7 +38,10 @@ public final class UpstreamPool {
 
     private final EventLoop loop;
     private final Bootstrap bootstrap;
-    private final long idleMillis;
+    private long idleMillis;
+    /** Connections open, and of them idle here; written on the loop only, read (racily) by the metrics scrape. */
+    private int open;
+    private int idleCount;
     private final Map<InetSocketAddress, ArrayDeque<UpstreamConnection>> idle = new HashMap<>();
     private boolean closed;
 
@@ -69,6 +72,7 @@ public final class UpstreamPool {
             UpstreamConnection busy = null;
             UpstreamConnection c;
             while ((c = q.pollFirst()) != null) {
+                idleCount--;
                 if (c.inRead()) {
                     // Given back during the read now being decoded (a pipelined request can ask that soon):
                     // the rest of that read could be a response nobody asked for. Lend it after the read.
@@ -79,6 +83,7 @@ public final class UpstreamPool {
                 if (c.channel().isActive() && c.undecodedBytes() == 0) {
                     if (busy != null) {
                         q.addFirst(busy);
+                        idleCount++;
                     }
                     c.borrow(listener);
                     callback.acquired(c);
@@ -88,6 +93,7 @@ public final class UpstreamPool {
             }
             if (busy != null) {
                 q.addFirst(busy);
+                idleCount++;
             }
         }
         UpstreamConnection conn = new UpstreamConnection(this, endpoint);
@@ -104,6 +110,8 @@ public final class UpstreamPool {
                         conn);
             }
         }).connect(endpoint);
+        open++;
+        f.channel().closeFuture().addListener(closed -> open--);
         conn.borrow(listener);
         f.addListener(done -> {
             if (done.isSuccess()) {
@@ -126,14 +134,15 @@ public final class UpstreamPool {
             return;
         }
         q.addFirst(conn);
+        idleCount++;
         // Keep reading, so a close by the backend (or a stray byte) is seen while the connection waits here.
         ch.config().setAutoRead(true);
     }
 
     void forget(UpstreamConnection conn) {
         ArrayDeque<UpstreamConnection> q = idle.get(conn.endpoint());
-        if (q != null) {
-            q.remove(conn);
+        if (q != null && q.remove(conn)) {
+            idleCount--;
         }
     }
 
@@ -150,5 +159,31 @@ public final class UpstreamPool {
             }
             q.clear();
         }
+        idleCount = 0;
+    }
+
+    /**
+     * Applies new timeouts to the connections opened from now on (a reload); runs on the pool's loop.
+     *
+     * @param timeouts connect and idle timeouts
+     */
+    public void timeouts(TimeoutsConfig timeouts) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> timeouts(timeouts));
+            return;
+        }
+        idleMillis = timeouts.idle().toMillis();
+        bootstrap.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                timeouts.connect().toMillis()));
+    }
+
+    /** @return open backend connections of this loop; read from any thread, possibly a moment stale */
+    public int openConnections() {
+        return open;
+    }
+
+    /** @return idle pooled connections of this loop; read from any thread, possibly a moment stale */
+    public int idleConnections() {
+        return idleCount;
     }
 }
