@@ -15,12 +15,12 @@ import java.util.regex.Pattern;
  */
 public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabled, String requestIdHeader,
                                boolean generateTraceparent, boolean watch) {
+    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     /** Default {@code request_id.header}. */
     public static final String DEFAULT_REQUEST_ID_HEADER = "X-Request-Id";
     /** The defaults: no admin endpoint, request ids in X-Request-Id, no generated traceparent, no file watch. */
     public static final OperationsConfig DEFAULTS = new OperationsConfig(null, true, DEFAULT_REQUEST_ID_HEADER,
             false, false);
-    private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
     /** Validates the header name (an RFC 9110 token). */
     public OperationsConfig {

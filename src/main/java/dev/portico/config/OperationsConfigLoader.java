@@ -30,7 +30,7 @@ final class OperationsConfigLoader {
         if (m == null) {
             return null;
         }
-        Boolean enabled = m.containsKey("enabled") ? loader.bool(m.get("enabled"), "access_log.enabled") : d.enabled();
+        Boolean enabled = m.containsKey("enabled") ? loader.bool(m.get("enabled"), "access_log.enabled") : Boolean.valueOf(d.enabled());
         AccessLogConfig.Format format = m.containsKey("format") ? loader.text(m.get("format"), "access_log.format",
                 "combined or json", AccessLogConfig.Format::parse) : d.format();
         String path = m.containsKey("path") ? loader.text(m.get("path"), "access_log.path",
