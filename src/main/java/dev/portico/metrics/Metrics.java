@@ -15,7 +15,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.util.internal.PlatformDependent;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import java.util.function.ToDoubleFunction;
@@ -34,6 +36,8 @@ public final class Metrics implements AutoCloseable {
     private final Counter tlsOk;
     private final Counter tlsFailed;
     private final JvmGcMetrics gc = new JvmGcMetrics();
+    /** What gauges read: Micrometer holds them weakly, so they are held here for as long as the registry. */
+    private final List<Object> gaugeSources = new CopyOnWriteArrayList<>();
 
     /** Registers the process-wide meters: JVM, CPU, Netty direct memory. */
     public Metrics() {
@@ -56,10 +60,11 @@ public final class Metrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         gc.bindTo(registry);
-        Gauge.builder("portico.netty.direct.memory.used", () -> PlatformDependent.usedDirectMemory())
+        Gauge.builder("portico.netty.direct.memory.used", PlatformDependent::usedDirectMemory).strongReference(true)
                 .description("Direct memory reserved by Netty (-1 if Netty does not count it)").baseUnit("bytes")
                 .register(registry);
         if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider p) {
+            gaugeSources.add(p);
             Gauge.builder("portico.netty.allocator.used", p, a -> a.metric().usedDirectMemory())
                     .tag("memory", "direct").baseUnit("bytes")
                     .description("Memory used by Netty's default buffer allocator").register(registry);
@@ -111,6 +116,7 @@ public final class Metrics implements AutoCloseable {
      * @param value read on the scraping thread; must be thread-safe
      */
     public void gauge(String name, String description, LongSupplier value) {
+        gaugeSources.add(value);
         Gauge.builder(name, value, v -> (double) v.getAsLong()).description(description).register(registry);
     }
 
@@ -127,6 +133,7 @@ public final class Metrics implements AutoCloseable {
      */
     public <T> void gauge(String name, String tag, String tagValue, String description, T obj,
                           ToDoubleFunction<T> value) {
+        gaugeSources.add(obj);
         Gauge.builder(name, obj, value).tag(tag, tagValue).description(description).register(registry);
     }
 
@@ -138,6 +145,7 @@ public final class Metrics implements AutoCloseable {
      * @param value the monotonic count, read on the scraping thread
      */
     public void counter(String name, String description, LongSupplier value) {
+        gaugeSources.add(value);
         FunctionCounter.builder(name, value, v -> (double) v.getAsLong()).description(description)
                 .register(registry);
     }
