@@ -86,6 +86,25 @@ public final class Metrics implements AutoCloseable {
     }
 
     /**
+     * Forgets the meters of routes no longer configured (after a reload), so their series leave {@code /metrics}
+     * and label cardinality stays that of the running configuration. Exchanges still in flight on a removed route
+     * record into meters nobody scrapes, which is harmless.
+     *
+     * @param live the meter sets of the running configuration
+     */
+    public void retainRoutes(java.util.Collection<RouteMetrics> live) {
+        java.util.Set<RouteMetrics> keep = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        keep.addAll(live);
+        routes.values().removeIf(rm -> {
+            if (keep.contains(rm)) {
+                return false;
+            }
+            rm.remove();
+            return true;
+        });
+    }
+
+    /**
      * Counts a request that failed or was refused.
      *
      * @param kind the failure kind

@@ -79,6 +79,23 @@ public final class RouteMetrics {
         owner.rejected(kind);
     }
 
+    /** Removes this route's meters from the registry, if they were ever registered. */
+    void remove() {
+        Meters m = meters;
+        if (m == null) {
+            return;
+        }
+        for (Counter c : m.requests) {
+            registry.remove(c);
+        }
+        registry.remove(m.duration);
+        registry.remove(m.upstreamTime);
+        registry.remove(m.retries);
+        registry.remove(m.bytesIn);
+        registry.remove(m.bytesOut);
+        // The connect failure meters are labelled by upstream alone and may be shared with a route that stays.
+    }
+
     private Meters meters() {
         Meters m = meters;
         if (m == null) {

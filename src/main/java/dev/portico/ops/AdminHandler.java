@@ -102,7 +102,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     static String json(ReloadResult r) {
         StringBuilder sb = new StringBuilder("{\"applied\":").append(r.applied()).append(",\"millis\":")
-                .append(r.millis()).append(",\"problems\":[");
+                .append(r.millis()).append(",\"cpu_millis\":").append(r.cpuMillis()).append(",\"problems\":[");
         List<String> p = r.problems();
         for (int i = 0; i < p.size(); i++) {
             if (i > 0) {

@@ -4,6 +4,8 @@ import dev.portico.config.ConfigException;
 import dev.portico.config.ProxyConfig;
 import dev.portico.server.ProxyRuntime;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,15 +58,16 @@ public final class ConfigReloader implements AutoCloseable {
         try {
             executor.execute(() -> result.complete(reloadNow(why)));
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            result.complete(new ReloadResult(false, List.of("shutting down"), 0));
+            result.complete(new ReloadResult(false, List.of("shutting down"), 0, 0));
         }
         return result;
     }
 
     private ReloadResult reloadNow(String why) {
         long t0 = System.nanoTime();
+        long cpu0 = cpuNanos();
         if (file == null) {
-            return refused(why, t0, List.of("the configuration was not loaded from a file: nothing to reload"));
+            return refused(why, t0, cpu0, List.of("the configuration was not loaded from a file: nothing to reload"));
         }
         ProxyConfig next;
         try {
@@ -74,8 +77,9 @@ public final class ConfigReloader implements AutoCloseable {
             for (String p : e.problems()) {
                 named.add(file + ": " + p);
             }
-            return refused(why, t0, named);
+            return refused(why, t0, cpu0, named);
         }
+        long parsed = System.nanoTime();
         ProxyConfig old = runtime.config();
         if (!Objects.equals(next.operations().adminListen(), old.operations().adminListen())) {
             LOG.warn("admin.listen: a change takes a restart; keeping {}", old.operations().adminListen());
@@ -83,20 +87,28 @@ public final class ConfigReloader implements AutoCloseable {
         try {
             runtime.reload(next);
         } catch (UncheckedIOException | IllegalStateException e) {
-            return refused(why, t0, List.of(file + ": " + e.getMessage()));
+            return refused(why, t0, cpu0, List.of(file + ": " + e.getMessage()));
         }
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        long cpuMs = TimeUnit.NANOSECONDS.toMillis(cpuNanos() - cpu0);
         runtime.metrics().reload(true);
-        LOG.info("configuration reloaded ({}): {} routes, {} listeners, in {}ms", why, next.routes().size(),
-                next.listen().size(), ms);
-        return new ReloadResult(true, List.of(), ms);
+        LOG.info("configuration reloaded ({}): {} routes, {} listeners, in {}ms ({}ms to read and validate; {}ms of "
+                + "CPU)", why, next.routes().size(), next.listen().size(), ms,
+                TimeUnit.NANOSECONDS.toMillis(parsed - t0), cpuMs);
+        return new ReloadResult(true, List.of(), ms, cpuMs);
     }
 
-    private ReloadResult refused(String why, long t0, List<String> problems) {
+    private static long cpuNanos() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        return threads.isCurrentThreadCpuTimeSupported() ? threads.getCurrentThreadCpuTime() : System.nanoTime();
+    }
+
+    private ReloadResult refused(String why, long t0, long cpu0, List<String> problems) {
         runtime.metrics().reload(false);
         LOG.error("configuration reload ({}) refused; the running configuration stays:\n  {}", why,
                 String.join("\n  ", problems));
-        return new ReloadResult(false, problems, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        return new ReloadResult(false, problems, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+                TimeUnit.NANOSECONDS.toMillis(cpuNanos() - cpu0));
     }
 
     /** Stops taking reloads; one under way finishes. */

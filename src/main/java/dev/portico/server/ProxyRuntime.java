@@ -146,6 +146,7 @@ public final class ProxyRuntime {
             throw e;
         }
         snapshot = built;
+        metrics.retainRoutes(built.routeMetrics());
         accessLog.configure(next.accessLog());
         if (!next.timeouts().equals(old.timeouts())) {
             pools.values().forEach(p -> p.timeouts(next.timeouts()));

@@ -45,6 +45,15 @@ final class Snapshot {
         }
     }
 
+    /** @return the meter sets of this snapshot's routes */
+    java.util.Collection<RouteMetrics> routeMetrics() {
+        java.util.List<RouteMetrics> out = new java.util.ArrayList<>(routes.size());
+        for (RouteInfo i : routes.values()) {
+            out.add(i.metrics());
+        }
+        return out;
+    }
+
     /** @return the route's label in metrics and logs: its host, if any, then its path prefix */
     static String label(Route r) {
         return r.config().host().isEmpty() ? r.config().path() : r.config().host() + r.config().path();
