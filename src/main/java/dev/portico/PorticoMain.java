@@ -122,7 +122,7 @@ public final class PorticoMain implements Callable<Integer> {
                 backends.add(DemoBackend.start("web", "127.0.0.1", 8001));
             }
             proxy.start();
-            Signals.on("HUP", () -> proxy.reload());
+            Signals.on("HUP", () -> proxy.reload("SIGHUP"));
             Signals.on("USR1", proxy::reopenAccessLog);
             if (demo) {
                 out.println("Demo running. Try: curl http://127.0.0.1:8080/api/hello  (Ctrl-C to stop)");

@@ -104,7 +104,12 @@ public final class ProxyServer implements AutoCloseable {
      * @throws IllegalStateException if not running
      */
     public CompletableFuture<ReloadResult> reload() {
-        return operations().reload("reload()");
+        return reload("reload()");
+    }
+
+    /** @param why what asked for the reload, for the log (e.g. {@code SIGHUP}) */
+    CompletableFuture<ReloadResult> reload(String why) {
+        return operations().reload(why);
     }
 
     /** Reopens the access log file, after log rotation moved it (what SIGUSR1 does). */
