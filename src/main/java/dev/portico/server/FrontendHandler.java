@@ -414,6 +414,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         }
         if (bytesSinceHead) {
             runtime.logRejected(ctx.channel(), null, new ProxyFailure(Kind.REQUEST_TIMEOUT, "request head too slow"));
+            runtime.metrics().rejected(Kind.REQUEST_TIMEOUT);
             closeAfter(ctx.writeAndFlush(ErrorResponses.of(HttpResponseStatus.REQUEST_TIMEOUT,
                     "request head not received in time", false)));
         } else {
