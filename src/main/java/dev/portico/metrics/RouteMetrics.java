@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -18,6 +19,8 @@ public final class RouteMetrics {
         Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
         Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10)};
     private static final String[] CLASSES = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    /** A registry with no backing registry: its meters record nothing anywhere. */
+    private static final MeterRegistry DETACHED = new CompositeMeterRegistry();
 
     private final Metrics owner;
     private final MeterRegistry registry;
@@ -79,9 +82,13 @@ public final class RouteMetrics {
         owner.rejected(kind);
     }
 
-    /** Removes this route's meters from the registry, if they were ever registered. */
+    /**
+     * Removes this route's meters from the registry, if they were ever registered. Exchanges still in flight on
+     * the route then record into unregistered meters, so a late exchange cannot bring the series back.
+     */
     void remove() {
         Meters m = meters;
+        meters = new Meters(DETACHED);
         if (m == null) {
             return;
         }
@@ -99,7 +106,7 @@ public final class RouteMetrics {
     private Meters meters() {
         Meters m = meters;
         if (m == null) {
-            m = new Meters();
+            m = new Meters(registry);
             meters = m;
         }
         return m;
@@ -115,7 +122,7 @@ public final class RouteMetrics {
         final Counter connectRefused;
         final Counter connectTimeout;
 
-        Meters() {
+        Meters(MeterRegistry registry) {
             for (int i = 0; i < CLASSES.length; i++) {
                 requests[i] = Counter.builder("portico.requests").tags(tags).tag("status_class", CLASSES[i])
                         .description("Requests by route, upstream and status class (none: no status sent)")

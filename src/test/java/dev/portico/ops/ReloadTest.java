@@ -197,6 +197,33 @@ class ReloadTest {
 
     @Test
     @Timeout(60)
+    void anExchangeInFlightFinishesOnTheRouteItStartedWithAfterAReloadRemovesIt() throws Exception {
+        Path file = write(config("127.0.0.1:0", true));
+        ProxyServer proxy = start(file);
+        Admin admin = new Admin(proxy.adminAddress());
+        RawClient streaming = new RawClient(proxy.port());
+        resources.add(streaming);
+        streaming.send("GET /a/stream HTTP/1.1\r\nHost: t\r\n\r\n");
+        await().atMost(Duration.ofSeconds(5)).until(() -> a.pending() > 0);
+
+        Files.writeString(file, "listen: 127.0.0.1:0\nworkers: 1\nadmin: {listen: 127.0.0.1:0}\nroutes:\n  /b: \""
+                + b.url() + "\"\n");
+        ReloadResultAssert.applied(proxy.reload().get(10, TimeUnit.SECONDS));
+        assertThat(get(proxy.port(), "/a/new").statusCode()).isEqualTo(404);
+
+        RawClient.Response r = streaming.read();
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).isEqualTo(SlowStream.expectedBody());
+        streaming.send("GET /a/again HTTP/1.1\r\nHost: t\r\n\r\n");
+        assertThat(streaming.read().status()).as("the same connection, now on the new routes").isEqualTo(404);
+        // The removed route's series are gone from /metrics, and the finished stream did not bring them back.
+        Prometheus m = admin.metrics();
+        assertThat(m.value("portico_requests_total", "route", "/a")).isEqualTo(-1.0);
+        assertThat(m.value("portico_rejected_requests_total", "reason", "no_route")).isEqualTo(2.0);
+    }
+
+    @Test
+    @Timeout(60)
     void reloadsTenThousandRoutesInUnder200Milliseconds() throws Exception {
         Path file = write(config("127.0.0.1:0", false));
         ProxyServer proxy = start(file);
