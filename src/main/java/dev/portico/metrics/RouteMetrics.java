@@ -19,12 +19,12 @@ public final class RouteMetrics {
         Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
         Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10)};
     private static final String[] CLASSES = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
-    /** A registry with no backing registry: its meters record nothing anywhere. */
-    private static final MeterRegistry DETACHED = new CompositeMeterRegistry();
+    /** Meters of a registry with no backing registry: they record nothing anywhere. Shared by removed routes. */
+    private static final Meters DETACHED = new Meters(new CompositeMeterRegistry(), "-", "-");
 
     private final Metrics owner;
     private final MeterRegistry registry;
-    private final Tags tags;
+    private final String route;
     private final String upstream;
     /** Made at most a few times (a benign race between loops registers the same meters twice). */
     private volatile Meters meters;
@@ -32,7 +32,7 @@ public final class RouteMetrics {
     RouteMetrics(Metrics owner, MeterRegistry registry, String route, String upstream) {
         this.owner = owner;
         this.registry = registry;
-        this.tags = Tags.of("route", route, "upstream", upstream);
+        this.route = route;
         this.upstream = upstream;
     }
 
@@ -88,7 +88,7 @@ public final class RouteMetrics {
      */
     void remove() {
         Meters m = meters;
-        meters = new Meters(DETACHED);
+        meters = DETACHED;
         if (m == null) {
             return;
         }
@@ -106,13 +106,13 @@ public final class RouteMetrics {
     private Meters meters() {
         Meters m = meters;
         if (m == null) {
-            m = new Meters(registry);
+            m = new Meters(registry, route, upstream);
             meters = m;
         }
         return m;
     }
 
-    private final class Meters {
+    private static final class Meters {
         final Counter[] requests = new Counter[CLASSES.length];
         final Timer duration;
         final Timer upstreamTime;
@@ -122,7 +122,8 @@ public final class RouteMetrics {
         final Counter connectRefused;
         final Counter connectTimeout;
 
-        Meters(MeterRegistry registry) {
+        Meters(MeterRegistry registry, String route, String upstream) {
+            Tags tags = Tags.of("route", route, "upstream", upstream);
             for (int i = 0; i < CLASSES.length; i++) {
                 requests[i] = Counter.builder("portico.requests").tags(tags).tag("status_class", CLASSES[i])
                         .description("Requests by route, upstream and status class (none: no status sent)")
