@@ -54,8 +54,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     private boolean closing;
     /** Set when the proxy or this connection's listener drains: the connection closes after its response. */
     private boolean draining;
-    /** The request id of the current request, for error responses; null when request ids are off. */
+    /** The request id of the current request and its field, for error responses; null when request ids are off. */
     private String requestId;
+    private AsciiString requestIdName;
     private boolean inBacklog;
     private int requests;
     private String clientIp;
@@ -216,6 +217,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         ExchangeLog log = snapshot.exchangeLog(this, runtime.accessLog(), request, clientIp(), route);
         requestId = log.requestId();
+        requestIdName = snapshot.requestIdName;
         HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, upstreamHost,
                 clientIp(), clientHost);
         exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, log,
@@ -226,8 +228,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     private void reject(ProxyFailure failure, HttpRequest request, boolean close) {
         runtime.logRejected(ctx.channel(), request, failure);
         runtime.metrics().rejected(failure.kind());
-        AsciiString idName = runtime.snapshot().requestIdName;
-        requestId = idName == null ? null : Correlation.requestId(request.headers(), idName);
+        requestIdName = runtime.snapshot().requestIdName;
+        requestId = requestIdName == null ? null : Correlation.requestId(request.headers(), requestIdName);
         // A head cut short by the client's close is decoded as invalid after the close: nothing is sent then.
         int status = ctx.channel().isActive() ? failure.kind().status().code() : 0;
         ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), status, requestId);
@@ -238,7 +240,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     private FullHttpResponse errorResponse(HttpResponseStatus status, String detail, boolean keepAlive) {
         FullHttpResponse response = ErrorResponses.of(status, detail, keepAlive);
         if (requestId != null) {
-            response.headers().set(runtime.snapshot().requestIdName, requestId);
+            response.headers().set(requestIdName, requestId);
         }
         return response;
     }
