@@ -117,7 +117,7 @@ public final class PorticoMain implements Callable<Integer> {
 
     private int serve(ProxyConfig config) {
         List<DemoBackend> backends = new ArrayList<>();
-        ProxyServer proxy = new ProxyServer(config);
+        ProxyServer proxy = new ProxyServer(config, configFile);
         CountDownLatch stop = new CountDownLatch(1);
         Signals.onTermination(stop::countDown);
         try {
@@ -126,6 +126,8 @@ public final class PorticoMain implements Callable<Integer> {
                 backends.add(DemoBackend.start("web", "127.0.0.1", 8001));
             }
             proxy.start();
+            Signals.on("HUP", () -> proxy.reload("SIGHUP"));
+            Signals.on("USR1", proxy::reopenAccessLog);
             if (demo) {
                 out.println("Demo running. Try: curl http://127.0.0.1:8080/api/hello  (Ctrl-C to stop)");
             }

@@ -6,11 +6,17 @@ import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RouteConfig;
 import dev.portico.config.TimeoutsConfig;
+import dev.portico.config.OperationsConfig;
+import dev.portico.ops.Operations;
+import dev.portico.ops.ReloadResult;
 import dev.portico.server.ProxyRuntime;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * An embeddable Portico reverse proxy.
@@ -25,7 +31,10 @@ import java.util.Objects;
  */
 public final class ProxyServer implements AutoCloseable {
     private final ProxyConfig config;
+    private final Path configFile;
     private ProxyRuntime runtime;
+    /** Read without the lock: a reload or a reopen must not wait for a graceful stop to end. */
+    private volatile Operations ops;
 
     /**
      * A proxy on one address with routes given as path prefix to upstream URL.
@@ -45,7 +54,19 @@ public final class ProxyServer implements AutoCloseable {
      * @param config the configuration
      */
     public ProxyServer(ProxyConfig config) {
+        this(config, null);
+    }
+
+    /**
+     * A proxy for a configuration loaded from a file, which {@link #reload()} (and SIGHUP, {@code POST /reload},
+     * {@code reload.watch}) reads again.
+     *
+     * @param config the configuration, from {@link ProxyConfig#load(Path)}
+     * @param configFile the file it came from, or {@code null}
+     */
+    public ProxyServer(ProxyConfig config, Path configFile) {
         this.config = Objects.requireNonNull(config, "config");
+        this.configFile = configFile;
     }
 
     /** @return a builder for everything the YAML file can say */
@@ -66,6 +87,13 @@ public final class ProxyServer implements AutoCloseable {
             throw new IllegalStateException("already started");
         }
         runtime = ProxyRuntime.start(config);
+        try {
+            ops = Operations.start(runtime, configFile);
+        } catch (RuntimeException e) {
+            runtime.stop(Duration.ZERO);
+            runtime = null;
+            throw e;
+        }
         return this;
     }
 
@@ -82,6 +110,41 @@ public final class ProxyServer implements AutoCloseable {
         return runtime.reloadCertificates();
     }
 
+    /**
+     * Reloads the configuration file: parsed and validated off the event loops; if valid it replaces the running
+     * configuration for new exchanges, without closing a connection (listeners removed drain), else nothing
+     * changes and the problems are returned (and logged).
+     *
+     * @return the outcome, once known
+     * @throws IllegalStateException if not running
+     */
+    public CompletableFuture<ReloadResult> reload() {
+        return reload("reload()");
+    }
+
+    /** @param why what asked for the reload, for the log (e.g. {@code SIGHUP}) */
+    CompletableFuture<ReloadResult> reload(String why) {
+        return operations().reload(why);
+    }
+
+    /** Reopens the access log file, after log rotation moved it (what SIGUSR1 does). */
+    public void reopenAccessLog() {
+        operations().reopenAccessLog();
+    }
+
+    /** @return the admin endpoint's bound address, or {@code null} if {@code admin.listen} is not set */
+    public InetSocketAddress adminAddress() {
+        return operations().adminAddress();
+    }
+
+    private Operations operations() {
+        Operations o = ops;
+        if (o == null) {
+            throw new IllegalStateException("not started");
+        }
+        return o;
+    }
+
     /** @return the bound port of the first listener */
     public synchronized int port() {
         return addresses().get(0).getPort();
@@ -95,19 +158,32 @@ public final class ProxyServer implements AutoCloseable {
         return runtime.boundAddresses();
     }
 
-    /** @return the configuration */
-    public ProxyConfig config() {
-        return config;
+    /** @return the running configuration (the last one reloaded), or the initial one if not running */
+    public synchronized ProxyConfig config() {
+        return runtime != null ? runtime.config() : config;
     }
 
     /**
-     * Graceful stop: stop accepting, finish in-flight exchanges for up to {@code timeouts.drain}, then close the
-     * rest. Does nothing if not running.
+     * Graceful stop: {@code /readyz} turns 503 and serving goes on for {@code timeouts.drain_delay} (so load
+     * balancers notice), then stop accepting, close idle connections, finish in-flight exchanges (their responses
+     * say {@code Connection: close}) for up to {@code timeouts.drain}, and close the rest. Does nothing if not
+     * running.
      */
     public synchronized void stop() {
         if (runtime != null) {
-            runtime.stop(config.timeouts().drain());
+            TimeoutsConfig timeouts = runtime.config().timeouts();
+            runtime.markNotReady();
+            if (!timeouts.drainDelay().isZero()) {
+                try {
+                    Thread.sleep(timeouts.drainDelay().toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            runtime.stop(timeouts.drain());
+            ops.close();
             runtime = null;
+            ops = null;
         }
     }
 
@@ -204,6 +280,15 @@ public final class ProxyServer implements AutoCloseable {
          */
         public Builder accessLog(AccessLogConfig accessLog) {
             config.accessLog(accessLog);
+            return this;
+        }
+
+        /**
+         * @param operations admin endpoint, request id, tracing and reload settings
+         * @return this
+         */
+        public Builder operations(OperationsConfig operations) {
+            config.operations(operations);
             return this;
         }
 

@@ -25,4 +25,19 @@ final class Signals {
             }
         }
     }
+
+    /**
+     * Runs {@code action} on each delivery of a signal, e.g. {@code HUP} (reload) or {@code USR1} (reopen logs).
+     * Where the JVM does not let the signal be handled, its default applies and a DEBUG line says so.
+     */
+    static void on(String name, Runnable action) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
+                LOG.info("SIG{} received", name);
+                action.run();
+            });
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            LOG.warn("cannot handle SIG{}: {}", name, e.getMessage());
+        }
+    }
 }

@@ -88,7 +88,7 @@ public final class DnsRefresher {
     }
 
     private void resolve(UpstreamGroup group, ServerConfig s, CompletableFuture<Void> first, long lastGood) {
-        if (closed) {
+        if (closed || group.closed()) {
             return;
         }
         String host = s.url().host();

@@ -48,6 +48,7 @@ public final class UpstreamGroup {
         }
     };
     private volatile Snapshot snapshot = new Snapshot(new Endpoint[0], null);
+    private volatile boolean closed;
     private final AtomicInteger requestsInFlight = new AtomicInteger();
     private final AtomicInteger retriesInFlight = new AtomicInteger();
     private final AtomicLong retries = new AtomicLong();
@@ -376,6 +377,16 @@ public final class UpstreamGroup {
     /** @return passive ejections since start-up */
     public long ejections() {
         return ejectionsTotal.get();
+    }
+
+    /** The upstream left the configuration (a reload): its names are no longer re-resolved. */
+    public void close() {
+        closed = true;
+    }
+
+    /** @return whether {@link #close()} was called */
+    public boolean closed() {
+        return closed;
     }
 
     @Override

@@ -18,9 +18,11 @@ import java.util.Set;
  * @param workers event loop threads, 0 for one per core
  * @param accessLog the access log settings
  * @param http2 the HTTP/2 limits
+ * @param operations admin endpoint, request ids, tracing and reload settings
  */
 public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
-                          LimitsConfig limits, int workers, AccessLogConfig accessLog, Http2Config http2) {
+                          LimitsConfig limits, int workers, AccessLogConfig accessLog, Http2Config http2,
+                          OperationsConfig operations) {
     /** The most event loop threads {@code workers} accepts. */
     public static final int MAX_WORKERS = 1024;
 
@@ -32,6 +34,7 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(accessLog, "accessLog");
         Objects.requireNonNull(http2, "http2");
+        Objects.requireNonNull(operations, "operations");
         List<String> problems = problems(listen, routes, workers);
         if (!problems.isEmpty()) {
             throw new ConfigException("configuration", problems);
@@ -39,7 +42,7 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
     }
 
     /**
-     * A configuration with the default HTTP/2 limits.
+     * A configuration with the default HTTP/2 limits and operations settings.
      *
      * @param listen the addresses to listen on
      * @param routes the routes
@@ -50,7 +53,7 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
      */
     public ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
                        LimitsConfig limits, int workers, AccessLogConfig accessLog) {
-        this(listen, routes, timeouts, limits, workers, accessLog, Http2Config.DEFAULTS);
+        this(listen, routes, timeouts, limits, workers, accessLog, Http2Config.DEFAULTS, OperationsConfig.DEFAULTS);
     }
 
     /**
@@ -123,6 +126,7 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         private int workers;
         private AccessLogConfig accessLog = AccessLogConfig.DEFAULTS;
         private Http2Config http2 = Http2Config.DEFAULTS;
+        private OperationsConfig operations = OperationsConfig.DEFAULTS;
 
         private Builder() {
         }
@@ -242,11 +246,20 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
 
         /**
+         * @param value admin endpoint, request id, tracing and reload settings
+         * @return this
+         */
+        public Builder operations(OperationsConfig value) {
+            this.operations = Objects.requireNonNull(value, "operations");
+            return this;
+        }
+
+        /**
          * @return the validated configuration
          * @throws ConfigException if it is not valid
          */
         public ProxyConfig build() {
-            return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2);
+            return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2, operations);
         }
     }
 }

@@ -29,16 +29,16 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
  */
 final class YamlConfigLoader {
     private static final List<String> TOP_KEYS =
-            List.of("listen", "routes", "upstreams", "timeouts", "limits", "workers", "access_log", "http2");
+            List.of("listen", "routes", "upstreams", "timeouts", "limits", "workers", "access_log", "http2", "admin",
+                    "request_id", "tracing", "reload");
     private static final List<String> ROUTE_KEYS =
             List.of("path", "host", "upstream", "strip_prefix", "max_request_body", "upstream_tls");
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain",
-            "tls_handshake", "tunnel_idle");
+            "tls_handshake", "tunnel_idle", "drain_delay");
     private static final List<String> LIMIT_KEYS = List.of("max_request_line", "max_header_size", "max_request_body",
             "max_headers", "max_connections", "max_requests_per_connection");
     private static final List<String> COUNT_LIMITS = List.of("max_headers", "max_connections",
             "max_requests_per_connection");
-    private static final List<String> ACCESS_LOG_KEYS = List.of("enabled");
     private static final Pattern ROUTE_INDEX = Pattern.compile("^routes\\[(\\d+)]");
 
     private final List<String> problems = new ArrayList<>();
@@ -114,7 +114,9 @@ final class YamlConfigLoader {
         TimeoutsConfig timeouts = timeouts(top.get("timeouts"));
         LimitsConfig limits = limits(top.get("limits"));
         Integer workers = top.containsKey("workers") ? workers(top.get("workers")) : Integer.valueOf(0);
-        AccessLogConfig accessLog = accessLog(top.get("access_log"));
+        OperationsConfigLoader ops = new OperationsConfigLoader(this);
+        AccessLogConfig accessLog = ops.accessLog(top.get("access_log"));
+        OperationsConfig operations = ops.operations(top);
         Http2Config http2 = new Http2ConfigReader(this).read(top.get("http2"));
 
         // Cross-record checks see only sections that parsed; a broken one already has its own problem.
@@ -128,7 +130,7 @@ final class YamlConfigLoader {
         if (!problems.isEmpty()) {
             return null;
         }
-        return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2);
+        return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2, operations);
     }
 
     private List<ListenerConfig> listen(Object node) {
@@ -232,11 +234,14 @@ final class YamlConfigLoader {
         Duration drain = duration(m, "drain", TimeoutsConfig.DEFAULT_DRAIN);
         Duration tlsHandshake = duration(m, "tls_handshake", TimeoutsConfig.DEFAULT_TLS_HANDSHAKE);
         Duration tunnelIdle = duration(m, "tunnel_idle", TimeoutsConfig.DEFAULT_TUNNEL_IDLE);
+        // Zero is the default and means no delay, so it is not run through the positive-only check.
+        Duration drainDelay = m.containsKey("drain_delay") ? text(m.get("drain_delay"), "timeouts.drain_delay",
+                "a duration such as 5s", YamlConfigLoader::parseDuration) : TimeoutsConfig.DEFAULT_DRAIN_DELAY;
         if (problems.size() != before) {
             return null;
         }
         return build("timeouts", TIMEOUT_KEYS, () -> new TimeoutsConfig(connect, response, idle, requestHeader, drain,
-                tlsHandshake, tunnelIdle));
+                tlsHandshake, tunnelIdle, drainDelay));
     }
 
     private Duration duration(Map<String, Object> m, String key, Duration dflt) {
@@ -314,18 +319,6 @@ final class YamlConfigLoader {
             return problem("workers: must be between 0 (one per core) and " + ProxyConfig.MAX_WORKERS + ", got " + n);
         }
         return problem("workers: expected a whole number, got " + describe(node));
-    }
-
-    private AccessLogConfig accessLog(Object node) {
-        if (node == null) {
-            return AccessLogConfig.DEFAULTS;
-        }
-        Map<String, Object> m = mapping(node, "access_log", ACCESS_LOG_KEYS);
-        if (m == null || !m.containsKey("enabled")) {
-            return AccessLogConfig.DEFAULTS;
-        }
-        Boolean enabled = bool(m.get("enabled"), "access_log.enabled");
-        return enabled == null ? null : new AccessLogConfig(enabled);
     }
 
     /** @return the mapping with string keys, unknown keys reported and dropped; null if it is not a mapping */

@@ -1,58 +1,98 @@
 package dev.portico.proxy;
 
+import dev.portico.config.AccessLogConfig;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One line per exchange on the {@code portico.access} logger: client address, request line, status, response
- * body bytes, duration and upstream endpoint. The logback configuration writes it through an async appender, so
- * the event loop never waits for stdout.
+ * One line per exchange, in the combined or JSON format, to stdout (through the {@code portico.access} logger and
+ * its non-blocking async appender) or to a file (through {@link AccessLogFile}'s lock-free queue and writer thread).
+ * Either way the event loop never waits for the disk or a pipe; what cannot be queued is dropped and counted.
+ * Settings are swapped whole on reload.
  */
-public final class AccessLog {
+public final class AccessLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("portico.access");
+    /** Lines the stdout appender dropped because its queue was full (one process-wide appender, one count). */
+    private static final LongAdder STDOUT_DROPPED = new LongAdder();
 
-    private final boolean enabled;
+    /** The current settings; read once per line. */
+    private volatile Settings settings;
 
-    /** @param enabled whether lines are written at all */
-    public AccessLog(boolean enabled) {
-        this.enabled = enabled && LOG.isInfoEnabled();
+    private record Settings(AccessLogConfig config, AccessLogFile file) {
+    }
+
+    /** @param config the initial settings */
+    public AccessLog(AccessLogConfig config) {
+        settings = new Settings(config, config.enabled() && !config.toStdout() ? new AccessLogFile(config.path())
+                : null);
     }
 
     /**
-     * Writes one line.
+     * Applies new settings: the file is reopened only if its path changed.
      *
-     * @param client the client's IP address
-     * @param method the request method
-     * @param target the request target as received
-     * @param version the request's HTTP version
-     * @param status the status sent, or 0 if none was
-     * @param bytes response body bytes sent
-     * @param durationNanos time from request head to the end of the exchange
-     * @param upstream the backend address, or {@code null} if none was involved
-     * @param attempts tries made (appended as {@code attempts=N} when more than one)
-     * @param tls the TLS version and cipher suite, or {@code null} on a plain connection (nothing is appended)
+     * @param config the new settings
      */
-    public void log(String client, String method, String target, String version, int status, long bytes,
-             long durationNanos, String upstream, int attempts, String tls) {
-        if (!enabled) {
+    public synchronized void configure(AccessLogConfig config) {
+        Settings old = settings;
+        AccessLogFile file = null;
+        if (config.enabled() && !config.toStdout()) {
+            file = old.file != null && old.config.path().equals(config.path()) ? old.file
+                    : new AccessLogFile(config.path());
+        }
+        settings = new Settings(config, file);
+        if (old.file != null && old.file != file) {
+            old.file.close();
+        }
+    }
+
+    /** Reopens the file (after a log rotation moved it away); nothing for stdout. */
+    public void reopen() {
+        AccessLogFile f = settings.file;
+        if (f != null) {
+            f.reopen();
+        }
+    }
+
+    /** @return whether lines are written at all */
+    public boolean enabled() {
+        return settings.config.enabled();
+    }
+
+    /**
+     * Writes one line, or queues it for the file writer.
+     *
+     * @param entry the exchange
+     */
+    public void log(AccessLogEntry entry) {
+        Settings s = settings;
+        if (!s.config.enabled()) {
             return;
         }
-        StringBuilder sb = new StringBuilder(128);
-        sb.append(client).append(" \"").append(method).append(' ').append(target).append(' ').append(version)
-                .append("\" ");
-        if (status > 0) {
-            sb.append(status);
-        } else {
-            sb.append('-');
+        if (s.file != null) {
+            s.file.offer(entry, s.config.format());
+        } else if (LOG.isInfoEnabled()) {
+            LOG.info(AccessLogFormat.format(entry, s.config.format()));
         }
-        sb.append(' ').append(bytes).append(' ').append(durationNanos / 1_000_000).append("ms ")
-                .append(upstream == null ? "-" : upstream);
-        if (attempts > 1) {
-            sb.append(" attempts=").append(attempts);
+    }
+
+    /** Counts a line the stdout appender could not queue. Called by the appender. */
+    public static void countStdoutDrop() {
+        STDOUT_DROPPED.increment();
+    }
+
+    /** @return lines dropped because the writer could not keep up, since start */
+    public long dropped() {
+        AccessLogFile f = settings.file;
+        return STDOUT_DROPPED.sum() + (f == null ? 0 : f.dropped()) + AccessLogFile.droppedByClosedFiles();
+    }
+
+    /** Writes what is queued and stops the file writer. */
+    @Override
+    public synchronized void close() {
+        AccessLogFile f = settings.file;
+        if (f != null) {
+            f.close();
         }
-        if (tls != null) {
-            sb.append(' ').append(tls);
-        }
-        LOG.info(sb.toString());
     }
 }

@@ -115,6 +115,11 @@ final class Attempts {
         return last;
     }
 
+    /** A retry outside the policy (a connection closed before any response byte) is about to start. */
+    void freeRetry() {
+        group.retryOutsideBudget();
+    }
+
     /** @return tries started so far */
     int count() {
         return count;

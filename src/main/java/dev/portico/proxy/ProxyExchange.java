@@ -68,17 +68,16 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
      * @param host the client connection
      * @param pool the upstream pool of the client's event loop
      * @param route the matched route
-     * @param accessLog where to log the finished exchange
+     * @param log the exchange's access-log line, metrics and failure log
      * @param clientRequest the client's request head, validated (its headers now belong to the upstream head)
      * @param clientKeepAlive whether the client asked to keep its connection open
      * @param upstreamRequest the head to send upstream
-     * @param id the exchange id for logs
      * @param responseTimeoutMillis {@code timeouts.response}, used when the upstream sets no
      *     {@code retry.per_try_timeout}
      */
-    public ProxyExchange(ExchangeHost host, UpstreamPool pool, Route route, AccessLog accessLog,
+    public ProxyExchange(ExchangeHost host, UpstreamPool pool, Route route, ExchangeLog log,
                          HttpRequest clientRequest, boolean clientKeepAlive, HttpRequest upstreamRequest,
-                         String clientAddress, long responseTimeoutMillis) {
+                         long responseTimeoutMillis) {
         this.host = host;
         this.pool = pool;
         this.route = route;
@@ -86,9 +85,9 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         this.upstreamRequest = upstreamRequest;
         var perTry = route.upstream().config().retry().perTryTimeout();
         this.responseTimeoutMillis = perTry != null ? perTry.toMillis() : responseTimeoutMillis;
-        this.log = new ExchangeLog(host, accessLog, clientRequest, clientAddress, route);
+        this.log = log;
         this.attempts = new Attempts(route.upstream(), clientRequest.method(), upstreamRequest.headers(),
-                clientAddress, clientRequest.uri());
+                log.clientAddress(), clientRequest.uri());
         this.clientKeepAlive = clientKeepAlive;
     }
 
@@ -318,8 +317,10 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
             upstreamKeepAlive = false;
         }
         Channel client = host.clientChannel();
-        client.write(HeaderRewriter.clientResponse(response, clientRequest.protocolVersion(), bodiless,
-                responseKeepAlive), client.voidPromise());
+        HttpResponse toClient = HeaderRewriter.clientResponse(response, clientRequest.protocolVersion(), bodiless,
+                responseKeepAlive);
+        log.responseHead(toClient);
+        client.write(toClient, client.voidPromise());
     }
 
     /** The backend accepted the WebSocket upgrade: the exchange ends, and a tunnel takes both connections. */
@@ -330,7 +331,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         conn = null;
         attempts.succeeded(false);
         attempts.finish();
-        log.access(101, 0, attempts.last(), attempts.count());
+        log.access(101, requestBodyBytes, 0, attempts.last(), attempts.count());
         Tunnel.open(host, this, c, response, tunnelIdleMillis);
     }
 
@@ -367,7 +368,7 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         boolean keepAlive = responseKeepAlive && requestComplete && !host.closeAfterResponse();
         ChannelFuture last = keepAlive ? client.writeAndFlush(content, client.voidPromise())
                 : client.writeAndFlush(content);
-        log.access(status, responseBodyBytes, attempts.last(), attempts.count());
+        log.access(status, requestBodyBytes, responseBodyBytes, attempts.last(), attempts.count());
         host.exchangeDone(this, keepAlive ? null : last, keepAlive);
     }
 
@@ -402,8 +403,16 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         if (state == State.FORWARDING && staleConnection()) {
             // Not the backend's failure: a keep-alive race. One free retry on a new connection, at once.
             staleRetried = true;
+            boolean race = conn.reused();
+            attempts.freeRetry();
             log.retrying(attempts.last());
             prepareRetry();
+            if (!race) {
+                attempts.failed(); // a backend going down: passive health counts it; another endpoint next
+                nextTry();
+                return;
+            }
+            // A keep-alive race says nothing about the endpoint: the same one, on a new connection.
             state = State.CONNECTING;
             bodySent = false;
             var u = route.upstream().config();
@@ -542,8 +551,8 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
         }
         Kind kind = failure.kind();
         log.failed(failure, attempts.last());
-        log.access(responseStarted ? status : kind.status() == null ? 0 : kind.status().code(), responseBodyBytes,
-                attempts.last(), attempts.count());
+        log.access(responseStarted ? status : kind.status() == null ? 0 : kind.status().code(), requestBodyBytes,
+                responseBodyBytes, attempts.last(), attempts.count());
         host.exchangeFailed(this, failure, responseStarted);
     }
 

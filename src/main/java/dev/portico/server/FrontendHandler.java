@@ -1,6 +1,8 @@
 package dev.portico.server;
 
+import dev.portico.proxy.Correlation;
 import dev.portico.proxy.ExchangeHost;
+import dev.portico.proxy.ExchangeLog;
 import dev.portico.proxy.HeaderRewriter;
 import dev.portico.proxy.IdleTimer;
 import dev.portico.proxy.ProxyExchange;
@@ -61,6 +63,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     private boolean bytesSinceHead;
     private long headStartNanos;
     private boolean closing;
+    /** Set when the proxy or this connection's listener drains: the connection closes after its response. */
+    private boolean draining;
+    /** The request id of the current request and its field, for error responses; null when request ids are off. */
+    private String requestId;
+    private AsciiString requestIdName;
     private boolean inBacklog;
     private int requests;
     private String clientIp;
@@ -189,7 +196,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         cancelHeadTimer();
         bytesSinceHead = false;
         requests++;
-        ProxyFailure invalid = RequestValidator.check(request, runtime.config().limits().maxHeaders());
+        requestId = null;
+        Snapshot snapshot = runtime.snapshot(); // once: the exchange keeps this configuration to its end
+        ProxyFailure invalid = RequestValidator.check(request, snapshot.config.limits().maxHeaders());
         if (invalid != null) {
             reject(invalid, request, true);
             return;
@@ -211,13 +220,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         if (redirect != null) {
             String location = redirect.location(routingHost, target.path() + target.query(),
                     ctx.channel().localAddress());
-            runtime.accessLog().log(clientIp(), request.method().name(), request.uri(),
-                    request.protocolVersion().text(), 308, 0, 0, null, 0, tls);
+            ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), 308, requestId, tls);
             boolean close = hasBody || !HttpUtil.isKeepAlive(request);
             respond(request, HttpResponseStatus.PERMANENT_REDIRECT, location, close, location);
             return;
         }
-        Route route = runtime.router().find(routingHost, target.routingPath());
+        Route route = snapshot.router.find(routingHost, target.routingPath());
         if (route == null) {
             reject(new ProxyFailure(Kind.NO_ROUTE, "no route for this host and path"), request, hasBody);
             return;
@@ -240,33 +248,47 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         String upstreamTarget = target.path().equals("*") ? "*" : route.upstreamTarget(target.path(), target.query());
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         boolean webSocket = WebSocketUpgrade.requested(request);
+        ExchangeLog log = snapshot.exchangeLog(this, runtime.accessLog(), request, clientIp(), route);
+        requestId = log.requestId();
+        requestIdName = snapshot.requestIdName;
         HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, upstreamHost,
                 clientIp(), clientHost);
         if (tls != null) {
             upstream.headers().set(X_FORWARDED_PROTO, HTTPS);
         }
-        exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, runtime.accessLog(),
-                request, keepAlive, upstream, clientIp(), runtime.config().timeouts().response().toMillis());
+        exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, log,
+                request, keepAlive, upstream, snapshot.config.timeouts().response().toMillis());
         if (webSocket) {
             WebSocketUpgrade.forward(upstream);
-            exchange.upgrade(runtime.config().timeouts().tunnelIdle().toMillis());
+            exchange.upgrade(snapshot.config.timeouts().tunnelIdle().toMillis());
         }
         exchange.start();
     }
 
     private void reject(ProxyFailure failure, HttpRequest request, boolean close) {
         runtime.logRejected(ctx.channel(), request, failure);
+        runtime.metrics().rejected(failure.kind());
+        requestIdName = runtime.snapshot().requestIdName;
+        requestId = requestIdName == null ? null : Correlation.requestId(request.headers(), requestIdName);
         // A head cut short by the client's close is decoded as invalid after the close: nothing is sent then.
         int status = ctx.channel().isActive() ? failure.kind().status().code() : 0;
-        runtime.accessLog().log(clientIp(), request.method().name(), request.uri(), request.protocolVersion().text(),
-                status, 0, 0, null, 0, tls);
+        ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), status, requestId, tls);
         respond(request, failure.kind().status(), failure.getMessage(), close || !HttpUtil.isKeepAlive(request), null);
+    }
+
+    /** The error response, with the request id if there is one. */
+    private FullHttpResponse errorResponse(HttpResponseStatus status, String detail, boolean keepAlive) {
+        FullHttpResponse response = ErrorResponses.of(status, detail, keepAlive);
+        if (requestId != null) {
+            response.headers().set(requestIdName, requestId);
+        }
+        return response;
     }
 
     private void respond(HttpRequest request, HttpResponseStatus status, String detail, boolean close,
                          String location) {
         boolean keepAlive = !close && !closeAfterResponse();
-        FullHttpResponse response = ErrorResponses.of(status, detail, keepAlive);
+        FullHttpResponse response = errorResponse(status, detail, keepAlive);
         if (location != null) {
             response.headers().set(HttpHeaderNames.LOCATION, location);
         }
@@ -323,7 +345,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
     @Override
     public boolean closeAfterResponse() {
         int max = runtime.config().limits().maxRequestsPerConnection();
-        return runtime.draining() || (max > 0 && requests >= max);
+        return draining || runtime.draining() || (max > 0 && requests >= max);
     }
 
     @Override
@@ -357,7 +379,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         }
         // The backend's troubles stay in the log: a client learns the status, not the details.
         String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
-        closeAfter(ctx.writeAndFlush(ErrorResponses.of(status, detail, false)));
+        closeAfter(ctx.writeAndFlush(errorResponse(status, detail, false)));
     }
 
     @Override
@@ -416,6 +438,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
 
     /** Graceful shutdown: an idle connection closes now, a busy one after its current response. */
     void drain() {
+        draining = true;
         if (exchange == null && backlog.isEmpty()) {
             closing = true;
             ctx.close();
@@ -461,6 +484,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         }
         if (bytesSinceHead) {
             runtime.logRejected(ctx.channel(), null, new ProxyFailure(Kind.REQUEST_TIMEOUT, "request head too slow"));
+            runtime.metrics().rejected(Kind.REQUEST_TIMEOUT);
             closeAfter(ctx.writeAndFlush(ErrorResponses.of(HttpResponseStatus.REQUEST_TIMEOUT,
                     "request head not received in time", false)));
         } else {

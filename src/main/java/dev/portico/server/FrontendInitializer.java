@@ -8,6 +8,9 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import dev.portico.proxy.IdleTimer;
 import dev.portico.tls.ServerTls;
 import dev.portico.tls.TlsHandshakeTimeout;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -27,6 +30,8 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     private final boolean h2c;
     /** Open connections of this listener; accepts run on several event loops, hence atomic (once per connection). */
     private final AtomicInteger open = new AtomicInteger();
+    /** This listener's connections, so that removing the listener on reload drains just them. */
+    private final ChannelGroup connections = new DefaultChannelGroup("listener", GlobalEventExecutor.INSTANCE);
 
     FrontendInitializer(ProxyRuntime runtime, ServerTls tls, HttpsRedirect redirect, boolean h2c) {
         this.runtime = runtime;
@@ -53,7 +58,7 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
 
     @Override
     protected void initChannel(Channel ch) {
-        ProxyConfig config = runtime.config();
+        ProxyConfig config = runtime.snapshot().config;
         int max = config.limits().maxConnections();
         if (open.incrementAndGet() > max && max > 0) {
             open.decrementAndGet();
@@ -62,6 +67,7 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
             return;
         }
         ch.closeFuture().addListener(f -> open.decrementAndGet());
+        connections.add(ch);
         if (tls != null) {
             ch.pipeline().addLast(tls.newHandler(),
                     new TlsHandshakeTimeout(config.timeouts().tlsHandshake().toMillis()),
@@ -78,7 +84,7 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
      * @param tlsSummary the TLS version and cipher for the access log, or {@code null} on a plain listener
      */
     void addHttp1(Channel ch, String tlsSummary) {
-        ProxyConfig config = runtime.config();
+        ProxyConfig config = runtime.snapshot().config;
         FrontendHandler handler = new FrontendHandler(runtime, tlsSummary, redirect);
         ch.pipeline().addLast(
                 new ByteWatcher(handler),
@@ -88,5 +94,24 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         if (h2c) {
             H2c.install(ch.pipeline(), runtime, handler);
         }
+    }
+
+    /** The listener was removed: each connection closes once idle (see {@link FrontendHandler#drain()}). */
+    void drain() {
+        for (Channel ch : connections) {
+            ch.eventLoop().execute(() -> {
+                FrontendHandler h = ch.pipeline().get(FrontendHandler.class);
+                if (h != null) {
+                    h.drain();
+                } else if (Http2Frontend.isHttp2(ch)) {
+                    ch.close(); // GOAWAY; the connection closes once its open streams are done
+                }
+            });
+        }
+    }
+
+    /** Closes what is left of this listener's connections. */
+    void closeAll() {
+        connections.close();
     }
 }

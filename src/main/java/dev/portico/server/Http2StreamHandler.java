@@ -2,6 +2,8 @@ package dev.portico.server;
 
 import dev.portico.proxy.ExchangeHost;
 import dev.portico.proxy.HeaderRewriter;
+import dev.portico.proxy.AccessLogEntry;
+import dev.portico.proxy.ExchangeLog;
 import dev.portico.proxy.ProxyExchange;
 import dev.portico.proxy.ProxyFailure;
 import dev.portico.proxy.ProxyFailure.Kind;
@@ -103,7 +105,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
 
     private void onRequestHead(HttpRequest request) {
         removeExtensionHeaders(request.headers());
-        ProxyFailure invalid = RequestValidator.check(request, runtime.config().limits().maxHeaders());
+        Snapshot snapshot = runtime.snapshot(); // once: the exchange keeps this configuration to its end
+        ProxyFailure invalid = RequestValidator.check(request, snapshot.config.limits().maxHeaders());
         if (invalid != null) {
             reject(invalid, request.method().name(), request.uri(), inputEnded);
             return;
@@ -117,7 +120,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
             return;
         }
         String host = request.headers().get(HttpHeaderNames.HOST);
-        Route route = runtime.router().find(host, target.routingPath());
+        Route route = snapshot.router.find(host, target.routingPath());
         if (route == null) {
             reject(new ProxyFailure(Kind.NO_ROUTE, "no route for this host and path"), request.method().name(),
                     request.uri(), inputEnded);
@@ -141,12 +144,13 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
                     Unpooled.EMPTY_BUFFER));
         }
         String upstreamTarget = target.path().equals("*") ? "*" : route.upstreamTarget(target.path(), target.query());
+        ExchangeLog log = snapshot.exchangeLog(this, runtime.accessLog(), request, clientIp(), route);
         HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, host, clientIp(), host);
         if (tlsSummary() != null) {
             upstream.headers().set("x-forwarded-proto", "https");
         }
-        exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, runtime.accessLog(),
-                request, true, upstream, clientIp(), runtime.config().timeouts().response().toMillis());
+        exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, log,
+                request, true, upstream, snapshot.config.timeouts().response().toMillis());
         exchange.start();
     }
 
@@ -178,8 +182,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
         inputEnded |= requestEnded;
         runtime.logRejected(ctx.channel(), null, failure);
         HttpResponseStatus status = failure.kind().status();
-        runtime.accessLog().log(clientIp(), method == null ? "-" : method.toString(),
-                target == null ? "-" : target.toString(), HTTP_2.text(), status.code(), 0, 0, null, 0, tlsSummary());
+        if (runtime.accessLog().enabled()) {
+            runtime.accessLog().log(new AccessLogEntry(System.currentTimeMillis(), clientIp(),
+                    method == null ? "-" : method.toString(), target == null ? "-" : target.toString(),
+                    HTTP_2.text(), status.code(), 0, 0, null, -1, null, null, 0, null, null, null, tlsSummary()));
+        }
         ctx.writeAndFlush(ErrorResponses.of(status, failure.getMessage(), true));
         endInput();
     }

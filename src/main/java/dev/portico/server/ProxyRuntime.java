@@ -1,17 +1,14 @@
 package dev.portico.server;
 
-import dev.portico.balance.DnsRefresher;
-import dev.portico.balance.HealthChecker;
 import dev.portico.balance.UpstreamGroup;
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
-import dev.portico.config.RouteConfig;
-import dev.portico.config.UpstreamConfig;
+import dev.portico.metrics.Metrics;
 import dev.portico.proxy.AccessLog;
 import dev.portico.proxy.ProxyFailure;
 import dev.portico.route.Route;
-import dev.portico.route.Router;
+import dev.portico.tls.ServerTls;
 import dev.portico.tls.TlsRuntime;
 import dev.portico.upstream.UpstreamPool;
 import io.netty.bootstrap.ServerBootstrap;
@@ -31,7 +28,6 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -47,12 +43,10 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,38 +57,52 @@ import org.slf4j.LoggerFactory;
 public final class ProxyRuntime {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
 
-    /** How long past its TTL a backend address outlives failed re-resolution. */
-    private static final Duration DNS_GRACE = Duration.ofMinutes(5);
-
-    private final ProxyConfig config;
+    /** The config, router and route meters new exchanges use; swapped whole by {@link #reload}. */
+    private volatile Snapshot snapshot;
+    private final Metrics metrics = new Metrics();
     private final TlsRuntime tls;
-    private Router router;
+    private final UpstreamRegistry upstreams;
+    /** Where {@code redirect_https} listeners send clients: the port of the first TLS listener. */
+    private final HttpsRedirect redirect = new HttpsRedirect();
     private final AccessLog accessLog;
     private final EventLoopGroup group;
     private final Class<? extends ServerChannel> serverChannelClass;
-    private final Class<? extends SocketChannel> socketClass;
-    private final DnsRefresher dns;
-    private final List<UpstreamGroup> groups = new ArrayList<>();
-    private final List<HealthChecker> checkers = new ArrayList<>();
     private final Map<EventExecutor, UpstreamPool> pools = new IdentityHashMap<>();
     private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
-    private final List<Channel> listeners = new ArrayList<>();
+    /** The bound listeners in config order; changed only under this object's lock (start, reload, stop). */
+    private final Map<ListenerKey, Listener> listeners = new LinkedHashMap<>();
+    /** What each bound listener was configured with. */
+    private final Map<ListenerKey, ListenerConfig> listenerConfigs = new LinkedHashMap<>();
+
+    /**
+     * Identifies a listener across reloads: its address, and which of the listeners with that address it is (port
+     * 0 may be listed several times, each binding a port of its own).
+     */
+    private record ListenerKey(ListenAddress address, int occurrence) {
+        static List<ListenerKey> of(List<ListenerConfig> listen) {
+            List<ListenerKey> keys = new ArrayList<>();
+            Map<ListenAddress, Integer> seen = new java.util.HashMap<>();
+            for (ListenerConfig l : listen) {
+                keys.add(new ListenerKey(l.address(), seen.merge(l.address(), 1, Integer::sum)));
+            }
+            return keys;
+        }
+    }
     private volatile boolean draining;
+    /** False once a graceful shutdown began: {@code /readyz} answers 503 while exchanges still run. */
+    private volatile boolean ready;
     /** Rate-limits the connection-limit warning; a benign race between loops at worst logs twice. */
     private volatile long lastLimitLog = System.nanoTime() - 2_000_000_000L;
 
     private ProxyRuntime(ProxyConfig config, TlsRuntime tls) {
-        this.config = config;
         this.tls = tls;
-        this.accessLog = new AccessLog(config.accessLog().enabled());
+        this.accessLog = new AccessLog(config.accessLog());
         int threads = config.workers() > 0 ? config.workers() : Runtime.getRuntime().availableProcessors();
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("portico-loop"), io);
         this.serverChannelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-        this.socketClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
-        Class<? extends DatagramChannel> datagramClass = epoll ? EpollDatagramChannel.class : NioDatagramChannel.class;
-        this.dns = new DnsRefresher(group.next(), datagramClass, null, DNS_GRACE);
+        Class<? extends SocketChannel> socketClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         for (EventExecutor e : group) {
             pools.put(e, new UpstreamPool((EventLoop) e, socketClass, config.timeouts()));
         }
@@ -102,7 +110,10 @@ public final class ProxyRuntime {
         for (UpstreamPool p : all) {
             p.siblings(all);
         }
+        this.upstreams = new UpstreamRegistry(group, socketClass,
+                epoll ? EpollDatagramChannel.class : NioDatagramChannel.class);
         LOG.info("{} transport, {} event loop thread{}", epoll ? "epoll" : "nio", threads, threads == 1 ? "" : "s");
+        RuntimeMeters.register(metrics, connections, pools.values(), accessLog);
     }
 
     /**
@@ -117,126 +128,180 @@ public final class ProxyRuntime {
         TlsRuntime tls = TlsRuntime.create(config);
         ProxyRuntime runtime = new ProxyRuntime(config, tls);
         try {
-            runtime.router = new Router(runtime.buildRoutes(config));
+            runtime.snapshot = runtime.snapshot(config);
+            runtime.upstreams.retain(runtime.snapshot.routeList);
             runtime.bindAll();
-            runtime.startHealthChecks();
         } catch (RuntimeException e) {
             runtime.shutdownNow();
             throw e;
         }
         tls.startWatching();
+        runtime.ready = true;
         return runtime;
     }
 
+    /** Builds what exchanges read from a configuration: routes (resolved here), router, route meters. */
+    private Snapshot snapshot(ProxyConfig config) {
+        return new Snapshot(config, upstreams.routes(config), metrics);
+    }
+
     /**
-     * The routes of {@code config}, each with its upstream's live state: a named upstream is shared by the routes
-     * naming it, a route's own URLs make an upstream of their own. Resolves backend names before it returns.
+     * Applies a new configuration without dropping a connection: routes, limits, timeouts and access log settings
+     * apply to exchanges that start from now on (those in flight finish on the configuration they began with);
+     * listeners added are bound, listeners removed stop accepting and their connections drain. Runs on the
+     * caller's thread (it resolves names and binds), never an event loop. Nothing changes if it fails.
+     *
+     * @param next the new configuration, already validated
+     * @throws UncheckedIOException if a backend name does not resolve or a new address cannot be bound
+     * @throws IllegalStateException if the runtime is stopping
      */
-    private List<Route> buildRoutes(ProxyConfig config) {
-        Map<UpstreamConfig, UpstreamGroup> byConfig = new IdentityHashMap<>();
-        List<Route> routes = new ArrayList<>();
-        List<CompletableFuture<Void>> resolving = new ArrayList<>();
-        for (RouteConfig rc : config.routes()) {
-            UpstreamGroup g = byConfig.computeIfAbsent(rc.upstream(), u -> {
-                UpstreamGroup created = new UpstreamGroup(u, u.name().isEmpty()
-                        ? (rc.host().isEmpty() ? "" : rc.host()) + rc.path() : u.name(), tls.upstreamClients());
-                groups.add(created);
-                resolving.add(dns.add(created));
-                return created;
-            });
-            long limit = rc.maxRequestBody() == RouteConfig.INHERIT ? config.limits().maxRequestBody()
-                    : rc.maxRequestBody();
-            routes.add(new Route(rc, g, limit));
+    public synchronized void reload(ProxyConfig next) {
+        if (draining) {
+            throw new IllegalStateException("shutting down");
         }
+        ProxyConfig old = snapshot.config;
+        if (next.workers() != old.workers()) {
+            LOG.warn("workers: a change takes a restart; keeping {}", old.workers());
+        }
+        Snapshot built = snapshot(next);
+        Map<ListenerKey, Listener> added = new LinkedHashMap<>();
+        List<ListenerKey> keys = ListenerKey.of(next.listen());
         try {
-            CompletableFuture.allOf(resolving.toArray(new CompletableFuture[0]))
-                    .get(config.timeouts().connect().toMillis() + 5_000, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw failure(e.getCause().getMessage(), e.getCause());
-        } catch (TimeoutException e) {
-            throw failure("backend names did not resolve in time", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw failure("interrupted while resolving backend names", e);
+            for (int i = 0; i < next.listen().size(); i++) {
+                ListenerConfig l = next.listen().get(i);
+                if (!listeners.containsKey(keys.get(i))) {
+                    ServerTls serverTls = l.tls() == null ? null : tls.add(l.tls(), "listen[" + i + "].tls");
+                    added.put(keys.get(i), bind(l, serverTls));
+                } else if (!l.equals(listenerConfigs.get(keys.get(i)))) {
+                    LOG.warn("listen[{}]: a change of tls or redirect_https on {} takes a restart (certificate files "
+                            + "are re-read when they change)", i, l.address());
+                }
+            }
+        } catch (RuntimeException e) {
+            added.values().forEach(l -> l.channel().close().awaitUninterruptibly());
+            upstreams.retain(snapshot.routeList); // retire the upstreams only the refused config named
+            throw e;
         }
-        return routes;
-    }
-
-    private static UncheckedIOException failure(String message, Throwable cause) {
-        return new UncheckedIOException(message, new IOException(message, cause));
-    }
-
-    private void startHealthChecks() {
-        for (UpstreamGroup g : groups) {
-            if (g.config().healthCheck() != null) {
-                HealthChecker c = new HealthChecker(g, group.next(), socketClass);
-                checkers.add(c);
-                c.start();
+        snapshot = built;
+        upstreams.retain(built.routeList);
+        metrics.retainRoutes(built.routeMetrics());
+        accessLog.configure(next.accessLog());
+        if (!next.timeouts().equals(old.timeouts())) {
+            pools.values().forEach(p -> p.timeouts(next.timeouts()));
+        }
+        Map<ListenerKey, Listener> kept = new LinkedHashMap<>();
+        for (int i = 0; i < next.listen().size(); i++) {
+            ListenerKey k = keys.get(i);
+            kept.put(k, listeners.containsKey(k) ? listeners.get(k) : added.get(k));
+            listenerConfigs.putIfAbsent(k, next.listen().get(i));
+        }
+        listenerConfigs.keySet().retainAll(kept.keySet());
+        for (Map.Entry<ListenerKey, Listener> e : listeners.entrySet()) {
+            if (!kept.containsKey(e.getKey())) {
+                LOG.info("stopped listening on {}: its connections drain", e.getValue().boundText());
+                e.getValue().stopAndDrain(next.timeouts().drain());
             }
         }
+        listeners.clear();
+        listeners.putAll(kept);
+        added.values().forEach(l -> LOG.info("listening on {}", l.boundText()));
     }
 
-    /** @return the live upstreams, in config order */
-    public List<UpstreamGroup> upstreams() {
-        return List.copyOf(groups);
-    }
-
-    private void bindAll() {
-        HttpsRedirect redirect = new HttpsRedirect();
+    private synchronized void bindAll() {
+        List<ListenerConfig> all = snapshot.config.listen();
+        List<ListenerKey> keys = ListenerKey.of(all);
         int firstTls = -1;
-        for (int i = 0; i < config.listen().size(); i++) {
-            ListenerConfig listener = config.listen().get(i);
-            ListenAddress a = listener.address();
-            if (listener.tls() != null && firstTls < 0) {
+        for (int i = 0; i < all.size(); i++) {
+            ListenerConfig l = all.get(i);
+            if (l.tls() != null && firstTls < 0) {
                 firstTls = i;
             }
-            // One initializer per listener: limits.max_connections counts per listener.
-            ServerBootstrap b = new ServerBootstrap().group(group).channel(serverChannelClass)
-                    .option(ChannelOption.SO_BACKLOG, 1024)
-                    .option(ChannelOption.SO_REUSEADDR, true)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new FrontendInitializer(this, tls.listener(i),
-                            listener.redirectHttps() ? redirect : null, a.h2c()));
-            ChannelFuture f = b.bind(a.host(), a.port()).awaitUninterruptibly();
-            if (!f.isSuccess()) {
-                Throwable c = f.cause();
-                String why = c.getMessage() == null ? c.toString() : c.getMessage();
-                // Native transports prefix the errno: "bind(..) failed with error(-98): Address already in use".
-                why = why.substring(why.lastIndexOf("): ") < 0 ? 0 : why.lastIndexOf("): ") + 3);
-                BindException e = new BindException("cannot listen on " + a + ": " + why);
-                throw new UncheckedIOException(e.getMessage(), e);
+            Listener bound = bind(l, tls.listener(i));
+            listeners.put(keys.get(i), bound);
+            listenerConfigs.put(keys.get(i), l);
+            if (i == firstTls) {
+                redirect.httpsPort(((InetSocketAddress) bound.channel().localAddress()).getPort());
             }
-            listeners.add(f.channel());
         }
-        if (firstTls >= 0) {
-            redirect.httpsPort(((InetSocketAddress) listeners.get(firstTls).localAddress()).getPort());
+        for (Listener l : listeners.values()) {
+            LOG.info("listening on {}", l.boundText());
         }
-        for (Channel ch : listeners) {
-            InetSocketAddress bound = (InetSocketAddress) ch.localAddress();
-            LOG.info("listening on {}", new ListenAddress(bound.getAddress().getHostAddress(), bound.getPort()));
+    }
+
+    private Listener bind(ListenerConfig listener, ServerTls serverTls) {
+        ListenAddress a = listener.address();
+        // One initializer per listener: limits.max_connections counts per listener.
+        FrontendInitializer init = new FrontendInitializer(this, serverTls,
+                listener.redirectHttps() ? redirect : null, a.h2c());
+        ServerBootstrap b = new ServerBootstrap().group(group).channel(serverChannelClass)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(init);
+        ChannelFuture f = b.bind(a.host(), a.port()).awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            Throwable c = f.cause();
+            String why = c.getMessage() == null ? c.toString() : c.getMessage();
+            // Native transports prefix the errno: "bind(..) failed with error(-98): Address already in use".
+            why = why.substring(why.lastIndexOf("): ") < 0 ? 0 : why.lastIndexOf("): ") + 3);
+            BindException e = new BindException("cannot listen on " + a + ": " + why);
+            throw new UncheckedIOException(e.getMessage(), e);
         }
+        return new Listener(f.channel(), init);
+    }
+
+    /**
+     * Re-reads the certificate and key files that changed since they were last read (they are also checked every
+     * few seconds); a bad file keeps the current certificates and is logged.
+     *
+     * @return how many listeners took new certificates
+     */
+    public int reloadCertificates() {
+        return tls.reloadChanged();
+    }
+
+    /** @return the live upstreams (load balancing state), for operations and tests */
+    public List<UpstreamGroup> upstreams() {
+        return upstreams.upstreams();
     }
 
     /** @return the addresses actually bound, in config order */
-    public List<InetSocketAddress> boundAddresses() {
+    public synchronized List<InetSocketAddress> boundAddresses() {
         List<InetSocketAddress> out = new ArrayList<>();
-        for (Channel ch : listeners) {
-            out.add((InetSocketAddress) ch.localAddress());
+        for (Listener l : listeners.values()) {
+            out.add((InetSocketAddress) l.channel().localAddress());
         }
         return out;
     }
 
-    /** @return the configuration this runtime serves */
+    /** @return the configuration new exchanges use */
     public ProxyConfig config() {
-        return config;
+        return snapshot.config;
     }
 
-    Router router() {
-        return router;
+    /** @return what a new exchange reads from the configuration; read once per exchange */
+    Snapshot snapshot() {
+        return snapshot;
     }
 
-    AccessLog accessLog() {
+    /** @return the metrics of this proxy */
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    /** @return the access log */
+    public AccessLog accessLog() {
         return accessLog;
+    }
+
+    /** @return whether the proxy is listening and not shutting down ({@code /readyz}) */
+    public boolean ready() {
+        return ready && !draining;
+    }
+
+    /** The first step of a graceful shutdown: report not ready, keep serving. */
+    public void markNotReady() {
+        ready = false;
     }
 
     UpstreamPool pool(EventLoop loop) {
@@ -287,19 +352,15 @@ public final class ProxyRuntime {
      * @param drain the longest wait for in-flight exchanges
      */
     public void stop(Duration drain) {
+        ready = false;
         draining = true;
-        for (Channel l : listeners) {
-            l.close().awaitUninterruptibly();
+        synchronized (this) {
+            for (Listener l : listeners.values()) {
+                l.channel().close().awaitUninterruptibly();
+            }
         }
-        for (Channel ch : connections) {
-            ch.eventLoop().execute(() -> {
-                FrontendHandler h = ch.pipeline().get(FrontendHandler.class);
-                if (h != null) {
-                    h.drain();
-                } else if (Http2Frontend.isHttp2(ch)) {
-                    ch.close(); // GOAWAY; the connection closes once its open streams are done
-                }
-            });
+        synchronized (this) {
+            listeners.values().forEach(l -> l.initializer().drain());
         }
         long deadline = System.nanoTime() + drain.toNanos();
         while (!connections.isEmpty() && System.nanoTime() < deadline) {
@@ -316,27 +377,17 @@ public final class ProxyRuntime {
         shutdownNow();
     }
 
-    /**
-     * Re-reads the certificate and key files that changed since they were last read (they are also checked every
-     * few seconds); a bad file keeps the current certificates and is logged.
-     *
-     * @return how many listeners took new certificates
-     */
-    public int reloadCertificates() {
-        return tls.reloadChanged();
-    }
-
     private void shutdownNow() {
+        ready = false;
         draining = true;
-        for (HealthChecker c : checkers) {
-            c.close();
-        }
-        dns.close();
-        tls.close();
         connections.close().awaitUninterruptibly();
         for (UpstreamPool p : pools.values()) {
             p.close();
         }
+        upstreams.close();
+        tls.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        accessLog.close();
+        metrics.close();
     }
 }

@@ -2,6 +2,7 @@ package dev.portico.tls;
 
 import dev.portico.config.ConfigException;
 import dev.portico.config.ListenerConfig;
+import dev.portico.config.ListenerTlsConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.ServerConfig;
 import dev.portico.config.UpstreamConfig;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -28,8 +30,7 @@ public final class TlsRuntime {
     public static final long DEFAULT_RELOAD_CHECK_MILLIS = 2000;
     private static final Logger LOG = LoggerFactory.getLogger("portico");
 
-    private final List<ServerTls> listeners = new ArrayList<>();
-    private final Map<ServerConfig, UpstreamTlsClient> upstreams = new IdentityHashMap<>();
+    private final List<ServerTls> listeners = new CopyOnWriteArrayList<>();
     private ScheduledExecutorService watcher;
 
     private TlsRuntime() {
@@ -47,6 +48,7 @@ public final class TlsRuntime {
         List<String> problems = new ArrayList<>();
         boolean any = config.listen().stream().anyMatch(l -> l.tls() != null)
                 || config.routes().stream().anyMatch(r -> r.upstream().tls() != null);
+        // Upstream TLS clients are built with their upstreams (ProxyRuntime), at start and on reload.
         if (any) {
             LOG.info(TlsProvider.describe());
         }
@@ -61,33 +63,6 @@ public final class TlsRuntime {
                 }
             }
             tls.listeners.add(server);
-        }
-        // One client per https server of each upstream (a named upstream is shared by the routes naming it).
-        long handshakeMillis = config.timeouts().connect().toMillis();
-        Map<UpstreamConfig, Boolean> seen = new IdentityHashMap<>();
-        for (int i = 0; i < config.routes().size(); i++) {
-            UpstreamConfig up = config.routes().get(i).upstream();
-            UpstreamTlsConfig u = up.tls();
-            if (u == null || seen.put(up, Boolean.TRUE) != null) {
-                continue;
-            }
-            String keyPath = up.name().isEmpty() ? "routes[" + i + "].upstream_tls" : "upstreams." + up.name() + ".tls";
-            for (ServerConfig server : up.servers()) {
-                if (!server.url().tls()) {
-                    continue;
-                }
-                try {
-                    tls.upstreams.put(server, new UpstreamTlsClient(u, server.url().host(), server.url().port(),
-                            handshakeMillis, keyPath));
-                } catch (IllegalArgumentException e) {
-                    problems.add(e.getMessage());
-                    break;
-                }
-            }
-            if (u.insecureSkipVerify()) {
-                LOG.warn("{}: insecure_skip_verify is on: the certificates of {} are not checked; anyone on the "
-                        + "path can read and change this traffic", keyPath, up);
-            }
         }
         if (!problems.isEmpty()) {
             throw new ConfigException("configuration", problems);
@@ -104,10 +79,47 @@ public final class TlsRuntime {
     }
 
     /**
-     * @return the TLS client of every {@code https://} server, by server
+     * Builds the TLS client of each {@code https://} server of an upstream, and warns at once if it does not verify.
+     *
+     * @param up the upstream
+     * @param keyPath where its TLS settings are in the config, for messages
+     * @param handshakeMillis the longest a backend handshake may take
+     * @return the clients by server (empty for an upstream of {@code http://} servers)
+     * @throws IllegalArgumentException naming the key path, if a file is missing or bad
      */
-    public Map<ServerConfig, UpstreamTlsClient> upstreamClients() {
-        return upstreams;
+    public static Map<ServerConfig, UpstreamTlsClient> upstreamClients(UpstreamConfig up, String keyPath,
+                                                                        long handshakeMillis) {
+        UpstreamTlsConfig u = up.tls();
+        if (u == null) {
+            return Map.of();
+        }
+        Map<ServerConfig, UpstreamTlsClient> clients = new IdentityHashMap<>();
+        for (ServerConfig server : up.servers()) {
+            if (server.url().tls()) {
+                clients.put(server, new UpstreamTlsClient(u, server.url().host(), server.url().port(),
+                        handshakeMillis, keyPath));
+            }
+        }
+        if (u.insecureSkipVerify()) {
+            LOG.warn("{}: insecure_skip_verify is on: the certificates of {} are not checked; anyone on the path "
+                    + "can read and change this traffic", keyPath, up);
+        }
+        return clients;
+    }
+
+    /**
+     * TLS for a listener a reload added; its files are watched like the others'.
+     *
+     * @param config the listener's TLS settings
+     * @param keyPath where they are in the config, for messages
+     * @return the listener's TLS
+     * @throws IllegalArgumentException naming the key path, if a file is missing or bad
+     */
+    public ServerTls add(ListenerTlsConfig config, String keyPath) {
+        ServerTls server = new ServerTls(config, keyPath);
+        listeners.add(server);
+        startWatching();
+        return server;
     }
 
     /** Starts checking the certificate files for changes on a thread of its own, if any listener has TLS. */

@@ -43,8 +43,11 @@ public final class UpstreamPool {
 
     private final EventLoop loop;
     private final Bootstrap bootstrap;
-    private final long idleMillis;
+    private long idleMillis;
     private final long connectMillis;
+    /** Connections open, and of them idle here; written on the loop only, read (racily) by the metrics scrape. */
+    private int open;
+    private int idleCount;
     private final Map<Endpoint, ArrayDeque<UpstreamConnection>> idle = new IdentityHashMap<>();
     private boolean closed;
     /** Every loop's pool, this one included: asked to close an idle connection when this loop needs a slot. */
@@ -127,6 +130,7 @@ public final class UpstreamPool {
             UpstreamConnection c;
             while ((c = q.pollFirst()) != null) {
                 endpoint.idleRemoved();
+                idleCount--;
                 if (c.inRead()) {
                     // Given back during the read now being decoded (a pipelined request can ask that soon):
                     // the rest of that read could be a response nobody asked for. Lend it after the read.
@@ -138,6 +142,7 @@ public final class UpstreamPool {
                     if (busy != null) {
                         q.addFirst(busy);
                         endpoint.idleAdded();
+                        idleCount++;
                     }
                     c.borrow(listener);
                     callback.acquired(c);
@@ -148,6 +153,7 @@ public final class UpstreamPool {
             if (busy != null) {
                 q.addFirst(busy);
                 endpoint.idleAdded();
+                idleCount++;
             }
         }
         return false;
@@ -173,7 +179,11 @@ public final class UpstreamPool {
                         conn);
             }
         }).connect(endpoint.address());
-        f.channel().closeFuture().addListener(x -> endpoint.connectionClosed());
+        open++;
+        f.channel().closeFuture().addListener(x -> {
+            open--;
+            endpoint.connectionClosed();
+        });
         conn.borrow(listener);
         f.addListener(done -> {
             if (!done.isSuccess()) {
@@ -207,6 +217,7 @@ public final class UpstreamPool {
         }
         q.addFirst(conn);
         conn.endpoint().idleAdded();
+        idleCount++;
         if (conn.endpoint().hasWaiters()) {
             // After this read (the connection may still be decoding it): lend it to a waiter.
             loop.execute(() -> serveWaiters(conn.endpoint()));
@@ -219,6 +230,7 @@ public final class UpstreamPool {
         ArrayDeque<UpstreamConnection> q = idle.get(conn.endpoint());
         if (q != null && q.remove(conn)) {
             conn.endpoint().idleRemoved();
+            idleCount--;
         }
     }
 
@@ -235,6 +247,7 @@ public final class UpstreamPool {
             }
             q.pollFirst();
             endpoint.idleRemoved();
+            idleCount--;
             if (!c.channel().isActive() || c.undecodedBytes() > 0) {
                 c.channel().close();
                 continue;
@@ -257,6 +270,7 @@ public final class UpstreamPool {
         UpstreamConnection c = q == null ? null : q.pollLast();
         if (c != null) {
             endpoint.idleRemoved();
+            idleCount--;
             c.channel().close();
         }
     }
@@ -275,6 +289,32 @@ public final class UpstreamPool {
             }
             q.clear();
         }
+        idleCount = 0;
+    }
+
+    /**
+     * Applies new timeouts to the connections opened from now on (a reload); runs on the pool's loop.
+     *
+     * @param timeouts connect and idle timeouts
+     */
+    public void timeouts(TimeoutsConfig timeouts) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> timeouts(timeouts));
+            return;
+        }
+        idleMillis = timeouts.idle().toMillis();
+        bootstrap.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                timeouts.connect().toMillis()));
+    }
+
+    /** @return open backend connections of this loop; read from any thread, possibly a moment stale */
+    public int openConnections() {
+        return open;
+    }
+
+    /** @return idle pooled connections of this loop; read from any thread, possibly a moment stale */
+    public int idleConnections() {
+        return idleCount;
     }
 
     /** A request waiting for a connection slot of an endpoint at {@code max_connections}. */

@@ -128,13 +128,13 @@ class CommandLineIT {
         Path file = write("unknown.yaml", """
                 listen: 127.0.0.1:0
                 routes: {/api: "http://127.0.0.1:8000"}
-                access_log: {enabled: true, format: json}
+                access_log: {enabled: true, rotate: daily}
                 """);
 
         PorticoProcess.Result r = PorticoProcess.run("--check", "--config", file.toString());
 
         assertThat(r.exitCode()).isEqualTo(2);
-        assertThat(r.stderr()).contains(file.toString(), "access_log.format").doesNotContain("\tat ", "Exception");
+        assertThat(r.stderr()).contains(file.toString(), "access_log.rotate").doesNotContain("\tat ", "Exception");
     }
 
     @Test
@@ -206,8 +206,8 @@ class CommandLineIT {
         assertThat(res.body()).startsWith("GET /api/x?q=1\n");
         assertThat(proxy.stderr()).contains("listening on 127.0.0.1:" + port);
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(proxy.stdout()).containsPattern(
-                "(?m)^127\\.0\\.0\\.1 \"GET /api/x\\?q=1 HTTP/1\\.1\" 200 \\d+ \\d+ms 127\\.0\\.0\\.1:"
-                        + backend.port() + "$"));
+                "(?m)^127\\.0\\.0\\.1 - - \\[[^]]+] \"GET /api/x\\?q=1 HTTP/1\\.1\" 200 \\d+ \"-\" \"[^\"]*\" "
+                        + "[0-9a-f]{32} \\d+ 127\\.0\\.0\\.1:" + backend.port() + " \\d+$"));
     }
 
     @Test

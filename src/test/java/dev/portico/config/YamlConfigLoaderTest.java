@@ -133,10 +133,12 @@ class YamlConfigLoaderTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            proxy: 1                        | proxy: unknown key (known: listen, routes, upstreams, timeouts, limits, workers, access_log, http2)
-            timeouts: {conect: 5s}          | timeouts.conect: unknown key (known: connect, response, idle, request_header, drain, tls_handshake, tunnel_idle)
+            proxy: 1                        | proxy: unknown key (known: listen, routes, upstreams, timeouts, limits, workers, access_log, http2, admin, request_id, tracing, reload)
+            timeouts: {conect: 5s}          | timeouts.conect: unknown key (known: connect, response, idle, request_header, drain, tls_handshake, tunnel_idle, drain_delay)
             limits: {max_body: 1}           | limits.max_body: unknown key (known: max_request_line, max_header_size, max_request_body, max_headers, max_connections, max_requests_per_connection)
-            access_log: {path: /tmp/x}      | access_log.path: unknown key (known: enabled)
+            access_log: {file: /tmp/x}      | access_log.file: unknown key (known: enabled, format, path)
+            tracing: {generate: true, export: otlp} | tracing.export: unknown key (known: generate)
+            reload: {watch: true, on: hup}  | reload.on: unknown key (known: watch)
             """)
     void rejectsUnknownKeysWithTheirPath(String yaml, String problem) {
         assertThat(problemsOf(MINIMAL + yaml)).containsExactly(problem);

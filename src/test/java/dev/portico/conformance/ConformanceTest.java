@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.ProxyServer;
 import dev.portico.config.AccessLogConfig;
+import dev.portico.config.OperationsConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.testing.RawClient;
 import java.io.IOException;
@@ -94,7 +95,11 @@ class ConformanceTest {
     private static void startFixture() throws IOException {
         backend = new RecordingBackend();
         proxy = new ProxyServer(ProxyConfig.builder().listen("127.0.0.1", 0).workers(1)
-                .accessLog(new AccessLogConfig(false)).route("/", "http://" + backend.authority()).build()).start();
+                .accessLog(new AccessLogConfig(false)).route("/", "http://" + backend.authority())
+                // The vectors pin every forwarded field; request ids are tested on their own (OperationsIT).
+                .operations(new OperationsConfig(null, false, OperationsConfig.DEFAULT_REQUEST_ID_HEADER, false,
+                        false))
+                .build()).start();
         dirty = false;
     }
 

@@ -48,12 +48,14 @@ import java.util.regex.Pattern;
  * </ul>
  */
 final class Invariants {
-    private static final Pattern ACCESS = Pattern.compile("^(\\S+) \"(.*)\" (\\d+|-) (\\d+) (\\d+)ms (\\S+)$");
+    /** The combined format with request id, duration, upstream and upstream time appended. */
+    private static final Pattern ACCESS = Pattern.compile("^(\\S+) - - \\[[^\\]]+] \"((?:[^\"\\\\]|\\\\.)*)\" (\\d+|-) "
+            + "(\\d+|-) \"(?:[^\"\\\\]|\\\\.)*\" \"(?:[^\"\\\\]|\\\\.)*\" (\\S+) (\\d+) (\\S+) (\\S+)$");
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-connection", "te",
             "trailer", "transfer-encoding", "upgrade");
     /** Fields Portico sets or re-frames itself, compared separately from the end-to-end ones. */
     private static final Set<String> REWRITTEN = Set.of("host", "content-length", "transfer-encoding", "expect",
-            "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "via");
+            "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "via", "x-request-id");
 
     private Invariants() {
     }

@@ -110,7 +110,8 @@ class TlsListenerTest {
                 assertThat(backend.take().headers().get("X-Forwarded-Proto")).isEqualTo("https");
                 org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> log.list.size() >= 2);
                 assertThat(log.list.get(0).getFormattedMessage())
-                        .matches("127\\.0\\.0\\.1 \"GET /hello\\?x=1 HTTP/1\\.1\" 200 \\d+ \\d+ms 127\\.0\\.0\\.1:\\d+ "
+                        .matches("127\\.0\\.0\\.1 - - \\[[^]]+] \"GET /hello\\?x=1 HTTP/1\\.1\" 200 \\d+ \"-\" \"-\" \\S+ \\d+ "
+                                + "127\\.0\\.0\\.1:\\d+ \\d+ "
                                 + java.util.regex.Pattern.quote(expectedTls));
                 assertThat(expectedTls).startsWith("TLSv1.3 ");
             }

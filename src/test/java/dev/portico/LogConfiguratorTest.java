@@ -1,0 +1,61 @@
+package dev.portico;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import ch.qos.logback.core.AppenderBase;
+import dev.portico.proxy.AccessLog;
+import dev.portico.config.AccessLogConfig;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+class LogConfiguratorTest {
+    @Test
+    @Timeout(30)
+    void theStdoutAccessAppenderDropsAndCountsWhenItsQueueIsFullInsteadOfWaiting() throws Exception {
+        LoggerContext context = new LoggerContext();
+        context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+        CountDownLatch release = new CountDownLatch(1);
+        AppenderBase<ILoggingEvent> stuck = new AppenderBase<>() {
+            @Override
+            protected void append(ILoggingEvent e) {
+                try {
+                    release.await(10, TimeUnit.SECONDS); // a terminal or pipe nobody reads
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        stuck.setContext(context);
+        stuck.start();
+        LogConfigurator.CountingAsyncAppender appender = new LogConfigurator.CountingAsyncAppender();
+        appender.setContext(context);
+        appender.setQueueSize(4);
+        appender.setNeverBlock(true);
+        appender.setDiscardingThreshold(0);
+        appender.addAppender(stuck);
+        appender.start();
+        AccessLog log = new AccessLog(AccessLogConfig.DEFAULTS);
+        long before = log.dropped();
+
+        long t0 = System.nanoTime();
+        for (int i = 0; i < 100; i++) {
+            appender.doAppend(new LoggingEvent(LogConfiguratorTest.class.getName(),
+                    context.getLogger("portico.access"), Level.INFO, "line " + i, null, null));
+        }
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+
+        // Four lines fit in the queue, and the worker may have drained it once (it takes the whole queue, then gets
+        // stuck on the first line of that batch) before it filled again: the rest were dropped and counted.
+        assertThat(log.dropped() - before).isBetween(92L, 96L);
+        assertThat(millis).as("appending never waited for the stuck writer").isLessThan(5000);
+        release.countDown();
+        appender.stop();
+        log.close();
+    }
+}
