@@ -24,6 +24,7 @@ final class FrontendProtocolNegotiator extends ApplicationProtocolNegotiationHan
 
     @Override
     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+        initializer.runtime().metrics().tlsHandshake(true);
         if (ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {
             configureHttp1(ctx, tlsSummary(ctx));
         } else if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
@@ -48,6 +49,7 @@ final class FrontendProtocolNegotiator extends ApplicationProtocolNegotiationHan
 
     @Override
     protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+        initializer.runtime().metrics().tlsHandshake(false);
         // Scanners, old clients and clients without a certificate fail here all day: not worth a warning.
         LOG.debug("{} TLS handshake failed: {}", ctx.channel().id().asShortText(), cause.toString());
         ctx.close();
