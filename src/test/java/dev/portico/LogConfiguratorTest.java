@@ -11,6 +11,7 @@ import dev.portico.proxy.AccessLog;
 import dev.portico.config.AccessLogConfig;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -21,9 +22,11 @@ class LogConfiguratorTest {
         LoggerContext context = new LoggerContext();
         context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
         CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger written = new AtomicInteger();
         AppenderBase<ILoggingEvent> stuck = new AppenderBase<>() {
             @Override
             protected void append(ILoggingEvent e) {
+                written.incrementAndGet();
                 try {
                     release.await(10, TimeUnit.SECONDS); // a terminal or pipe nobody reads
                 } catch (InterruptedException ex) {
@@ -50,12 +53,14 @@ class LogConfiguratorTest {
         }
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
 
-        // Four lines fit in the queue, and the worker may have drained it once (it takes the whole queue, then gets
-        // stuck on the first line of that batch) before it filled again: the rest were dropped and counted.
-        assertThat(log.dropped() - before).isBetween(92L, 96L);
+        long dropped = log.dropped() - before;
         assertThat(millis).as("appending never waited for the stuck writer").isLessThan(5000);
         release.countDown();
-        appender.stop();
+        appender.stop(); // the worker writes what was queued, then stops
+        // Only what fit in the queue of four (and the batches the worker took before it got stuck) went through;
+        // every other line was dropped and counted, none lost uncounted.
+        assertThat(dropped).isGreaterThanOrEqualTo(85L);
+        assertThat(dropped + written.get()).isEqualTo(100L);
         log.close();
     }
 }
