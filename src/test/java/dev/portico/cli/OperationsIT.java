@@ -247,7 +247,7 @@ class OperationsIT {
         Files.writeString(file, "listen: 127.0.0.1:0\nroutes: {/a: 42}\n");
         proxy.signal("HUP");
         await().atMost(Duration.ofSeconds(10)).until(() -> proxy.stderr().contains("reload (SIGHUP) refused"));
-        assertThat(proxy.stderr()).contains(file + ": routes./a: expected an upstream URL, got 42");
+        assertThat(proxy.stderr()).contains(file + ": routes./a: expected an upstream name, URL or list of URLs, got 42");
         assertThat(status(port, "/b/x")).isEqualTo(200);
         assertThat(proxy.isAlive()).isTrue();
         proxy.terminate();
