@@ -93,7 +93,11 @@ final class H2c {
         private final ProxyRuntime runtime;
 
         UpgradeHandler(ProxyRuntime runtime) {
-            super(ctx -> removeHttp1(ctx.pipeline(), true),
+            super(ctx -> {
+                removeHttp1(ctx.pipeline(), true);
+                // Right before the HTTP/2 codec, which goes behind this handler (then removed).
+                ctx.pipeline().addBefore(ctx.name(), null, Http2Frontend.lingeringClose(runtime));
+            },
                     protocol -> H2C.contentEqualsIgnoreCase(protocol) ? Http2Frontend.upgradeCodec(runtime) : null,
                     0, true);
             this.runtime = runtime;

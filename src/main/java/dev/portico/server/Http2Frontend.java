@@ -36,8 +36,8 @@ public final class Http2Frontend {
         H2c.removeHttp1(pipeline, false);
         H2c.removeIfPresent(pipeline, H2c.UpgradeHandler.class);
         Http2FrameCodec codec = codec(runtime.config().http2(), runtime);
-        // Before the codec, so every byte either way counts as activity.
-        pipeline.addLast(new IdleTimer(runtime.config().timeouts().idle().toMillis()), codec);
+        // Before the codec, so every byte either way counts as activity, and every close the codec asks for lingers.
+        pipeline.addLast(new IdleTimer(runtime.config().timeouts().idle().toMillis()), lingeringClose(runtime), codec);
         pipeline.addLast(connectionHandlers(runtime, codec));
         runtime.connectionOpened(pipeline.channel());
     }
@@ -49,6 +49,11 @@ public final class Http2Frontend {
     static Http2ServerUpgradeCodec upgradeCodec(ProxyRuntime runtime) {
         Http2FrameCodec codec = codec(runtime.config().http2(), runtime);
         return new Http2ServerUpgradeCodec(codec, connectionHandlers(runtime, codec));
+    }
+
+    /** @return the stage right before the codec that makes the connection's close a lingering one */
+    static LingeringClose lingeringClose(ProxyRuntime runtime) {
+        return new LingeringClose(runtime.config().timeouts().idle().toMillis());
     }
 
     private static ChannelHandler[] connectionHandlers(ProxyRuntime runtime, Http2FrameCodec codec) {

@@ -12,6 +12,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -67,6 +68,14 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
     @Override
     public void handlerAdded(ChannelHandlerContext context) {
         ctx = context;
+        // When the connection closes, Netty leaves a stream that is not reading (its backend is slow) open with its
+        // received frames queued: close it with the connection, so its exchange ends and the frames are released.
+        Channel parent = context.channel().parent();
+        if (parent != null) {
+            ChannelFutureListener closeStream = f -> context.close();
+            parent.closeFuture().addListener(closeStream);
+            context.channel().closeFuture().addListener(f -> parent.closeFuture().removeListener(closeStream));
+        }
     }
 
     @Override

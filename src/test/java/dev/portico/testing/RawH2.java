@@ -17,7 +17,10 @@ import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameAdapter;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Settings;
+import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -67,7 +70,12 @@ public final class RawH2 implements AutoCloseable {
         return writer;
     }
 
-    /** @return the first recorded line matching {@code match} within 10 s (earlier lines are dropped), or null */
+    /**
+     * Lines come in the order the server sent them, which is fixed for one stream but not across streams whose
+     * answers race (say, backend responses on different connections): wait for those with {@link #awaitAll}.
+     *
+     * @return the first recorded line matching {@code match} within 10 s (earlier lines are dropped), or null
+     */
     public String await(Predicate<String> match) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         String e;
@@ -77,6 +85,22 @@ public final class RawH2 implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /**
+     * Waits up to 10 s for every line of {@code expected}, in any order; other lines are dropped.
+     *
+     * @return the lines of {@code expected} that did not come (empty when all did)
+     */
+    public Set<String> awaitAll(Collection<String> expected) throws InterruptedException {
+        Set<String> missing = new LinkedHashSet<>(expected);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String e;
+        while (!missing.isEmpty()
+                && (e = events.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) != null) {
+            missing.remove(e);
+        }
+        return missing;
     }
 
     /** @return every line recorded so far */
