@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * {@link ProxyExchange}.
  *
  * <p>A superclass rather than a collaborator so that an exchange stays one object: the split allocates nothing more
- * per request. Fields and methods without an access modifier are shared with {@link ProxyExchange} alone.
+ * per request. Its fields without an access modifier are shared with {@link ProxyExchange} alone.
  * Runs entirely on the client channel's event loop (the upstream connection shares it), so no field needs a lock.
  */
 abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback, ChannelFutureListener {

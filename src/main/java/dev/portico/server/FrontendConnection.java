@@ -31,9 +31,9 @@ import java.util.concurrent.TimeUnit;
  * response instead of a reset. {@link FrontendHandler} adds the requests: validation, routing, its exchanges and
  * the pipelined backlog.
  *
- * <p>A superclass rather than a collaborator so that a connection's handler stays one object. Fields and methods
- * without an access modifier are shared with {@link FrontendHandler} alone. All calls on the connection's event
- * loop, so no field needs a lock.
+ * <p>A superclass rather than a collaborator so that a connection's handler stays one object. Its fields without an
+ * access modifier are shared with {@link FrontendHandler} alone. All calls on the connection's event loop, so no
+ * field needs a lock.
  */
 abstract class FrontendConnection extends ChannelInboundHandlerAdapter implements ExchangeHost {
     /** How long a connection that is closed after an error keeps reading (and dropping) what the client sends. */
