@@ -33,12 +33,6 @@ final class YamlConfigLoader {
                     "request_id", "tracing", "reload");
     private static final List<String> ROUTE_KEYS =
             List.of("path", "host", "upstream", "strip_prefix", "max_request_body", "upstream_tls");
-    private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain",
-            "tls_handshake", "tunnel_idle", "drain_delay");
-    private static final List<String> LIMIT_KEYS = List.of("max_request_line", "max_header_size", "max_request_body",
-            "max_headers", "max_connections", "max_requests_per_connection");
-    private static final List<String> COUNT_LIMITS = List.of("max_headers", "max_connections",
-            "max_requests_per_connection");
     private static final Pattern ROUTE_INDEX = Pattern.compile("^routes\\[(\\d+)]");
 
     private final List<String> problems = new ArrayList<>();
@@ -111,8 +105,9 @@ final class YamlConfigLoader {
                 ? problem("routes: is required (a list of routes)") : routes(top.get("routes"));
         // A route naming a broken upstream is null without a problem of its own (the upstream has one).
         boolean routesOk = problems.size() == before && routes != null && !routes.contains(null);
-        TimeoutsConfig timeouts = timeouts(top.get("timeouts"));
-        LimitsConfig limits = limits(top.get("limits"));
+        TimeoutsLimitsReader sections = new TimeoutsLimitsReader(this);
+        TimeoutsConfig timeouts = sections.timeouts(top.get("timeouts"));
+        LimitsConfig limits = sections.limits(top.get("limits"));
         Integer workers = top.containsKey("workers") ? workers(top.get("workers")) : Integer.valueOf(0);
         OperationsConfigLoader ops = new OperationsConfigLoader(this);
         AccessLogConfig accessLog = ops.accessLog(top.get("access_log"));
@@ -218,39 +213,6 @@ final class YamlConfigLoader {
         return build(path, ROUTE_KEYS, () -> new RouteConfig(routePath, host, chosen, strip, maxBody));
     }
 
-    private TimeoutsConfig timeouts(Object node) {
-        if (node == null) {
-            return TimeoutsConfig.DEFAULTS;
-        }
-        Map<String, Object> m = mapping(node, "timeouts", TIMEOUT_KEYS);
-        if (m == null) {
-            return null;
-        }
-        int before = problems.size();
-        Duration connect = duration(m, "connect", TimeoutsConfig.DEFAULT_CONNECT);
-        Duration response = duration(m, "response", TimeoutsConfig.DEFAULT_RESPONSE);
-        Duration idle = duration(m, "idle", TimeoutsConfig.DEFAULT_IDLE);
-        Duration requestHeader = duration(m, "request_header", TimeoutsConfig.DEFAULT_REQUEST_HEADER);
-        Duration drain = duration(m, "drain", TimeoutsConfig.DEFAULT_DRAIN);
-        Duration tlsHandshake = duration(m, "tls_handshake", TimeoutsConfig.DEFAULT_TLS_HANDSHAKE);
-        Duration tunnelIdle = duration(m, "tunnel_idle", TimeoutsConfig.DEFAULT_TUNNEL_IDLE);
-        // Zero is the default and means no delay, so it is not run through the positive-only check.
-        Duration drainDelay = m.containsKey("drain_delay") ? text(m.get("drain_delay"), "timeouts.drain_delay",
-                "a duration such as 5s", YamlConfigLoader::parseDuration) : TimeoutsConfig.DEFAULT_DRAIN_DELAY;
-        if (problems.size() != before) {
-            return null;
-        }
-        return build("timeouts", TIMEOUT_KEYS, () -> new TimeoutsConfig(connect, response, idle, requestHeader, drain,
-                tlsHandshake, tunnelIdle, drainDelay));
-    }
-
-    private Duration duration(Map<String, Object> m, String key, Duration dflt) {
-        if (!m.containsKey(key)) {
-            return dflt;
-        }
-        return positiveDuration(m.get(key), "timeouts." + key);
-    }
-
     /** @return the positive duration at {@code path}, or null after reporting why it is not one */
     Duration positiveDuration(Object value, String path) {
         Duration d = anyDuration(value, path);
@@ -269,39 +231,6 @@ final class YamlConfigLoader {
             return problem(path + ": " + value + " needs a unit, e.g. 5s");
         }
         return text(value, path, "a duration such as 5s", YamlConfigLoader::parseDuration);
-    }
-
-    private LimitsConfig limits(Object node) {
-        if (node == null) {
-            return LimitsConfig.DEFAULTS;
-        }
-        Map<String, Object> m = mapping(node, "limits", LIMIT_KEYS);
-        if (m == null) {
-            return null;
-        }
-        int before = problems.size();
-        long[] v = {LimitsConfig.DEFAULT_MAX_REQUEST_LINE, LimitsConfig.DEFAULT_MAX_HEADER_SIZE,
-            LimitsConfig.DEFAULT_MAX_REQUEST_BODY, LimitsConfig.DEFAULT_MAX_HEADERS,
-            LimitsConfig.DEFAULT_MAX_CONNECTIONS, LimitsConfig.DEFAULT_MAX_REQUESTS_PER_CONNECTION};
-        for (int i = 0; i < LIMIT_KEYS.size(); i++) {
-            String key = LIMIT_KEYS.get(i);
-            if (!m.containsKey(key)) {
-                continue;
-            }
-            String path = "limits." + key;
-            Long value = COUNT_LIMITS.contains(key) ? count(m.get(key), path) : size(m.get(key), path);
-            if (value != null && convert(path, () -> {
-                LimitsConfig.check(key, value);
-                return value;
-            }) != null) {
-                v[i] = value;
-            }
-        }
-        if (problems.size() != before) {
-            return null;
-        }
-        return build("limits", LIMIT_KEYS, () -> new LimitsConfig(v[0], v[1], v[2], (int) v[3], (int) v[4],
-                (int) v[5]));
     }
 
     Long count(Object node, String path) {

@@ -1,18 +1,14 @@
 package dev.portico.proxy;
 
-import dev.portico.balance.Endpoint;
 import dev.portico.proxy.Attempts.Cause;
 import dev.portico.proxy.ProxyFailure.Kind;
 import dev.portico.route.Route;
 import dev.portico.upstream.UpstreamConnection;
-import dev.portico.upstream.UpstreamListener;
 import dev.portico.upstream.UpstreamPool;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
@@ -22,45 +18,19 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One request and its response, from the request head to the response's last byte.
  * Runs entirely on the client channel's event loop (the upstream connection shares it), so no field needs a lock.
+ * The request half (each try's connection, the request body, retries) is {@link ExchangeTries}; this class relays
+ * the response and ends the exchange.
  */
-public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callback, ChannelFutureListener {
-    /** Where the exchange stands. */
-    enum State { CONNECTING, FORWARDING, RESPONDING, DONE }
-
-    private final ExchangeHost host;
-    private final UpstreamPool pool;
-    private final Route route;
-    private final ExchangeLog log;
-    private final HttpRequest clientRequest;
-    private final HttpRequest upstreamRequest;
+public final class ProxyExchange extends ExchangeTries {
     private final boolean clientKeepAlive;
-    private final long responseTimeoutMillis;
-    /** Request body parts that arrived before the upstream connection was ready; owned until written. */
-    private ArrayDeque<HttpContent> pending;
-
-    private State state = State.CONNECTING;
-    private UpstreamConnection conn;
-    private long requestBodyBytes;
     private long responseBodyBytes;
-    private boolean requestComplete;
-    private boolean bodySent;
-    private boolean skippingInformational;
     private boolean responseKeepAlive;
     private boolean upstreamKeepAlive;
     private int status;
-    private final Attempts attempts;
-    /** Whether the next try's connection gets the kept body instead of {@code pending}. */
-    private boolean replayOnAcquire;
-    /** Whether the free retry after a pooled connection went stale was used. */
-    private boolean staleRetried;
-    private ScheduledFuture<?> retryTimer;
     /** {@code timeouts.tunnel_idle} when the request asks for a WebSocket upgrade; 0 otherwise. */
     private long tunnelIdleMillis;
 
@@ -78,39 +48,8 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     public ProxyExchange(ExchangeHost host, UpstreamPool pool, Route route, ExchangeLog log,
                          HttpRequest clientRequest, boolean clientKeepAlive, HttpRequest upstreamRequest,
                          long responseTimeoutMillis) {
-        this.host = host;
-        this.pool = pool;
-        this.route = route;
-        this.clientRequest = clientRequest;
-        this.upstreamRequest = upstreamRequest;
-        var perTry = route.upstream().config().retry().perTryTimeout();
-        this.responseTimeoutMillis = perTry != null ? perTry.toMillis() : responseTimeoutMillis;
-        this.log = log;
-        this.attempts = new Attempts(route.upstream(), clientRequest.method(), upstreamRequest.headers(),
-                log.clientAddress(), clientRequest.uri());
+        super(host, pool, route, log, clientRequest, upstreamRequest, responseTimeoutMillis);
         this.clientKeepAlive = clientKeepAlive;
-    }
-
-    /** Picks an endpoint and asks the pool for a connection to it; the request goes out once it is ready. */
-    public void start() {
-        nextTry();
-    }
-
-    private void nextTry() {
-        retryTimer = null;
-        if (state == State.DONE) {
-            return;
-        }
-        Endpoint e = attempts.next();
-        if (e == null) {
-            fail(new ProxyFailure(Kind.NO_HEALTHY_ENDPOINT, "upstream " + route.upstream().name()
-                    + " has no endpoint"));
-            return;
-        }
-        state = State.CONNECTING;
-        bodySent = false;
-        var u = route.upstream().config();
-        pool.acquire(e, e.tls(), u.maxConnections(), u.maxPending(), this, this);
     }
 
     /**
@@ -126,141 +65,6 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     /** @return whether this exchange waits for the backend's answer to an upgrade: no more client bytes until then */
     public boolean awaitsUpgrade() {
         return tunnelIdleMillis > 0 && state != State.DONE;
-    }
-
-    /** @return whether the whole request body has been received from the client */
-    public boolean requestComplete() {
-        return requestComplete;
-    }
-
-    /** @return whether the exchange can take more request body now */
-    public boolean wantsRequestBody() {
-        // Also while responding: a backend may answer early and keep reading the body (echo, transforms).
-        return (state == State.FORWARDING || state == State.RESPONDING) && !requestComplete && conn != null
-                && conn.channel().isWritable();
-    }
-
-    /**
-     * A part of the request body from the client; this exchange owns it from here.
-     *
-     * @param content the body part
-     */
-    public void onRequestContent(HttpContent content) {
-        if (state == State.DONE) {
-            content.release();
-            return;
-        }
-        if (content.decoderResult().isFailure()) {
-            // A malformed chunk or trailer: never let the backend see the body end here.
-            content.release();
-            fail(new ProxyFailure(Kind.BAD_REQUEST, "malformed request body"));
-            return;
-        }
-        requestBodyBytes += content.content().readableBytes();
-        long limit = route.maxRequestBody();
-        if (limit > 0 && requestBodyBytes > limit) {
-            content.release();
-            fail(new ProxyFailure(Kind.REQUEST_TOO_LARGE, "request body over " + limit + " bytes"));
-            return;
-        }
-        if (content instanceof LastHttpContent) {
-            requestComplete = true;
-            HttpHeaders trailers = ((LastHttpContent) content).trailingHeaders();
-            if (!trailers.isEmpty()) {
-                trailers.clear(); // request trailers are not forwarded (as nginx does): no backend relies on them
-            }
-        }
-        if (state != State.RESPONDING) {
-            attempts.keep(content); // a retry can replay it
-        }
-        if (conn == null) {
-            if (pending == null) {
-                pending = new ArrayDeque<>(4);
-            }
-            pending.add(content);
-            return;
-        }
-        Channel ch = conn.channel();
-        writeBody(ch, content);
-        if (requestComplete) {
-            ch.flush();
-        }
-        if (!ch.isWritable()) {
-            host.updateReading(); // stop reading the client now, not after this read loop
-        }
-    }
-
-    /** The client's read is over: send what it brought upstream in one flush. */
-    public void onClientReadComplete() {
-        if (conn != null && state != State.DONE) {
-            conn.channel().flush();
-        }
-    }
-
-    private void writeBody(Channel ch, HttpContent content) {
-        bodySent |= content.content().isReadable();
-        if (content instanceof LastHttpContent) {
-            ch.write(content).addListener(this);
-        } else {
-            ch.write(content, ch.voidPromise());
-        }
-    }
-
-    @Override
-    public void acquired(UpstreamConnection connection) {
-        if (state == State.DONE) {
-            connection.discard();
-            return;
-        }
-        conn = connection;
-        state = State.FORWARDING;
-        Channel ch = connection.channel();
-        ch.write(upstreamRequest, ch.voidPromise());
-        if (conn != connection || state != State.FORWARDING) {
-            return; // the write failed at once and the exchange moved on (a retry, or a failure)
-        }
-        HttpContent c;
-        if (replayOnAcquire) {
-            releasePending(); // every part of it is kept too
-            attempts.replay(ch, this);
-            bodySent = true;
-        }
-        while (pending != null && (c = pending.poll()) != null) {
-            writeBody(ch, c);
-        }
-        ch.flush();
-        host.updateReading();
-    }
-
-    @Override
-    public void failed(Throwable cause) {
-        if (state == State.DONE) {
-            return; // the client left while the connect was under way
-        }
-        if (cause instanceof UpstreamPool.NoConnectionAvailable) {
-            fail(new ProxyFailure(Kind.NO_HEALTHY_ENDPOINT, cause.getMessage()));
-            return;
-        }
-        attempts.failed();
-        retryOrFail(Cause.CONNECT_FAILURE, ProxyFailure.connectFailure(cause));
-    }
-
-    /** The last body part was written upstream (or failed to be). */
-    @Override
-    public void operationComplete(ChannelFuture f) {
-        if (f.isSuccess() && state == State.FORWARDING && conn != null && f.channel() == conn.channel()) {
-            // The whole request is out: timeouts.response starts now.
-            conn.startResponseDeadline(TimeUnit.MILLISECONDS.toNanos(responseTimeoutMillis));
-        }
-    }
-
-    @Override
-    public void onUpstreamResponseTimeout() {
-        if (state == State.FORWARDING) {
-            attempts.failed();
-            retryOrFail(Cause.TIMEOUT, new ProxyFailure(Kind.RESPONSE_TIMEOUT, "no response within "
-                    + responseTimeoutMillis + "ms"));
-        }
     }
 
     @Override
@@ -390,109 +194,6 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
     }
 
     @Override
-    public void onUpstreamWritable() {
-        host.updateReading();
-    }
-
-    @Override
-    public void onUpstreamClosed(Throwable cause) {
-        if (state == State.DONE || state == State.CONNECTING) {
-            return; // CONNECTING: a connection that failed to open; the pool reports that through failed()
-        }
-        String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
-        if (state == State.FORWARDING && staleConnection()) {
-            // Not the backend's failure: a keep-alive race. One free retry on a new connection, at once.
-            staleRetried = true;
-            boolean race = conn.reused();
-            attempts.freeRetry();
-            log.retrying(attempts.last());
-            prepareRetry();
-            if (!race) {
-                attempts.failed(); // a backend going down: passive health counts it; another endpoint next
-                nextTry();
-                return;
-            }
-            // A keep-alive race says nothing about the endpoint: the same one, on a new connection.
-            state = State.CONNECTING;
-            bodySent = false;
-            var u = route.upstream().config();
-            Endpoint same = attempts.again();
-            pool.acquire(same, same.tls(), u.maxConnections(), u.maxPending(), this, this);
-            return;
-        }
-        if (state == State.FORWARDING && !skippingInformational) {
-            attempts.failed();
-            retryOrFail(Cause.RESET, new ProxyFailure(Kind.UPSTREAM_RESET, why));
-            return;
-        }
-        fail(new ProxyFailure(Kind.UPSTREAM_RESET, why));
-    }
-
-    /**
-     * The backend closed the connection before any byte of the response: a pooled connection it dropped just as
-     * it was borrowed (a keep-alive race), or a backend going down (a restart). The request can be sent again
-     * once, at once and outside the budget, because none of its body is lost and it is idempotent: a restart
-     * must not cost a request even when many in flight are cut at the same moment. (The pool never lends a
-     * connection it knows closed, so a non-idempotent request that is written may have reached the backend.)
-     */
-    private boolean staleConnection() {
-        return conn != null && !staleRetried && !skippingInformational
-                && (!bodySent || attempts.bodyKept()) && isIdempotent(clientRequest.method());
-    }
-
-    /** The current try failed for {@code cause}: try again if the retry policy allows, else fail the exchange. */
-    private void retryOrFail(Cause cause, ProxyFailure failure) {
-        if (attempts.mayRetry(cause, bodySent)) {
-            retry(failure.getMessage());
-        } else {
-            fail(failure);
-        }
-    }
-
-    /** Ends the current try and starts the next after the backoff. */
-    private void retry(String why) {
-        log.retry(attempts.last(), why, attempts.count());
-        prepareRetry();
-        long delay = attempts.backoffNanos();
-        if (delay == 0) {
-            nextTry();
-        } else {
-            retryTimer = host.clientChannel().eventLoop().schedule(this::nextTry, delay, TimeUnit.NANOSECONDS);
-        }
-    }
-
-    /** Drops the current try's connection and readies the body for the next try. */
-    private void prepareRetry() {
-        cancelResponseTimer();
-        if (conn != null) {
-            conn.discard();
-            conn = null;
-        }
-        state = State.CONNECTING;
-        skippingInformational = false;
-        attempts.endTry();
-        if (attempts.bodyKept()) {
-            replayOnAcquire = true;
-        } else if (bodySent) {
-            throw new IllegalStateException("retry without the body at hand"); // mayRetry forbids it
-        } else if (requestComplete && !replayOnAcquire && (pending == null || pending.isEmpty()
-                || !(pending.peekLast() instanceof LastHttpContent))) {
-            // Nothing of the body was sent, but its end was: send the end again.
-            if (pending == null) {
-                pending = new ArrayDeque<>(1);
-            }
-            pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
-        }
-    }
-
-    private void releasePending() {
-        HttpContent c;
-        while (pending != null && (c = pending.poll()) != null) {
-            c.release();
-        }
-    }
-
-    @Override
     public void onUpstreamIdle() {
         onIdle();
     }
@@ -555,16 +256,4 @@ public final class ProxyExchange implements UpstreamListener, UpstreamPool.Callb
                 responseBodyBytes, attempts.last(), attempts.count());
         host.exchangeFailed(this, failure, responseStarted);
     }
-
-    private void cancelResponseTimer() {
-        if (conn != null) {
-            conn.clearResponseDeadline();
-        }
-    }
-
-    static boolean isIdempotent(HttpMethod m) {
-        return m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.PUT)
-                || m.equals(HttpMethod.DELETE) || m.equals(HttpMethod.OPTIONS) || m.equals(HttpMethod.TRACE);
-    }
-
 }

@@ -1,7 +1,5 @@
 package dev.portico.server;
 
-import dev.portico.proxy.Correlation;
-import dev.portico.proxy.ExchangeHost;
 import dev.portico.proxy.ExchangeLog;
 import dev.portico.proxy.HeaderRewriter;
 import dev.portico.proxy.IdleTimer;
@@ -11,76 +9,48 @@ import dev.portico.proxy.ProxyFailure.Kind;
 import dev.portico.proxy.WebSocketUpgrade;
 import dev.portico.route.Route;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The last stage of a client connection: validates and routes each request, runs one {@link ProxyExchange} at a
  * time, and keeps pipelined requests that arrive early in a backlog (bounded: nothing more is read while it holds
- * anything) so responses go out in order.
+ * anything) so responses go out in order. What the connection does without an exchange (refusals, error
+ * responses, the request head deadline, the lingering close) is {@link FrontendConnection}.
  */
-final class FrontendHandler extends ChannelInboundHandlerAdapter implements ExchangeHost {
-    /** How long a connection that is closed after an error keeps reading (and dropping) what the client sends. */
-    static final long LINGER_MILLIS = 2000;
+final class FrontendHandler extends FrontendConnection {
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     private static final AsciiString HTTPS = AsciiString.cached("https");
 
-    private final ProxyRuntime runtime;
-    /** The TLS version and cipher, or {@code null} on a plain listener. */
-    private final String tls;
     /** Set on a {@code redirect_https} listener: every request is answered with a redirect. */
     private final HttpsRedirect redirect;
     private final ArrayDeque<HttpObject> backlog = new ArrayDeque<>(4);
-    private ChannelHandlerContext ctx;
     private ProxyExchange exchange;
-    private ScheduledFuture<?> headTimer;
-    private boolean bytesSinceHead;
-    private long headStartNanos;
-    private boolean closing;
-    /** Set when the proxy or this connection's listener drains: the connection closes after its response. */
-    private boolean draining;
-    /** The request id of the current request and its field, for error responses; null when request ids are off. */
-    private String requestId;
-    private AsciiString requestIdName;
     private boolean inBacklog;
-    private int requests;
-    private String clientIp;
 
     FrontendHandler(ProxyRuntime runtime, String tls, HttpsRedirect redirect) {
-        this.runtime = runtime;
-        this.tls = tls;
+        super(runtime, tls);
         this.redirect = redirect;
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext context) {
-        this.ctx = context;
+    boolean hasExchange() {
+        return exchange != null;
     }
 
     /** Taken out of the pipeline (the connection switched protocols): nothing of it may fire any more. */
@@ -265,89 +235,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         exchange.start();
     }
 
-    private void reject(ProxyFailure failure, HttpRequest request, boolean close) {
-        runtime.logRejected(ctx.channel(), request, failure);
-        runtime.metrics().rejected(failure.kind());
-        requestIdName = runtime.snapshot().requestIdName;
-        requestId = requestIdName == null ? null : Correlation.requestId(request.headers(), requestIdName);
-        // A head cut short by the client's close is decoded as invalid after the close: nothing is sent then.
-        int status = ctx.channel().isActive() ? failure.kind().status().code() : 0;
-        ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), status, requestId, tls);
-        respond(request, failure.kind().status(), failure.getMessage(), close || !HttpUtil.isKeepAlive(request), null);
-    }
-
-    /** The error response, with the request id if there is one. */
-    private FullHttpResponse errorResponse(HttpResponseStatus status, String detail, boolean keepAlive) {
-        FullHttpResponse response = ErrorResponses.of(status, detail, keepAlive);
-        if (requestId != null) {
-            response.headers().set(requestIdName, requestId);
-        }
-        return response;
-    }
-
-    private void respond(HttpRequest request, HttpResponseStatus status, String detail, boolean close,
-                         String location) {
-        boolean keepAlive = !close && !closeAfterResponse();
-        FullHttpResponse response = errorResponse(status, detail, keepAlive);
-        if (location != null) {
-            response.headers().set(HttpHeaderNames.LOCATION, location);
-        }
-        if (keepAlive && request != null && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
-        if (request != null && request.method().name().equals("HEAD")) {
-            response.content().clear();
-        }
-        ChannelFuture f = ctx.writeAndFlush(response);
-        if (!keepAlive) {
-            closeAfter(f);
-        }
-    }
-
-    /**
-     * Closes after the last write, half-closing first and reading (and dropping) what the client still sends for
-     * a moment, so the client reads the response instead of a reset caused by its unread upload.
-     */
-    private void closeAfter(ChannelFuture lastWrite) {
-        closing = true;
-        releaseBacklog();
-        cancelHeadTimer();
-        Channel ch = ctx.channel();
-        // A client that never reads the last write would keep the connection forever: close it in any case. The
-        // task goes when the channel does, so closed channels are not held until it fires.
-        ScheduledFuture<?> hardClose = ch.eventLoop().schedule(() -> {
-            ch.close();
-        }, runtime.config().timeouts().idle().toMillis() + LINGER_MILLIS, TimeUnit.MILLISECONDS);
-        ch.closeFuture().addListener(f -> hardClose.cancel(false));
-        lastWrite.addListener(f -> {
-            if (!f.isSuccess() || !(ch instanceof DuplexChannel) || !ch.isActive()) {
-                ch.close();
-                return;
-            }
-            // On TLS, close_notify first: without it a client cannot tell the end from a truncation.
-            SslHandler ssl = tls == null ? null : ch.pipeline().get(SslHandler.class);
-            ChannelFuture closeNotify = ssl == null ? ch.newSucceededFuture() : ssl.closeOutbound();
-            closeNotify.addListener(n -> ((DuplexChannel) ch).shutdownOutput().addListener(s -> {
-                ScheduledFuture<?> linger = ch.eventLoop().schedule(() -> {
-                    ch.close();
-                }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
-                ch.closeFuture().addListener(c -> linger.cancel(false));
-                ch.config().setAutoRead(true);
-            }));
-        });
-    }
-
-    @Override
-    public Channel clientChannel() {
-        return ctx.channel();
-    }
-
-    @Override
-    public boolean closeAfterResponse() {
-        int max = runtime.config().limits().maxRequestsPerConnection();
-        return draining || runtime.draining() || (max > 0 && requests >= max);
-    }
-
     @Override
     public void exchangeDone(ProxyExchange done, ChannelFuture lastWrite, boolean keepAlive) {
         if (done != exchange) {
@@ -463,59 +350,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Exch
         context.close();
     }
 
-    /** Arms the request head deadline: from the head's first byte, or from the accept for a first request. */
-    private void armHeadTimer() {
-        long limit = runtime.config().timeouts().requestHeader().toNanos();
-        long left = bytesSinceHead ? limit - (System.nanoTime() - headStartNanos) : limit;
-        headTimer = ctx.executor().schedule(this::onHeadTimeout, Math.max(0, left), TimeUnit.NANOSECONDS);
-    }
-
-    private void cancelHeadTimer() {
-        if (headTimer != null) {
-            headTimer.cancel(false);
-            headTimer = null;
-        }
-    }
-
-    private void onHeadTimeout() {
-        headTimer = null;
-        if (exchange != null || closing) {
-            return;
-        }
-        if (bytesSinceHead) {
-            runtime.logRejected(ctx.channel(), null, new ProxyFailure(Kind.REQUEST_TIMEOUT, "request head too slow"));
-            runtime.metrics().rejected(Kind.REQUEST_TIMEOUT);
-            closeAfter(ctx.writeAndFlush(ErrorResponses.of(HttpResponseStatus.REQUEST_TIMEOUT,
-                    "request head not received in time", false)));
-        } else {
-            closing = true;
-            ctx.close();
-        }
-    }
-
-    private void releaseBacklog() {
+    @Override
+    void releaseBacklog() {
         HttpObject m;
         while ((m = backlog.poll()) != null) {
             ReferenceCountUtil.release(m);
         }
-    }
-
-    private String clientIp() {
-        if (clientIp == null) {
-            SocketAddress a = ctx.channel().remoteAddress();
-            clientIp = a instanceof InetSocketAddress ? ((InetSocketAddress) a).getAddress().getHostAddress()
-                    : String.valueOf(a);
-        }
-        return clientIp;
-    }
-
-    @Override
-    public int requestNumber() {
-        return requests;
-    }
-
-    @Override
-    public String tlsSummary() {
-        return tls;
     }
 }
