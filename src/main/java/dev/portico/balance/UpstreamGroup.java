@@ -8,6 +8,7 @@ import dev.portico.tls.UpstreamTlsClient;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -40,6 +41,8 @@ public final class UpstreamGroup {
     private final UpstreamConfig config;
     private final String name;
     private final Map<ServerConfig, UpstreamTlsClient> tlsClients;
+    /** {@code retry.retry_on}'s status codes, parsed once (exchanges ask on every response head). */
+    private final BitSet retryStatuses;
     private final long slowStartNanos;
     private final FastThreadLocal<RoundRobinState> roundRobin = new FastThreadLocal<>() {
         @Override
@@ -71,8 +74,17 @@ public final class UpstreamGroup {
     public UpstreamGroup(UpstreamConfig config, String displayName, Map<ServerConfig, UpstreamTlsClient> tlsClients) {
         this.config = config;
         this.tlsClients = tlsClients;
+        this.retryStatuses = config.retry().statuses();
         this.name = displayName;
         this.slowStartNanos = config.slowStart().toNanos();
+    }
+
+    /**
+     * @param status a response status
+     * @return whether {@code retry.retry_on} lists it
+     */
+    public boolean retriesStatus(int status) {
+        return retryStatuses.get(status);
     }
 
     /** @return the configuration */

@@ -14,7 +14,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import java.util.ArrayDeque;
-import java.util.BitSet;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -27,7 +26,6 @@ final class Attempts {
 
     private final UpstreamGroup group;
     private final RetryConfig retry;
-    private final BitSet retryStatuses;
     private final boolean idempotent;
     private final String hashKey;
     private final Endpoint[] tried;
@@ -50,7 +48,6 @@ final class Attempts {
     Attempts(UpstreamGroup group, HttpMethod method, HttpHeaders headers, String clientIp, String uri) {
         this.group = group;
         this.retry = group.config().retry();
-        this.retryStatuses = retry.statuses();
         this.idempotent = ProxyExchange.isIdempotent(method);
         this.hashKey = hashKey(group.config().hashOn(), headers, clientIp, uri);
         this.tried = new Endpoint[retry.attempts() + 1];
@@ -132,7 +129,7 @@ final class Attempts {
 
     /** @return whether {@code status} is one {@code retry_on} lists */
     boolean retriesStatus(int status) {
-        return retryStatuses.get(status);
+        return group.retriesStatus(status);
     }
 
     /** The current try got an answer; {@code failure} says whether passive health counts it as one. */

@@ -196,20 +196,13 @@ final class FrontendHandler extends FrontendConnection {
             return;
         }
         Route route = snapshot.router.find(routingHost, target.routingPath());
-        if (route == null) {
-            reject(new ProxyFailure(Kind.NO_ROUTE, "no route for this host and path"), request, hasBody);
-            return;
-        }
-        long limit = route.maxRequestBody();
-        if (limit > 0 && HttpUtil.getContentLength(request, 0L) > limit) {
-            reject(new ProxyFailure(Kind.REQUEST_TOO_LARGE, "request body over " + limit + " bytes"), request, true);
+        ProxyFailure refused = RequestValidator.admit(route, request);
+        if (refused != null) {
+            // Without a route the body can still be read and dropped; a body refused for itself cannot.
+            reject(refused, request, hasBody || refused.kind() != Kind.NO_ROUTE);
             return;
         }
         String expect = request.headers().get(HttpHeaderNames.EXPECT);
-        if (expect != null && !expect.trim().equalsIgnoreCase("100-continue")) {
-            reject(new ProxyFailure(Kind.EXPECTATION_FAILED, "unsupported expectation"), request, true);
-            return;
-        }
         if (expect != null && request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER));

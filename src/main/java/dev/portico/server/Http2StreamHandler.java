@@ -6,7 +6,6 @@ import dev.portico.proxy.AccessLogEntry;
 import dev.portico.proxy.ExchangeLog;
 import dev.portico.proxy.ProxyExchange;
 import dev.portico.proxy.ProxyFailure;
-import dev.portico.proxy.ProxyFailure.Kind;
 import dev.portico.route.Route;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -27,7 +26,6 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
@@ -130,23 +128,12 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
         }
         String host = request.headers().get(HttpHeaderNames.HOST);
         Route route = snapshot.router.find(host, target.routingPath());
-        if (route == null) {
-            reject(new ProxyFailure(Kind.NO_ROUTE, "no route for this host and path"), request.method().name(),
-                    request.uri(), inputEnded);
-            return;
-        }
-        long limit = route.maxRequestBody();
-        if (limit > 0 && HttpUtil.getContentLength(request, 0L) > limit) {
-            reject(new ProxyFailure(Kind.REQUEST_TOO_LARGE, "request body over " + limit + " bytes"),
-                    request.method().name(), request.uri(), inputEnded);
+        ProxyFailure refused = RequestValidator.admit(route, request);
+        if (refused != null) {
+            reject(refused, request.method().name(), request.uri(), inputEnded);
             return;
         }
         String expect = request.headers().get(HttpHeaderNames.EXPECT);
-        if (expect != null && !expect.trim().equalsIgnoreCase("100-continue")) {
-            reject(new ProxyFailure(Kind.EXPECTATION_FAILED, "unsupported expectation"), request.method().name(),
-                    request.uri(), inputEnded);
-            return;
-        }
         if (expect != null && !inputEnded) {
             // The stream codec sends an interim response only from a full message.
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,

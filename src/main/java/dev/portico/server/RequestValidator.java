@@ -2,10 +2,12 @@ package dev.portico.server;
 
 import dev.portico.proxy.ProxyFailure;
 import dev.portico.proxy.ProxyFailure.Kind;
+import dev.portico.route.Route;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -141,5 +143,28 @@ final class RequestValidator {
 
     static boolean isHex(char c) {
         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    }
+
+    /**
+     * The checks between routing and forwarding, the same for HTTP/1.1 and HTTP/2: a route must match, a declared
+     * body must fit its limit, and the only expectation is {@code 100-continue}.
+     *
+     * @param route the matched route, or {@code null}
+     * @param request the request head
+     * @return why the request is refused, or {@code null} to forward it
+     */
+    static ProxyFailure admit(Route route, HttpRequest request) {
+        if (route == null) {
+            return new ProxyFailure(Kind.NO_ROUTE, "no route for this host and path");
+        }
+        long limit = route.maxRequestBody();
+        if (limit > 0 && HttpUtil.getContentLength(request, 0L) > limit) {
+            return new ProxyFailure(Kind.REQUEST_TOO_LARGE, "request body over " + limit + " bytes");
+        }
+        String expect = request.headers().get(HttpHeaderNames.EXPECT);
+        if (expect != null && !expect.trim().equalsIgnoreCase("100-continue")) {
+            return new ProxyFailure(Kind.EXPECTATION_FAILED, "unsupported expectation");
+        }
+        return null;
     }
 }
