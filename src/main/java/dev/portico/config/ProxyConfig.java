@@ -19,10 +19,11 @@ import java.util.Set;
  * @param accessLog the access log settings
  * @param http2 the HTTP/2 limits
  * @param operations admin endpoint, request ids, tracing and reload settings
+ * @param policies default policies and trusted proxies
  */
 public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
                           LimitsConfig limits, int workers, AccessLogConfig accessLog, Http2Config http2,
-                          OperationsConfig operations) {
+                          OperationsConfig operations, PoliciesConfig policies) {
     /** The most event loop threads {@code workers} accepts. */
     public static final int MAX_WORKERS = 1024;
 
@@ -35,6 +36,7 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         Objects.requireNonNull(accessLog, "accessLog");
         Objects.requireNonNull(http2, "http2");
         Objects.requireNonNull(operations, "operations");
+        Objects.requireNonNull(policies, "policies");
         List<String> problems = problems(listen, routes, workers);
         if (!problems.isEmpty()) {
             throw new ConfigException("configuration", problems);
@@ -53,7 +55,26 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
      */
     public ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
                        LimitsConfig limits, int workers, AccessLogConfig accessLog) {
-        this(listen, routes, timeouts, limits, workers, accessLog, Http2Config.DEFAULTS, OperationsConfig.DEFAULTS);
+        this(listen, routes, timeouts, limits, workers, accessLog, Http2Config.DEFAULTS, OperationsConfig.DEFAULTS,
+                PoliciesConfig.NONE);
+    }
+
+    /**
+     * A configuration without default policies or trusted proxies.
+     *
+     * @param listen the addresses to listen on
+     * @param routes the routes
+     * @param timeouts the timeouts
+     * @param limits the request size limits
+     * @param workers event loop threads, 0 for one per core
+     * @param accessLog the access log settings
+     * @param http2 the HTTP/2 limits
+     * @param operations admin endpoint, request ids, tracing and reload settings
+     */
+    public ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
+                       LimitsConfig limits, int workers, AccessLogConfig accessLog, Http2Config http2,
+                       OperationsConfig operations) {
+        this(listen, routes, timeouts, limits, workers, accessLog, http2, operations, PoliciesConfig.NONE);
     }
 
     /**
@@ -127,6 +148,8 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         private AccessLogConfig accessLog = AccessLogConfig.DEFAULTS;
         private Http2Config http2 = Http2Config.DEFAULTS;
         private OperationsConfig operations = OperationsConfig.DEFAULTS;
+        private final List<PolicyConfig> defaultPolicies = new ArrayList<>();
+        private final List<Cidr> trustedProxies = new ArrayList<>();
 
         private Builder() {
         }
@@ -255,11 +278,39 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
 
         /**
+         * Adds policies applied to every route before its own (unless it skips them), and to responses without a
+         * route.
+         *
+         * @param policies the policies, in order
+         * @return this
+         */
+        public Builder defaultPolicies(PolicyConfig... policies) {
+            for (PolicyConfig p : policies) {
+                defaultPolicies.add(Objects.requireNonNull(p, "policy"));
+            }
+            return this;
+        }
+
+        /**
+         * Adds peers whose {@code X-Forwarded-For} and PROXY protocol header are believed.
+         *
+         * @param blocks CIDR blocks or addresses, e.g. {@code 10.0.0.0/8}
+         * @return this
+         */
+        public Builder trustedProxies(String... blocks) {
+            for (String b : blocks) {
+                trustedProxies.add(Cidr.parse(b));
+            }
+            return this;
+        }
+
+        /**
          * @return the validated configuration
          * @throws ConfigException if it is not valid
          */
         public ProxyConfig build() {
-            return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2, operations);
+            return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2, operations,
+                    new PoliciesConfig(defaultPolicies, trustedProxies));
         }
     }
 }

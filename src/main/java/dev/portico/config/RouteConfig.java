@@ -1,5 +1,6 @@
 package dev.portico.config;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -12,9 +13,11 @@ import java.util.Objects;
  * @param stripPrefix whether the matched prefix is removed before the upstream path is prepended
  * @param maxRequestBody the body limit in bytes for this route, 0 for unlimited, or {@link #INHERIT} to use
  *     {@code limits.max_request_body}
+ * @param policies the route's own policies, in order (after {@code default_policies} unless skipped)
+ * @param skipDefaultPolicies whether the configuration's {@code default_policies} do not apply to this route
  */
 public record RouteConfig(String path, String host, UpstreamConfig upstream, boolean stripPrefix,
-                          long maxRequestBody) {
+                          long maxRequestBody, List<PolicyConfig> policies, boolean skipDefaultPolicies) {
     /** The {@code maxRequestBody} value that defers to the global limit. */
     public static final long INHERIT = -1;
 
@@ -24,6 +27,42 @@ public record RouteConfig(String path, String host, UpstreamConfig upstream, boo
         host = ConfigValues.routeHost(host);
         Objects.requireNonNull(upstream, "upstream");
         ConfigValues.inRange(maxRequestBody, INHERIT, Long.MAX_VALUE, "max_request_body");
+        policies = List.copyOf(policies);
+        for (PolicyConfig p : policies) {
+            if (p instanceof RewritePolicyConfig && stripPrefix) {
+                throw new IllegalArgumentException("policies: rewrite together with strip_prefix is ambiguous; "
+                        + "let the rewrite's regex drop the prefix instead");
+            }
+        }
+    }
+
+    /**
+     * A route without policies of its own.
+     *
+     * @param path the path prefix
+     * @param host the host, {@code ""} for any
+     * @param upstream the backend servers
+     * @param stripPrefix whether the prefix is stripped
+     * @param maxRequestBody the body limit, or {@link #INHERIT}
+     */
+    public RouteConfig(String path, String host, UpstreamConfig upstream, boolean stripPrefix, long maxRequestBody) {
+        this(path, host, upstream, stripPrefix, maxRequestBody, List.of(), false);
+    }
+
+    /**
+     * @param value the route's own policies, in order
+     * @return a copy of this route with those policies
+     */
+    public RouteConfig withPolicies(List<PolicyConfig> value) {
+        return new RouteConfig(path, host, upstream, stripPrefix, maxRequestBody, value, skipDefaultPolicies);
+    }
+
+    /**
+     * @param value whether {@code default_policies} do not apply
+     * @return a copy of this route with that setting
+     */
+    public RouteConfig withSkipDefaultPolicies(boolean value) {
+        return new RouteConfig(path, host, upstream, stripPrefix, maxRequestBody, policies, value);
     }
 
     /**
