@@ -185,7 +185,8 @@ final class PoliciesParser {
         List<HeaderField> set = fields(m.get("set"), path + ".set");
         List<HeaderField> add = fields(m.get("add"), path + ".add");
         List<HeaderField> ifAbsent = fields(m.get("set_if_absent"), path + ".set_if_absent");
-        List<String> remove = strings(m.get("remove"), path + ".remove", "a header field name", HeaderField::fieldName);
+        List<String> remove = m.get("remove") == null ? List.of()
+                : strings(m.get("remove"), path + ".remove", "a header field name", HeaderField::fieldName);
         if (set == null || add == null || ifAbsent == null || remove == null) {
             return null;
         }

@@ -30,7 +30,7 @@ public record RouteConfig(String path, String host, UpstreamConfig upstream, boo
         policies = List.copyOf(policies);
         for (PolicyConfig p : policies) {
             if (p instanceof RewritePolicyConfig && stripPrefix) {
-                throw new IllegalArgumentException("policies: rewrite together with strip_prefix is ambiguous; "
+                throw new IllegalArgumentException("policies cannot combine rewrite with strip_prefix (ambiguous): "
                         + "let the rewrite's regex drop the prefix instead");
             }
         }
