@@ -248,6 +248,38 @@ public final class ProxyServer implements AutoCloseable {
         }
 
         /**
+         * Adds a route made with a {@link RouteConfig.Builder}, e.g.
+         * {@code route("/api", r -> r.upstream("http://127.0.0.1:8000").policies(...))}.
+         *
+         * @param path the path prefix
+         * @param route sets the route's other keys
+         * @return this
+         */
+        public Builder route(String path, java.util.function.UnaryOperator<RouteConfig.Builder> route) {
+            config.route(path, route);
+            return this;
+        }
+
+        /**
+         * @param policies {@code default_policies}: applied to every route before its own, and to responses
+         *     without a route
+         * @return this
+         */
+        public Builder defaultPolicies(dev.portico.config.PolicyConfig... policies) {
+            config.defaultPolicies(policies);
+            return this;
+        }
+
+        /**
+         * @param blocks {@code trusted_proxies}: CIDR blocks whose {@code X-Forwarded-For} is believed
+         * @return this
+         */
+        public Builder trustedProxies(String... blocks) {
+            config.trustedProxies(blocks);
+            return this;
+        }
+
+        /**
          * @param timeouts the timeouts
          * @return this
          */

@@ -233,6 +233,19 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
 
         /**
+         * Adds a route made with a {@link RouteConfig.Builder}, e.g.
+         * {@code route("/api", r -> r.upstream("http://127.0.0.1:8000").policies(...))}.
+         *
+         * @param path the path prefix
+         * @param route sets the route's other keys
+         * @return this
+         */
+        public Builder route(String path, java.util.function.UnaryOperator<RouteConfig.Builder> route) {
+            routes.add(route.apply(RouteConfig.builder(path)).build());
+            return this;
+        }
+
+        /**
          * @param value the timeouts
          * @return this
          */

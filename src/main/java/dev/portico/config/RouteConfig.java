@@ -109,4 +109,123 @@ public record RouteConfig(String path, String host, UpstreamConfig upstream, boo
     public static RouteConfig of(String path, String upstream) {
         return new RouteConfig(path, "", UpstreamConfig.of(UpstreamUrl.parse(upstream)), false, INHERIT);
     }
+
+    /**
+     * @param path the path prefix
+     * @return a builder for a route with that prefix, for any host; an upstream must be given
+     */
+    public static Builder builder(String path) {
+        return new Builder(path);
+    }
+
+    /** Builds a {@link RouteConfig}; each method maps to a key of a route in YAML. Not thread-safe. */
+    public static final class Builder {
+        private final String path;
+        private String host = "";
+        private UpstreamConfig upstream;
+        private UpstreamTlsConfig upstreamTls;
+        private boolean stripPrefix;
+        private long maxRequestBody = INHERIT;
+        private final List<PolicyConfig> policies = new java.util.ArrayList<>();
+        private boolean skipDefaultPolicies;
+
+        private Builder(String path) {
+            this.path = Objects.requireNonNull(path, "path");
+        }
+
+        /**
+         * @param value {@code host}: an exact host or a {@code *.suffix} wildcard
+         * @return this
+         */
+        public Builder host(String value) {
+            this.host = Objects.requireNonNull(value, "host");
+            return this;
+        }
+
+        /**
+         * @param url {@code upstream}: a backend URL
+         * @return this
+         */
+        public Builder upstream(String url) {
+            this.upstream = UpstreamConfig.of(UpstreamUrl.parse(url));
+            return this;
+        }
+
+        /**
+         * @param value {@code upstream}: a named upstream's configuration, or servers with their settings
+         * @return this
+         */
+        public Builder upstream(UpstreamConfig value) {
+            this.upstream = Objects.requireNonNull(value, "upstream");
+            return this;
+        }
+
+        /**
+         * @param value {@code upstream_tls}, for an https URL upstream
+         * @return this
+         */
+        public Builder upstreamTls(UpstreamTlsConfig value) {
+            this.upstreamTls = Objects.requireNonNull(value, "upstreamTls");
+            return this;
+        }
+
+        /**
+         * @param value {@code strip_prefix}
+         * @return this
+         */
+        public Builder stripPrefix(boolean value) {
+            this.stripPrefix = value;
+            return this;
+        }
+
+        /**
+         * @param bytes {@code max_request_body}, 0 for unlimited
+         * @return this
+         */
+        public Builder maxRequestBody(long bytes) {
+            this.maxRequestBody = bytes;
+            return this;
+        }
+
+        /**
+         * @param value {@code policies}: appended in order
+         * @return this
+         */
+        public Builder policies(PolicyConfig... value) {
+            for (PolicyConfig p : value) {
+                policies.add(Objects.requireNonNull(p, "policy"));
+            }
+            return this;
+        }
+
+        /**
+         * @param value a policy of one's own, appended to {@code policies}
+         * @return this
+         */
+        public Builder policy(dev.portico.policy.Policy value) {
+            policies.add(CustomPolicyConfig.of(value));
+            return this;
+        }
+
+        /**
+         * @param value {@code skip_default_policies}
+         * @return this
+         */
+        public Builder skipDefaultPolicies(boolean value) {
+            this.skipDefaultPolicies = value;
+            return this;
+        }
+
+        /**
+         * @return the route
+         * @throws IllegalArgumentException if a value is invalid or no upstream was given
+         */
+        public RouteConfig build() {
+            if (upstream == null) {
+                throw new IllegalArgumentException("upstream is required");
+            }
+            UpstreamConfig u = upstreamTls == null ? upstream : upstream.withTls(upstreamTls);
+            return new RouteConfig(path, host, u, stripPrefix, maxRequestBody, policies, skipDefaultPolicies);
+        }
+    }
 }
