@@ -41,7 +41,9 @@ final class Http2CodecBuilder extends Http2FrameCodecBuilder {
             try {
                 super.decodeFrame(ctx, in, out);
             } catch (Http2Exception.StreamException e) {
-                recordAsClosed(e.streamId());
+                if (!(e instanceof Http2Exception.HeaderListSizeException)) { // Netty opens that stream for its 431
+                    recordAsClosed(e.streamId());
+                }
                 throw e; // Netty resets the stream with the error's code
             }
         }
