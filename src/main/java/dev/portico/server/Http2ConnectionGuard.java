@@ -11,8 +11,6 @@ import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2PingFrame;
-import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.TimeUnit;
@@ -20,9 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last stage of an HTTP/2 connection: sees the connection-level frames the multiplexer passes on, closes a
- * client that sends more PING and SETTINGS frames per second than {@code http2.max_control_frames_per_second}
- * (GOAWAY ENHANCE_YOUR_CALM), and closes the connection when it is idle with no stream open. Its streams report
+ * The last stage of an HTTP/2 connection: drops the connection-level frames the multiplexer passes on (their flood
+ * limit is {@link Http2FrameMeter}'s), and closes the connection when it is idle with no stream open. Its streams report
  * here the resets the client made Portico send (stream errors, requests refused before their end), which count
  * against {@code http2.max_resets} whatever their code, and the client errors, of which one per connection is
  * logged at WARN.
@@ -30,21 +27,17 @@ import org.slf4j.LoggerFactory;
 final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
 
-    private final int maxControlFramesPerSecond;
     private final int maxConcurrentStreams;
     private final int maxResets;
     private final long resetWindowNanos;
     private final Http2FrameCodec codec;
     private ChannelHandlerContext ctx;
-    private long windowStart = System.nanoTime();
-    private int controlFrames;
     private long resetWindowStart = System.nanoTime();
     private int resets;
     private boolean clientErrorLogged;
     private boolean draining;
 
     Http2ConnectionGuard(Http2Config config, Http2FrameCodec codec) {
-        this.maxControlFramesPerSecond = config.maxControlFramesPerSecond();
         this.maxConcurrentStreams = config.maxConcurrentStreams();
         this.maxResets = config.maxResets();
         this.resetWindowNanos = config.resetWindow().toNanos();
@@ -109,20 +102,7 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        boolean control = msg instanceof Http2PingFrame || msg instanceof Http2SettingsFrame;
-        ReferenceCountUtil.release(msg);
-        if (control && !draining) {
-            long now = System.nanoTime();
-            if (now - windowStart >= 1_000_000_000L) {
-                windowStart = now;
-                controlFrames = 0;
-            }
-            if (++controlFrames > maxControlFramesPerSecond) {
-                LOG.warn("{} more than {} PING/SETTINGS frames per second: closing the HTTP/2 connection",
-                        ctx.channel().id().asShortText(), maxControlFramesPerSecond);
-                goAway(ctx, Http2Error.ENHANCE_YOUR_CALM);
-            }
-        }
+        ReferenceCountUtil.release(msg); // control frames, counted by Http2FrameMeter
     }
 
     @Override

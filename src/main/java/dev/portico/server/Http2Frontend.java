@@ -74,6 +74,7 @@ public final class Http2Frontend {
                 .decoderEnforceMaxSmallContinuationFrames(c.maxSmallContinuationFrames())
                 .encoderEnforceMaxQueuedControlFrames(c.maxQueuedControlFrames())
                 .gracefulShutdownTimeoutMillis(runtime.config().timeouts().drain().toMillis())
+                .frameLogger(new Http2FrameMeter(c.maxControlFramesPerSecond()))
                 .build();
     }
 
