@@ -30,6 +30,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -38,6 +39,8 @@ import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The last stage of an HTTP/2 stream's child channel: its one request, routed and forwarded as HTTP/1.1 by a
@@ -49,6 +52,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
     /** The version the access log shows for HTTP/2 requests. */
     static final HttpVersion HTTP_2 = HttpVersion.valueOf("HTTP/2.0");
     private static final String EXTENSION_PREFIX = "x-http2-";
+    private static final Logger LOG = LoggerFactory.getLogger("portico");
 
     private final ProxyRuntime runtime;
     private ChannelHandlerContext ctx;
@@ -176,7 +180,10 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
      */
     void reject(ProxyFailure failure, CharSequence method, CharSequence target, boolean requestEnded) {
         inputEnded |= requestEnded;
-        runtime.logRejected(ctx.channel(), null, failure);
+        Http2ConnectionGuard guard = Http2ConnectionGuard.of(ctx.channel());
+        if (guard == null || guard.firstClientError()) {
+            runtime.logRejected(ctx.channel(), null, failure);
+        }
         HttpResponseStatus status = failure.kind().status();
         if (runtime.accessLog().enabled()) {
             runtime.accessLog().log(new AccessLogEntry(System.currentTimeMillis(), clientIp(),
@@ -191,6 +198,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
     private void endInput() {
         if (!inputEnded && ctx.channel().isActive()) {
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+            countReset(ctx.channel());
         }
     }
 
@@ -289,8 +297,28 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
 
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+        if (cause instanceof Http2Exception) {
+            // A stream error the client caused (RFC 9113 section 5.4.2): the multiplexer resets the stream with its
+            // code right after this; closing here would reset it with CANCEL first, which no limit counts.
+            Http2ConnectionGuard guard = Http2ConnectionGuard.of(context.channel());
+            if (guard == null || guard.firstClientError()) {
+                LOG.warn("{} HTTP/2 stream error: {} (further client errors on this connection at DEBUG)",
+                        context.channel().id().asShortText(), cause.getMessage());
+            } else {
+                LOG.debug("{} HTTP/2 stream error: {}", context.channel().id().asShortText(), cause.getMessage());
+            }
+            countReset(context.channel());
+            return;
+        }
         runtime.logConnectionError(context.channel(), cause);
         context.close();
+    }
+
+    private static void countReset(Channel stream) {
+        Http2ConnectionGuard guard = Http2ConnectionGuard.of(stream);
+        if (guard != null) {
+            guard.clientCausedReset();
+        }
     }
 
     private String clientIp() {
