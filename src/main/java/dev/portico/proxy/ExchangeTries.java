@@ -148,6 +148,13 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         }
         if (state != State.RESPONDING) {
             attempts.keep(content); // a retry can replay it
+            if (conn == null && replayOnAcquire && !attempts.bodyKept()) {
+                // A retry waits to replay the body, which just outgrew retry.buffer: it can no longer be sent
+                // whole, and a part of it must never reach a backend as if it were all.
+                content.release();
+                fail(new ProxyFailure(Kind.UPSTREAM_RESET, "request body outgrew retry.buffer before the retry"));
+                return;
+            }
         }
         if (conn == null) {
             if (pending == null) {
