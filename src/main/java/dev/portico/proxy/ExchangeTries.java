@@ -54,7 +54,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     final Attempts attempts;
     /** Whether the next try's connection gets the kept body instead of {@code pending}. */
     private boolean replayOnAcquire;
-    /** Whether the free retry after a pooled connection went stale was used. */
+    /** Whether the free retry after a keep-alive race was used. */
     private boolean staleRetried;
     ScheduledFuture<?> retryTimer;
 
@@ -257,19 +257,12 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             return; // CONNECTING: a connection that failed to open; the pool reports that through failed()
         }
         String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
-        if (state == State.FORWARDING && staleConnection()) {
-            // Not the backend's failure: a keep-alive race. One free retry on a new connection, at once.
+        if (state == State.FORWARDING && keepAliveRace()) {
+            // Not the backend's failure: one free retry on a new connection to the same endpoint, at once.
             staleRetried = true;
-            boolean race = conn.reused();
             attempts.freeRetry();
             log.retrying(attempts.last());
             prepareRetry();
-            if (!race) {
-                attempts.failed(); // a backend going down: passive health counts it; another endpoint next
-                nextTry();
-                return;
-            }
-            // A keep-alive race says nothing about the endpoint: the same one, on a new connection.
             state = State.CONNECTING;
             bodySent = false;
             var u = route.upstream().config();
@@ -286,14 +279,16 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     }
 
     /**
-     * The backend closed the connection before any byte of the response: a pooled connection it dropped just as
-     * it was borrowed (a keep-alive race), or a backend going down (a restart). The request can be sent again
-     * once, at once and outside the budget, because none of its body is lost and it is idempotent: a restart
-     * must not cost a request even when many in flight are cut at the same moment. (The pool never lends a
-     * connection it knows closed, so a non-idempotent request that is written may have reached the backend.)
+     * The backend closed a pooled connection before any byte of the response: most likely it dropped the idle
+     * connection just as it was borrowed (a keep-alive race), which says nothing about the endpoint. The request
+     * can be sent again once, at once and outside the budget and {@code attempts}, because none of its body is lost
+     * and it is idempotent. A fresh connection cut the same way is a backend failing (a restart, an outage): that
+     * is a reset like any other, counted against {@code attempts} and the budget, so that an outage is not met with
+     * twice the load. (The pool never lends a connection it knows closed, so a non-idempotent request that is
+     * written may have reached the backend.)
      */
-    private boolean staleConnection() {
-        return conn != null && !staleRetried && !skippingInformational
+    private boolean keepAliveRace() {
+        return conn != null && conn.reused() && !staleRetried && !skippingInformational
                 && (!bodySent || attempts.bodyKept()) && isIdempotent(clientRequest.method());
     }
 

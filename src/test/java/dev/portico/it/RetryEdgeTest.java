@@ -9,7 +9,15 @@ import dev.portico.testing.RawBackend;
 import dev.portico.testing.RawClient;
 import dev.portico.testing.TestBackend;
 import dev.portico.testing.Upstreams;
+import java.net.http.HttpRequest;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -85,6 +93,49 @@ class RetryEdgeTest {
                 assertThat(c.closedByPeer()).as("the rest of the body is not read").isTrue();
             }
             assertThat(echo.pending()).isZero();
+        }
+    }
+
+    @Test
+    void connectionsCutBeforeAnyResponseByteAreRetriedWithinTheBudget() throws Exception {
+        RawBackend.Script resets = conn -> {
+            if (conn.readHead() != null) {
+                conn.reset();
+            }
+        };
+        int clients = 20;
+        int perClient = 10;
+        int requests = clients * perClient;
+        try (RawBackend a = RawBackend.start(resets); RawBackend b = RawBackend.start(resets);
+             RawBackend c = RawBackend.start(resets)) {
+            start("retry: {attempts: 2, budget_percent: 20}", a.url(), b.url(), c.url());
+            ConcurrentLinkedQueue<Integer> statuses = new ConcurrentLinkedQueue<>();
+            ExecutorService pool = Executors.newFixedThreadPool(clients);
+            try {
+                List<Future<?>> running = new ArrayList<>();
+                for (int i = 0; i < clients; i++) {
+                    running.add(pool.submit(() -> {
+                        for (int j = 0; j < perClient; j++) {
+                            statuses.add(portico.send(HttpRequest.newBuilder(portico.uri("/x"))
+                                    .timeout(Duration.ofSeconds(10)).build()).statusCode());
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : running) {
+                    f.get(40, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+
+            int tries = a.accepted() + b.accepted() + c.accepted();
+            assertThat(statuses).hasSize(requests).containsOnly(502);
+            // Fresh connections cut by the backend are failures like any other: the budget (20% of requests in
+            // flight, at least 3 retries at once) caps the retries near 1.2 tries a request, where a free retry on
+            // every request sent about 2.3.
+            assertThat(tries).as("upstream tries for " + requests + " requests").isLessThan(requests * 3 / 2);
+            assertThat(Upstreams.of(portico.proxy(), "app").retriesRefusedByBudget()).isPositive();
         }
     }
 }
