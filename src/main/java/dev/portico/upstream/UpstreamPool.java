@@ -226,6 +226,14 @@ public final class UpstreamPool {
         ch.config().setAutoRead(true);
     }
 
+    /** A pooled connection's read is over and requests wait for a slot of its endpoint. */
+    void readOver(UpstreamConnection conn) {
+        ArrayDeque<UpstreamConnection> q = idle.get(conn.endpoint());
+        if (q != null && q.contains(conn)) {
+            serveWaiters(conn.endpoint());
+        }
+    }
+
     void forget(UpstreamConnection conn) {
         ArrayDeque<UpstreamConnection> q = idle.get(conn.endpoint());
         if (q != null && q.remove(conn)) {
