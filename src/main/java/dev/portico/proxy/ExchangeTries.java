@@ -57,6 +57,8 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     /** Whether the free retry after a keep-alive race was used. */
     private boolean staleRetried;
     ScheduledFuture<?> retryTimer;
+    /** Gives up the wait for a connection slot ({@code max_pending}) while the pool has this try queued. */
+    private Runnable cancelWait;
 
     /**
      * @param host the client connection
@@ -101,7 +103,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         state = State.CONNECTING;
         bodySent = false;
         var u = route.upstream().config();
-        pool.acquire(e, e.tls(), u.maxConnections(), u.maxPending(), this, this);
+        cancelWait = pool.acquire(e, e.tls(), u.maxConnections(), u.maxPending(), this, this);
     }
 
     /** @return whether the whole request body has been received from the client */
@@ -191,6 +193,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
 
     @Override
     public void acquired(UpstreamConnection connection) {
+        cancelWait = null;
         if (state == State.DONE) {
             connection.discard();
             return;
@@ -217,6 +220,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
 
     @Override
     public void failed(Throwable cause) {
+        cancelWait = null;
         if (state == State.DONE) {
             return; // the client left while the connect was under way
         }
@@ -267,7 +271,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             bodySent = false;
             var u = route.upstream().config();
             Endpoint same = attempts.again();
-            pool.acquire(same, same.tls(), u.maxConnections(), u.maxPending(), this, this);
+            cancelWait = pool.acquire(same, same.tls(), u.maxConnections(), u.maxPending(), this, this);
             return;
         }
         if (state == State.FORWARDING && !skippingInformational) {
@@ -337,7 +341,16 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         }
     }
 
-    void releasePending() {
+    /** The exchange is over: leave the pool's queue (its place among max_pending goes to another request). */
+    void abandon() {
+        if (cancelWait != null) {
+            cancelWait.run();
+            cancelWait = null;
+        }
+        releasePending();
+    }
+
+    private void releasePending() {
         HttpContent c;
         while (pending != null && (c = pending.poll()) != null) {
             c.release();

@@ -245,7 +245,7 @@ public final class ProxyExchange extends ExchangeTries {
             retryTimer = null;
         }
         attempts.finish();
-        releasePending();
+        abandon();
         if (conn != null) {
             conn.discard();
             conn = null;
