@@ -50,6 +50,8 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     long requestBodyBytes;
     boolean requestComplete;
     boolean bodySent;
+    /** Whether the whole request, body end included, was written to this try's connection. */
+    boolean requestWritten;
     boolean skippingInformational;
     final Attempts attempts;
     /** Whether the next try's connection gets the kept body instead of {@code pending}. */
@@ -237,6 +239,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     public void operationComplete(ChannelFuture f) {
         if (f.isSuccess() && state == State.FORWARDING && conn != null && f.channel() == conn.channel()) {
             // The whole request is out: timeouts.response starts now.
+            requestWritten = true;
             conn.startResponseDeadline(TimeUnit.MILLISECONDS.toNanos(responseTimeoutMillis));
         }
     }
@@ -326,6 +329,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         }
         state = State.CONNECTING;
         skippingInformational = false;
+        requestWritten = false;
         attempts.endTry();
         if (attempts.bodyKept()) {
             replayOnAcquire = true;
