@@ -195,16 +195,16 @@ public final class ProxyExchange extends ExchangeTries {
 
     @Override
     public void onUpstreamIdle() {
-        onIdle();
+        onIdle(true);
     }
 
     /** Nothing moved on the client connection for {@code timeouts.idle}. */
     public void onClientIdle() {
-        onIdle();
+        onIdle(false);
     }
 
     /** One side went quiet for {@code timeouts.idle}: blame the side that holds the exchange up. */
-    private void onIdle() {
+    private void onIdle(boolean upstreamSide) {
         if (state == State.DONE || state == State.CONNECTING) {
             return; // connect has its own timeout
         }
@@ -214,6 +214,11 @@ public final class ProxyExchange extends ExchangeTries {
             fail(new ProxyFailure(Kind.RESPONSE_TIMEOUT, "upstream stopped reading the request body"));
         } else if (!requestComplete && state == State.FORWARDING) {
             fail(new ProxyFailure(Kind.REQUEST_TIMEOUT, "client sent no body data for too long"));
+        } else if (state == State.FORWARDING && !requestWritten && upstreamSide) {
+            // The client sent it all, but its end is still queued here: the backend stopped reading, and the
+            // response timeout, which starts once the request is out, would never start. (The upstream side
+            // decides: its timer counts the bytes the backend still takes as activity.)
+            fail(new ProxyFailure(Kind.RESPONSE_TIMEOUT, "upstream stopped reading the end of the request body"));
         } else if (state == State.RESPONDING && clientBlocks) {
             fail(new ProxyFailure(Kind.CLIENT_ABORTED, "client stopped reading the response"));
         } else if (state == State.RESPONDING) {
@@ -245,7 +250,7 @@ public final class ProxyExchange extends ExchangeTries {
             retryTimer = null;
         }
         attempts.finish();
-        releasePending();
+        abandon();
         if (conn != null) {
             conn.discard();
             conn = null;

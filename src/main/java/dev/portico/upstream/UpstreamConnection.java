@@ -168,6 +168,10 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         inRead = false;
         if (listener != null) {
             listener.onUpstreamReadComplete();
+        } else if (endpoint.hasWaiters()) {
+            // Given back during this read, and a request began waiting before the read was over (the next
+            // pipelined one): the pool could not lend it then, so it does now.
+            pool.readOver(this);
         }
     }
 

@@ -95,11 +95,13 @@ public final class UpstreamPool {
      * @param maxPending how many requests may wait for a slot
      * @param listener who gets the connection's events while it is borrowed
      * @param callback told when the connection is ready, or failed
+     * @return when the request waits for a slot: run it (on this loop) to give up the wait and its place in the
+     *     queue, when the requester is gone; otherwise {@code null}
      */
-    public void acquire(Endpoint endpoint, UpstreamTlsClient tls, int maxConnections, int maxPending,
-                        UpstreamListener listener, Callback callback) {
+    public Runnable acquire(Endpoint endpoint, UpstreamTlsClient tls, int maxConnections, int maxPending,
+                            UpstreamListener listener, Callback callback) {
         if (lendIdle(endpoint, listener, callback)) {
-            return;
+            return null;
         }
         if (!endpoint.tryOpenConnection(maxConnections)) {
             Waiter w = new Waiter(endpoint, tls, maxConnections, maxPending, listener, callback);
@@ -117,10 +119,12 @@ public final class UpstreamPool {
             } else {
                 callback.failed(new NoConnectionAvailable("upstream endpoint " + endpoint.text() + " is at "
                         + maxConnections + " connections"));
+                return null;
             }
-            return;
+            return w::cancel;
         }
         open(endpoint, tls, listener, callback);
+        return null;
     }
 
     private boolean lendIdle(Endpoint endpoint, UpstreamListener listener, Callback callback) {
@@ -226,6 +230,14 @@ public final class UpstreamPool {
         ch.config().setAutoRead(true);
     }
 
+    /** A pooled connection's read is over and requests wait for a slot of its endpoint. */
+    void readOver(UpstreamConnection conn) {
+        ArrayDeque<UpstreamConnection> q = idle.get(conn.endpoint());
+        if (q != null && q.contains(conn)) {
+            serveWaiters(conn.endpoint());
+        }
+    }
+
     void forget(UpstreamConnection conn) {
         ArrayDeque<UpstreamConnection> q = idle.get(conn.endpoint());
         if (q != null && q.remove(conn)) {
@@ -254,7 +266,11 @@ public final class UpstreamPool {
             }
             Runnable w = endpoint.pollWaiter();
             if (w instanceof Waiter mine && mine.pool() == this) {
-                mine.take(c);
+                if (!mine.take(c)) {
+                    q.addFirst(c); // the waiter gave up meanwhile: the connection stays for the next one
+                    endpoint.idleAdded();
+                    idleCount++;
+                }
             } else {
                 c.channel().close(); // the close frees a slot and wakes the next waiter
                 if (w != null) {
@@ -348,17 +364,30 @@ public final class UpstreamPool {
             loop.execute(() -> {
                 if (finish()) {
                     acquire(endpoint, tls, maxConnections, maxPending, listener, callback);
+                } else {
+                    endpoint.wakeOne(); // gave up or timed out as it was woken: the slot is the next one's
                 }
             });
         }
 
-        /** Another request of this loop gave back a connection: it is this waiter's now. Runs on the loop. */
-        void take(UpstreamConnection conn) {
+        /**
+         * Another request of this loop gave back a connection: it is this waiter's now. Runs on the loop.
+         *
+         * @return false if the waiter is over (it gave up or timed out): the connection is not taken
+         */
+        boolean take(UpstreamConnection conn) {
+            if (!finish()) {
+                return false;
+            }
+            conn.borrow(listener);
+            callback.acquired(conn);
+            return true;
+        }
+
+        /** The requester is gone: leave the queue, so its place and the next free connection go to another. */
+        void cancel() {
             if (finish()) {
-                conn.borrow(listener);
-                callback.acquired(conn);
-            } else {
-                conn.channel().close();
+                endpoint.cancelWait(this);
             }
         }
 
