@@ -4,16 +4,18 @@ package dev.portico.config;
  * Limits on what one client may ask of the proxy.
  *
  * @param maxRequestLine the longest request line in bytes (longer: 414)
- * @param maxHeaderSize the largest request head in bytes (larger: 431)
+ * @param maxHeaderSize the largest request header section in bytes, as sent: the field lines with their CRLFs and
+ *     the empty line that ends the head (larger: 431); the request line has its own limit
  * @param maxRequestBody the largest request body in bytes, 0 for unlimited (larger: 413)
  * @param maxHeaders the most header fields in a request head (more: 431)
  * @param maxConnections the most client connections open at once per listener, 0 for no limit; more are closed
  *     on accept
  * @param maxRequestsPerConnection the most requests served on one client connection, 0 for no limit; the last
  *     response closes it
+ * @param maxMethodLength the longest request method in bytes (longer: 501)
  */
 public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequestBody, int maxHeaders,
-                           int maxConnections, int maxRequestsPerConnection) {
+                           int maxConnections, int maxRequestsPerConnection, int maxMethodLength) {
     /** Default {@code limits.max_request_line}: 8 KiB. */
     public static final long DEFAULT_MAX_REQUEST_LINE = 8 * 1024;
     /** Default {@code limits.max_header_size}: 64 KiB. */
@@ -26,6 +28,11 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
     public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
     /** Default {@code limits.max_requests_per_connection}: 1,000, as nginx's keepalive_requests. */
     public static final int DEFAULT_MAX_REQUESTS_PER_CONNECTION = 1000;
+    /**
+     * Default {@code limits.max_method_length}: 32 bytes. The longest registered method
+     * ({@code UPDATEREDIRECTREF}) has 17; nginx refuses methods over 32 bytes too (as an invalid request).
+     */
+    public static final int DEFAULT_MAX_METHOD_LENGTH = 32;
     /** All defaults. */
     public static final LimitsConfig DEFAULTS = new LimitsConfig(DEFAULT_MAX_REQUEST_LINE, DEFAULT_MAX_HEADER_SIZE,
             DEFAULT_MAX_REQUEST_BODY);
@@ -38,6 +45,23 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
         checkNamed("max_headers", maxHeaders);
         checkNamed("max_connections", maxConnections);
         checkNamed("max_requests_per_connection", maxRequestsPerConnection);
+        checkNamed("max_method_length", maxMethodLength);
+    }
+
+    /**
+     * The limits with the default {@code max_method_length}.
+     *
+     * @param maxRequestLine the longest request line in bytes
+     * @param maxHeaderSize the largest request header section in bytes
+     * @param maxRequestBody the largest request body in bytes, 0 for unlimited
+     * @param maxHeaders the most header fields in a request head
+     * @param maxConnections the most client connections per listener, 0 for no limit
+     * @param maxRequestsPerConnection the most requests on one client connection, 0 for no limit
+     */
+    public LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequestBody, int maxHeaders,
+                        int maxConnections, int maxRequestsPerConnection) {
+        this(maxRequestLine, maxHeaderSize, maxRequestBody, maxHeaders, maxConnections, maxRequestsPerConnection,
+                DEFAULT_MAX_METHOD_LENGTH);
     }
 
     /**
@@ -78,6 +102,7 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
             case "max_headers" -> { min = 1; max = 1_000_000; }
             case "max_requests_per_connection" -> { min = 0; max = Integer.MAX_VALUE; }
             case "max_connections" -> { min = 0; max = Integer.MAX_VALUE; }
+            case "max_method_length" -> { min = 7; max = 1024; }
             default -> throw new IllegalArgumentException("unknown limit " + key);
         }
         if (value < min || value > max) {

@@ -117,11 +117,12 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
     private void onRequestHead(HttpRequest request) {
         removeExtensionHeaders(request.headers());
         Snapshot snapshot = runtime.snapshot(); // once: the exchange keeps this configuration to its end
-        ProxyFailure invalid = RequestValidator.check(request, snapshot.config.limits().maxHeaders());
+        ProxyFailure invalid = RequestValidator.check(request, snapshot.config.limits());
         if (invalid != null) {
             reject(invalid, request.method().name(), request.uri(), inputEnded);
             return;
         }
+        HeaderRewriter.removeUnderscoreNames(request.headers());
         request.setProtocolVersion(HTTP_2);
         RequestTarget target;
         try {
@@ -145,10 +146,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
         }
         String upstreamTarget = target.path().equals("*") ? "*" : route.upstreamTarget(target.path(), target.query());
         ExchangeLog log = snapshot.exchangeLog(this, runtime.accessLog(), request, clientIp(), route);
-        HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, host, clientIp(), host);
-        if (tlsSummary() != null) {
-            upstream.headers().set("x-forwarded-proto", "https");
-        }
+        HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, host, clientIp(), host,
+                tlsSummary() != null);
         exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, log,
                 request, true, upstream, snapshot.config.timeouts().response().toMillis());
         exchange.start();
