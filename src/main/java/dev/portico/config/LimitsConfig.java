@@ -11,9 +11,11 @@ package dev.portico.config;
  *     on accept
  * @param maxRequestsPerConnection the most requests served on one client connection, 0 for no limit; the last
  *     response closes it
+ * @param maxBufferedBytes the most response bytes held for clients that have not taken them yet, across all
+ *     connections, 0 for no limit; over it, new requests get 503 (HTTP/2: REFUSED_STREAM)
  */
 public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequestBody, int maxHeaders,
-                           int maxConnections, int maxRequestsPerConnection) {
+                           int maxConnections, int maxRequestsPerConnection, long maxBufferedBytes) {
     /** Default {@code limits.max_request_line}: 8 KiB. */
     public static final long DEFAULT_MAX_REQUEST_LINE = 8 * 1024;
     /** Default {@code limits.max_header_size}: 64 KiB. */
@@ -26,6 +28,11 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
     public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
     /** Default {@code limits.max_requests_per_connection}: 1,000, as nginx's keepalive_requests. */
     public static final int DEFAULT_MAX_REQUESTS_PER_CONNECTION = 1000;
+    /**
+     * Default {@code limits.max_buffered_bytes}: 64 MiB, a quarter of the 256 MiB of direct memory
+     * {@code bin/portico} gives, so buffers for exchanges under way and the admin listener keep room.
+     */
+    public static final long DEFAULT_MAX_BUFFERED_BYTES = 64L << 20;
     /** All defaults. */
     public static final LimitsConfig DEFAULTS = new LimitsConfig(DEFAULT_MAX_REQUEST_LINE, DEFAULT_MAX_HEADER_SIZE,
             DEFAULT_MAX_REQUEST_BODY);
@@ -38,6 +45,23 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
         checkNamed("max_headers", maxHeaders);
         checkNamed("max_connections", maxConnections);
         checkNamed("max_requests_per_connection", maxRequestsPerConnection);
+        checkNamed("max_buffered_bytes", maxBufferedBytes);
+    }
+
+    /**
+     * The limits with the default {@code max_buffered_bytes}.
+     *
+     * @param maxRequestLine the longest request line in bytes
+     * @param maxHeaderSize the largest request head in bytes
+     * @param maxRequestBody the largest request body in bytes, 0 for unlimited
+     * @param maxHeaders the most header fields in a request head
+     * @param maxConnections the most client connections per listener, 0 for no limit
+     * @param maxRequestsPerConnection the most requests on one client connection, 0 for no limit
+     */
+    public LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequestBody, int maxHeaders,
+                        int maxConnections, int maxRequestsPerConnection) {
+        this(maxRequestLine, maxHeaderSize, maxRequestBody, maxHeaders, maxConnections, maxRequestsPerConnection,
+                DEFAULT_MAX_BUFFERED_BYTES);
     }
 
     /**
@@ -78,6 +102,7 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
             case "max_headers" -> { min = 1; max = 1_000_000; }
             case "max_requests_per_connection" -> { min = 0; max = Integer.MAX_VALUE; }
             case "max_connections" -> { min = 0; max = Integer.MAX_VALUE; }
+            case "max_buffered_bytes" -> { min = 0; max = Long.MAX_VALUE; }
             default -> throw new IllegalArgumentException("unknown limit " + key);
         }
         if (value < min || value > max) {
