@@ -13,9 +13,12 @@ package dev.portico.config;
  * @param maxRequestsPerConnection the most requests served on one client connection, 0 for no limit; the last
  *     response closes it
  * @param maxMethodLength the longest request method in bytes (longer: 501)
+ * @param maxBufferedBytes the most response bytes held for clients that have not taken them yet, across all
+ *     connections, 0 for no limit; over it, new requests get 503 (HTTP/2: REFUSED_STREAM)
  */
 public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequestBody, int maxHeaders,
-                           int maxConnections, int maxRequestsPerConnection, int maxMethodLength) {
+                           int maxConnections, int maxRequestsPerConnection, int maxMethodLength,
+                           long maxBufferedBytes) {
     /** Default {@code limits.max_request_line}: 8 KiB. */
     public static final long DEFAULT_MAX_REQUEST_LINE = 8 * 1024;
     /** Default {@code limits.max_header_size}: 64 KiB. */
@@ -33,6 +36,11 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
      * ({@code UPDATEREDIRECTREF}) has 17; nginx refuses methods over 32 bytes too (as an invalid request).
      */
     public static final int DEFAULT_MAX_METHOD_LENGTH = 32;
+    /**
+     * Default {@code limits.max_buffered_bytes}: 64 MiB, a quarter of the 256 MiB of direct memory
+     * {@code bin/portico} gives, so buffers for exchanges under way and the admin listener keep room.
+     */
+    public static final long DEFAULT_MAX_BUFFERED_BYTES = 64L << 20;
     /** All defaults. */
     public static final LimitsConfig DEFAULTS = new LimitsConfig(DEFAULT_MAX_REQUEST_LINE, DEFAULT_MAX_HEADER_SIZE,
             DEFAULT_MAX_REQUEST_BODY);
@@ -46,10 +54,11 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
         checkNamed("max_connections", maxConnections);
         checkNamed("max_requests_per_connection", maxRequestsPerConnection);
         checkNamed("max_method_length", maxMethodLength);
+        checkNamed("max_buffered_bytes", maxBufferedBytes);
     }
 
     /**
-     * The limits with the default {@code max_method_length}.
+     * The limits with the default {@code max_method_length} and {@code max_buffered_bytes}.
      *
      * @param maxRequestLine the longest request line in bytes
      * @param maxHeaderSize the largest request header section in bytes
@@ -61,7 +70,25 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
     public LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequestBody, int maxHeaders,
                         int maxConnections, int maxRequestsPerConnection) {
         this(maxRequestLine, maxHeaderSize, maxRequestBody, maxHeaders, maxConnections, maxRequestsPerConnection,
-                DEFAULT_MAX_METHOD_LENGTH);
+                DEFAULT_MAX_METHOD_LENGTH, DEFAULT_MAX_BUFFERED_BYTES);
+    }
+
+    /**
+     * @param value {@code max_method_length}
+     * @return a copy of these limits with that value
+     */
+    public LimitsConfig withMaxMethodLength(int value) {
+        return new LimitsConfig(maxRequestLine, maxHeaderSize, maxRequestBody, maxHeaders, maxConnections,
+                maxRequestsPerConnection, value, maxBufferedBytes);
+    }
+
+    /**
+     * @param value {@code max_buffered_bytes}, 0 for no limit
+     * @return a copy of these limits with that value
+     */
+    public LimitsConfig withMaxBufferedBytes(long value) {
+        return new LimitsConfig(maxRequestLine, maxHeaderSize, maxRequestBody, maxHeaders, maxConnections,
+                maxRequestsPerConnection, maxMethodLength, value);
     }
 
     /**
@@ -103,6 +130,7 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
             case "max_requests_per_connection" -> { min = 0; max = Integer.MAX_VALUE; }
             case "max_connections" -> { min = 0; max = Integer.MAX_VALUE; }
             case "max_method_length" -> { min = 7; max = 1024; }
+            case "max_buffered_bytes" -> { min = 0; max = Long.MAX_VALUE; }
             default -> throw new IllegalArgumentException("unknown limit " + key);
         }
         if (value < min || value > max) {

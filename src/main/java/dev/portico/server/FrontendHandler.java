@@ -200,6 +200,11 @@ final class FrontendHandler extends FrontendConnection {
             reject(refused, request, hasBody || refused.kind() != Kind.NO_ROUTE);
             return;
         }
+        if (runtime.buffered().exhausted()) {
+            reject(new ProxyFailure(Kind.OVERLOADED, "too many response bytes held for slow clients"), request,
+                    hasBody);
+            return;
+        }
         String expect = request.headers().get(HttpHeaderNames.EXPECT);
         if (expect != null && request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,

@@ -27,6 +27,9 @@ import org.slf4j.LoggerFactory;
 final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
 
+    /** The widest connection receive window Portico grants: 16 streams' default windows. */
+    static final long MAX_CONNECTION_WINDOW = 1L << 20;
+
     private final int maxConcurrentStreams;
     private final int maxResets;
     private final long resetWindowNanos;
@@ -81,15 +84,16 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Widens the connection's receive window from the protocol's 64 KiB to the sum of the stream windows, so one
-     * stream whose backend does not read cannot stall the uploads of the others (each stream stays bounded by its
-     * own window, so what the connection can make Portico hold does not grow).
+     * Widens the connection's receive window from the protocol's 64 KiB to the sum of the stream windows, at most
+     * {@link #MAX_CONNECTION_WINDOW}, so a few streams whose backends do not read cannot stall the uploads of the
+     * others. The cap matters: DATA for a stream not read yet is held, up to its stream window, and the connection
+     * window bounds the sum; 100 streams' windows would let one connection park 6.4 MiB in Portico.
      */
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         int streamWindow = Http2CodecUtil.DEFAULT_WINDOW_SIZE;
-        long sum = (long) streamWindow * Math.max(1, maxConcurrentStreams);
+        long sum = Math.min(MAX_CONNECTION_WINDOW, (long) streamWindow * Math.max(1, maxConcurrentStreams));
         int increment = (int) Math.min(Integer.MAX_VALUE - streamWindow, sum - streamWindow);
         if (increment > 0) {
             ctx.executor().execute(() -> {

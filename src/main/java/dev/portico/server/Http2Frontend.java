@@ -57,6 +57,7 @@ public final class Http2Frontend {
 
     private static ChannelHandler[] connectionHandlers(ProxyRuntime runtime, Http2FrameCodec codec) {
         return new ChannelHandler[] {
+            new Http2FlowWatch(codec),
             new Http2MultiplexHandler(new StreamInitializer(runtime)),
             new Http2ConnectionGuard(runtime.config().http2(), codec)
         };

@@ -3,6 +3,7 @@ package dev.portico.server;
 import dev.portico.proxy.ExchangeHost;
 import dev.portico.proxy.HeaderRewriter;
 import dev.portico.proxy.AccessLogEntry;
+import dev.portico.proxy.BufferBudget;
 import dev.portico.proxy.ExchangeLog;
 import dev.portico.proxy.ProxyExchange;
 import dev.portico.proxy.ProxyFailure;
@@ -62,6 +63,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
     private boolean headSeen;
     private boolean inputEnded;
     private String clientIp;
+    /** The connection's watch on stream send windows; null outside an HTTP/2 connection (unit tests). */
+    private Http2FlowWatch flow;
 
     Http2StreamHandler(ProxyRuntime runtime) {
         this.runtime = runtime;
@@ -77,6 +80,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
             ChannelFutureListener closeStream = f -> context.close();
             parent.closeFuture().addListener(closeStream);
             context.channel().closeFuture().addListener(f -> parent.closeFuture().removeListener(closeStream));
+            flow = parent.pipeline().get(Http2FlowWatch.class);
+            if (flow != null && context.channel() instanceof Http2StreamChannel ch) {
+                flow.watch(ch.stream(), this);
+                context.channel().closeFuture().addListener(f -> flow.unwatch(ch.stream()));
+            }
         }
     }
 
@@ -138,6 +146,14 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
             reject(refused, request.method().name(), request.uri(), inputEnded);
             return;
         }
+        if (runtime.buffered().exhausted()) {
+            // Shed before any work: REFUSED_STREAM tells the client nothing was processed (RFC 9113 section 8.7).
+            runtime.logRejected(ctx.channel(), request, new ProxyFailure(ProxyFailure.Kind.OVERLOADED,
+                    "too many response bytes held for slow clients"));
+            runtime.metrics().rejected(ProxyFailure.Kind.OVERLOADED);
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
+            return;
+        }
         String expect = request.headers().get(HttpHeaderNames.EXPECT);
         if (expect != null && !inputEnded) {
             // The stream codec sends an interim response only from a full message.
@@ -189,11 +205,21 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
                     method == null ? "-" : method.toString(), target == null ? "-" : target.toString(),
                     HTTP_2.text(), status.code(), 0, 0, null, -1, null, null, 0, null, null, null, tlsSummary()));
         }
-        ctx.writeAndFlush(ErrorResponses.of(status, failure.getMessage(), true));
-        endInput();
+        endInputAfter(ctx.writeAndFlush(ErrorResponses.of(status, failure.getMessage(), true)));
     }
 
-    /** After a complete response: a client still sending is told to stop, without error (RFC 9113 section 8.1). */
+    /**
+     * After a complete response: a client still sending is told to stop, without error, once END_STREAM is really
+     * sent (RFC 9113 section 8.1); a reset sent earlier would make Netty drop the response's unsent end.
+     */
+    private void endInputAfter(ChannelFuture lastWrite) {
+        if (lastWrite == null) {
+            endInput();
+        } else {
+            lastWrite.addListener(f -> endInput());
+        }
+    }
+
     private void endInput() {
         if (!inputEnded && ctx.channel().isActive()) {
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
@@ -204,6 +230,27 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
     @Override
     public Channel clientChannel() {
         return ctx.channel();
+    }
+
+    @Override
+    public boolean clientWritable() {
+        Channel ch = ctx.channel();
+        if (!ch.isWritable() || ch.parent() != null && !ch.parent().isWritable()) {
+            return false;
+        }
+        return flow == null || !(ch instanceof Http2StreamChannel s) || flow.writable(s.stream());
+    }
+
+    @Override
+    public BufferBudget buffered() {
+        return runtime.buffered();
+    }
+
+    /** The flow controller's view of this stream changed (a WINDOW_UPDATE, data sent, the connection's state). */
+    void sendWindowChanged() {
+        if (exchange != null && clientWritable()) {
+            exchange.onClientWritable();
+        }
     }
 
     @Override
@@ -231,8 +278,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
             return;
         }
         exchange = null;
-        endInput();
-        updateReading();
+        endInputAfter(lastWrite);
+        updateReading(); // the rest of an upload is read and dropped meanwhile, so the client is not stuck
     }
 
     @Override
@@ -247,8 +294,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
             return;
         }
         String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
-        ctx.writeAndFlush(ErrorResponses.of(status, detail, true));
-        endInput();
+        endInputAfter(ctx.writeAndFlush(ErrorResponses.of(status, detail, true)));
     }
 
     @Override
@@ -266,7 +312,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext context) {
-        if (exchange != null && context.channel().isWritable()) {
+        if (exchange != null && clientWritable()) {
             exchange.onClientWritable();
         }
         context.fireChannelWritabilityChanged();

@@ -127,6 +127,14 @@ class YamlConfigLoaderTest {
     }
 
     @Test
+    void readsTheBufferedBytesBudget() {
+        ProxyConfig config = YamlConfigLoader.parse(MINIMAL + "limits: {max_buffered_bytes: 16MiB}\n", "budget.yaml");
+
+        assertThat(config.limits().maxBufferedBytes()).isEqualTo(16L << 20);
+        assertThat(LimitsConfig.DEFAULTS.maxBufferedBytes()).isEqualTo(LimitsConfig.DEFAULT_MAX_BUFFERED_BYTES);
+    }
+
+    @Test
     void reportsEachAbuseLimitOutOfRangeUnderItsKey() {
         assertThat(problemsOf(MINIMAL + "limits: {max_headers: 0, max_connections: 1KiB}\n")).containsExactly(
                 "limits.max_headers: must be between 1 and 1000000, got 0",
@@ -137,7 +145,7 @@ class YamlConfigLoaderTest {
     @CsvSource(delimiter = '|', textBlock = """
             proxy: 1                        | proxy: unknown key (known: listen, routes, upstreams, timeouts, limits, workers, access_log, http2, admin, request_id, tracing, reload)
             timeouts: {conect: 5s}          | timeouts.conect: unknown key (known: connect, response, idle, request_header, drain, tls_handshake, tunnel_idle, drain_delay)
-            limits: {max_body: 1}           | limits.max_body: unknown key (known: max_request_line, max_header_size, max_request_body, max_headers, max_connections, max_requests_per_connection, max_method_length)
+            limits: {max_body: 1}           | limits.max_body: unknown key (known: max_request_line, max_header_size, max_request_body, max_headers, max_connections, max_requests_per_connection, max_method_length, max_buffered_bytes)
             access_log: {file: /tmp/x}      | access_log.file: unknown key (known: enabled, format, path)
             tracing: {generate: true, export: otlp} | tracing.export: unknown key (known: generate)
             reload: {watch: true, on: hup}  | reload.on: unknown key (known: watch)

@@ -79,7 +79,7 @@ class ForwardedFieldsTest {
     @Test
     void maxMethodLengthRefusesLongerMethodsWith501() throws Exception {
         backend = TestBackend.echo();
-        portico.start(b -> b.limits(new LimitsConfig(8192, 65536, 0, 100, 100, 100, 8)).route("/", backend.url()));
+        portico.start(b -> b.limits(new LimitsConfig(8192, 65536, 0, 100, 100, 100).withMaxMethodLength(8)).route("/", backend.url()));
 
         try (RawClient c = portico.raw()) {
             assertThat(c.send("PROPFIND / HTTP/1.1\r\nHost: a\r\n\r\n").read().status()).isEqualTo(200);
