@@ -195,7 +195,7 @@ public final class UpstreamPool {
         open++;
         f.channel().closeFuture().addListener(x -> {
             open--;
-            endpoint.connectionClosed();
+            endpoint.connectionClosed(conn.slotHeir());
         });
         conn.borrow(listener);
         f.addListener(done -> {
@@ -279,16 +279,18 @@ public final class UpstreamPool {
                 continue;
             }
             Runnable w = endpoint.pollWaiter();
-            if (w instanceof Waiter mine && mine.pool() == this) {
-                if (!mine.take(c)) {
-                    q.addFirst(c); // the waiter gave up meanwhile: the connection stays for the next one
-                    endpoint.idleAdded();
-                    idleCount++;
-                }
-            } else {
-                c.channel().close(); // the close frees a slot and wakes the next waiter
-                if (w != null) {
-                    w.run();
+            Waiter mine = w instanceof Waiter x && x.pool() == this ? x : null;
+            if (w != null && mine == null) {
+                // The slot goes to that waiter through the close alone: waking it here too would wake a second
+                // one, and the loser of their race would go to the back of the queue.
+                c.slotHeir(w);
+                c.channel().close();
+            } else if (mine == null || !mine.take(c)) {
+                q.addFirst(c); // nobody waits, or the waiter gave up meanwhile: the connection stays here
+                endpoint.idleAdded();
+                idleCount++;
+                if (w == null) {
+                    break;
                 }
             }
         }
