@@ -3,6 +3,7 @@ package dev.portico.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.ProxyServer;
+import dev.portico.balance.Endpoint;
 import dev.portico.balance.UpstreamGroup;
 import dev.portico.config.ProxyConfig;
 import dev.portico.testing.AccessLogCapture;
@@ -11,11 +12,15 @@ import dev.portico.testing.PorticoExtension;
 import dev.portico.testing.RawClient;
 import dev.portico.testing.TestBackend;
 import dev.portico.testing.Upstreams;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
@@ -127,6 +132,63 @@ class UpstreamLimitsTest {
             assertThat(served.statusCode()).as("the place the gone client held is free").isEqualTo(200);
             assertThat(served.body()).isEqualTo("fast");
             assertThat(backend.connections()).as("the pooled connection was reused, not closed").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aSlotFreedForAWaiterOnAnotherLoopGoesToThatWaiterAlone() throws Exception {
+        ConcurrentLinkedQueue<ChannelHandlerContext> held = new ConcurrentLinkedQueue<>();
+        try (TestBackend backend = TestBackend.start((req, ctx) -> {
+            if (req.uri().equals("/hold")) {
+                held.add(ctx);
+            } else {
+                ctx.writeAndFlush(TestBackend.text(HttpResponseStatus.OK, req.uri()));
+            }
+        })) {
+            portico.start(ProxyConfig.parse("""
+                    listen: 127.0.0.1:0
+                    workers: 2
+                    timeouts: {connect: 5s, response: 5s, drain: 1s}
+                    upstreams:
+                      app: {servers: [%s], max_connections: 1, max_pending: 8}
+                    routes: {/: app}
+                    """.formatted(backend.url()), "test.yaml"));
+            Endpoint endpoint = Upstreams.of(portico.proxy(), "app").endpoints().get(0);
+            List<RawClient> clients = new ArrayList<>();
+            try {
+                // Client connections go to the two loops in turn: /w1 and /w3 wait on the other loop than /hold.
+                RawClient holder = portico.raw();
+                clients.add(holder);
+                holder.send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n");
+                Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> held.size() == 1);
+                for (int i = 1; i <= 3; i++) {
+                    RawClient c = portico.raw();
+                    clients.add(c);
+                    c.send("GET /w" + i + " HTTP/1.1\r\nHost: t\r\n\r\n");
+                    int queued = i;
+                    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> endpoint.waiting() == queued);
+                }
+                assertThat(backend.take().uri()).isEqualTo("/hold");
+
+                held.poll().writeAndFlush(TestBackend.text(HttpResponseStatus.OK, "held"));
+
+                assertThat(holder.read().status()).isEqualTo(200);
+                for (int i = 1; i <= 3; i++) {
+                    RawClient.Response r = clients.get(i).read();
+                    assertThat(r.status()).as("/w" + i).isEqualTo(200);
+                    assertThat(r.body()).isEqualTo("/w" + i);
+                }
+                List<String> order = new ArrayList<>();
+                for (int i = 1; i <= 3; i++) {
+                    order.add(backend.take().uri());
+                }
+                assertThat(order).as("served in the order they began waiting").containsExactly("/w1", "/w2", "/w3");
+                assertThat(backend.mostOpen()).as("backend connections open at once").isEqualTo(1);
+            } finally {
+                for (RawClient c : clients) {
+                    c.close();
+                }
+            }
         }
     }
 }
