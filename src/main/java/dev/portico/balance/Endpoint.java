@@ -180,8 +180,22 @@ public final class Endpoint {
 
     /** A connection closed (or failed to open): its slot is free; a waiter, if any, is told on its own loop. */
     public void connectionClosed() {
+        connectionClosed(null);
+    }
+
+    /**
+     * A connection closed: its slot is free, for {@code heir} if given (a waiter already taken from the queue, which
+     * alone is told), else for the longest-waiting request.
+     *
+     * @param heir the waiter the connection was closed for, or {@code null}
+     */
+    public void connectionClosed(Runnable heir) {
         connections.decrementAndGet();
-        wakeOne();
+        if (heir != null) {
+            heir.run();
+        } else {
+            wakeOne();
+        }
     }
 
     /**
@@ -202,6 +216,11 @@ public final class Endpoint {
                 return true;
             }
         }
+    }
+
+    /** @return how many requests wait for a connection slot */
+    public int waiting() {
+        return waiting.get();
     }
 
     /** @return whether requests wait for a connection slot */

@@ -24,9 +24,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class UpstreamGroup {
     private static final Logger LOG = LoggerFactory.getLogger("portico.upstream");
+    /** Selection passes, in order: in service, untried and with room; in service and untried; in service. */
     private static final int USABLE = 0;
     private static final int UNTRIED = 1;
     private static final int ANY = 2;
+    /** Then, only when no endpoint is in service (panic mode): untried whatever their health; any. */
+    private static final int PANIC_UNTRIED = 3;
+    private static final int PANIC_ANY = 4;
 
     /** The endpoints at one moment, and the hash ring over them. */
     private record Snapshot(Endpoint[] endpoints, HashRing ring) {
@@ -139,8 +143,10 @@ public final class UpstreamGroup {
     }
 
     /**
-     * Picks an endpoint for one try. Endpoints that pass their checks and were not tried come first; when there is
-     * none, the untried ones whatever their health (panic mode: better a try than a refusal); then any.
+     * Picks an endpoint for one try. Endpoints that pass their checks and were not tried come first, those with a
+     * free connection slot before those at {@code max_connections} (whose requests wait in {@code max_pending}), then
+     * tried ones. Only when no endpoint is in service are the others used (panic mode: better a try than a refusal):
+     * an endpoint out of service never takes traffic because the healthy ones are busy.
      *
      * @param hashKey the key for {@code balance: hash}, or {@code null} (round robin then)
      * @param tried endpoints earlier tries of this request used (may hold nulls)
@@ -152,7 +158,7 @@ public final class UpstreamGroup {
             return null;
         }
         long now = System.nanoTime();
-        for (int mode = USABLE; mode <= ANY; mode++) {
+        for (int mode = USABLE; mode <= PANIC_ANY; mode++) {
             Endpoint e = switch (config.balance()) {
                 case ROUND_ROBIN -> roundRobin(s, mode, tried, now);
                 case LEAST_REQUEST -> leastRequest(s, mode, tried, now);
@@ -167,17 +173,17 @@ public final class UpstreamGroup {
     }
 
     private boolean accept(Endpoint e, int mode, Endpoint[] tried, long now) {
-        if (mode == ANY) {
-            return true;
-        }
-        if (tried != null) {
+        if (mode != ANY && mode != PANIC_ANY && tried != null) {
             for (Endpoint t : tried) {
                 if (t == e) {
                     return false;
                 }
             }
         }
-        return mode == UNTRIED || (e.available(now) && hasRoom(e));
+        if (mode >= PANIC_UNTRIED) {
+            return true; // reached only when no endpoint passed the passes before: none is in service
+        }
+        return e.available(now) && (mode != USABLE || hasRoom(e));
     }
 
     /** An endpoint at {@code max_connections} with no idle connection is passed over while another has room. */

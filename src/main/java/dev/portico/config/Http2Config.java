@@ -11,15 +11,16 @@ import java.util.Objects;
  * @param maxHeaderListSize SETTINGS_MAX_HEADER_LIST_SIZE in bytes: a larger request head gets 431 on its stream,
  *     and one far larger (a quarter more) closes the connection
  * @param maxResets stream resets (RST_STREAM) a client may send per {@code resetWindow}, and resets its malformed
- *     frames may make Portico send; more close the connection with GOAWAY ENHANCE_YOUR_CALM (Rapid Reset,
+ *     frames or unfinished requests may make Portico send, whatever their code; more close the connection with GOAWAY ENHANCE_YOUR_CALM (Rapid Reset,
  *     CVE-2023-44487; MadeYouReset, CVE-2025-8671)
  * @param resetWindow the window {@code maxResets} counts in, whole seconds
  * @param maxSmallContinuationFrames CONTINUATION frames with little payload a header block may have; more close the
  *     connection (CONTINUATION flood)
  * @param maxQueuedControlFrames control frames (SETTINGS and PING acknowledgements, RST_STREAM) queued for a client
  *     that does not read them; more close the connection (CVE-2019-9512, CVE-2019-9515)
- * @param maxControlFramesPerSecond PING and SETTINGS frames a client may send per second; more close the connection
- *     with GOAWAY ENHANCE_YOUR_CALM
+ * @param maxControlFramesPerSecond frames carrying no request a client may send per second (PING, SETTINGS and
+ *     their acknowledgements, PRIORITY, unknown types, WINDOW_UPDATE beyond two per DATA frame sent); more close the
+ *     connection with GOAWAY ENHANCE_YOUR_CALM
  */
 public record Http2Config(int maxConcurrentStreams, long maxHeaderListSize, int maxResets, Duration resetWindow,
                           int maxSmallContinuationFrames, int maxQueuedControlFrames, int maxControlFramesPerSecond) {

@@ -4,16 +4,21 @@ package dev.portico.config;
  * Limits on what one client may ask of the proxy.
  *
  * @param maxRequestLine the longest request line in bytes (longer: 414)
- * @param maxHeaderSize the largest request head in bytes (larger: 431)
+ * @param maxHeaderSize the largest request header section in bytes, as sent: the field lines with their CRLFs and
+ *     the empty line that ends the head (larger: 431); the request line has its own limit
  * @param maxRequestBody the largest request body in bytes, 0 for unlimited (larger: 413)
  * @param maxHeaders the most header fields in a request head (more: 431)
  * @param maxConnections the most client connections open at once per listener, 0 for no limit; more are closed
  *     on accept
  * @param maxRequestsPerConnection the most requests served on one client connection, 0 for no limit; the last
  *     response closes it
+ * @param maxMethodLength the longest request method in bytes (longer: 501)
+ * @param maxBufferedBytes the most response bytes held for clients that have not taken them yet, across all
+ *     connections, 0 for no limit; over it, new requests get 503 (HTTP/2: REFUSED_STREAM)
  */
 public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequestBody, int maxHeaders,
-                           int maxConnections, int maxRequestsPerConnection) {
+                           int maxConnections, int maxRequestsPerConnection, int maxMethodLength,
+                           long maxBufferedBytes) {
     /** Default {@code limits.max_request_line}: 8 KiB. */
     public static final long DEFAULT_MAX_REQUEST_LINE = 8 * 1024;
     /** Default {@code limits.max_header_size}: 64 KiB. */
@@ -26,6 +31,16 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
     public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
     /** Default {@code limits.max_requests_per_connection}: 1,000, as nginx's keepalive_requests. */
     public static final int DEFAULT_MAX_REQUESTS_PER_CONNECTION = 1000;
+    /**
+     * Default {@code limits.max_method_length}: 32 bytes. The longest registered method
+     * ({@code UPDATEREDIRECTREF}) has 17; nginx refuses methods over 32 bytes too (as an invalid request).
+     */
+    public static final int DEFAULT_MAX_METHOD_LENGTH = 32;
+    /**
+     * Default {@code limits.max_buffered_bytes}: 64 MiB, a quarter of the 256 MiB of direct memory
+     * {@code bin/portico} gives, so buffers for exchanges under way and the admin listener keep room.
+     */
+    public static final long DEFAULT_MAX_BUFFERED_BYTES = 64L << 20;
     /** All defaults. */
     public static final LimitsConfig DEFAULTS = new LimitsConfig(DEFAULT_MAX_REQUEST_LINE, DEFAULT_MAX_HEADER_SIZE,
             DEFAULT_MAX_REQUEST_BODY);
@@ -38,6 +53,42 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
         checkNamed("max_headers", maxHeaders);
         checkNamed("max_connections", maxConnections);
         checkNamed("max_requests_per_connection", maxRequestsPerConnection);
+        checkNamed("max_method_length", maxMethodLength);
+        checkNamed("max_buffered_bytes", maxBufferedBytes);
+    }
+
+    /**
+     * The limits with the default {@code max_method_length} and {@code max_buffered_bytes}.
+     *
+     * @param maxRequestLine the longest request line in bytes
+     * @param maxHeaderSize the largest request header section in bytes
+     * @param maxRequestBody the largest request body in bytes, 0 for unlimited
+     * @param maxHeaders the most header fields in a request head
+     * @param maxConnections the most client connections per listener, 0 for no limit
+     * @param maxRequestsPerConnection the most requests on one client connection, 0 for no limit
+     */
+    public LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequestBody, int maxHeaders,
+                        int maxConnections, int maxRequestsPerConnection) {
+        this(maxRequestLine, maxHeaderSize, maxRequestBody, maxHeaders, maxConnections, maxRequestsPerConnection,
+                DEFAULT_MAX_METHOD_LENGTH, DEFAULT_MAX_BUFFERED_BYTES);
+    }
+
+    /**
+     * @param value {@code max_method_length}
+     * @return a copy of these limits with that value
+     */
+    public LimitsConfig withMaxMethodLength(int value) {
+        return new LimitsConfig(maxRequestLine, maxHeaderSize, maxRequestBody, maxHeaders, maxConnections,
+                maxRequestsPerConnection, value, maxBufferedBytes);
+    }
+
+    /**
+     * @param value {@code max_buffered_bytes}, 0 for no limit
+     * @return a copy of these limits with that value
+     */
+    public LimitsConfig withMaxBufferedBytes(long value) {
+        return new LimitsConfig(maxRequestLine, maxHeaderSize, maxRequestBody, maxHeaders, maxConnections,
+                maxRequestsPerConnection, maxMethodLength, value);
     }
 
     /**
@@ -78,6 +129,8 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
             case "max_headers" -> { min = 1; max = 1_000_000; }
             case "max_requests_per_connection" -> { min = 0; max = Integer.MAX_VALUE; }
             case "max_connections" -> { min = 0; max = Integer.MAX_VALUE; }
+            case "max_method_length" -> { min = 7; max = 1024; }
+            case "max_buffered_bytes" -> { min = 0; max = Long.MAX_VALUE; }
             default -> throw new IllegalArgumentException("unknown limit " + key);
         }
         if (value < min || value > max) {

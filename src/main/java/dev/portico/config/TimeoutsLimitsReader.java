@@ -12,9 +12,10 @@ final class TimeoutsLimitsReader {
     private static final List<String> TIMEOUT_KEYS = List.of("connect", "response", "idle", "request_header", "drain",
             "tls_handshake", "tunnel_idle", "drain_delay");
     private static final List<String> LIMIT_KEYS = List.of("max_request_line", "max_header_size", "max_request_body",
-            "max_headers", "max_connections", "max_requests_per_connection");
+            "max_headers", "max_connections", "max_requests_per_connection", "max_method_length",
+            "max_buffered_bytes");
     private static final List<String> COUNT_LIMITS = List.of("max_headers", "max_connections",
-            "max_requests_per_connection");
+            "max_requests_per_connection", "max_method_length");
 
     private final YamlConfigLoader y;
 
@@ -68,7 +69,8 @@ final class TimeoutsLimitsReader {
         int before = y.problemCount();
         long[] v = {LimitsConfig.DEFAULT_MAX_REQUEST_LINE, LimitsConfig.DEFAULT_MAX_HEADER_SIZE,
             LimitsConfig.DEFAULT_MAX_REQUEST_BODY, LimitsConfig.DEFAULT_MAX_HEADERS,
-            LimitsConfig.DEFAULT_MAX_CONNECTIONS, LimitsConfig.DEFAULT_MAX_REQUESTS_PER_CONNECTION};
+            LimitsConfig.DEFAULT_MAX_CONNECTIONS, LimitsConfig.DEFAULT_MAX_REQUESTS_PER_CONNECTION,
+            LimitsConfig.DEFAULT_MAX_METHOD_LENGTH, LimitsConfig.DEFAULT_MAX_BUFFERED_BYTES};
         for (int i = 0; i < LIMIT_KEYS.size(); i++) {
             String key = LIMIT_KEYS.get(i);
             if (!m.containsKey(key)) {
@@ -87,6 +89,6 @@ final class TimeoutsLimitsReader {
             return null;
         }
         return y.build("limits", LIMIT_KEYS, () -> new LimitsConfig(v[0], v[1], v[2], (int) v[3], (int) v[4],
-                (int) v[5]));
+                (int) v[5], (int) v[6], v[7]));
     }
 }

@@ -112,7 +112,7 @@ final class Attempts {
         return last;
     }
 
-    /** A retry outside the policy (a connection closed before any response byte) is about to start. */
+    /** A retry outside the policy (a keep-alive race) is about to start. */
     void freeRetry() {
         group.retryOutsideBudget();
     }

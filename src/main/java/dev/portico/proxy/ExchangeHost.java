@@ -11,6 +11,17 @@ public interface ExchangeHost {
     /** @return the client channel; write response parts to it (they pass through the codec) */
     Channel clientChannel();
 
+    /**
+     * @return whether the client can take more response now; the backend is read only while it can. HTTP/2 adds the
+     *     stream's send window and the connection's writability to the channel's own.
+     */
+    default boolean clientWritable() {
+        return clientChannel().isWritable();
+    }
+
+    /** @return the proxy-wide count of response bytes written to clients and not yet sent */
+    BufferBudget buffered();
+
     /** @return the number of the current request on this connection, from 1; for log lines */
     int requestNumber();
 

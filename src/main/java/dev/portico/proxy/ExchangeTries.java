@@ -50,13 +50,17 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     long requestBodyBytes;
     boolean requestComplete;
     boolean bodySent;
+    /** Whether the whole request, body end included, was written to this try's connection. */
+    boolean requestWritten;
     boolean skippingInformational;
     final Attempts attempts;
     /** Whether the next try's connection gets the kept body instead of {@code pending}. */
     private boolean replayOnAcquire;
-    /** Whether the free retry after a pooled connection went stale was used. */
+    /** Whether the free retry after a keep-alive race was used. */
     private boolean staleRetried;
     ScheduledFuture<?> retryTimer;
+    /** Gives up the wait for a connection slot ({@code max_pending}) while the pool has this try queued. */
+    private Runnable cancelWait;
 
     /**
      * @param host the client connection
@@ -101,7 +105,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         state = State.CONNECTING;
         bodySent = false;
         var u = route.upstream().config();
-        pool.acquire(e, e.tls(), u.maxConnections(), u.maxPending(), this, this);
+        cancelWait = pool.acquire(e, e.tls(), u.maxConnections(), u.maxPending(), this, this);
     }
 
     /** @return whether the whole request body has been received from the client */
@@ -148,6 +152,13 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         }
         if (state != State.RESPONDING) {
             attempts.keep(content); // a retry can replay it
+            if (conn == null && replayOnAcquire && !attempts.bodyKept()) {
+                // A retry waits to replay the body, which just outgrew retry.buffer: it can no longer be sent
+                // whole, and a part of it must never reach a backend as if it were all.
+                content.release();
+                fail(new ProxyFailure(Kind.UPSTREAM_RESET, "request body outgrew retry.buffer before the retry"));
+                return;
+            }
         }
         if (conn == null) {
             if (pending == null) {
@@ -184,6 +195,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
 
     @Override
     public void acquired(UpstreamConnection connection) {
+        cancelWait = null;
         if (state == State.DONE) {
             connection.discard();
             return;
@@ -210,6 +222,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
 
     @Override
     public void failed(Throwable cause) {
+        cancelWait = null;
         if (state == State.DONE) {
             return; // the client left while the connect was under way
         }
@@ -226,6 +239,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     public void operationComplete(ChannelFuture f) {
         if (f.isSuccess() && state == State.FORWARDING && conn != null && f.channel() == conn.channel()) {
             // The whole request is out: timeouts.response starts now.
+            requestWritten = true;
             conn.startResponseDeadline(TimeUnit.MILLISECONDS.toNanos(responseTimeoutMillis));
         }
     }
@@ -250,24 +264,17 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             return; // CONNECTING: a connection that failed to open; the pool reports that through failed()
         }
         String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
-        if (state == State.FORWARDING && staleConnection()) {
-            // Not the backend's failure: a keep-alive race. One free retry on a new connection, at once.
+        if (state == State.FORWARDING && keepAliveRace()) {
+            // Not the backend's failure: one free retry on a new connection to the same endpoint, at once.
             staleRetried = true;
-            boolean race = conn.reused();
             attempts.freeRetry();
             log.retrying(attempts.last());
             prepareRetry();
-            if (!race) {
-                attempts.failed(); // a backend going down: passive health counts it; another endpoint next
-                nextTry();
-                return;
-            }
-            // A keep-alive race says nothing about the endpoint: the same one, on a new connection.
             state = State.CONNECTING;
             bodySent = false;
             var u = route.upstream().config();
             Endpoint same = attempts.again();
-            pool.acquire(same, same.tls(), u.maxConnections(), u.maxPending(), this, this);
+            cancelWait = pool.acquire(same, same.tls(), u.maxConnections(), u.maxPending(), this, this);
             return;
         }
         if (state == State.FORWARDING && !skippingInformational) {
@@ -279,14 +286,16 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     }
 
     /**
-     * The backend closed the connection before any byte of the response: a pooled connection it dropped just as
-     * it was borrowed (a keep-alive race), or a backend going down (a restart). The request can be sent again
-     * once, at once and outside the budget, because none of its body is lost and it is idempotent: a restart
-     * must not cost a request even when many in flight are cut at the same moment. (The pool never lends a
-     * connection it knows closed, so a non-idempotent request that is written may have reached the backend.)
+     * The backend closed a pooled connection before any byte of the response: most likely it dropped the idle
+     * connection just as it was borrowed (a keep-alive race), which says nothing about the endpoint. The request
+     * can be sent again once, at once and outside the budget and {@code attempts}, because none of its body is lost
+     * and it is idempotent. A fresh connection cut the same way is a backend failing (a restart, an outage): that
+     * is a reset like any other, counted against {@code attempts} and the budget, so that an outage is not met with
+     * twice the load. (The pool never lends a connection it knows closed, so a non-idempotent request that is
+     * written may have reached the backend.)
      */
-    private boolean staleConnection() {
-        return conn != null && !staleRetried && !skippingInformational
+    private boolean keepAliveRace() {
+        return conn != null && conn.reused() && !staleRetried && !skippingInformational
                 && (!bodySent || attempts.bodyKept()) && isIdempotent(clientRequest.method());
     }
 
@@ -320,6 +329,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         }
         state = State.CONNECTING;
         skippingInformational = false;
+        requestWritten = false;
         attempts.endTry();
         if (attempts.bodyKept()) {
             replayOnAcquire = true;
@@ -335,7 +345,16 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         }
     }
 
-    void releasePending() {
+    /** The exchange is over: leave the pool's queue (its place among max_pending goes to another request). */
+    void abandon() {
+        if (cancelWait != null) {
+            cancelWait.run();
+            cancelWait = null;
+        }
+        releasePending();
+    }
+
+    private void releasePending() {
         HttpContent c;
         while (pending != null && (c = pending.poll()) != null) {
             c.release();

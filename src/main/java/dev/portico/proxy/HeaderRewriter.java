@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,13 @@ import java.util.Map;
  * Builds the heads Portico forwards: hop-by-hop fields removed both ways (RFC 9110 section 7.6.1), the
  * {@code X-Forwarded-*} and {@code Via} fields added to requests. Framing ({@code Content-Length} or chunked) is
  * decided here and re-done by the codec, never copied blindly.
+ *
+ * <p>Of the fields that describe the client, the lists ({@code X-Forwarded-For}, {@code Forwarded}, {@code Via})
+ * get Portico's hop appended, so a backend trusts them from the right; the single values describe the hop Portico
+ * received and are Portico's alone: {@code X-Forwarded-Proto} and {@code X-Forwarded-Host} are set,
+ * {@code X-Real-IP} is overwritten with the client's address, and {@code X-Forwarded-Port} and
+ * {@code X-Forwarded-Prefix} (which a client could use to make a backend build URLs Portico never served) are
+ * removed.
  */
 public final class HeaderRewriter {
     /** The {@code Via} entry Portico appends. */
@@ -25,6 +33,11 @@ public final class HeaderRewriter {
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+    private static final AsciiString X_FORWARDED_PORT = AsciiString.cached("x-forwarded-port");
+    private static final AsciiString X_FORWARDED_PREFIX = AsciiString.cached("x-forwarded-prefix");
+    private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
+    private static final AsciiString X_REAL_IP = AsciiString.cached("x-real-ip");
+    private static final AsciiString HTTPS = AsciiString.cached("https");
     private static final AsciiString HTTP = AsciiString.cached("http");
 
     private HeaderRewriter() {
@@ -39,17 +52,18 @@ public final class HeaderRewriter {
      *     authority when the client sent none (HTTP/1.0)
      * @param clientIp the client's address, appended to {@code X-Forwarded-For}
      * @param forwardedHost the client's Host as sent, or {@code null}
+     * @param tls whether the client connection is TLS ({@code X-Forwarded-Proto: https})
      * @return a new request head, HTTP/1.1, keep-alive. It takes over the client head's header object, which is
      *     rewritten in place (copying every field per request would cost more than the rest of the rewrite), so
      *     read what is needed from the client's headers, such as keep-alive, before calling this.
      */
     public static HttpRequest upstreamRequest(HttpRequest client, String target, String host, String clientIp,
-                                              String forwardedHost) {
+                                              String forwardedHost, boolean tls) {
         HttpHeaders h = client.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(client);
-        String forwardedFor = append(h, X_FORWARDED_FOR, clientIp);
-        String via = append(h, HttpHeaderNames.VIA, VIA);
         HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, client.method(), target, h);
+        // Before Portico adds its own fields: a client's "Connection: X-Forwarded-For" must remove the client's
+        // value, never the one Portico appends.
         removeHopByHop(h);
         h.remove(HttpHeaderNames.EXPECT);
         if (!host.equals(h.get(HttpHeaderNames.HOST))) {
@@ -58,16 +72,75 @@ public final class HeaderRewriter {
         if (chunked) {
             h.remove(HttpHeaderNames.CONTENT_LENGTH);
             h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else {
+            canonicalLength(h);
         }
-        h.set(X_FORWARDED_FOR, forwardedFor);
-        h.set(X_FORWARDED_PROTO, HTTP);
+        h.set(X_FORWARDED_FOR, append(h, X_FORWARDED_FOR, clientIp));
+        h.set(X_FORWARDED_PROTO, tls ? HTTPS : HTTP);
         if (forwardedHost != null) {
             h.set(X_FORWARDED_HOST, forwardedHost);
         } else {
             h.remove(X_FORWARDED_HOST);
         }
-        h.set(HttpHeaderNames.VIA, via);
+        if (h.contains(FORWARDED)) {
+            h.set(FORWARDED, appendList(h.getAll(FORWARDED),
+                    forwardedElement(clientIp, forwardedHost, tls)));
+        }
+        if (h.contains(X_REAL_IP)) {
+            h.set(X_REAL_IP, clientIp);
+        }
+        h.remove(X_FORWARDED_PORT);
+        h.remove(X_FORWARDED_PREFIX);
+        h.set(HttpHeaderNames.VIA, append(h, HttpHeaderNames.VIA, VIA));
         return out;
+    }
+
+    /** A Content-Length with leading zeros ({@code 010}) goes on as its plain value ({@code 10}). */
+    private static void canonicalLength(HttpHeaders h) {
+        String length = h.get(HttpHeaderNames.CONTENT_LENGTH);
+        if (length != null && length.length() > 1 && length.charAt(0) == '0') {
+            h.set(HttpHeaderNames.CONTENT_LENGTH, Long.toString(Long.parseLong(length)));
+        }
+    }
+
+    /** Portico's element of an RFC 7239 {@code Forwarded} list; an IPv6 address and the host are quoted. */
+    static String forwardedElement(String clientIp, String forwardedHost, boolean tls) {
+        StringBuilder sb = new StringBuilder("for=");
+        if (clientIp.indexOf(':') >= 0) {
+            sb.append("\"[").append(clientIp).append("]\"");
+        } else {
+            sb.append(clientIp);
+        }
+        if (forwardedHost != null) {
+            sb.append(";host=\"").append(forwardedHost).append('"');
+        }
+        return sb.append(";proto=").append(tls ? "https" : "http").toString();
+    }
+
+    /**
+     * Removes every field whose name has an underscore, as nginx does by default ({@code underscores_in_headers
+     * off}): CGI, WSGI and Rack origins map {@code _} and {@code -} to the same variable, so
+     * {@code Transfer_Encoding} or {@code X_Forwarded_For} would reach them as the field Portico checked or set.
+     *
+     * @param h a client's request fields
+     */
+    public static void removeUnderscoreNames(HttpHeaders h) {
+        Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence();
+        List<CharSequence> found = null;
+        while (it.hasNext()) {
+            CharSequence name = it.next().getKey();
+            if (AsciiString.indexOf(name, '_', 0) >= 0) {
+                if (found == null) {
+                    found = new ArrayList<>(2);
+                }
+                found.add(name);
+            }
+        }
+        if (found != null) {
+            for (CharSequence name : found) {
+                h.remove(name);
+            }
+        }
     }
 
     /**

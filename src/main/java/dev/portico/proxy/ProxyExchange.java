@@ -27,7 +27,8 @@ import io.netty.util.ReferenceCountUtil;
  */
 public final class ProxyExchange extends ExchangeTries {
     private final boolean clientKeepAlive;
-    private long responseBodyBytes;
+    /** The response body bytes whose writes to the client completed. */
+    private long sentBytes;
     private boolean responseKeepAlive;
     private boolean upstreamKeepAlive;
     private int status;
@@ -125,6 +126,9 @@ public final class ProxyExchange extends ExchangeTries {
                 responseKeepAlive);
         log.responseHead(toClient);
         client.write(toClient, client.voidPromise());
+        if (!host.clientWritable()) {
+            conn.channel().config().setAutoRead(false); // e.g. a stream whose send window is shut: no body read yet
+        }
     }
 
     /** The backend accepted the WebSocket upgrade: the exchange ends, and a tunnel takes both connections. */
@@ -151,11 +155,10 @@ public final class ProxyExchange extends ExchangeTries {
             content.release();
             return;
         }
-        responseBodyBytes += content.content().readableBytes();
         Channel client = host.clientChannel();
         if (!(content instanceof LastHttpContent)) {
-            client.write(content, client.voidPromise()); // flushed when this read from the backend is over
-            if (!client.isWritable()) {
+            send(client, content, false); // flushed when this read from the backend is over
+            if (!host.clientWritable()) {
                 conn.channel().config().setAutoRead(false); // the client is behind: stop reading the backend now
             }
             return;
@@ -170,10 +173,31 @@ public final class ProxyExchange extends ExchangeTries {
             c.discard();
         }
         boolean keepAlive = responseKeepAlive && requestComplete && !host.closeAfterResponse();
-        ChannelFuture last = keepAlive ? client.writeAndFlush(content, client.voidPromise())
-                : client.writeAndFlush(content);
-        log.access(status, requestBodyBytes, responseBodyBytes, attempts.last(), attempts.count());
+        ChannelFuture last = send(client, content, true);
+        // Logged once the end is on the wire (or lost): the line counts the bytes the client was really sent.
+        last.addListener(f -> log.access(status, requestBodyBytes, sentBytes, attempts.last(), attempts.count()));
         host.exchangeDone(this, keepAlive ? null : last, keepAlive);
+    }
+
+    /**
+     * Writes a response part, holding its bytes against the proxy-wide budget until they are on the wire. The
+     * write completes in order on the client's event loop, which this exchange shares.
+     */
+    private ChannelFuture send(Channel client, HttpContent content, boolean last) {
+        int n = content.content().readableBytes();
+        if (n == 0 && !last) {
+            return client.write(content, client.voidPromise());
+        }
+        BufferBudget budget = host.buffered();
+        budget.add(n);
+        ChannelFuture f = last ? client.writeAndFlush(content) : client.write(content);
+        f.addListener(w -> {
+            budget.release(n);
+            if (w.isSuccess()) {
+                sentBytes += n;
+            }
+        });
+        return f;
     }
 
     @Override
@@ -181,39 +205,44 @@ public final class ProxyExchange extends ExchangeTries {
         if (state == State.RESPONDING) {
             host.clientChannel().flush(); // the head, and every body part this read brought, in one flush
         }
-        if (state != State.DONE && conn != null && !host.clientChannel().isWritable()) {
+        if (state != State.DONE && conn != null && !host.clientWritable()) {
             conn.channel().config().setAutoRead(false);
         }
     }
 
     /** The client can take more response: read more from the backend. */
     public void onClientWritable() {
-        if (state != State.DONE && conn != null) {
+        if (state != State.DONE && conn != null && host.clientWritable()) {
             conn.channel().config().setAutoRead(true);
         }
     }
 
     @Override
     public void onUpstreamIdle() {
-        onIdle();
+        onIdle(true);
     }
 
     /** Nothing moved on the client connection for {@code timeouts.idle}. */
     public void onClientIdle() {
-        onIdle();
+        onIdle(false);
     }
 
     /** One side went quiet for {@code timeouts.idle}: blame the side that holds the exchange up. */
-    private void onIdle() {
+    private void onIdle(boolean upstreamSide) {
         if (state == State.DONE || state == State.CONNECTING) {
             return; // connect has its own timeout
         }
         boolean backendBlocks = conn != null && !conn.channel().isWritable();
-        boolean clientBlocks = !host.clientChannel().isWritable();
+        boolean clientBlocks = !host.clientWritable();
         if (!requestComplete && backendBlocks) {
             fail(new ProxyFailure(Kind.RESPONSE_TIMEOUT, "upstream stopped reading the request body"));
         } else if (!requestComplete && state == State.FORWARDING) {
             fail(new ProxyFailure(Kind.REQUEST_TIMEOUT, "client sent no body data for too long"));
+        } else if (state == State.FORWARDING && !requestWritten && upstreamSide) {
+            // The client sent it all, but its end is still queued here: the backend stopped reading, and the
+            // response timeout, which starts once the request is out, would never start. (The upstream side
+            // decides: its timer counts the bytes the backend still takes as activity.)
+            fail(new ProxyFailure(Kind.RESPONSE_TIMEOUT, "upstream stopped reading the end of the request body"));
         } else if (state == State.RESPONDING && clientBlocks) {
             fail(new ProxyFailure(Kind.CLIENT_ABORTED, "client stopped reading the response"));
         } else if (state == State.RESPONDING) {
@@ -245,7 +274,7 @@ public final class ProxyExchange extends ExchangeTries {
             retryTimer = null;
         }
         attempts.finish();
-        releasePending();
+        abandon();
         if (conn != null) {
             conn.discard();
             conn = null;
@@ -253,7 +282,7 @@ public final class ProxyExchange extends ExchangeTries {
         Kind kind = failure.kind();
         log.failed(failure, attempts.last());
         log.access(responseStarted ? status : kind.status() == null ? 0 : kind.status().code(), requestBodyBytes,
-                responseBodyBytes, attempts.last(), attempts.count());
+                sentBytes, attempts.last(), attempts.count());
         host.exchangeFailed(this, failure, responseStarted);
     }
 }

@@ -36,6 +36,8 @@ public final class ProxyFailure extends RuntimeException {
         UPSTREAM_RESET(HttpResponseStatus.BAD_GATEWAY, false),
         /** No endpoint can take the request. */
         NO_HEALTHY_ENDPOINT(HttpResponseStatus.SERVICE_UNAVAILABLE, false),
+        /** The response bytes held for clients reached {@code limits.max_buffered_bytes}: new work is shed. */
+        OVERLOADED(HttpResponseStatus.SERVICE_UNAVAILABLE, false),
         /** The backend did not accept the connection in time. */
         CONNECT_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, true),
         /** The backend did not answer in time. */

@@ -1,9 +1,11 @@
 package dev.portico.server;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -11,7 +13,10 @@ import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.List;
 
@@ -20,7 +25,9 @@ import java.util.List;
  * because the decoder's result no longer shows them: obs-fold (a field line continued by leading whitespace, RFC
  * 9112 section 5.2), which Netty joins into one value; and a request line that is not exactly
  * {@code method SP target SP HTTP/x.y} (RFC 9112 section 3), which Netty splits on any run of whitespace and whose
- * version it upper-cases.
+ * version it upper-cases. The header section is measured as sent, CRLFs included, against
+ * {@code max_header_size} (Netty counts the field lines without their line endings), and the chunk extensions of a
+ * chunked body are checked against their grammar ({@link ChunkLineScanner}).
  * The encoder pairs each final response with its request's method, as {@code HttpServerCodec} does, so the answer
  * to a HEAD never carries a body.
  */
@@ -33,6 +40,8 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
     /** The message of the failure set on a request line with other separators than single spaces. */
     static final String BAD_REQUEST_LINE = "request line not in the form: method SP target SP HTTP/x.y";
     private static final byte[] HTTP_SLASH = {'H', 'T', 'T', 'P', '/'};
+    /** The message of the failure set on a chunked body with a malformed chunk extension. */
+    static final String BAD_CHUNK_EXT = "malformed chunk extension";
 
     FrontendCodec(HttpDecoderConfig config) {
         ArrayDeque<HttpMethod> methods = new ArrayDeque<>(4);
@@ -55,35 +64,76 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
         private int nameMatch = -1;
         private boolean inLengthValue;
         private int lengthFields;
+        /** Bytes of the header section so far (after the request line), CRLFs included. */
+        private int headerBytes;
+        private boolean requestLineCr;
+        private final int maxHeaderSize;
+        private final ChunkLineScanner chunks = new ChunkLineScanner();
+        /** The body being read is chunked. */
+        private boolean chunkedBody;
+        /** A chunk line was malformed: the connection's remaining bytes are discarded. */
+        private boolean broken;
 
         Decoder(HttpDecoderConfig config, ArrayDeque<HttpMethod> methods) {
             super(config);
             this.methods = methods;
+            this.maxHeaderSize = config.getMaxHeaderSize();
         }
 
         @Override
         protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+            if (broken) {
+                buffer.skipBytes(buffer.readableBytes());
+                return;
+            }
             int start = buffer.readerIndex();
             int before = out.size();
             super.decode(ctx, buffer, out);
             if (inHead) {
                 scanHead(buffer, start, buffer.readerIndex());
+            } else if (chunkedBody && !chunks.scan(buffer, start, buffer.readerIndex())) {
+                failBody(buffer, out, before);
+                return;
             }
             for (int i = before; i < out.size(); i++) {
                 Object msg = out.get(i);
                 if (msg instanceof HttpRequest) {
                     HttpRequest request = (HttpRequest) msg;
                     methods.add(request.method());
-                    if (malformed != null && request.decoderResult().isSuccess()) {
-                        request.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(malformed)));
+                    if (request.decoderResult().isSuccess()) {
+                        if (headerBytes > maxHeaderSize) {
+                            request.setDecoderResult(DecoderResult.failure(new TooLongHttpHeaderException(
+                                    "header section over " + maxHeaderSize + " bytes")));
+                        } else if (malformed != null) {
+                            request.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(malformed)));
+                        }
                     }
                     inHead = false;
+                    chunkedBody = request.decoderResult().isSuccess() && HttpUtil.isTransferEncodingChunked(request);
+                    chunks.reset();
                     resetHeadState();
                 }
                 if (msg instanceof LastHttpContent) {
                     inHead = true;
+                    chunkedBody = false;
                 }
             }
+        }
+
+        /**
+         * A chunk line broke the grammar: what this read decoded of the body is dropped (the request fails anyway)
+         * and the body ends with a failure, as Netty ends one with a malformed chunk size; nothing after it is read
+         * as a request.
+         */
+        private void failBody(ByteBuf buffer, List<Object> out, int before) {
+            while (out.size() > before) {
+                ReferenceCountUtil.release(out.remove(out.size() - 1));
+            }
+            broken = true;
+            buffer.skipBytes(buffer.readableBytes());
+            LastHttpContent end = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
+            end.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(BAD_CHUNK_EXT)));
+            out.add(end);
         }
 
         private void resetHeadState() {
@@ -97,6 +147,8 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
             nameMatch = -1;
             inLengthValue = false;
             lengthFields = 0;
+            headerBytes = 0;
+            requestLineCr = false;
         }
 
         /** Bytes [from, to) of the buffer were consumed as part of a head. */
@@ -105,7 +157,12 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
                 byte b = buffer.getByte(i);
                 if (inRequestLine) {
                     scanRequestLine(b);
+                    requestLineCr = !inRequestLine && b == '\r';
+                } else if (requestLineCr && b == '\n') {
+                    requestLineCr = false; // the request line's own CRLF, which max_request_line covers
                 } else {
+                    requestLineCr = false;
+                    headerBytes++;
                     if (afterLineFeed && (b == ' ' || b == '\t')) {
                         malformed = OBS_FOLD;
                     }

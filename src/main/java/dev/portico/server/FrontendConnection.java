@@ -1,5 +1,6 @@
 package dev.portico.server;
 
+import dev.portico.proxy.BufferBudget;
 import dev.portico.proxy.Correlation;
 import dev.portico.proxy.ExchangeHost;
 import dev.portico.proxy.ExchangeLog;
@@ -141,6 +142,11 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
                 ch.config().setAutoRead(true);
             }));
         });
+    }
+
+    @Override
+    public BufferBudget buffered() {
+        return runtime.buffered();
     }
 
     @Override

@@ -23,7 +23,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 
@@ -34,8 +33,6 @@ import java.util.ArrayDeque;
  * responses, the request head deadline, the lingering close) is {@link FrontendConnection}.
  */
 final class FrontendHandler extends FrontendConnection {
-    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
-    private static final AsciiString HTTPS = AsciiString.cached("https");
 
     /** Set on a {@code redirect_https} listener: every request is answered with a redirect. */
     private final HttpsRedirect redirect;
@@ -168,11 +165,12 @@ final class FrontendHandler extends FrontendConnection {
         requests++;
         requestId = null;
         Snapshot snapshot = runtime.snapshot(); // once: the exchange keeps this configuration to its end
-        ProxyFailure invalid = RequestValidator.check(request, snapshot.config.limits().maxHeaders());
+        ProxyFailure invalid = RequestValidator.check(request, snapshot.config.limits());
         if (invalid != null) {
             reject(invalid, request, true);
             return;
         }
+        HeaderRewriter.removeUnderscoreNames(request.headers());
         if (request.protocolVersion().minorVersion() > 1) {
             // RFC 9110 section 2.5: a higher minor version is handled as the highest one we implement.
             request.setProtocolVersion(HttpVersion.HTTP_1_1);
@@ -202,6 +200,11 @@ final class FrontendHandler extends FrontendConnection {
             reject(refused, request, hasBody || refused.kind() != Kind.NO_ROUTE);
             return;
         }
+        if (runtime.buffered().exhausted()) {
+            reject(new ProxyFailure(Kind.OVERLOADED, "too many response bytes held for slow clients"), request,
+                    hasBody);
+            return;
+        }
         String expect = request.headers().get(HttpHeaderNames.EXPECT);
         if (expect != null && request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
@@ -215,10 +218,7 @@ final class FrontendHandler extends FrontendConnection {
         requestId = log.requestId();
         requestIdName = snapshot.requestIdName;
         HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, upstreamHost,
-                clientIp(), clientHost);
-        if (tls != null) {
-            upstream.headers().set(X_FORWARDED_PROTO, HTTPS);
-        }
+                clientIp(), clientHost, tls != null);
         exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, log,
                 request, keepAlive, upstream, snapshot.config.timeouts().response().toMillis());
         if (webSocket) {

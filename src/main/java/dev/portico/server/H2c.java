@@ -91,6 +91,9 @@ final class H2c {
     /** Netty's h2c upgrade, limited to the first request and to requests that are safe to turn into a stream. */
     static final class UpgradeHandler extends HttpServerUpgradeHandler {
         private final ProxyRuntime runtime;
+        /** The first request head went by; from the second on, everything passes untouched (never upgraded). */
+        private boolean seenFirst;
+        private boolean passAll;
 
         UpgradeHandler(ProxyRuntime runtime) {
             super(ctx -> {
@@ -103,6 +106,24 @@ final class H2c {
             this.runtime = runtime;
         }
 
+        /**
+         * A later request with {@code Upgrade: h2c} is served as HTTP/1.1 (the field is hop-by-hop and dropped):
+         * upgrading it would answer 101 ahead of the responses still owed to the requests before it, which the
+         * client would then never get.
+         */
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+            if (msg instanceof HttpRequest) {
+                passAll = seenFirst; // a second head: the first request, upgraded or not, is over
+                seenFirst = true;
+            }
+            if (passAll) {
+                ctx.fireChannelRead(msg);
+            } else {
+                super.channelRead(ctx, msg);
+            }
+        }
+
         @Override
         protected boolean shouldHandleUpgradeRequest(HttpRequest req) {
             HttpHeaders h = req.headers();
@@ -112,7 +133,7 @@ final class H2c {
                     && h.containsValue(HttpHeaderNames.CONNECTION, Http2CodecUtil.HTTP_UPGRADE_SETTINGS_HEADER, true)
                     && h.getAll(Http2CodecUtil.HTTP_UPGRADE_SETTINGS_HEADER).size() == 1
                     && !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0
-                    && RequestValidator.check(req, runtime.config().limits().maxHeaders()) == null;
+                    && RequestValidator.check(req, runtime.config().limits()) == null;
         }
     }
 

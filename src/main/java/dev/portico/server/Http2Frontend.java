@@ -7,7 +7,6 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -58,6 +57,7 @@ public final class Http2Frontend {
 
     private static ChannelHandler[] connectionHandlers(ProxyRuntime runtime, Http2FrameCodec codec) {
         return new ChannelHandler[] {
+            new Http2FlowWatch(codec),
             new Http2MultiplexHandler(new StreamInitializer(runtime)),
             new Http2ConnectionGuard(runtime.config().http2(), codec)
         };
@@ -67,7 +67,7 @@ public final class Http2Frontend {
         Http2Settings settings = Http2Settings.defaultSettings()
                 .maxConcurrentStreams(c.maxConcurrentStreams())
                 .maxHeaderListSize(c.maxHeaderListSize());
-        return Http2FrameCodecBuilder.forServer()
+        return new Http2CodecBuilder()
                 .initialSettings(settings)
                 .validateHeaders(true)
                 .decoderEnforceMaxRstFramesPerWindow(c.maxResets(), (int) c.resetWindow().toSeconds())
@@ -75,6 +75,7 @@ public final class Http2Frontend {
                 .decoderEnforceMaxSmallContinuationFrames(c.maxSmallContinuationFrames())
                 .encoderEnforceMaxQueuedControlFrames(c.maxQueuedControlFrames())
                 .gracefulShutdownTimeoutMillis(runtime.config().timeouts().drain().toMillis())
+                .frameLogger(new Http2FrameMeter(c.maxControlFramesPerSecond()))
                 .build();
     }
 

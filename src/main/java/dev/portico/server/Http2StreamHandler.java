@@ -3,6 +3,7 @@ package dev.portico.server;
 import dev.portico.proxy.ExchangeHost;
 import dev.portico.proxy.HeaderRewriter;
 import dev.portico.proxy.AccessLogEntry;
+import dev.portico.proxy.BufferBudget;
 import dev.portico.proxy.ExchangeLog;
 import dev.portico.proxy.ProxyExchange;
 import dev.portico.proxy.ProxyFailure;
@@ -30,6 +31,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -38,6 +40,8 @@ import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The last stage of an HTTP/2 stream's child channel: its one request, routed and forwarded as HTTP/1.1 by a
@@ -49,6 +53,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
     /** The version the access log shows for HTTP/2 requests. */
     static final HttpVersion HTTP_2 = HttpVersion.valueOf("HTTP/2.0");
     private static final String EXTENSION_PREFIX = "x-http2-";
+    private static final Logger LOG = LoggerFactory.getLogger("portico");
 
     private final ProxyRuntime runtime;
     private ChannelHandlerContext ctx;
@@ -58,6 +63,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
     private boolean headSeen;
     private boolean inputEnded;
     private String clientIp;
+    /** The connection's watch on stream send windows; null outside an HTTP/2 connection (unit tests). */
+    private Http2FlowWatch flow;
 
     Http2StreamHandler(ProxyRuntime runtime) {
         this.runtime = runtime;
@@ -73,6 +80,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
             ChannelFutureListener closeStream = f -> context.close();
             parent.closeFuture().addListener(closeStream);
             context.channel().closeFuture().addListener(f -> parent.closeFuture().removeListener(closeStream));
+            flow = parent.pipeline().get(Http2FlowWatch.class);
+            if (flow != null && context.channel() instanceof Http2StreamChannel ch) {
+                flow.watch(ch.stream(), this);
+                context.channel().closeFuture().addListener(f -> flow.unwatch(ch.stream()));
+            }
         }
     }
 
@@ -113,11 +125,12 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
     private void onRequestHead(HttpRequest request) {
         removeExtensionHeaders(request.headers());
         Snapshot snapshot = runtime.snapshot(); // once: the exchange keeps this configuration to its end
-        ProxyFailure invalid = RequestValidator.check(request, snapshot.config.limits().maxHeaders());
+        ProxyFailure invalid = RequestValidator.check(request, snapshot.config.limits());
         if (invalid != null) {
             reject(invalid, request.method().name(), request.uri(), inputEnded);
             return;
         }
+        HeaderRewriter.removeUnderscoreNames(request.headers());
         request.setProtocolVersion(HTTP_2);
         RequestTarget target;
         try {
@@ -133,6 +146,14 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
             reject(refused, request.method().name(), request.uri(), inputEnded);
             return;
         }
+        if (runtime.buffered().exhausted()) {
+            // Shed before any work: REFUSED_STREAM tells the client nothing was processed (RFC 9113 section 8.7).
+            runtime.logRejected(ctx.channel(), request, new ProxyFailure(ProxyFailure.Kind.OVERLOADED,
+                    "too many response bytes held for slow clients"));
+            runtime.metrics().rejected(ProxyFailure.Kind.OVERLOADED);
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
+            return;
+        }
         String expect = request.headers().get(HttpHeaderNames.EXPECT);
         if (expect != null && !inputEnded) {
             // The stream codec sends an interim response only from a full message.
@@ -141,10 +162,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
         }
         String upstreamTarget = target.path().equals("*") ? "*" : route.upstreamTarget(target.path(), target.query());
         ExchangeLog log = snapshot.exchangeLog(this, runtime.accessLog(), request, clientIp(), route);
-        HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, host, clientIp(), host);
-        if (tlsSummary() != null) {
-            upstream.headers().set("x-forwarded-proto", "https");
-        }
+        HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, host, clientIp(), host,
+                tlsSummary() != null);
         exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, log,
                 request, true, upstream, snapshot.config.timeouts().response().toMillis());
         exchange.start();
@@ -176,27 +195,62 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
      */
     void reject(ProxyFailure failure, CharSequence method, CharSequence target, boolean requestEnded) {
         inputEnded |= requestEnded;
-        runtime.logRejected(ctx.channel(), null, failure);
+        Http2ConnectionGuard guard = Http2ConnectionGuard.of(ctx.channel());
+        if (guard == null || guard.firstClientError()) {
+            runtime.logRejected(ctx.channel(), null, failure);
+        }
         HttpResponseStatus status = failure.kind().status();
         if (runtime.accessLog().enabled()) {
             runtime.accessLog().log(new AccessLogEntry(System.currentTimeMillis(), clientIp(),
                     method == null ? "-" : method.toString(), target == null ? "-" : target.toString(),
                     HTTP_2.text(), status.code(), 0, 0, null, -1, null, null, 0, null, null, null, tlsSummary()));
         }
-        ctx.writeAndFlush(ErrorResponses.of(status, failure.getMessage(), true));
-        endInput();
+        endInputAfter(ctx.writeAndFlush(ErrorResponses.of(status, failure.getMessage(), true)));
     }
 
-    /** After a complete response: a client still sending is told to stop, without error (RFC 9113 section 8.1). */
+    /**
+     * After a complete response: a client still sending is told to stop, without error, once END_STREAM is really
+     * sent (RFC 9113 section 8.1); a reset sent earlier would make Netty drop the response's unsent end.
+     */
+    private void endInputAfter(ChannelFuture lastWrite) {
+        if (lastWrite == null) {
+            endInput();
+        } else {
+            lastWrite.addListener(f -> endInput());
+        }
+    }
+
     private void endInput() {
         if (!inputEnded && ctx.channel().isActive()) {
             ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+            countReset(ctx.channel());
         }
     }
 
     @Override
     public Channel clientChannel() {
         return ctx.channel();
+    }
+
+    @Override
+    public boolean clientWritable() {
+        Channel ch = ctx.channel();
+        if (!ch.isWritable() || ch.parent() != null && !ch.parent().isWritable()) {
+            return false;
+        }
+        return flow == null || !(ch instanceof Http2StreamChannel s) || flow.writable(s.stream());
+    }
+
+    @Override
+    public BufferBudget buffered() {
+        return runtime.buffered();
+    }
+
+    /** The flow controller's view of this stream changed (a WINDOW_UPDATE, data sent, the connection's state). */
+    void sendWindowChanged() {
+        if (exchange != null && clientWritable()) {
+            exchange.onClientWritable();
+        }
     }
 
     @Override
@@ -224,8 +278,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
             return;
         }
         exchange = null;
-        endInput();
-        updateReading();
+        endInputAfter(lastWrite);
+        updateReading(); // the rest of an upload is read and dropped meanwhile, so the client is not stuck
     }
 
     @Override
@@ -240,8 +294,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
             return;
         }
         String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
-        ctx.writeAndFlush(ErrorResponses.of(status, detail, true));
-        endInput();
+        endInputAfter(ctx.writeAndFlush(ErrorResponses.of(status, detail, true)));
     }
 
     @Override
@@ -259,7 +312,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext context) {
-        if (exchange != null && context.channel().isWritable()) {
+        if (exchange != null && clientWritable()) {
             exchange.onClientWritable();
         }
         context.fireChannelWritabilityChanged();
@@ -289,8 +342,28 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
 
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+        if (cause instanceof Http2Exception) {
+            // A stream error the client caused (RFC 9113 section 5.4.2): the multiplexer resets the stream with its
+            // code right after this; closing here would reset it with CANCEL first, which no limit counts.
+            Http2ConnectionGuard guard = Http2ConnectionGuard.of(context.channel());
+            if (guard == null || guard.firstClientError()) {
+                LOG.warn("{} HTTP/2 stream error: {} (further client errors on this connection at DEBUG)",
+                        context.channel().id().asShortText(), cause.getMessage());
+            } else {
+                LOG.debug("{} HTTP/2 stream error: {}", context.channel().id().asShortText(), cause.getMessage());
+            }
+            countReset(context.channel());
+            return;
+        }
         runtime.logConnectionError(context.channel(), cause);
         context.close();
+    }
+
+    private static void countReset(Channel stream) {
+        Http2ConnectionGuard guard = Http2ConnectionGuard.of(stream);
+        if (guard != null) {
+            guard.clientCausedReset();
+        }
     }
 
     private String clientIp() {

@@ -6,6 +6,7 @@ import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.metrics.Metrics;
 import dev.portico.proxy.AccessLog;
+import dev.portico.proxy.BufferBudget;
 import dev.portico.proxy.ProxyFailure;
 import dev.portico.route.Route;
 import dev.portico.tls.ServerTls;
@@ -60,6 +61,7 @@ public final class ProxyRuntime {
     /** The config, router and route meters new exchanges use; swapped whole by {@link #reload}. */
     private volatile Snapshot snapshot;
     private final Metrics metrics = new Metrics();
+    private final BufferBudget buffered;
     private final TlsRuntime tls;
     private final UpstreamRegistry upstreams;
     /** Where {@code redirect_https} listeners send clients: the port of the first TLS listener. */
@@ -97,6 +99,7 @@ public final class ProxyRuntime {
     private ProxyRuntime(ProxyConfig config, TlsRuntime tls) {
         this.tls = tls;
         this.accessLog = new AccessLog(config.accessLog());
+        this.buffered = new BufferBudget(config.limits().maxBufferedBytes());
         int threads = config.workers() > 0 ? config.workers() : Runtime.getRuntime().availableProcessors();
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -113,7 +116,7 @@ public final class ProxyRuntime {
         this.upstreams = new UpstreamRegistry(group, socketClass,
                 epoll ? EpollDatagramChannel.class : NioDatagramChannel.class);
         LOG.info("{} transport, {} event loop thread{}", epoll ? "epoll" : "nio", threads, threads == 1 ? "" : "s");
-        RuntimeMeters.register(metrics, connections, pools.values(), accessLog);
+        RuntimeMeters.register(metrics, connections, pools.values(), accessLog, buffered);
     }
 
     /**
@@ -186,6 +189,7 @@ public final class ProxyRuntime {
         upstreams.retain(built.routeList);
         metrics.retainRoutes(built.routeMetrics());
         accessLog.configure(next.accessLog());
+        buffered.limit(next.limits().maxBufferedBytes());
         if (!next.timeouts().equals(old.timeouts())) {
             pools.values().forEach(p -> p.timeouts(next.timeouts()));
         }
@@ -282,6 +286,11 @@ public final class ProxyRuntime {
     /** @return what a new exchange reads from the configuration; read once per exchange */
     Snapshot snapshot() {
         return snapshot;
+    }
+
+    /** @return the response bytes held for clients, against {@code limits.max_buffered_bytes} */
+    BufferBudget buffered() {
+        return buffered;
     }
 
     /** @return the metrics of this proxy */

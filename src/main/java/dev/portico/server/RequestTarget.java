@@ -18,13 +18,14 @@ record RequestTarget(String authority, String path, String query) {
      * @param method the request method
      * @param uri the request-target as received
      * @return the parsed target
-     * @throws ProxyFailure BAD_REQUEST for an invalid target, NOT_IMPLEMENTED for CONNECT or a non-OPTIONS
-     *     asterisk-form
+     * @throws ProxyFailure BAD_REQUEST for an invalid target (a non-OPTIONS asterisk-form included),
+     *     NOT_IMPLEMENTED for CONNECT
      */
     static RequestTarget parse(HttpMethod method, String uri) {
         if (method.equals(HttpMethod.CONNECT)) {
             throw new ProxyFailure(Kind.NOT_IMPLEMENTED, "CONNECT is not supported");
         }
+        boolean inQuery = false;
         for (int i = 0; i < uri.length(); i++) {
             char c = uri.charAt(i);
             // RFC 3986 excludes more (e.g. "{", "|", "[" in a query), but clients send those unencoded and
@@ -32,14 +33,18 @@ record RequestTarget(String authority, String path, String query) {
             if (c <= 0x20 || c >= 0x7f || c == '#' || c == '"' || c == '<' || c == '>' || c == '\\') {
                 throw new ProxyFailure(Kind.BAD_REQUEST, "invalid character in request target");
             }
-            if (c == '%' && (i + 2 >= uri.length() || !RequestValidator.isHex(uri.charAt(i + 1))
+            inQuery |= c == '?';
+            // The path is decoded for dot-segments and routing, so its encoding must be sound; the query is
+            // opaque to Portico and goes on byte for byte, as nginx and HAProxy forward it.
+            if (c == '%' && !inQuery && (i + 2 >= uri.length() || !RequestValidator.isHex(uri.charAt(i + 1))
                     || !RequestValidator.isHex(uri.charAt(i + 2)))) {
-                throw new ProxyFailure(Kind.BAD_REQUEST, "invalid percent-encoding in request target");
+                throw new ProxyFailure(Kind.BAD_REQUEST, "invalid percent-encoding in request path");
             }
         }
         if (uri.equals("*")) {
             if (!method.equals(HttpMethod.OPTIONS)) {
-                throw new ProxyFailure(Kind.NOT_IMPLEMENTED, "asterisk-form is only for OPTIONS");
+                // RFC 9112 section 3.2.4: asterisk-form is only for OPTIONS, so another method's is malformed.
+                throw new ProxyFailure(Kind.BAD_REQUEST, "asterisk-form is only for OPTIONS");
             }
             return new RequestTarget(null, "*", "");
         }

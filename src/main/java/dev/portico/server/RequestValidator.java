@@ -1,5 +1,6 @@
 package dev.portico.server;
 
+import dev.portico.config.LimitsConfig;
 import dev.portico.proxy.ProxyFailure;
 import dev.portico.proxy.ProxyFailure.Kind;
 import dev.portico.route.Route;
@@ -23,14 +24,20 @@ final class RequestValidator {
 
     /**
      * @param request a decoded request head
-     * @param maxHeaders the most header fields allowed ({@code limits.max_headers})
+     * @param limits the limits: {@code max_headers}, {@code max_method_length}
      * @return the failure to answer with, or {@code null} if the head may be forwarded
      */
-    static ProxyFailure check(HttpRequest request, int maxHeaders) {
+    static ProxyFailure check(HttpRequest request, LimitsConfig limits) {
         DecoderResult result = request.decoderResult();
         if (result.isFailure()) {
             return decoderFailure(result.cause());
         }
+        if (request.method().name().length() > limits.maxMethodLength()) {
+            // Not a method any backend implements (RFC 9110 section 9.1: 501 for an unrecognized method).
+            return new ProxyFailure(Kind.NOT_IMPLEMENTED, "method longer than " + limits.maxMethodLength()
+                    + " bytes");
+        }
+        int maxHeaders = limits.maxHeaders();
         HttpVersion v = request.protocolVersion();
         if (v.majorVersion() != 1) {
             return new ProxyFailure(Kind.VERSION_NOT_SUPPORTED, "HTTP version not supported");

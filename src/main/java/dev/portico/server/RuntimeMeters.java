@@ -2,6 +2,7 @@ package dev.portico.server;
 
 import dev.portico.metrics.Metrics;
 import dev.portico.proxy.AccessLog;
+import dev.portico.proxy.BufferBudget;
 import dev.portico.upstream.UpstreamPool;
 import io.netty.channel.group.ChannelGroup;
 import java.util.Collection;
@@ -13,13 +14,15 @@ final class RuntimeMeters {
     }
 
     static void register(Metrics metrics, ChannelGroup connections, Collection<UpstreamPool> pools,
-                         AccessLog accessLog) {
+                         AccessLog accessLog, BufferBudget buffered) {
         List<UpstreamPool> all = List.copyOf(pools);
         metrics.gauge("portico.client.connections.active", "Open client connections", connections::size);
         metrics.gauge("portico.upstream.connections", "state", "active",
                 "Upstream connections: lent to an exchange (active) or pooled (idle)", all, RuntimeMeters::active);
         metrics.gauge("portico.upstream.connections", "state", "idle",
                 "Upstream connections: lent to an exchange (active) or pooled (idle)", all, RuntimeMeters::idle);
+        metrics.gauge("portico.buffered.bytes", "Response bytes held for clients that have not taken them yet "
+                + "(limits.max_buffered_bytes)", buffered::held);
         metrics.counter("portico.access.log.dropped", "Access log lines dropped because the writer fell behind",
                 accessLog::dropped);
     }

@@ -28,6 +28,8 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
     /** When the response head is due, 0 for none; checked by one timer task that is re-armed only when it fires. */
     private long deadline;
     private ScheduledFuture<?> deadlineTask;
+    /** The waiter of another loop this connection is closed for: its slot is that waiter's, no one else's. */
+    private Runnable slotHeir;
 
     UpstreamConnection(UpstreamPool pool, Endpoint endpoint) {
         this.pool = pool;
@@ -84,6 +86,15 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         if (listener != null) {
             listener.onUpstreamResponseTimeout();
         }
+    }
+
+    void slotHeir(Runnable waiter) {
+        slotHeir = waiter;
+    }
+
+    /** @return who gets this connection's slot when it closes, or {@code null} for the longest-waiting request */
+    Runnable slotHeir() {
+        return slotHeir;
     }
 
     void codec(UpstreamCodec value) {
@@ -168,6 +179,10 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         inRead = false;
         if (listener != null) {
             listener.onUpstreamReadComplete();
+        } else if (endpoint.hasWaiters()) {
+            // Given back during this read, and a request began waiting before the read was over (the next
+            // pipelined one): the pool could not lend it then, so it does now.
+            pool.readOver(this);
         }
     }
 

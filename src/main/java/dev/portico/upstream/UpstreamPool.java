@@ -48,6 +48,7 @@ public final class UpstreamPool {
     /** Connections open, and of them idle here; written on the loop only, read (racily) by the metrics scrape. */
     private int open;
     private int idleCount;
+    /** Only endpoints with idle connections have an entry: an empty one would keep a retired endpoint alive. */
     private final Map<Endpoint, ArrayDeque<UpstreamConnection>> idle = new IdentityHashMap<>();
     private boolean closed;
     /** Every loop's pool, this one included: asked to close an idle connection when this loop needs a slot. */
@@ -95,11 +96,13 @@ public final class UpstreamPool {
      * @param maxPending how many requests may wait for a slot
      * @param listener who gets the connection's events while it is borrowed
      * @param callback told when the connection is ready, or failed
+     * @return when the request waits for a slot: run it (on this loop) to give up the wait and its place in the
+     *     queue, when the requester is gone; otherwise {@code null}
      */
-    public void acquire(Endpoint endpoint, UpstreamTlsClient tls, int maxConnections, int maxPending,
-                        UpstreamListener listener, Callback callback) {
+    public Runnable acquire(Endpoint endpoint, UpstreamTlsClient tls, int maxConnections, int maxPending,
+                            UpstreamListener listener, Callback callback) {
         if (lendIdle(endpoint, listener, callback)) {
-            return;
+            return null;
         }
         if (!endpoint.tryOpenConnection(maxConnections)) {
             Waiter w = new Waiter(endpoint, tls, maxConnections, maxPending, listener, callback);
@@ -117,10 +120,12 @@ public final class UpstreamPool {
             } else {
                 callback.failed(new NoConnectionAvailable("upstream endpoint " + endpoint.text() + " is at "
                         + maxConnections + " connections"));
+                return null;
             }
-            return;
+            return w::cancel;
         }
         open(endpoint, tls, listener, callback);
+        return null;
     }
 
     private boolean lendIdle(Endpoint endpoint, UpstreamListener listener, Callback callback) {
@@ -155,8 +160,16 @@ public final class UpstreamPool {
                 endpoint.idleAdded();
                 idleCount++;
             }
+            dropIfEmpty(endpoint, q);
         }
         return false;
+    }
+
+    /** An endpoint (and its TLS context) replaced by a reload or a DNS change must not live on here. */
+    private void dropIfEmpty(Endpoint endpoint, ArrayDeque<UpstreamConnection> q) {
+        if (q != null && q.isEmpty()) {
+            idle.remove(endpoint);
+        }
     }
 
     /** Opens a connection; the caller holds a connection slot of the endpoint, released when the channel closes. */
@@ -182,7 +195,7 @@ public final class UpstreamPool {
         open++;
         f.channel().closeFuture().addListener(x -> {
             open--;
-            endpoint.connectionClosed();
+            endpoint.connectionClosed(conn.slotHeir());
         });
         conn.borrow(listener);
         f.addListener(done -> {
@@ -210,10 +223,14 @@ public final class UpstreamPool {
             ch.close(); // bytes beyond the response: part of another one nobody asked for
             return;
         }
-        ArrayDeque<UpstreamConnection> q = idle.computeIfAbsent(conn.endpoint(), k -> new ArrayDeque<>());
-        if (closed || !ch.isActive() || q.size() >= MAX_IDLE_PER_ENDPOINT) {
+        ArrayDeque<UpstreamConnection> q = idle.get(conn.endpoint());
+        if (closed || !ch.isActive() || q != null && q.size() >= MAX_IDLE_PER_ENDPOINT) {
             ch.close();
             return;
+        }
+        if (q == null) {
+            q = new ArrayDeque<>();
+            idle.put(conn.endpoint(), q);
         }
         q.addFirst(conn);
         conn.endpoint().idleAdded();
@@ -226,11 +243,20 @@ public final class UpstreamPool {
         ch.config().setAutoRead(true);
     }
 
+    /** A pooled connection's read is over and requests wait for a slot of its endpoint. */
+    void readOver(UpstreamConnection conn) {
+        ArrayDeque<UpstreamConnection> q = idle.get(conn.endpoint());
+        if (q != null && q.contains(conn)) {
+            serveWaiters(conn.endpoint());
+        }
+    }
+
     void forget(UpstreamConnection conn) {
         ArrayDeque<UpstreamConnection> q = idle.get(conn.endpoint());
         if (q != null && q.remove(conn)) {
             conn.endpoint().idleRemoved();
             idleCount--;
+            dropIfEmpty(conn.endpoint(), q);
         }
     }
 
@@ -253,15 +279,22 @@ public final class UpstreamPool {
                 continue;
             }
             Runnable w = endpoint.pollWaiter();
-            if (w instanceof Waiter mine && mine.pool() == this) {
-                mine.take(c);
-            } else {
-                c.channel().close(); // the close frees a slot and wakes the next waiter
-                if (w != null) {
-                    w.run();
+            Waiter mine = w instanceof Waiter x && x.pool() == this ? x : null;
+            if (w != null && mine == null) {
+                // The slot goes to that waiter through the close alone: waking it here too would wake a second
+                // one, and the loser of their race would go to the back of the queue.
+                c.slotHeir(w);
+                c.channel().close();
+            } else if (mine == null || !mine.take(c)) {
+                q.addFirst(c); // nobody waits, or the waiter gave up meanwhile: the connection stays here
+                endpoint.idleAdded();
+                idleCount++;
+                if (w == null) {
+                    break;
                 }
             }
         }
+        dropIfEmpty(endpoint, q);
     }
 
     /** Another loop needs a slot of {@code endpoint}: close this loop's longest-idle connection to it, if any. */
@@ -271,6 +304,7 @@ public final class UpstreamPool {
         if (c != null) {
             endpoint.idleRemoved();
             idleCount--;
+            dropIfEmpty(endpoint, q);
             c.channel().close();
         }
     }
@@ -282,13 +316,13 @@ public final class UpstreamPool {
             return;
         }
         closed = true;
-        for (ArrayDeque<UpstreamConnection> q : idle.values()) {
+        for (ArrayDeque<UpstreamConnection> q : List.copyOf(idle.values())) {
             for (UpstreamConnection c : q.toArray(new UpstreamConnection[0])) {
                 c.endpoint().idleRemoved();
                 c.channel().close();
             }
-            q.clear();
         }
+        idle.clear();
         idleCount = 0;
     }
 
@@ -315,6 +349,11 @@ public final class UpstreamPool {
     /** @return idle pooled connections of this loop; read from any thread, possibly a moment stale */
     public int idleConnections() {
         return idleCount;
+    }
+
+    /** @return how many endpoints have idle connections here; on the loop only */
+    int idleEndpoints() {
+        return idle.size();
     }
 
     /** A request waiting for a connection slot of an endpoint at {@code max_connections}. */
@@ -348,17 +387,30 @@ public final class UpstreamPool {
             loop.execute(() -> {
                 if (finish()) {
                     acquire(endpoint, tls, maxConnections, maxPending, listener, callback);
+                } else {
+                    endpoint.wakeOne(); // gave up or timed out as it was woken: the slot is the next one's
                 }
             });
         }
 
-        /** Another request of this loop gave back a connection: it is this waiter's now. Runs on the loop. */
-        void take(UpstreamConnection conn) {
+        /**
+         * Another request of this loop gave back a connection: it is this waiter's now. Runs on the loop.
+         *
+         * @return false if the waiter is over (it gave up or timed out): the connection is not taken
+         */
+        boolean take(UpstreamConnection conn) {
+            if (!finish()) {
+                return false;
+            }
+            conn.borrow(listener);
+            callback.acquired(conn);
+            return true;
+        }
+
+        /** The requester is gone: leave the queue, so its place and the next free connection go to another. */
+        void cancel() {
             if (finish()) {
-                conn.borrow(listener);
-                callback.acquired(conn);
-            } else {
-                conn.channel().close();
+                endpoint.cancelWait(this);
             }
         }
 

@@ -41,12 +41,12 @@ class SlowStartTest {
     @Test
     void slowStartRampsAnEndpointBackFromEjectionUp() {
         UpstreamGroup g = group(config(servers(1, 1), Balance.ROUND_ROBIN,
-                new PassiveConfig(1, Duration.ofMillis(50), 100, false), RetryConfig.DEFAULTS, Duration.ofSeconds(60)));
+                new PassiveConfig(1, Duration.ofMillis(500), 100, false), RetryConfig.DEFAULTS, Duration.ofSeconds(60)));
         Endpoint back = g.endpoints().get(0);
         g.onFailure(back);
         assertThat(picks(g, back, 1_000)).isZero();
 
-        Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> back.available(System.nanoTime()));
+        Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> back.available(System.nanoTime()));
 
         assertThat(picks(g, back, 11_000)).isBetween(11_000 / 20, 11_000 / 6);
     }

@@ -116,12 +116,22 @@ class YamlConfigLoaderTest {
     @Test
     void readsTheAbuseLimits() {
         ProxyConfig config = YamlConfigLoader.parse(MINIMAL
-                + "limits: {max_headers: 50, max_connections: 200, max_requests_per_connection: 10}\n", "abuse.yaml");
+                + "limits: {max_headers: 50, max_connections: 200, max_requests_per_connection: 10,"
+                + " max_method_length: 12}\n", "abuse.yaml");
 
         assertThat(config.limits().maxHeaders()).isEqualTo(50);
         assertThat(config.limits().maxConnections()).isEqualTo(200);
         assertThat(config.limits().maxRequestsPerConnection()).isEqualTo(10);
+        assertThat(config.limits().maxMethodLength()).isEqualTo(12);
         assertThat(config.limits().maxRequestLine()).isEqualTo(LimitsConfig.DEFAULT_MAX_REQUEST_LINE);
+    }
+
+    @Test
+    void readsTheBufferedBytesBudget() {
+        ProxyConfig config = YamlConfigLoader.parse(MINIMAL + "limits: {max_buffered_bytes: 16MiB}\n", "budget.yaml");
+
+        assertThat(config.limits().maxBufferedBytes()).isEqualTo(16L << 20);
+        assertThat(LimitsConfig.DEFAULTS.maxBufferedBytes()).isEqualTo(LimitsConfig.DEFAULT_MAX_BUFFERED_BYTES);
     }
 
     @Test
@@ -135,7 +145,7 @@ class YamlConfigLoaderTest {
     @CsvSource(delimiter = '|', textBlock = """
             proxy: 1                        | proxy: unknown key (known: listen, routes, upstreams, timeouts, limits, workers, access_log, http2, admin, request_id, tracing, reload)
             timeouts: {conect: 5s}          | timeouts.conect: unknown key (known: connect, response, idle, request_header, drain, tls_handshake, tunnel_idle, drain_delay)
-            limits: {max_body: 1}           | limits.max_body: unknown key (known: max_request_line, max_header_size, max_request_body, max_headers, max_connections, max_requests_per_connection)
+            limits: {max_body: 1}           | limits.max_body: unknown key (known: max_request_line, max_header_size, max_request_body, max_headers, max_connections, max_requests_per_connection, max_method_length, max_buffered_bytes)
             access_log: {file: /tmp/x}      | access_log.file: unknown key (known: enabled, format, path)
             tracing: {generate: true, export: otlp} | tracing.export: unknown key (known: generate)
             reload: {watch: true, on: hup}  | reload.on: unknown key (known: watch)

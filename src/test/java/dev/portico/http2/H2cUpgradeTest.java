@@ -85,4 +85,28 @@ class H2cUpgradeTest {
             assertThat(backend.take().headers().contains("upgrade")).isFalse();
         }
     }
+
+    @Test
+    void onlyTheFirstRequestMayUpgradeSoAPipelinedUpgradeIsServedAsHttp11() throws Exception {
+        String upgrade = "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n";
+        try (TestBackend backend = TestBackend.echo()) {
+            portico.start(ProxyConfig.builder().listen(new ListenAddress("127.0.0.1", 0, true)).workers(1)
+                    .route("/", backend.url()).build());
+            try (RawClient c = portico.raw()) {
+                c.send("GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n" + upgrade + "\r\n");
+                RawClient.Response a = c.read();
+                RawClient.Response b = c.read();
+                assertThat(a.status()).isEqualTo(200);
+                assertThat(a.body()).isEqualTo("GET /a\n");
+                assertThat(b.status()).isEqualTo(200);
+                assertThat(b.body()).isEqualTo("GET /b\n");
+            }
+            try (RawClient c = portico.raw()) {
+                assertThat(c.send("GET /c HTTP/1.1\r\nHost: a\r\n\r\n").read().body()).isEqualTo("GET /c\n");
+                RawClient.Response d = c.send("GET /d HTTP/1.1\r\nHost: a\r\n" + upgrade + "\r\n").read();
+                assertThat(d.status()).isEqualTo(200);
+                assertThat(d.body()).isEqualTo("GET /d\n");
+            }
+        }
+    }
 }

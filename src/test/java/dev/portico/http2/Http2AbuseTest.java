@@ -211,4 +211,41 @@ class Http2AbuseTest {
             assertThat(h2.await(e -> e.startsWith("HEADERS 3"))).isEqualTo("HEADERS 3 200");
         }
     }
+
+    /** Frames that carry no request, sent as fast as the client can: each kind alone must close the connection. */
+    enum ControlFlood {
+        PRIORITY(0x2, 0, 1, new byte[] {0, 0, 0, 0, 16}),
+        UNKNOWN_TYPE(0x21, 0, 0, new byte[8]),
+        WINDOW_UPDATE(0x8, 0, 0, new byte[] {0, 0, 0, 1}),
+        SETTINGS_ACK(0x4, 0x1, 0, new byte[0]);
+
+        final int type;
+        final int flags;
+        final int stream;
+        final byte[] payload;
+
+        ControlFlood(int type, int flags, int stream, byte[] payload) {
+            this.type = type;
+            this.flags = flags;
+            this.stream = stream;
+            this.payload = payload;
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(ControlFlood.class)
+    void aFloodOfFramesWithoutRequestsClosesTheConnectionWithGoAway(ControlFlood flood) throws Exception {
+        start(limits(100, 200, 20));
+        try (RawH2 h2 = new RawH2(portico.port())) {
+            assertThat(h2.await(e -> e.startsWith("SETTINGS"))).isNotNull();
+            h2.run(c -> {
+                for (int i = 0; i < 200; i++) {
+                    h2.writer().writeFrame(c, (byte) flood.type, flood.stream, new Http2Flags((short) flood.flags),
+                            Unpooled.wrappedBuffer(flood.payload), c.newPromise());
+                }
+            });
+            assertThat(h2.await(e -> e.startsWith("GOAWAY"))).isEqualTo("GOAWAY " + ENHANCE_YOUR_CALM);
+            assertThat(h2.await(e -> e.equals("CLOSED"))).isNotNull();
+        }
+    }
 }

@@ -46,7 +46,7 @@ class BadRequestTest {
         "POST / HTTP/1.1\\r\\nHost: a\\r\\nTransfer-Encoding: gzip\\r\\n\\r\\n|400",
         "POST / HTTP/1.1\\r\\nHost: a\\r\\nTransfer-Encoding: gzip, chunked\\r\\n\\r\\n0\\r\\n\\r\\n|501",
         "CONNECT a:443 HTTP/1.1\\r\\nHost: a:443\\r\\n\\r\\n|501",
-        "GET * HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n|501",
+        "GET * HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n|400",
         "GET /x HTTP/2.0\\r\\nHost: a\\r\\n\\r\\n|505",
         "GET nohost HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n|400",
         "GET / HTTP/1.1\\r\\nHost: a\\r\\nX: a\\u0001b\\r\\n\\r\\n|400",

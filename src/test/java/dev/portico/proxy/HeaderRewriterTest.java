@@ -29,7 +29,7 @@ class HeaderRewriterTest {
     }
 
     private static HttpRequest forward(HttpRequest client) {
-        return HeaderRewriter.upstreamRequest(client, "/v1/x?y=1", "app.example:8080", CLIENT_IP, "app.example:8080");
+        return HeaderRewriter.upstreamRequest(client, "/v1/x?y=1", "app.example:8080", CLIENT_IP, "app.example:8080", false);
     }
 
     private static HttpResponse response(HttpResponseStatus status, String... nameValues) {
@@ -97,7 +97,7 @@ class HeaderRewriterTest {
             HttpRequest client = request(HttpVersion.HTTP_1_1, "Host", "App.Example:8080");
 
             HttpRequest out = HeaderRewriter.upstreamRequest(client, "/", "App.Example:8080", CLIENT_IP,
-                    "App.Example:8080");
+                    "App.Example:8080", false);
 
             assertThat(out.headers().getAll(HttpHeaderNames.HOST)).containsExactly("App.Example:8080");
         }
@@ -106,7 +106,7 @@ class HeaderRewriterTest {
         void sendsTheGivenHostForAnAbsoluteFormTarget() {
             HttpRequest client = request(HttpVersion.HTTP_1_1, "Host", "ignored.example");
 
-            HttpRequest out = HeaderRewriter.upstreamRequest(client, "/x", "b.example", CLIENT_IP, "ignored.example");
+            HttpRequest out = HeaderRewriter.upstreamRequest(client, "/x", "b.example", CLIENT_IP, "ignored.example", false);
 
             assertThat(out.headers().getAll(HttpHeaderNames.HOST)).containsExactly("b.example");
             assertThat(out.headers().get("X-Forwarded-Host")).isEqualTo("ignored.example");
@@ -147,7 +147,7 @@ class HeaderRewriterTest {
                     "X-Forwarded-Host", "spoofed.example");
 
             HttpRequest out = HeaderRewriter.upstreamRequest(client, "/", "WWW.Example.com:8443", CLIENT_IP,
-                    "WWW.Example.com:8443");
+                    "WWW.Example.com:8443", false);
 
             assertThat(out.headers().getAll("X-Forwarded-Host")).containsExactly("WWW.Example.com:8443");
         }
@@ -156,7 +156,7 @@ class HeaderRewriterTest {
         void dropsXForwardedHostWhenTheClientSentNoHost() {
             HttpRequest client = request(HttpVersion.HTTP_1_0, "X-Forwarded-Host", "spoofed.example");
 
-            HttpRequest out = HeaderRewriter.upstreamRequest(client, "/", "127.0.0.1:8000", CLIENT_IP, null);
+            HttpRequest out = HeaderRewriter.upstreamRequest(client, "/", "127.0.0.1:8000", CLIENT_IP, null, false);
 
             assertThat(out.headers().contains("X-Forwarded-Host")).isFalse();
             assertThat(out.headers().get(HttpHeaderNames.HOST)).isEqualTo("127.0.0.1:8000");

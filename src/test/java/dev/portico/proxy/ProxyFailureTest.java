@@ -39,7 +39,7 @@ class ProxyFailureTest {
 
         assertThat(Kind.CLIENT_ABORTED.status()).isNull();
         assertThat(withStatus).allSatisfy(k -> assertThat(k.status()).as(k.name()).isNotNull());
-        assertThat(Kind.values()).hasSize(15);
+        assertThat(Kind.values()).hasSize(16);
     }
 
     @ParameterizedTest

@@ -70,10 +70,10 @@ class RequestTargetTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"GET", "HEAD", "POST", "PUT", "DELETE"})
-    void rejectsAsteriskFormForOtherMethodsAsNotImplemented(String method) {
+    void rejectsAsteriskFormForOtherMethodsAsBadRequest(String method) {
         Kind kind = failureKind(HttpMethod.valueOf(method), "*");
 
-        assertThat(kind).isEqualTo(Kind.NOT_IMPLEMENTED);
+        assertThat(kind).isEqualTo(Kind.BAD_REQUEST);
     }
 
     @ParameterizedTest

@@ -46,28 +46,28 @@ class RequestValidatorTest {
     void acceptsAnHttp11RequestWithOneValidHost(String host) {
         HttpRequest request = request(HttpVersion.HTTP_1_1, "Host", host);
 
-        assertThat(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS)).isNull();
+        assertThat(RequestValidator.check(request, LimitsConfig.DEFAULTS)).isNull();
     }
 
     @Test
     void acceptsAnHttp10RequestWithoutHost() {
         HttpRequest request = request(HttpVersion.HTTP_1_0);
 
-        assertThat(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS)).isNull();
+        assertThat(RequestValidator.check(request, LimitsConfig.DEFAULTS)).isNull();
     }
 
     @Test
     void acceptsAnHttp10RequestWithHost() {
         HttpRequest request = request(HttpVersion.HTTP_1_0, "Host", "example.com");
 
-        assertThat(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS)).isNull();
+        assertThat(RequestValidator.check(request, LimitsConfig.DEFAULTS)).isNull();
     }
 
     @Test
     void rejectsAnHttp11RequestWithoutHost() {
         HttpRequest request = request(HttpVersion.HTTP_1_1);
 
-        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.BAD_REQUEST);
+        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.BAD_REQUEST);
     }
 
     @ParameterizedTest
@@ -75,14 +75,14 @@ class RequestValidatorTest {
     void rejectsTwoHostHeaders(String version) {
         HttpRequest request = request(HttpVersion.valueOf(version), "Host", "a.example", "Host", "b.example");
 
-        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.BAD_REQUEST);
+        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.BAD_REQUEST);
     }
 
     @Test
     void rejectsTwoIdenticalHostHeaders() {
         HttpRequest request = request(HttpVersion.HTTP_1_1, "Host", "a.example", "Host", "a.example");
 
-        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.BAD_REQUEST);
+        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.BAD_REQUEST);
     }
 
     @ParameterizedTest
@@ -91,14 +91,14 @@ class RequestValidatorTest {
     void rejectsInvalidHostCharacters(String host) {
         HttpRequest request = request(HttpVersion.HTTP_1_1, "Host", host);
 
-        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.BAD_REQUEST);
+        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.BAD_REQUEST);
     }
 
     @Test
     void rejectsAnInvalidHostFromAnHttp10ClientToo() {
         HttpRequest request = request(HttpVersion.HTTP_1_0, "Host", "user@example.com");
 
-        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.BAD_REQUEST);
+        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.BAD_REQUEST);
     }
 
     @ParameterizedTest
@@ -106,7 +106,7 @@ class RequestValidatorTest {
     void acceptsExactlyOneChunkedTransferCoding(String coding) {
         HttpRequest request = request(HttpVersion.HTTP_1_1, "Host", "a", "Transfer-Encoding", coding);
 
-        assertThat(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS)).isNull();
+        assertThat(RequestValidator.check(request, LimitsConfig.DEFAULTS)).isNull();
     }
 
     @ParameterizedTest
@@ -115,7 +115,7 @@ class RequestValidatorTest {
     void rejectsAnyOtherTransferCodingAsNotImplemented(String coding) {
         HttpRequest request = request(HttpVersion.HTTP_1_1, "Host", "a", "Transfer-Encoding", coding);
 
-        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.NOT_IMPLEMENTED);
+        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.NOT_IMPLEMENTED);
     }
 
     @Test
@@ -123,7 +123,7 @@ class RequestValidatorTest {
         HttpRequest request = request(HttpVersion.HTTP_1_1, "Host", "a", "Transfer-Encoding", "gzip",
                 "Transfer-Encoding", "chunked");
 
-        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.NOT_IMPLEMENTED);
+        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.NOT_IMPLEMENTED);
     }
 
     @ParameterizedTest
@@ -131,7 +131,7 @@ class RequestValidatorTest {
     void rejectsMajorVersionsOtherThan1(String version) {
         HttpRequest request = request(HttpVersion.valueOf(version), "Host", "a");
 
-        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.VERSION_NOT_SUPPORTED);
+        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.VERSION_NOT_SUPPORTED);
     }
 
     @ParameterizedTest
@@ -139,14 +139,14 @@ class RequestValidatorTest {
     void acceptsLaterMinorVersionsOfHttp1(String version) {
         HttpRequest request = request(HttpVersion.valueOf(version), "Host", "a");
 
-        assertThat(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS)).isNull();
+        assertThat(RequestValidator.check(request, LimitsConfig.DEFAULTS)).isNull();
     }
 
     @Test
     void reportsAnUnsupportedVersionBeforeAMissingHost() {
         HttpRequest request = request(HttpVersion.valueOf("HTTP/2.0"));
 
-        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.VERSION_NOT_SUPPORTED);
+        assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.VERSION_NOT_SUPPORTED);
     }
 
     @Nested
@@ -162,28 +162,28 @@ class RequestValidatorTest {
         void tooLongRequestLineIsUriTooLong() {
             HttpRequest request = failed(new TooLongHttpLineException("An HTTP line is larger than 4096 bytes."));
 
-            assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.URI_TOO_LONG);
+            assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.URI_TOO_LONG);
         }
 
         @Test
         void tooLargeHeaderBlockIsHeadersTooLarge() {
             HttpRequest request = failed(new TooLongHttpHeaderException("HTTP header is larger than 8192 bytes."));
 
-            assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.HEADERS_TOO_LARGE);
+            assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.HEADERS_TOO_LARGE);
         }
 
         @Test
         void anyOtherDecoderFailureIsBadRequest() {
             HttpRequest request = failed(new IllegalArgumentException("invalid version format: FOO"));
 
-            assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.BAD_REQUEST);
+            assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.BAD_REQUEST);
         }
 
         @Test
         void decoderFailureWithoutMessageIsBadRequest() {
             HttpRequest request = failed(new NumberFormatException());
 
-            assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.BAD_REQUEST);
+            assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.BAD_REQUEST);
         }
 
         @Test
@@ -191,7 +191,7 @@ class RequestValidatorTest {
             HttpRequest request = failed(
                     new IllegalArgumentException("The final transfer coding must be chunked for HTTP requests"));
 
-            assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.BAD_REQUEST);
+            assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.BAD_REQUEST);
         }
 
         @Test
@@ -199,7 +199,7 @@ class RequestValidatorTest {
             HttpRequest request = failed(new TooLongHttpHeaderException("too large"));
             request.headers().set("Transfer-Encoding", "gzip, chunked");
 
-            assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULT_MAX_HEADERS))).isEqualTo(Kind.HEADERS_TOO_LARGE);
+            assertThat(kindOf(RequestValidator.check(request, LimitsConfig.DEFAULTS))).isEqualTo(Kind.HEADERS_TOO_LARGE);
         }
     }
 
@@ -217,7 +217,7 @@ class RequestValidatorTest {
             Object first = channel.readInbound();
             try {
                 assertThat(first).as("decoded head").isInstanceOf(HttpRequest.class);
-                return RequestValidator.check((HttpRequest) first, LimitsConfig.DEFAULT_MAX_HEADERS);
+                return RequestValidator.check((HttpRequest) first, LimitsConfig.DEFAULTS);
             } finally {
                 ReferenceCountUtil.release(first);
                 for (Object more = channel.readInbound(); more != null; more = channel.readInbound()) {

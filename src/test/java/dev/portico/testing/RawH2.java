@@ -36,6 +36,9 @@ import java.util.function.Predicate;
 public final class RawH2 implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    private final Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.Map<Integer, java.util.concurrent.atomic.AtomicLong> dataBytes =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final DefaultHttp2FrameWriter writer = new DefaultHttp2FrameWriter();
     private final Channel channel;
     private volatile ChannelHandlerContext ctx;
@@ -103,11 +106,27 @@ public final class RawH2 implements AutoCloseable {
         return missing;
     }
 
+    /** @return whether a line equal to {@code event} was ever recorded (whether or not an await dropped it) */
+    public boolean seen(String event) {
+        return seen.contains(event);
+    }
+
+    /** @return the DATA payload bytes received on {@code stream} so far */
+    public long dataBytes(int stream) {
+        java.util.concurrent.atomic.AtomicLong n = dataBytes.get(stream);
+        return n == null ? 0 : n.get();
+    }
+
     /** @return every line recorded so far */
     public List<String> drain() {
         List<String> out = new java.util.ArrayList<>();
         events.drainTo(out);
         return out;
+    }
+
+    private void record(String event) {
+        seen.add(event);
+        events.add(event);
     }
 
     @Override
@@ -123,15 +142,15 @@ public final class RawH2 implements AutoCloseable {
             public void onSettingsRead(ChannelHandlerContext c, Http2Settings settings) {
                 writer.writeSettingsAck(c, c.newPromise());
                 c.flush();
-                events.add("SETTINGS");
+                record("SETTINGS");
             }
 
             @Override
             public void onHeadersRead(ChannelHandlerContext c, int streamId, Http2Headers headers, int padding,
                                       boolean endStream) {
-                events.add("HEADERS " + streamId + " " + headers.status());
+                record("HEADERS " + streamId + " " + headers.status());
                 if (endStream) {
-                    events.add("END " + streamId);
+                    record("END " + streamId);
                 }
             }
 
@@ -145,20 +164,22 @@ public final class RawH2 implements AutoCloseable {
             @Override
             public int onDataRead(ChannelHandlerContext c, int streamId, ByteBuf data, int padding,
                                   boolean endOfStream) {
+                dataBytes.computeIfAbsent(streamId, k -> new java.util.concurrent.atomic.AtomicLong())
+                        .addAndGet(data.readableBytes());
                 if (endOfStream) {
-                    events.add("END " + streamId);
+                    record("END " + streamId);
                 }
                 return data.readableBytes() + padding;
             }
 
             @Override
             public void onRstStreamRead(ChannelHandlerContext c, int streamId, long errorCode) {
-                events.add("RST " + streamId + " " + errorCode);
+                record("RST " + streamId + " " + errorCode);
             }
 
             @Override
             public void onGoAwayRead(ChannelHandlerContext c, int lastStreamId, long errorCode, ByteBuf debugData) {
-                events.add("GOAWAY " + errorCode);
+                record("GOAWAY " + errorCode);
             }
         };
 
@@ -174,7 +195,7 @@ public final class RawH2 implements AutoCloseable {
 
         @Override
         public void channelInactive(ChannelHandlerContext c) throws Exception {
-            events.add("CLOSED");
+            record("CLOSED");
             super.channelInactive(c);
         }
     }

@@ -46,6 +46,8 @@ public final class TestBackend implements AutoCloseable {
     private final Channel server;
     private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
     private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger mostOpen = new AtomicInteger();
     private volatile Script script;
 
     private TestBackend(Script script, SslContext tls) {
@@ -55,6 +57,8 @@ public final class TestBackend implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.incrementAndGet();
+                        mostOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+                        ch.closeFuture().addListener(f -> open.decrementAndGet());
                         if (tls != null) {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         }
@@ -120,6 +124,11 @@ public final class TestBackend implements AutoCloseable {
     /** @return how many connections the backend accepted */
     public int connections() {
         return connections.get();
+    }
+
+    /** @return the most connections the backend had open at once */
+    public int mostOpen() {
+        return mostOpen.get();
     }
 
     @Override
