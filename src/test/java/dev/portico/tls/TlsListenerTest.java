@@ -95,6 +95,52 @@ class TlsListenerTest {
     }
 
     @Test
+    void sniWithATrailingDotPicksTheCertificateOfTheNameWithoutIt() throws Exception {
+        portico.start(config(twoCertificates(ClientAuth.NONE, null), TimeoutsConfig.DEFAULTS));
+
+        // TLS 1.2 sends the Certificate message in the clear: which certificate came is plain to see.
+        assertThat(servedFor(ClientHello.bytes(0x0303, "b.test"), b)).as("control").isTrue();
+        assertThat(servedFor(ClientHello.bytes(0x0303, "b.test."), b)).isTrue();
+        assertThat(servedFor(ClientHello.bytes(0x0303, "x.b.test."), b)).isTrue();
+        assertThat(servedFor(ClientHello.bytes(0x0303, "unknown.test."), a)).isTrue();
+    }
+
+    /** @return whether the server answers the hello with {@code expected}'s certificate */
+    private boolean servedFor(byte[] hello, Issued expected) throws Exception {
+        byte[] der = expected.certificate().getEncoded();
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), portico.port())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(hello);
+            InputStream in = s.getInputStream();
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[4096];
+            int n;
+            while (got.size() < 64 * 1024 && (n = in.read(buf)) > 0) {
+                got.write(buf, 0, n);
+                if (indexOf(got.toByteArray(), der) >= 0) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        }
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    @Test
     void proxiesOverTlsWithXForwardedProtoHttpsAndLogsVersionAndCipher() throws Exception {
         ListAppender<ILoggingEvent> log = capture("portico.access");
         try {
