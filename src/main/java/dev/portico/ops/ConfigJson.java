@@ -133,7 +133,8 @@ final class ConfigJson {
         return ms + "ms";
     }
 
-    private static void string(StringBuilder sb, String s) {
+    /** Appends {@code s} as a JSON string; control characters are escaped (RFC 8259 section 7). */
+    static void string(StringBuilder sb, String s) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

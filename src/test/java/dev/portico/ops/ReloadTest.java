@@ -168,6 +168,29 @@ class ReloadTest {
 
     @Test
     @Timeout(60)
+    void postReloadAnswersValidJsonBeforeTheRequestPipelinedAfterIt() throws Exception {
+        Path file = write(config("127.0.0.1:0", true));
+        ProxyServer proxy = start(file);
+        Files.writeString(file, "listen: 127.0.0.1:0\nroutes:\n  \"/a\\tb\": \"" + a.url() + "\"\n");
+
+        try (RawClient c = new RawClient(proxy.adminAddress().getPort())) {
+            c.send("POST /reload HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n\r\n"
+                    + "GET /healthz HTTP/1.1\r\nHost: admin\r\n\r\n");
+            RawClient.Response reload = c.read();
+            RawClient.Response health = c.read();
+
+            assertThat(reload.status()).isEqualTo(400);
+            assertThat(reload.body()).startsWith("{\"applied\":false").contains("a\\u0009b")
+                    .doesNotContain("\t").endsWith("]}\n");
+            assertThat(reload.body().chars().filter(ch -> ch < 0x20).count()).as("raw control characters")
+                    .isEqualTo(1); // the final newline
+            assertThat(health.status()).isEqualTo(200);
+            assertThat(health.body()).isEqualTo("ok\n");
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void addsAndRemovesListenersAndARemovedListenerDrainsItsStream() throws Exception {
         Path file = write(config("127.0.0.1:0", false));
         ProxyServer proxy = start(file);
