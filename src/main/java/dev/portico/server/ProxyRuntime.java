@@ -1,6 +1,7 @@
 package dev.portico.server;
 
 import dev.portico.balance.UpstreamGroup;
+import dev.portico.config.ConfigException;
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
@@ -154,6 +155,7 @@ public final class ProxyRuntime {
      * @param next the new configuration, already validated
      * @throws UncheckedIOException if a backend name does not resolve or a new address cannot be bound
      * @throws IllegalStateException if the runtime is stopping
+     * @throws ConfigException if a file the configuration names is missing or bad now
      */
     public synchronized void reload(ProxyConfig next) {
         if (draining) {
@@ -170,7 +172,12 @@ public final class ProxyRuntime {
             for (int i = 0; i < next.listen().size(); i++) {
                 ListenerConfig l = next.listen().get(i);
                 if (!listeners.containsKey(keys.get(i))) {
-                    ServerTls serverTls = l.tls() == null ? null : tls.add(l.tls(), "listen[" + i + "].tls");
+                    ServerTls serverTls;
+                    try {
+                        serverTls = l.tls() == null ? null : tls.add(l.tls(), "listen[" + i + "].tls");
+                    } catch (IllegalArgumentException e) {
+                        throw new ConfigException("configuration", List.of(e.getMessage()));
+                    }
                     added.put(keys.get(i), bind(l, serverTls));
                 } else if (!l.equals(listenerConfigs.get(keys.get(i)))) {
                     LOG.warn("listen[{}]: a change of tls or redirect_https on {} takes a restart (certificate files "

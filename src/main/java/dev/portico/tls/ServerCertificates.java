@@ -81,7 +81,8 @@ final class ServerCertificates {
             }
             for (String name : names(chain.get(0))) {
                 if (allNames.add(name)) { // a name in two certificates goes to the first
-                    sni.add(name, context);
+                    DomainWildcardMappingBuilder<SslContext> table = sni;
+                    at(path + ".certificate", () -> table.add(name, context));
                 }
             }
         }

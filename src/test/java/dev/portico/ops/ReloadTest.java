@@ -7,6 +7,7 @@ import dev.portico.ProxyServer;
 import dev.portico.config.ProxyConfig;
 import dev.portico.testing.RawClient;
 import dev.portico.testing.TestBackend;
+import dev.portico.testing.TestCertificates;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -187,6 +188,29 @@ class ReloadTest {
             assertThat(health.status()).isEqualTo(200);
             assertThat(health.body()).isEqualTo("ok\n");
         }
+    }
+
+    @Test
+    @Timeout(60)
+    void aConfigurationErrorFoundWhileApplyingIsAnsweredLoggedAndCountedAndTheOldConfigurationStays()
+            throws Exception {
+        Path file = write(config("127.0.0.1:0", true));
+        ProxyServer proxy = start(file);
+        Admin admin = new Admin(proxy.adminAddress());
+        // Valid when the file is read; the SNI table refuses the name when the listener's TLS is built.
+        TestCertificates.Issued ca = TestCertificates.ca("Test CA");
+        TestCertificates.Pem pem = TestCertificates.server(ca, ".bad.test").write(dir, "bad");
+        Files.writeString(file, config("[127.0.0.1:0, {address: \"127.0.0.1:0\", tls: {certificate: bad.pem, "
+                + "key: bad.key}}]", false));
+
+        HttpResponse<String> r = admin.post("/reload");
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("\"applied\":false", "listen[1].tls", pem.certificate().getFileName().toString()
+                .replace(".pem", ""));
+        assertThat(proxy.addresses()).hasSize(1);
+        assertThat(get(proxy.port(), "/b/still").body()).isEqualTo("GET /b/still\n");
+        assertThat(admin.metrics().value("portico_reloads_total", "outcome", "failure")).isEqualTo(1.0);
     }
 
     @Test
