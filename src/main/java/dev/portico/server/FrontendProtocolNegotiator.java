@@ -16,10 +16,12 @@ final class FrontendProtocolNegotiator extends ApplicationProtocolNegotiationHan
     private static final Logger LOG = LoggerFactory.getLogger("portico");
 
     private final FrontendInitializer initializer;
+    private final FrontendInitializer.Options options;
 
-    FrontendProtocolNegotiator(FrontendInitializer initializer) {
+    FrontendProtocolNegotiator(FrontendInitializer initializer, FrontendInitializer.Options options) {
         super(ApplicationProtocolNames.HTTP_1_1);
         this.initializer = initializer;
+        this.options = options;
     }
 
     @Override
@@ -37,7 +39,7 @@ final class FrontendProtocolNegotiator extends ApplicationProtocolNegotiationHan
 
     /** HTTP/1.1 over TLS: the same stages as a plain listener, told the connection's TLS version and cipher. */
     private void configureHttp1(ChannelHandlerContext ctx, String tls) {
-        initializer.addHttp1(ctx.channel(), tls);
+        initializer.addHttp1(ctx.channel(), tls, options);
         // The new stages missed the connection's start, which passed before the handshake: replay it to them.
         ctx.fireChannelActive();
     }

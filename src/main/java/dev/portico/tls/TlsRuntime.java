@@ -122,6 +122,15 @@ public final class TlsRuntime {
         return server;
     }
 
+    /**
+     * Stops watching the files of a listener's TLS that a reload replaced or removed.
+     *
+     * @param server the listener's former TLS
+     */
+    public void remove(ServerTls server) {
+        listeners.replaceAll(l -> l == server ? null : l);
+    }
+
     /** Starts checking the certificate files for changes on a thread of its own, if any listener has TLS. */
     public synchronized void startWatching() {
         if (watcher != null || listeners.stream().allMatch(l -> l == null)) {
