@@ -112,7 +112,7 @@ public final class ProxyRuntime {
             p.siblings(all);
         }
         this.upstreams = new UpstreamRegistry(group, socketClass,
-                epoll ? EpollDatagramChannel.class : NioDatagramChannel.class);
+                epoll ? EpollDatagramChannel.class : NioDatagramChannel.class, tls);
         LOG.info("{} transport, {} event loop thread{}", epoll ? "epoll" : "nio", threads, threads == 1 ? "" : "s");
         RuntimeMeters.register(metrics, connections, pools.values(), accessLog);
     }
