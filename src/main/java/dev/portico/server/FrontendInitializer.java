@@ -85,7 +85,8 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         Options o = options;
         if (o.tls() != null) {
             ch.pipeline().addLast(o.tls().newHandler(),
-                    new TlsHandshakeTimeout(config.timeouts().tlsHandshake().toMillis()),
+                    new TlsHandshakeTimeout(config.timeouts().tlsHandshake().toMillis(),
+                            () -> runtime.metrics().tlsHandshake(false)),
                     new FrontendProtocolNegotiator(this, o));
         } else {
             addHttp1(ch, null, o);

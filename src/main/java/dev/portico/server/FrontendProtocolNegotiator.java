@@ -17,6 +17,8 @@ final class FrontendProtocolNegotiator extends ApplicationProtocolNegotiationHan
 
     private final FrontendInitializer initializer;
     private final FrontendInitializer.Options options;
+    /** Whether this connection's failed handshake was counted (a failure may arrive as an event and an exception). */
+    private boolean failureCounted;
 
     FrontendProtocolNegotiator(FrontendInitializer initializer, FrontendInitializer.Options options) {
         super(ApplicationProtocolNames.HTTP_1_1);
@@ -51,7 +53,7 @@ final class FrontendProtocolNegotiator extends ApplicationProtocolNegotiationHan
 
     @Override
     protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
-        initializer.runtime().metrics().tlsHandshake(false);
+        countFailure();
         // Scanners, old clients and clients without a certificate fail here all day: not worth a warning.
         LOG.debug("{} TLS handshake failed: {}", ctx.channel().id().asShortText(), cause.toString());
         ctx.close();
@@ -59,9 +61,17 @@ final class FrontendProtocolNegotiator extends ApplicationProtocolNegotiationHan
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        countFailure(); // no protocol chosen yet: what failed is the handshake (bytes that are not TLS, say)
         LOG.debug("{} TLS connection failed before a protocol was chosen: {}", ctx.channel().id().asShortText(),
                 cause.toString());
         ctx.close();
+    }
+
+    private void countFailure() {
+        if (!failureCounted) {
+            failureCounted = true;
+            initializer.runtime().metrics().tlsHandshake(false);
+        }
     }
 
     /** @return the version and cipher suite, e.g. {@code TLSv1.3 TLS_AES_128_GCM_SHA256}, for the access log */

@@ -108,6 +108,41 @@ public final class UpstreamTlsClient {
         return true;
     }
 
+    /**
+     * Why a handshake with a backend failed, in words an operator can act on: OpenSSL reports every failure of
+     * the certificate check as "General OpenSslEngine problem" and keeps the reason in the causes.
+     *
+     * @param failure the handshake's failure
+     * @return e.g. "the backend's certificate has expired: ..."
+     */
+    public static String describe(Throwable failure) {
+        Throwable deepest = failure;
+        for (Throwable c = failure; c != null; c = c.getCause()) {
+            deepest = c;
+            String m = String.valueOf(c.getMessage());
+            if (c instanceof java.security.cert.CertificateExpiredException) {
+                return "the backend's certificate has expired: " + m;
+            }
+            if (c instanceof java.security.cert.CertificateNotYetValidException) {
+                return "the backend's certificate is not valid yet: " + m;
+            }
+            if (c instanceof java.security.cert.CertPathValidatorException v
+                    && v.getReason() == java.security.cert.CertPathValidatorException.BasicReason.EXPIRED) {
+                return "the backend's certificate (or its CA's) has expired: " + m;
+            }
+            if (c instanceof java.security.cert.CertificateException && (m.contains("subject alternative")
+                    || m.contains("No name matching"))) {
+                return "the backend's certificate is for another name: " + m;
+            }
+            if (c instanceof java.security.cert.CertPathBuilderException
+                    || c instanceof java.security.cert.CertPathValidatorException
+                    || m.contains("unable to find valid certification path")) {
+                return "the backend's certificate is not signed by a trusted CA (ca): " + m;
+            }
+        }
+        return String.valueOf(deepest.getMessage() != null ? deepest.getMessage() : deepest);
+    }
+
     /** @return where the settings are in the config, for messages */
     public String keyPath() {
         return keyPath;

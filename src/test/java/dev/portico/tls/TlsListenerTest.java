@@ -290,6 +290,32 @@ class TlsListenerTest {
     }
 
     @Test
+    void countsHandshakeTimeoutsAndGarbageAsFailedHandshakes() throws Exception {
+        TimeoutsConfig t = TimeoutsConfig.DEFAULTS.withTlsHandshake(Duration.ofMillis(300));
+        portico.start(ProxyConfig.builder().listen(new ListenerConfig(new ListenAddress("127.0.0.1", 0),
+                twoCertificates(ClientAuth.NONE, null), false)).route("/", backend.url()).workers(1).timeouts(t)
+                .operations(new dev.portico.config.OperationsConfig(new ListenAddress("127.0.0.1", 0), true,
+                        dev.portico.config.OperationsConfig.DEFAULT_REQUEST_ID_HEADER, false, false)).build());
+
+        for (byte[] sent : List.of(new byte[0], "GET / HTTP/1.1\r\nHost: t\r\n\r\n".getBytes())) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), portico.port())) {
+                s.setSoTimeout(5000);
+                s.getOutputStream().write(sent);
+                assertThat(s.getInputStream().readAllBytes()).isNotNull(); // until closed
+            }
+        }
+
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> {
+            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                            + portico.proxy().adminAddress().getPort() + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            return r.body().lines().anyMatch(l -> l.matches(
+                    "portico_tls_handshakes_total\\{[^}]*outcome=\"failure\"[^}]*} 2\\.0"));
+        });
+    }
+
+    @Test
     void closesAPlainHttpRequestSentToATlsListenerAtOnce() throws Exception {
         portico.start(config(twoCertificates(ClientAuth.NONE, null), TimeoutsConfig.DEFAULTS));
 

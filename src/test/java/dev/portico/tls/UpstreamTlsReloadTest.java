@@ -89,6 +89,22 @@ class UpstreamTlsReloadTest {
     }
 
     @Test
+    void aBackendSignedByAnUntrustedCaIsLoggedAsSuch() throws Exception {
+        start();
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                TlsListenerTest.capture("dev.portico.proxy.ProxyExchange");
+        try {
+            assertThat(status()).isEqualTo(502);
+
+            assertThat(log.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                    .anySatisfy(m -> assertThat(m).contains("not signed by a trusted CA")
+                            .doesNotContain("General OpenSslEngine problem"));
+        } finally {
+            TlsListenerTest.release(log, "dev.portico.proxy.ProxyExchange");
+        }
+    }
+
+    @Test
     void aRotatedCaIsPickedUpWithoutAReload() throws Exception {
         System.setProperty(TlsRuntime.RELOAD_CHECK_PROPERTY, "100");
         start();
