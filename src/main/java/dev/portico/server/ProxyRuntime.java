@@ -75,20 +75,6 @@ public final class ProxyRuntime {
     /** What each bound listener was configured with. */
     private final Map<ListenerKey, ListenerConfig> listenerConfigs = new LinkedHashMap<>();
 
-    /**
-     * Identifies a listener across reloads: its address, and which of the listeners with that address it is (port
-     * 0 may be listed several times, each binding a port of its own).
-     */
-    private record ListenerKey(ListenAddress address, int occurrence) {
-        static List<ListenerKey> of(List<ListenerConfig> listen) {
-            List<ListenerKey> keys = new ArrayList<>();
-            Map<ListenAddress, Integer> seen = new java.util.HashMap<>();
-            for (ListenerConfig l : listen) {
-                keys.add(new ListenerKey(l.address(), seen.merge(l.address(), 1, Integer::sum)));
-            }
-            return keys;
-        }
-    }
     private volatile boolean draining;
     /** False once a graceful shutdown began: {@code /readyz} answers 503 while exchanges still run. */
     private volatile boolean ready;
@@ -167,7 +153,7 @@ public final class ProxyRuntime {
         }
         Snapshot built = snapshot(next);
         List<ListenerKey> keys = ListenerKey.of(next.listen());
-        Listener[] reused = matchListeners(next.listen(), keys);
+        Listener[] reused = ListenerKey.match(listeners, next.listen(), keys);
         Map<ListenerKey, Listener> added = new LinkedHashMap<>();
         FrontendInitializer.Options[] options = new FrontendInitializer.Options[keys.size()];
         List<ServerTls> newTls = new ArrayList<>();
@@ -178,7 +164,7 @@ public final class ProxyRuntime {
                 ServerTls serverTls;
                 if (l.tls() == null) {
                     serverTls = null;
-                } else if (same != null && l.tls().equals(listenerConfigs.get(keyOf(same)).tls())) {
+                } else if (same != null && l.tls().equals(listenerConfigs.get(ListenerKey.of(listeners, same)).tls())) {
                     serverTls = same.initializer().options().tls();
                 } else {
                     try {
@@ -241,49 +227,6 @@ public final class ProxyRuntime {
         listenerConfigs.putAll(keptConfigs);
         pointRedirect();
         added.values().forEach(l -> LOG.info("listening on {}", l.boundText()));
-    }
-
-    /**
-     * Which bound listener each listener of a new configuration keeps: the one with the same address first, else
-     * (for a fixed port) the one bound to the same socket address under another spelling or other options
-     * ({@code localhost} for {@code 127.0.0.1}, {@code h2c} turned on), which could not be bound twice.
-     *
-     * @return per listener of {@code listen}, the bound listener it keeps, or {@code null} for one to bind
-     */
-    private Listener[] matchListeners(List<ListenerConfig> listen, List<ListenerKey> keys) {
-        Listener[] out = new Listener[listen.size()];
-        java.util.Set<Listener> taken = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-        for (int i = 0; i < out.length; i++) {
-            Listener l = listeners.get(keys.get(i));
-            if (l != null) {
-                out[i] = l;
-                taken.add(l);
-            }
-        }
-        for (int i = 0; i < out.length; i++) {
-            ListenAddress a = listen.get(i).address();
-            if (out[i] != null || a.port() == 0) {
-                continue;
-            }
-            InetSocketAddress wanted = new InetSocketAddress(a.host(), a.port());
-            for (Listener l : listeners.values()) {
-                if (!taken.contains(l) && !wanted.isUnresolved() && wanted.equals(l.channel().localAddress())) {
-                    out[i] = l;
-                    taken.add(l);
-                    break;
-                }
-            }
-        }
-        return out;
-    }
-
-    private ListenerKey keyOf(Listener l) {
-        for (Map.Entry<ListenerKey, Listener> e : listeners.entrySet()) {
-            if (e.getValue() == l) {
-                return e.getKey();
-            }
-        }
-        throw new IllegalStateException("not a bound listener");
     }
 
     /** {@code redirect_https} sends clients to the port of the first TLS listener, as bound now; else 443. */
