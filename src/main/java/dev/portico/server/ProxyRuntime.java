@@ -6,6 +6,7 @@ import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.metrics.Metrics;
 import dev.portico.proxy.AccessLog;
+import dev.portico.proxy.ExchangeLog;
 import dev.portico.proxy.ProxyFailure;
 import dev.portico.route.Route;
 import dev.portico.tls.ServerTls;
@@ -321,7 +322,7 @@ public final class ProxyRuntime {
 
     void logRejected(Channel ch, HttpRequest request, ProxyFailure failure) {
         LOG.warn("{} rejected {}: {} ({})", ch.id().asShortText(),
-                request == null ? "-" : request.method() + " " + abbreviate(request.uri()),
+                request == null ? "-" : request.method() + " " + ExchangeLog.printableTarget(request.uri()),
                 failure.kind(), failure.getMessage());
     }
 
@@ -339,10 +340,6 @@ public final class ProxyRuntime {
         } else {
             LOG.warn("{} client connection error: {}", ch.id().asShortText(), cause.toString(), cause);
         }
-    }
-
-    private static String abbreviate(String uri) {
-        return uri.length() <= 200 ? uri : uri.substring(0, 200) + "...";
     }
 
     /**
