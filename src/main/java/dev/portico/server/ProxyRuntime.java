@@ -48,6 +48,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -349,6 +350,16 @@ public final class ProxyRuntime {
      * @param drain the longest wait for in-flight exchanges
      */
     public void stop(Duration drain) {
+        stop(drain, () -> false);
+    }
+
+    /**
+     * A graceful shutdown that {@code cutShort} can end early: once it answers true, what is left is closed at once.
+     *
+     * @param drain the longest wait for in-flight exchanges
+     * @param cutShort polled while waiting; true to stop waiting (a fast shutdown)
+     */
+    public void stop(Duration drain, BooleanSupplier cutShort) {
         ready = false;
         draining = true;
         synchronized (this) {
@@ -360,7 +371,7 @@ public final class ProxyRuntime {
             listeners.values().forEach(l -> l.initializer().drain());
         }
         long deadline = System.nanoTime() + drain.toNanos();
-        while (!connections.isEmpty() && System.nanoTime() < deadline) {
+        while (!connections.isEmpty() && System.nanoTime() < deadline && !cutShort.getAsBoolean()) {
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {
@@ -369,7 +380,8 @@ public final class ProxyRuntime {
             }
         }
         if (!connections.isEmpty()) {
-            LOG.warn("drain timeout: closing {} connections with exchanges in flight", connections.size());
+            LOG.warn("{}: closing {} connections with exchanges in flight",
+                    cutShort.getAsBoolean() ? "fast shutdown" : "drain timeout", connections.size());
         }
         shutdownNow();
     }
