@@ -11,6 +11,7 @@ import dev.portico.route.Route;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelHandlerContext;
@@ -316,12 +317,18 @@ final class FrontendHandler extends FrontendConnection {
         context.fireUserEventTriggered(evt);
     }
 
-    /** Graceful shutdown: an idle connection closes now, a busy one after its current response. */
+    /**
+     * Graceful shutdown: an idle connection closes once what it has written is flushed, a busy one after its
+     * current response. An exchange ends when its last write is queued, so an "idle" connection may still hold
+     * the end of a response for a slow reader: the close waits for an empty write behind it (bounded by the drain
+     * timeout, after which the listener or the runtime closes what is left).
+     */
     void drain() {
         draining = true;
-        if (exchange == null && backlog.isEmpty()) {
+        if (exchange == null && backlog.isEmpty() && !closing) {
             closing = true;
-            ctx.close();
+            cancelHeadTimer();
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
     }
 
