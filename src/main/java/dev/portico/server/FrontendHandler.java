@@ -192,6 +192,7 @@ final class FrontendHandler extends FrontendConnection {
             String location = redirect.location(routingHost, target.path() + target.query(),
                     ctx.channel().localAddress());
             ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), 308, requestId, tls);
+            runtime.metrics().localResponse(308);
             boolean close = hasBody || !HttpUtil.isKeepAlive(request);
             respond(request, HttpResponseStatus.PERMANENT_REDIRECT, location, close, location);
             return;

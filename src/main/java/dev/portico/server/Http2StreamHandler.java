@@ -178,6 +178,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
         inputEnded |= requestEnded;
         runtime.logRejected(ctx.channel(), null, failure);
         HttpResponseStatus status = failure.kind().status();
+        runtime.metrics().rejected(failure.kind());
+        runtime.metrics().localResponse(status.code());
         if (runtime.accessLog().enabled()) {
             runtime.accessLog().log(new AccessLogEntry(System.currentTimeMillis(), clientIp(),
                     method == null ? "-" : method.toString(), target == null ? "-" : target.toString(),
