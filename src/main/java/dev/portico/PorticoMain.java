@@ -68,6 +68,7 @@ public final class PorticoMain implements Callable<Integer> {
      * @param args the arguments
      */
     public static void main(String[] args) {
+        LogConfigurator.configureForMain();
         System.exit(run(args));
     }
 
