@@ -8,6 +8,7 @@ import dev.portico.config.ProxyConfig;
 import dev.portico.metrics.Metrics;
 import dev.portico.proxy.AccessLog;
 import dev.portico.proxy.BufferBudget;
+import dev.portico.proxy.ExchangeLog;
 import dev.portico.proxy.ProxyFailure;
 import dev.portico.route.Route;
 import dev.portico.tls.ServerTls;
@@ -49,6 +50,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -357,7 +359,7 @@ public final class ProxyRuntime {
 
     void logRejected(Channel ch, HttpRequest request, ProxyFailure failure) {
         LOG.warn("{} rejected {}: {} ({})", ch.id().asShortText(),
-                request == null ? "-" : request.method() + " " + abbreviate(request.uri()),
+                request == null ? "-" : request.method() + " " + ExchangeLog.printableTarget(request.uri()),
                 failure.kind(), failure.getMessage());
     }
 
@@ -377,10 +379,6 @@ public final class ProxyRuntime {
         }
     }
 
-    private static String abbreviate(String uri) {
-        return uri.length() <= 200 ? uri : uri.substring(0, 200) + "...";
-    }
-
     /**
      * Graceful shutdown: stop accepting, close idle connections, let in-flight exchanges finish (their responses
      * close the connection) for up to {@code drain}, then close what is left and stop the event loops.
@@ -388,6 +386,16 @@ public final class ProxyRuntime {
      * @param drain the longest wait for in-flight exchanges
      */
     public void stop(Duration drain) {
+        stop(drain, () -> false);
+    }
+
+    /**
+     * A graceful shutdown that {@code cutShort} can end early: once it answers true, what is left is closed at once.
+     *
+     * @param drain the longest wait for in-flight exchanges
+     * @param cutShort polled while waiting; true to stop waiting (a fast shutdown)
+     */
+    public void stop(Duration drain, BooleanSupplier cutShort) {
         ready = false;
         draining = true;
         synchronized (this) {
@@ -399,7 +407,7 @@ public final class ProxyRuntime {
             listeners.values().forEach(l -> l.initializer().drain());
         }
         long deadline = System.nanoTime() + drain.toNanos();
-        while (!connections.isEmpty() && System.nanoTime() < deadline) {
+        while (!connections.isEmpty() && System.nanoTime() < deadline && !cutShort.getAsBoolean()) {
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {
@@ -408,7 +416,8 @@ public final class ProxyRuntime {
             }
         }
         if (!connections.isEmpty()) {
-            LOG.warn("drain timeout: closing {} connections with exchanges in flight", connections.size());
+            LOG.warn("{}: closing {} connections with exchanges in flight",
+                    cutShort.getAsBoolean() ? "fast shutdown" : "drain timeout", connections.size());
         }
         shutdownNow();
     }
