@@ -5,31 +5,41 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
-import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.hook.DefaultShutdownHook;
-import ch.qos.logback.core.spi.ContextAwareBase;
 import dev.portico.proxy.AccessLog;
+import org.slf4j.LoggerFactory;
 
 /**
- * Portico's default logging, set up in code: parsing an XML configuration costs about a quarter of a second of
- * start-up. The access log ({@code portico.access}) goes to stdout, everything else to stderr, both through
- * non-blocking async appenders so an event loop never waits for a terminal or a pipe. A configuration file given
- * with {@code -Dlogback.configurationFile=...} (or a {@code logback-test.xml} on the class path) takes precedence.
+ * Portico's default logging when it runs as the main program, set up in code: parsing an XML configuration costs
+ * about a quarter of a second of start-up. The access log ({@code portico.access}) goes to stdout, everything else
+ * to stderr, both through non-blocking async appenders so an event loop never waits for a terminal or a pipe.
+ *
+ * <p>Not registered with Logback's service loader: an application that embeds Portico keeps the logging it
+ * configured ({@code logback.xml} or anything else), and need not use Logback at all.
  */
-public final class LogConfigurator extends ContextAwareBase implements Configurator {
-    /** Logback instantiates this through the service loader. */
-    public LogConfigurator() {
-        super();
+final class LogConfigurator {
+    private LogConfigurator() {
     }
 
-    @Override
-    public ExecutionStatus configure(LoggerContext context) {
-        if (System.getProperty("logback.configurationFile") != null
-                || LogConfigurator.class.getClassLoader().getResource("logback-test.xml") != null) {
-            return ExecutionStatus.INVOKE_NEXT_IF_ANY;
+    /**
+     * Installs the default set-up, unless a configuration file was given ({@code -Dlogback.configurationFile},
+     * or a {@code logback.xml} / {@code logback-test.xml} on the class path) or SLF4J is not bound to Logback.
+     */
+    static void configureForMain() {
+        ClassLoader loader = LogConfigurator.class.getClassLoader();
+        if (System.getProperty("logback.configurationFile") != null || loader.getResource("logback.xml") != null
+                || loader.getResource("logback-test.xml") != null) {
+            return;
         }
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+            context.reset(); // drops Logback's fallback console set-up, made when SLF4J started
+            configure(context);
+        }
+    }
+
+    static void configure(LoggerContext context) {
         AsyncAppender access = async(new CountingAsyncAppender(), context, "ACCESS",
                 console(context, "ACCESS_OUT", "System.out", "%msg%n"), 8192);
         access.setDiscardingThreshold(0);
@@ -48,7 +58,6 @@ public final class LogConfigurator extends ContextAwareBase implements Configura
         DefaultShutdownHook hook = new DefaultShutdownHook();
         hook.setContext(context);
         Runtime.getRuntime().addShutdownHook(new Thread(hook, "logback-shutdown"));
-        return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 
     private static ConsoleAppender<ILoggingEvent> console(LoggerContext context, String name, String target,

@@ -68,6 +68,7 @@ public final class PorticoMain implements Callable<Integer> {
      * @param args the arguments
      */
     public static void main(String[] args) {
+        LogConfigurator.configureForMain();
         System.exit(run(args));
     }
 
@@ -119,7 +120,10 @@ public final class PorticoMain implements Callable<Integer> {
         List<DemoBackend> backends = new ArrayList<>();
         ProxyServer proxy = new ProxyServer(config, configFile);
         CountDownLatch stop = new CountDownLatch(1);
-        Signals.onTermination(stop::countDown);
+        Signals.onTermination(stop::countDown, () -> {
+            proxy.stopNow();
+            stop.countDown();
+        });
         try {
             if (demo) {
                 backends.add(DemoBackend.start("api", "127.0.0.1", 8000));

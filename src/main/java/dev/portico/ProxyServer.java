@@ -35,6 +35,8 @@ public final class ProxyServer implements AutoCloseable {
     private ProxyRuntime runtime;
     /** Read without the lock: a reload or a reopen must not wait for a graceful stop to end. */
     private volatile Operations ops;
+    /** Set by {@link #stopNow()}, read by a graceful stop in progress on another thread. */
+    private volatile boolean hurry;
 
     /**
      * A proxy on one address with routes given as path prefix to upstream URL.
@@ -173,18 +175,29 @@ public final class ProxyServer implements AutoCloseable {
         if (runtime != null) {
             TimeoutsConfig timeouts = runtime.config().timeouts();
             runtime.markNotReady();
-            if (!timeouts.drainDelay().isZero()) {
+            long delayEnd = System.nanoTime() + timeouts.drainDelay().toNanos();
+            while (!hurry && System.nanoTime() < delayEnd) {
                 try {
-                    Thread.sleep(timeouts.drainDelay().toMillis());
+                    Thread.sleep(10);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                    break;
                 }
             }
-            runtime.stop(timeouts.drain());
+            runtime.stop(timeouts.drain(), () -> hurry);
             ops.close();
             runtime = null;
             ops = null;
         }
+    }
+
+    /**
+     * Cuts a graceful stop short, as a second SIGTERM does: a {@link #stop()} under way (or the next one) stops
+     * waiting for the drain delay and for exchanges in flight, and closes every connection at once. Does not wait;
+     * safe from any thread, also while {@link #stop()} runs on another.
+     */
+    public void stopNow() {
+        hurry = true;
     }
 
     /** Same as {@link #stop()}. */

@@ -1,5 +1,6 @@
 package dev.portico;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,12 +14,22 @@ final class Signals {
     private Signals() {
     }
 
-    static void onTermination(Runnable action) {
+    /**
+     * The first SIGTERM or SIGINT runs {@code graceful}; any later one runs {@code fast}, as nginx's fast shutdown:
+     * an operator who asks twice does not want to wait for the drain.
+     */
+    static void onTermination(Runnable graceful, Runnable fast) {
+        AtomicInteger received = new AtomicInteger();
         for (String name : new String[] {"TERM", "INT"}) {
             try {
                 sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
-                    LOG.info("SIG{} received: shutting down gracefully", name);
-                    action.run();
+                    if (received.getAndIncrement() == 0) {
+                        LOG.info("SIG{} received: shutting down gracefully (send it again to stop at once)", name);
+                        graceful.run();
+                    } else {
+                        LOG.warn("SIG{} received again: stopping at once, exchanges in flight are cut", name);
+                        fast.run();
+                    }
                 });
             } catch (IllegalArgumentException | UnsupportedOperationException e) {
                 LOG.debug("cannot handle SIG{}; the JVM default applies", name, e);

@@ -58,7 +58,8 @@ public final class DnsRefresher {
         this.graceMillis = grace.toMillis();
         DnsNameResolverBuilder b = new DnsNameResolverBuilder(loop).datagramChannelType(channelClass)
                 .resolvedAddressTypes(ResolvedAddressTypes.IPV4_PREFERRED)
-                .resolveCache(new TtlRecordingCache(new DefaultDnsCache(), ttls));
+                .resolveCache(new TtlRecordingCache(new DefaultDnsCache(), ttls))
+                .hostsFileEntriesResolver(HostsFile.system());
         if (nameServers != null) {
             b.nameServerProvider(nameServers);
         }

@@ -402,6 +402,11 @@ public final class UpstreamGroup {
         closed = true;
     }
 
+    /** @return the TLS clients of its {@code https://} servers */
+    public java.util.Collection<UpstreamTlsClient> tlsClients() {
+        return tlsClients.values();
+    }
+
     /** @return whether {@link #close()} was called */
     public boolean closed() {
         return closed;

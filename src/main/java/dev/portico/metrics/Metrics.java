@@ -28,9 +28,13 @@ import java.util.function.ToDoubleFunction;
  * distinct route and upstream, kept across reloads so counts continue.
  */
 public final class Metrics implements AutoCloseable {
+    /** The route and upstream label of a response that no route or upstream produced. */
+    public static final String LOCAL = "none";
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConcurrentHashMap<String, RouteMetrics> routes = new ConcurrentHashMap<>();
     private final Counter[] rejected = new Counter[ProxyFailure.Kind.values().length];
+    /** Responses Portico makes itself, before any route or upstream: labelled {@code none}, never retired. */
+    private final RouteMetrics local = new RouteMetrics(this, registry, LOCAL, LOCAL);
     private final Counter reloadOk;
     private final Counter reloadFailed;
     private final Counter tlsOk;
@@ -111,6 +115,17 @@ public final class Metrics implements AutoCloseable {
      */
     public void rejected(ProxyFailure.Kind kind) {
         rejected[kind.ordinal()].increment();
+    }
+
+    /**
+     * Counts a response Portico made without an exchange (400, 404, 408, 413, 431, a redirect...) in
+     * {@code portico_requests_total} by status class, with route and upstream {@value #LOCAL}, so that requests by
+     * status add up to every response sent.
+     *
+     * @param status the status sent, 0 if none was
+     */
+    public void localResponse(int status) {
+        local.response(status);
     }
 
     /** @param success whether a reload was applied */

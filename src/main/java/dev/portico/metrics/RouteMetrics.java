@@ -57,6 +57,12 @@ public final class RouteMetrics {
         }
     }
 
+    /** @param status a response sent without an exchange, counted by status class alone */
+    void response(int status) {
+        int c = status / 100;
+        meters().requests[c >= 1 && c <= 5 ? c : 0].increment();
+    }
+
     /** @param nanos from the exchange's start to the upstream response head */
     public void upstreamResponse(long nanos) {
         meters().upstreamTime.record(nanos, TimeUnit.NANOSECONDS);

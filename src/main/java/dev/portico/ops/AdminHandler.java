@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +24,12 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
     private final Operations ops;
+    /**
+     * Requests pipelined behind a reload under way: answered in order once the reload's answer is written (HTTP/1.1
+     * answers in request order). Touched only on the admin event loop.
+     */
+    private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
+    private boolean reloading;
 
     AdminHandler(Operations ops) {
         this.ops = ops;
@@ -30,6 +37,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        if (reloading) {
+            ctx.channel().config().setAutoRead(false);
+            waiting.add(req.retain());
+            return;
+        }
+        handle(ctx, req);
+    }
+
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest req) {
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         if (!req.decoderResult().isSuccess()) {
             send(ctx, HttpResponseStatus.BAD_REQUEST, "text/plain", "bad request\n", false);
@@ -69,6 +85,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     notAllowed(ctx, "POST", keepAlive);
                     return;
                 }
+                reloading = true;
                 ops.reload("POST /reload").whenComplete((r, e) -> ctx.executor().execute(() -> {
                     if (e != null) {
                         LOG.error("reload failed", e);
@@ -78,10 +95,34 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                         send(ctx, r.applied() ? HttpResponseStatus.OK : HttpResponseStatus.BAD_REQUEST,
                                 "application/json", json(r), keepAlive);
                     }
+                    reloading = false;
+                    answerWaiting(ctx);
                 }));
             }
             default -> send(ctx, HttpResponseStatus.NOT_FOUND, "text/plain",
                     "not found; try /healthz /readyz /metrics /config, or POST /reload\n", keepAlive);
+        }
+    }
+
+    private void answerWaiting(ChannelHandlerContext ctx) {
+        FullHttpRequest next;
+        while (!reloading && (next = waiting.poll()) != null) {
+            try {
+                handle(ctx, next);
+            } finally {
+                next.release();
+            }
+        }
+        if (!reloading && ctx.channel().isActive()) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        FullHttpRequest r;
+        while ((r = waiting.poll()) != null) {
+            r.release();
         }
     }
 
@@ -108,8 +149,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             if (i > 0) {
                 sb.append(',');
             }
-            sb.append('"').append(p.get(i).replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n"))
-                    .append('"');
+            ConfigJson.string(sb, p.get(i));
         }
         return sb.append("]}\n").toString();
     }

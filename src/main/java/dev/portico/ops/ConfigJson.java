@@ -1,5 +1,10 @@
 package dev.portico.ops;
 
+import dev.portico.config.ListenAddress;
+import dev.portico.config.ListenerConfig;
+import dev.portico.config.ProxyConfig;
+import dev.portico.config.RouteConfig;
+import dev.portico.config.UpstreamUrl;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.RecordComponent;
 import java.time.Duration;
@@ -10,25 +15,30 @@ import java.util.regex.Pattern;
 
 /**
  * The effective configuration as JSON for {@code GET /config}: every record component under its YAML key name,
- * durations as {@code 5s}-style text, addresses and URLs as text. Components whose name says they hold a secret
- * (password, passphrase, secret, token, private key content) are shown as {@code "<redacted>"}. Written by walking
- * the records, so keys added to the configuration appear without changes here.
+ * durations as {@code 5s}-style text, addresses and URLs as text (a listener's {@code h2c} beside its address), a
+ * route's inherited body limit as the limit it inherits. Components whose name says they hold a secret (password,
+ * passphrase, secret, token, private key content) are shown as {@code "<redacted>"}; file names are not secrets.
+ * Written by walking the records, so keys added to the configuration appear without changes here.
  */
 final class ConfigJson {
     private static final Pattern SECRET = Pattern.compile("(?i).*(password|passphrase|secret|token|privatekeypem"
             + "|credential).*");
     private static final String REDACTED = "\"<redacted>\"";
 
-    private ConfigJson() {
+    /** The configuration being written, for values a record leaves to it; {@code null} for another record. */
+    private final ProxyConfig root;
+
+    private ConfigJson(ProxyConfig root) {
+        this.root = root;
     }
 
     static String of(Object config) {
         StringBuilder sb = new StringBuilder(1024);
-        value(sb, config);
+        new ConfigJson(config instanceof ProxyConfig p ? p : null).value(sb, config);
         return sb.toString();
     }
 
-    private static void value(StringBuilder sb, Object v) {
+    private void value(StringBuilder sb, Object v) {
         if (v == null) {
             sb.append("null");
         } else if (v instanceof Boolean || v instanceof Integer || v instanceof Long) {
@@ -39,6 +49,10 @@ final class ConfigJson {
             string(sb, duration(d));
         } else if (v instanceof Enum<?> e) {
             string(sb, e.name().toLowerCase(Locale.ROOT));
+        } else if (v instanceof ListenerConfig l) {
+            listener(sb, l);
+        } else if (v instanceof ListenAddress || v instanceof UpstreamUrl) {
+            string(sb, v.toString()); // the text is the whole value (an admin address has no h2c)
         } else if (v instanceof Record r) {
             record(sb, r);
         } else if (v instanceof Collection<?> c) {
@@ -70,12 +84,16 @@ final class ConfigJson {
         }
     }
 
-    private static void record(StringBuilder sb, Record r) {
-        // Value types with a text form of their own (addresses, URLs) are shown as that text.
-        if (hasOwnToString(r)) {
-            string(sb, r.toString());
-            return;
-        }
+    /** A listener as its YAML long form reads: {@code address}, {@code h2c}, {@code tls}, {@code redirect_https}. */
+    private void listener(StringBuilder sb, ListenerConfig l) {
+        sb.append("{\"address\":");
+        string(sb, l.address().toString());
+        sb.append(",\"h2c\":").append(l.address().h2c()).append(",\"tls\":");
+        value(sb, l.tls());
+        sb.append(",\"redirect_https\":").append(l.redirectHttps()).append('}');
+    }
+
+    private void record(StringBuilder sb, Record r) {
         sb.append('{');
         boolean first = true;
         for (RecordComponent c : r.getClass().getRecordComponents()) {
@@ -92,6 +110,10 @@ final class ConfigJson {
             } catch (IllegalAccessException | InvocationTargetException e) {
                 v = "<unreadable>";
             }
+            if (r instanceof RouteConfig route && c.getName().equals("maxRequestBody")
+                    && route.maxRequestBody() == RouteConfig.INHERIT && root != null) {
+                v = root.limits().maxRequestBody();
+            }
             if (v != null && SECRET.matcher(c.getName()).matches()) {
                 sb.append(REDACTED);
             } else {
@@ -99,11 +121,6 @@ final class ConfigJson {
             }
         }
         sb.append('}');
-    }
-
-    /** A record's generated toString reads {@code Name[a=1, b=2]}; one written by hand is its text form. */
-    private static boolean hasOwnToString(Record r) {
-        return !r.toString().startsWith(r.getClass().getSimpleName() + "[");
     }
 
     static String snake(String camel) {
@@ -133,7 +150,8 @@ final class ConfigJson {
         return ms + "ms";
     }
 
-    private static void string(StringBuilder sb, String s) {
+    /** Appends {@code s} as a JSON string; control characters are escaped (RFC 8259 section 7). */
+    static void string(StringBuilder sb, String s) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -56,7 +56,14 @@ public final class ConfigReloader implements AutoCloseable {
     public CompletableFuture<ReloadResult> reload(String why) {
         CompletableFuture<ReloadResult> result = new CompletableFuture<>();
         try {
-            executor.execute(() -> result.complete(reloadNow(why)));
+            executor.execute(() -> {
+                try {
+                    result.complete(reloadNow(why));
+                } catch (RuntimeException | Error e) {
+                    result.completeExceptionally(e);
+                    throw e;
+                }
+            });
         } catch (java.util.concurrent.RejectedExecutionException e) {
             result.complete(new ReloadResult(false, List.of("shutting down"), 0, 0));
         }
@@ -73,11 +80,7 @@ public final class ConfigReloader implements AutoCloseable {
         try {
             next = ProxyConfig.load(file);
         } catch (ConfigException e) {
-            List<String> named = new ArrayList<>();
-            for (String p : e.problems()) {
-                named.add(file + ": " + p);
-            }
-            return refused(why, t0, cpu0, named);
+            return refused(why, t0, cpu0, named(e));
         }
         long parsed = System.nanoTime();
         ProxyConfig old = runtime.config();
@@ -86,7 +89,10 @@ public final class ConfigReloader implements AutoCloseable {
         }
         try {
             runtime.reload(next);
-        } catch (UncheckedIOException | IllegalStateException e) {
+        } catch (ConfigException e) {
+            // A file named by the configuration changed (or proved unusable) between reading and applying.
+            return refused(why, t0, cpu0, named(e));
+        } catch (UncheckedIOException | IllegalStateException | IllegalArgumentException e) {
             return refused(why, t0, cpu0, List.of(file + ": " + e.getMessage()));
         }
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -96,6 +102,14 @@ public final class ConfigReloader implements AutoCloseable {
                 + "CPU)", why, next.routes().size(), next.listen().size(), ms,
                 TimeUnit.NANOSECONDS.toMillis(parsed - t0), cpuMs);
         return new ReloadResult(true, List.of(), ms, cpuMs);
+    }
+
+    private List<String> named(ConfigException e) {
+        List<String> named = new ArrayList<>();
+        for (String p : e.problems()) {
+            named.add(file + ": " + p);
+        }
+        return named;
     }
 
     private static long cpuNanos() {

@@ -86,7 +86,7 @@ public final class Operations implements AutoCloseable {
         boolean want = runtime.config().operations().watch() && reloader.file() != null;
         if (want && watcher == null) {
             try {
-                watcher = new FileWatcher(reloader.file(), this::reload);
+                watcher = new FileWatcher(reloader.file(), this::reload, runtime::config);
             } catch (IOException e) {
                 LOG.error("reload.watch: cannot watch {}: {}", reloader.file(), e.toString());
             }

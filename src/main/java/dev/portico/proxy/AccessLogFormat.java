@@ -101,7 +101,7 @@ final class AccessLogFormat {
     }
 
     /** Apache's escaping: quote and backslash backslashed, control and non-ASCII bytes as {@code \xhh}. */
-    private static StringBuilder escaped(StringBuilder sb, String s) {
+    static StringBuilder escaped(StringBuilder sb, String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c == '"' || c == '\\') {

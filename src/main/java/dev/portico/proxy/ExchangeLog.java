@@ -123,6 +123,19 @@ public final class ExchangeLog {
                 null, tls));
     }
 
+    /**
+     * A request target fit for an operator's log line: cut at 200 characters and escaped as in the access log, so a
+     * client cannot write terminal control sequences or fake lines into it.
+     *
+     * @param uri the raw request target
+     * @return the printable form
+     */
+    public static String printableTarget(String uri) {
+        boolean cut = uri.length() > 200;
+        StringBuilder sb = AccessLogFormat.escaped(new StringBuilder(), cut ? uri.substring(0, 200) : uri);
+        return cut ? sb.append("...").toString() : sb.toString();
+    }
+
     /** One WARN line per failed exchange (DEBUG when the client went away: nothing to fix on our side). */
     void failed(ProxyFailure failure, Endpoint endpoint) {
         metrics.rejected(failure.kind());
@@ -131,7 +144,7 @@ public final class ExchangeLog {
         }
         if (failure.kind() != Kind.CLIENT_ABORTED) {
             LOG.warn("{} {} {} failed: {} ({}) route={} upstream={} endpoint={}{}", id(), request.method(),
-                    request.uri(), failure.kind(), failure.getMessage(), route.config().path(),
+                    printableTarget(request.uri()), failure.kind(), failure.getMessage(), route.config().path(),
                     route.upstream().name(), endpoint == null ? "-" : endpoint.text(),
                     requestId == null ? "" : " request_id=" + requestId);
         } else if (LOG.isDebugEnabled()) {

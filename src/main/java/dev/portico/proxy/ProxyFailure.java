@@ -91,7 +91,8 @@ public final class ProxyFailure extends RuntimeException {
             return new ProxyFailure(Kind.CONNECT_TIMEOUT, "upstream TLS handshake timed out");
         }
         if (cause instanceof javax.net.ssl.SSLException) {
-            return new ProxyFailure(Kind.CONNECT_REFUSED, "upstream TLS handshake failed: " + cause.getMessage());
+            return new ProxyFailure(Kind.CONNECT_REFUSED, "upstream TLS handshake failed: "
+                    + dev.portico.tls.UpstreamTlsClient.describe(cause));
         }
         if (cause instanceof java.net.ConnectException) {
             return new ProxyFailure(Kind.CONNECT_REFUSED, "upstream refused the connection");

@@ -8,6 +8,10 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -19,7 +23,10 @@ import org.slf4j.LoggerFactory;
  * Raw bytes both ways between a client and a backend connection after a protocol switch (101): two ends, each the
  * last stage of its connection's pipeline once the HTTP codecs are gone. Reads follow demand: an end stops reading
  * (AUTO_READ off) while its peer is not writable and starts again when the peer drains. Both connections share one
- * event loop, so nothing here needs a lock. A close on either side closes the other once what was read is written;
+ * event loop, so nothing here needs a lock. A half-close is carried through (a client may send its last message and
+ * shut its write side, then read the answer): one side's FIN becomes a FIN to the other once what was read is
+ * written, and the other direction stays open until its own FIN. On TLS connections, where a close_notify ends
+ * both directions, and on a reset or error, a close on either side closes the other once what was read is written.
  * {@code timeouts.tunnel_idle} without a byte either way closes both.
  */
 final class Tunnel {
@@ -72,8 +79,17 @@ final class Tunnel {
             upstream.close();
             return;
         }
+        if (halfClosable(client.channel) && halfClosable(upstream.channel)) {
+            // Per channel and set only now: HTTP connections close on a client's FIN as before.
+            client.channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+            upstream.channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        }
         client.start(idleMillis);
         upstream.start(idleMillis);
+    }
+
+    private static boolean halfClosable(Channel ch) {
+        return ch instanceof DuplexChannel && ch.pipeline().get(SslHandler.class) == null;
     }
 
     private static final class End extends ChannelInboundHandlerAdapter {
@@ -84,6 +100,8 @@ final class Tunnel {
         private ArrayDeque<ByteBuf> early;
         private boolean started;
         private boolean closed;
+        /** This side sent its FIN: it reads nothing more, and its peer's output was shut after the last byte. */
+        private boolean inputEnded;
 
         End(Channel channel) {
             this.channel = channel;
@@ -153,6 +171,10 @@ final class Tunnel {
 
         @Override
         public void userEventTriggered(ChannelHandlerContext context, Object evt) {
+            if (evt == ChannelInputShutdownEvent.INSTANCE) {
+                inputEnded();
+                return;
+            }
             if (evt instanceof IdleStateEvent) {
                 LOG.debug("{} tunnel idle: closing", context.channel().id().asShortText());
                 close();
@@ -165,6 +187,28 @@ final class Tunnel {
         public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
             LOG.debug("{} tunnel connection error", context.channel().id().asShortText(), cause);
             close();
+        }
+
+        /** This side's FIN: the peer gets one after what was read; both close once both directions ended. */
+        private void inputEnded() {
+            if (closed || inputEnded) {
+                return;
+            }
+            inputEnded = true;
+            if (peer.closed) {
+                close();
+                return;
+            }
+            if (peer.inputEnded) {
+                close(); // both directions are done: the peer closes once it has written what it was given
+                return;
+            }
+            DuplexChannel out = (DuplexChannel) peer.channel;
+            out.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+                if (f.isSuccess() && out.isActive()) {
+                    out.shutdownOutput();
+                }
+            });
         }
 
         /** Closes this side, and the peer once what it was given is written. */

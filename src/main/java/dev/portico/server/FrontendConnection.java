@@ -80,6 +80,7 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
         // A head cut short by the client's close is decoded as invalid after the close: nothing is sent then.
         int status = ctx.channel().isActive() ? failure.kind().status().code() : 0;
         ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), status, requestId, tls);
+        runtime.metrics().localResponse(status);
         respond(request, failure.kind().status(), failure.getMessage(), close || !HttpUtil.isKeepAlive(request), null);
     }
 
@@ -182,6 +183,7 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
         if (bytesSinceHead) {
             runtime.logRejected(ctx.channel(), null, new ProxyFailure(Kind.REQUEST_TIMEOUT, "request head too slow"));
             runtime.metrics().rejected(Kind.REQUEST_TIMEOUT);
+            runtime.metrics().localResponse(HttpResponseStatus.REQUEST_TIMEOUT.code());
             closeAfter(ctx.writeAndFlush(ErrorResponses.of(HttpResponseStatus.REQUEST_TIMEOUT,
                     "request head not received in time", false)));
         } else {

@@ -11,6 +11,7 @@ import dev.portico.route.Route;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelHandlerContext;
@@ -189,6 +190,7 @@ final class FrontendHandler extends FrontendConnection {
             String location = redirect.location(routingHost, target.path() + target.query(),
                     ctx.channel().localAddress());
             ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), 308, requestId, tls);
+            runtime.metrics().localResponse(308);
             boolean close = hasBody || !HttpUtil.isKeepAlive(request);
             respond(request, HttpResponseStatus.PERMANENT_REDIRECT, location, close, location);
             return;
@@ -316,12 +318,18 @@ final class FrontendHandler extends FrontendConnection {
         context.fireUserEventTriggered(evt);
     }
 
-    /** Graceful shutdown: an idle connection closes now, a busy one after its current response. */
+    /**
+     * Graceful shutdown: an idle connection closes once what it has written is flushed, a busy one after its
+     * current response. An exchange ends when its last write is queued, so an "idle" connection may still hold
+     * the end of a response for a slow reader: the close waits for an empty write behind it (bounded by the drain
+     * timeout, after which the listener or the runtime closes what is left).
+     */
     void drain() {
         draining = true;
-        if (exchange == null && backlog.isEmpty()) {
+        if (exchange == null && backlog.isEmpty() && !closing) {
             closing = true;
-            ctx.close();
+            cancelHeadTimer();
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }
     }
 

@@ -23,21 +23,35 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     static final int MAX_CHUNK = 64 * 1024;
 
     private final ProxyRuntime runtime;
-    /** The listener's TLS, or {@code null} for plain HTTP. */
-    private final ServerTls tls;
-    /** Where a {@code redirect_https} listener sends clients, else {@code null}. */
-    private final HttpsRedirect redirect;
-    private final boolean h2c;
+    /** What the listener speaks; a reload that keeps the listener's socket may change it for new connections. */
+    private volatile Options options;
     /** Open connections of this listener; accepts run on several event loops, hence atomic (once per connection). */
     private final AtomicInteger open = new AtomicInteger();
     /** This listener's connections, so that removing the listener on reload drains just them. */
     private final ChannelGroup connections = new DefaultChannelGroup("listener", GlobalEventExecutor.INSTANCE);
 
-    FrontendInitializer(ProxyRuntime runtime, ServerTls tls, HttpsRedirect redirect, boolean h2c) {
+    /**
+     * What a listener speaks.
+     *
+     * @param tls the listener's TLS, or {@code null} for plain HTTP
+     * @param redirect where a {@code redirect_https} listener sends clients, else {@code null}
+     * @param h2c whether cleartext HTTP/2 is spoken too
+     */
+    record Options(ServerTls tls, HttpsRedirect redirect, boolean h2c) {
+    }
+
+    FrontendInitializer(ProxyRuntime runtime, Options options) {
         this.runtime = runtime;
-        this.tls = tls;
-        this.redirect = redirect;
-        this.h2c = h2c;
+        this.options = options;
+    }
+
+    Options options() {
+        return options;
+    }
+
+    /** @param next what connections accepted from now on speak; open ones keep theirs */
+    void options(Options next) {
+        options = next;
     }
 
     /** The strict decoder settings: RFC 9112 framing, CRLF-only lines, validated headers, the configured limits. */
@@ -68,12 +82,14 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         }
         ch.closeFuture().addListener(f -> open.decrementAndGet());
         connections.add(ch);
-        if (tls != null) {
-            ch.pipeline().addLast(tls.newHandler(),
-                    new TlsHandshakeTimeout(config.timeouts().tlsHandshake().toMillis()),
-                    new FrontendProtocolNegotiator(this));
+        Options o = options;
+        if (o.tls() != null) {
+            ch.pipeline().addLast(o.tls().newHandler(),
+                    new TlsHandshakeTimeout(config.timeouts().tlsHandshake().toMillis(),
+                            () -> runtime.metrics().tlsHandshake(false)),
+                    new FrontendProtocolNegotiator(this, o));
         } else {
-            addHttp1(ch, null);
+            addHttp1(ch, null, o);
         }
     }
 
@@ -82,16 +98,17 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
      *
      * @param ch the client channel
      * @param tlsSummary the TLS version and cipher for the access log, or {@code null} on a plain listener
+     * @param o the listener's options when the connection was accepted
      */
-    void addHttp1(Channel ch, String tlsSummary) {
+    void addHttp1(Channel ch, String tlsSummary, Options o) {
         ProxyConfig config = runtime.snapshot().config;
-        FrontendHandler handler = new FrontendHandler(runtime, tlsSummary, redirect);
+        FrontendHandler handler = new FrontendHandler(runtime, tlsSummary, o.redirect());
         ch.pipeline().addLast(
                 new ByteWatcher(handler),
                 new FrontendCodec(decoderConfig(config.limits())),
                 new IdleTimer(config.timeouts().idle().toMillis()),
                 handler);
-        if (h2c) {
+        if (o.h2c()) {
             H2c.install(ch.pipeline(), runtime, handler);
         }
     }

@@ -16,10 +16,14 @@ final class FrontendProtocolNegotiator extends ApplicationProtocolNegotiationHan
     private static final Logger LOG = LoggerFactory.getLogger("portico");
 
     private final FrontendInitializer initializer;
+    private final FrontendInitializer.Options options;
+    /** Whether this connection's failed handshake was counted (a failure may arrive as an event and an exception). */
+    private boolean failureCounted;
 
-    FrontendProtocolNegotiator(FrontendInitializer initializer) {
+    FrontendProtocolNegotiator(FrontendInitializer initializer, FrontendInitializer.Options options) {
         super(ApplicationProtocolNames.HTTP_1_1);
         this.initializer = initializer;
+        this.options = options;
     }
 
     @Override
@@ -37,7 +41,7 @@ final class FrontendProtocolNegotiator extends ApplicationProtocolNegotiationHan
 
     /** HTTP/1.1 over TLS: the same stages as a plain listener, told the connection's TLS version and cipher. */
     private void configureHttp1(ChannelHandlerContext ctx, String tls) {
-        initializer.addHttp1(ctx.channel(), tls);
+        initializer.addHttp1(ctx.channel(), tls, options);
         // The new stages missed the connection's start, which passed before the handshake: replay it to them.
         ctx.fireChannelActive();
     }
@@ -49,7 +53,7 @@ final class FrontendProtocolNegotiator extends ApplicationProtocolNegotiationHan
 
     @Override
     protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
-        initializer.runtime().metrics().tlsHandshake(false);
+        countFailure();
         // Scanners, old clients and clients without a certificate fail here all day: not worth a warning.
         LOG.debug("{} TLS handshake failed: {}", ctx.channel().id().asShortText(), cause.toString());
         ctx.close();
@@ -57,9 +61,17 @@ final class FrontendProtocolNegotiator extends ApplicationProtocolNegotiationHan
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        countFailure(); // no protocol chosen yet: what failed is the handshake (bytes that are not TLS, say)
         LOG.debug("{} TLS connection failed before a protocol was chosen: {}", ctx.channel().id().asShortText(),
                 cause.toString());
         ctx.close();
+    }
+
+    private void countFailure() {
+        if (!failureCounted) {
+            failureCounted = true;
+            initializer.runtime().metrics().tlsHandshake(false);
+        }
     }
 
     /** @return the version and cipher suite, e.g. {@code TLSv1.3 TLS_AES_128_GCM_SHA256}, for the access log */

@@ -200,6 +200,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
             runtime.logRejected(ctx.channel(), null, failure);
         }
         HttpResponseStatus status = failure.kind().status();
+        runtime.metrics().rejected(failure.kind());
+        runtime.metrics().localResponse(status.code());
         if (runtime.accessLog().enabled()) {
             runtime.accessLog().log(new AccessLogEntry(System.currentTimeMillis(), clientIp(),
                     method == null ? "-" : method.toString(), target == null ? "-" : target.toString(),

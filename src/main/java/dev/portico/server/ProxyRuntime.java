@@ -1,12 +1,14 @@
 package dev.portico.server;
 
 import dev.portico.balance.UpstreamGroup;
+import dev.portico.config.ConfigException;
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.metrics.Metrics;
 import dev.portico.proxy.AccessLog;
 import dev.portico.proxy.BufferBudget;
+import dev.portico.proxy.ExchangeLog;
 import dev.portico.proxy.ProxyFailure;
 import dev.portico.route.Route;
 import dev.portico.tls.ServerTls;
@@ -48,6 +50,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,7 +67,7 @@ public final class ProxyRuntime {
     private final BufferBudget buffered;
     private final TlsRuntime tls;
     private final UpstreamRegistry upstreams;
-    /** Where {@code redirect_https} listeners send clients: the port of the first TLS listener. */
+    /** Where {@code redirect_https} listeners send clients: the port of the first TLS listener, as bound now. */
     private final HttpsRedirect redirect = new HttpsRedirect();
     private final AccessLog accessLog;
     private final EventLoopGroup group;
@@ -76,20 +79,6 @@ public final class ProxyRuntime {
     /** What each bound listener was configured with. */
     private final Map<ListenerKey, ListenerConfig> listenerConfigs = new LinkedHashMap<>();
 
-    /**
-     * Identifies a listener across reloads: its address, and which of the listeners with that address it is (port
-     * 0 may be listed several times, each binding a port of its own).
-     */
-    private record ListenerKey(ListenAddress address, int occurrence) {
-        static List<ListenerKey> of(List<ListenerConfig> listen) {
-            List<ListenerKey> keys = new ArrayList<>();
-            Map<ListenAddress, Integer> seen = new java.util.HashMap<>();
-            for (ListenerConfig l : listen) {
-                keys.add(new ListenerKey(l.address(), seen.merge(l.address(), 1, Integer::sum)));
-            }
-            return keys;
-        }
-    }
     private volatile boolean draining;
     /** False once a graceful shutdown began: {@code /readyz} answers 503 while exchanges still run. */
     private volatile boolean ready;
@@ -114,7 +103,7 @@ public final class ProxyRuntime {
             p.siblings(all);
         }
         this.upstreams = new UpstreamRegistry(group, socketClass,
-                epoll ? EpollDatagramChannel.class : NioDatagramChannel.class);
+                epoll ? EpollDatagramChannel.class : NioDatagramChannel.class, tls);
         LOG.info("{} transport, {} event loop thread{}", epoll ? "epoll" : "nio", threads, threads == 1 ? "" : "s");
         RuntimeMeters.register(metrics, connections, pools.values(), accessLog, buffered);
     }
@@ -157,6 +146,7 @@ public final class ProxyRuntime {
      * @param next the new configuration, already validated
      * @throws UncheckedIOException if a backend name does not resolve or a new address cannot be bound
      * @throws IllegalStateException if the runtime is stopping
+     * @throws ConfigException if a file the configuration names is missing or bad now
      */
     public synchronized void reload(ProxyConfig next) {
         if (draining) {
@@ -167,21 +157,37 @@ public final class ProxyRuntime {
             LOG.warn("workers: a change takes a restart; keeping {}", old.workers());
         }
         Snapshot built = snapshot(next);
-        Map<ListenerKey, Listener> added = new LinkedHashMap<>();
         List<ListenerKey> keys = ListenerKey.of(next.listen());
+        Listener[] reused = ListenerKey.match(listeners, next.listen(), keys);
+        Map<ListenerKey, Listener> added = new LinkedHashMap<>();
+        FrontendInitializer.Options[] options = new FrontendInitializer.Options[keys.size()];
+        List<ServerTls> newTls = new ArrayList<>();
         try {
             for (int i = 0; i < next.listen().size(); i++) {
                 ListenerConfig l = next.listen().get(i);
-                if (!listeners.containsKey(keys.get(i))) {
-                    ServerTls serverTls = l.tls() == null ? null : tls.add(l.tls(), "listen[" + i + "].tls");
-                    added.put(keys.get(i), bind(l, serverTls));
-                } else if (!l.equals(listenerConfigs.get(keys.get(i)))) {
-                    LOG.warn("listen[{}]: a change of tls or redirect_https on {} takes a restart (certificate files "
-                            + "are re-read when they change)", i, l.address());
+                Listener same = reused[i];
+                ServerTls serverTls;
+                if (l.tls() == null) {
+                    serverTls = null;
+                } else if (same != null && l.tls().equals(listenerConfigs.get(ListenerKey.of(listeners, same)).tls())) {
+                    serverTls = same.initializer().options().tls();
+                } else {
+                    try {
+                        serverTls = tls.add(l.tls(), "listen[" + i + "].tls");
+                    } catch (IllegalArgumentException e) {
+                        throw new ConfigException("configuration", List.of(e.getMessage()));
+                    }
+                    newTls.add(serverTls);
+                }
+                options[i] = new FrontendInitializer.Options(serverTls, l.redirectHttps() ? redirect : null,
+                        l.address().h2c());
+                if (same == null) {
+                    added.put(keys.get(i), bind(l, options[i]));
                 }
             }
         } catch (RuntimeException e) {
             added.values().forEach(l -> l.channel().close().awaitUninterruptibly());
+            newTls.forEach(tls::remove);
             upstreams.retain(snapshot.routeList); // retire the upstreams only the refused config named
             throw e;
         }
@@ -194,49 +200,72 @@ public final class ProxyRuntime {
             pools.values().forEach(p -> p.timeouts(next.timeouts()));
         }
         Map<ListenerKey, Listener> kept = new LinkedHashMap<>();
+        Map<ListenerKey, ListenerConfig> keptConfigs = new LinkedHashMap<>();
         for (int i = 0; i < next.listen().size(); i++) {
             ListenerKey k = keys.get(i);
-            kept.put(k, listeners.containsKey(k) ? listeners.get(k) : added.get(k));
-            listenerConfigs.putIfAbsent(k, next.listen().get(i));
+            Listener l = reused[i] != null ? reused[i] : added.get(k);
+            if (reused[i] != null) {
+                ServerTls before = l.initializer().options().tls();
+                if (!options[i].equals(l.initializer().options())) {
+                    LOG.info("listen[{}]: {} keeps its socket; new connections use its new settings", i,
+                            l.boundText());
+                }
+                l.initializer().options(options[i]);
+                if (before != null && before != options[i].tls()) {
+                    tls.remove(before);
+                }
+            }
+            kept.put(k, l);
+            keptConfigs.put(k, next.listen().get(i));
         }
-        listenerConfigs.keySet().retainAll(kept.keySet());
-        for (Map.Entry<ListenerKey, Listener> e : listeners.entrySet()) {
-            if (!kept.containsKey(e.getKey())) {
-                LOG.info("stopped listening on {}: its connections drain", e.getValue().boundText());
-                e.getValue().stopAndDrain(next.timeouts().drain());
+        for (Listener l : listeners.values()) {
+            if (!kept.containsValue(l)) {
+                LOG.info("stopped listening on {}: its connections drain", l.boundText());
+                if (l.initializer().options().tls() != null) {
+                    tls.remove(l.initializer().options().tls());
+                }
+                l.stopAndDrain(next.timeouts().drain());
             }
         }
         listeners.clear();
         listeners.putAll(kept);
+        listenerConfigs.clear();
+        listenerConfigs.putAll(keptConfigs);
+        pointRedirect();
         added.values().forEach(l -> LOG.info("listening on {}", l.boundText()));
+    }
+
+    /** {@code redirect_https} sends clients to the port of the first TLS listener, as bound now; else 443. */
+    private void pointRedirect() {
+        for (Listener l : listeners.values()) {
+            if (l.initializer().options().tls() != null) {
+                redirect.httpsPort(((InetSocketAddress) l.channel().localAddress()).getPort());
+                return;
+            }
+        }
+        redirect.httpsPort(443);
     }
 
     private synchronized void bindAll() {
         List<ListenerConfig> all = snapshot.config.listen();
         List<ListenerKey> keys = ListenerKey.of(all);
-        int firstTls = -1;
         for (int i = 0; i < all.size(); i++) {
             ListenerConfig l = all.get(i);
-            if (l.tls() != null && firstTls < 0) {
-                firstTls = i;
-            }
-            Listener bound = bind(l, tls.listener(i));
+            Listener bound = bind(l, new FrontendInitializer.Options(tls.listener(i),
+                    l.redirectHttps() ? redirect : null, l.address().h2c()));
             listeners.put(keys.get(i), bound);
             listenerConfigs.put(keys.get(i), l);
-            if (i == firstTls) {
-                redirect.httpsPort(((InetSocketAddress) bound.channel().localAddress()).getPort());
-            }
         }
+        pointRedirect();
         for (Listener l : listeners.values()) {
             LOG.info("listening on {}", l.boundText());
         }
     }
 
-    private Listener bind(ListenerConfig listener, ServerTls serverTls) {
+    private Listener bind(ListenerConfig listener, FrontendInitializer.Options options) {
         ListenAddress a = listener.address();
         // One initializer per listener: limits.max_connections counts per listener.
-        FrontendInitializer init = new FrontendInitializer(this, serverTls,
-                listener.redirectHttps() ? redirect : null, a.h2c());
+        FrontendInitializer init = new FrontendInitializer(this, options);
         ServerBootstrap b = new ServerBootstrap().group(group).channel(serverChannelClass)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -330,7 +359,7 @@ public final class ProxyRuntime {
 
     void logRejected(Channel ch, HttpRequest request, ProxyFailure failure) {
         LOG.warn("{} rejected {}: {} ({})", ch.id().asShortText(),
-                request == null ? "-" : request.method() + " " + abbreviate(request.uri()),
+                request == null ? "-" : request.method() + " " + ExchangeLog.printableTarget(request.uri()),
                 failure.kind(), failure.getMessage());
     }
 
@@ -350,10 +379,6 @@ public final class ProxyRuntime {
         }
     }
 
-    private static String abbreviate(String uri) {
-        return uri.length() <= 200 ? uri : uri.substring(0, 200) + "...";
-    }
-
     /**
      * Graceful shutdown: stop accepting, close idle connections, let in-flight exchanges finish (their responses
      * close the connection) for up to {@code drain}, then close what is left and stop the event loops.
@@ -361,6 +386,16 @@ public final class ProxyRuntime {
      * @param drain the longest wait for in-flight exchanges
      */
     public void stop(Duration drain) {
+        stop(drain, () -> false);
+    }
+
+    /**
+     * A graceful shutdown that {@code cutShort} can end early: once it answers true, what is left is closed at once.
+     *
+     * @param drain the longest wait for in-flight exchanges
+     * @param cutShort polled while waiting; true to stop waiting (a fast shutdown)
+     */
+    public void stop(Duration drain, BooleanSupplier cutShort) {
         ready = false;
         draining = true;
         synchronized (this) {
@@ -372,7 +407,7 @@ public final class ProxyRuntime {
             listeners.values().forEach(l -> l.initializer().drain());
         }
         long deadline = System.nanoTime() + drain.toNanos();
-        while (!connections.isEmpty() && System.nanoTime() < deadline) {
+        while (!connections.isEmpty() && System.nanoTime() < deadline && !cutShort.getAsBoolean()) {
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {
@@ -381,7 +416,8 @@ public final class ProxyRuntime {
             }
         }
         if (!connections.isEmpty()) {
-            LOG.warn("drain timeout: closing {} connections with exchanges in flight", connections.size());
+            LOG.warn("{}: closing {} connections with exchanges in flight",
+                    cutShort.getAsBoolean() ? "fast shutdown" : "drain timeout", connections.size());
         }
         shutdownNow();
     }

@@ -9,6 +9,7 @@ import dev.portico.config.RouteConfig;
 import dev.portico.config.UpstreamConfig;
 import dev.portico.route.Route;
 import dev.portico.tls.TlsRuntime;
+import dev.portico.tls.UpstreamTlsClient;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DatagramChannel;
@@ -44,10 +45,13 @@ final class UpstreamRegistry {
     /** By configuration (records compare by value): an unchanged upstream keeps its group across reloads. */
     private final Map<UpstreamConfig, UpstreamGroup> groups = new LinkedHashMap<>();
     private final Map<UpstreamGroup, HealthChecker> checkers = new IdentityHashMap<>();
+    /** Watches the TLS files of the upstreams. */
+    private final TlsRuntime tls;
 
     UpstreamRegistry(EventLoopGroup loops, Class<? extends Channel> socketClass,
-                     Class<? extends DatagramChannel> datagramClass) {
+                     Class<? extends DatagramChannel> datagramClass, TlsRuntime tls) {
         this.loops = loops;
+        this.tls = tls;
         this.socketClass = socketClass;
         this.dns = new DnsRefresher(loops.next(), datagramClass, null, DNS_GRACE);
     }
@@ -65,11 +69,23 @@ final class UpstreamRegistry {
         List<CompletableFuture<Void>> resolving = new ArrayList<>();
         List<Route> routes = new ArrayList<>();
         List<String> problems = new ArrayList<>();
+        Set<UpstreamGroup> rechecked = Collections.newSetFromMap(new IdentityHashMap<>());
         long handshakeMillis = config.timeouts().connect().toMillis();
         for (int i = 0; i < config.routes().size(); i++) {
             RouteConfig rc = config.routes().get(i);
             UpstreamConfig u = rc.upstream();
             UpstreamGroup g = groups.get(u);
+            if (g != null && rechecked.add(g)) {
+                // Equal settings name the same files, not the same contents: a rotated CA or client certificate
+                // takes effect on reload, as it does when the watcher sees it.
+                for (UpstreamTlsClient c : g.tlsClients()) {
+                    try {
+                        c.reloadIfChanged();
+                    } catch (IllegalArgumentException e) {
+                        problems.add(e.getMessage());
+                    }
+                }
+            }
             if (g == null) {
                 g = fresh.get(u);
             }
@@ -108,6 +124,7 @@ final class UpstreamRegistry {
             throw failure("interrupted while resolving backend names", e);
         }
         groups.putAll(fresh);
+        fresh.values().forEach(g -> tls.watch(g.tlsClients()));
         return routes;
     }
 
@@ -125,6 +142,7 @@ final class UpstreamRegistry {
                 return false;
             }
             g.close();
+            tls.unwatch(g.tlsClients());
             HealthChecker c = checkers.remove(g);
             if (c != null) {
                 c.close();

@@ -63,7 +63,21 @@ public final class PemFiles {
         if (result.isEmpty()) {
             throw new IllegalArgumentException("no PEM certificate (BEGIN CERTIFICATE) in \"" + file + "\"");
         }
+        // A file cut short (a copy or an update caught halfway) would otherwise serve a shorter chain.
+        int begun = count(text, "-----BEGIN CERTIFICATE-----");
+        if (begun > result.size()) {
+            throw new IllegalArgumentException("certificate " + (result.size() + 1) + " in \"" + file
+                    + "\" is cut off or malformed (BEGIN CERTIFICATE without its END CERTIFICATE)");
+        }
         return result;
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + what.length())) {
+            n++;
+        }
+        return n;
     }
 
     /**

@@ -81,7 +81,8 @@ final class ServerCertificates {
             }
             for (String name : names(chain.get(0))) {
                 if (allNames.add(name)) { // a name in two certificates goes to the first
-                    sni.add(name, context);
+                    DomainWildcardMappingBuilder<SslContext> table = sni;
+                    at(path + ".certificate", () -> table.add(name, context));
                 }
             }
         }
@@ -145,11 +146,15 @@ final class ServerCertificates {
     }
 
     /**
-     * @param hostname the SNI name the client sent, or {@code null}
+     * @param hostname the SNI name the client sent, or {@code null}; a trailing dot is ignored
      * @return the context of the certificate for that name, else the default (first) one
      */
     SslContext forName(String hostname) {
-        return hostname == null ? defaultContext : mapping.map(hostname);
+        if (hostname == null) {
+            return defaultContext;
+        }
+        // "a.test." is the absolute form of "a.test" (RFC 6066 section 3 forbids the dot, clients still send it).
+        return mapping.map(hostname.endsWith(".") ? hostname.substring(0, hostname.length() - 1) : hostname);
     }
 
     /** @return the host names the certificates serve, for the log */

@@ -104,8 +104,12 @@ public final class ServerTls {
         }
     }
 
-    /** @return each file's bytes, or {@code null} for one that cannot be read now */
     private byte[][] contents() {
+        return contents(files);
+    }
+
+    /** @return each file's bytes, or {@code null} for one that cannot be read now */
+    static byte[][] contents(List<Path> files) {
         byte[][] out = new byte[files.size()][];
         for (int i = 0; i < out.length; i++) {
             try {

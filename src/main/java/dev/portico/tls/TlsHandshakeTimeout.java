@@ -16,12 +16,17 @@ public final class TlsHandshakeTimeout extends ChannelInboundHandlerAdapter impl
     private static final Logger LOG = LoggerFactory.getLogger("portico");
 
     private final long timeoutMillis;
+    private final Runnable onTimeout;
     private ChannelHandlerContext ctx;
     private ScheduledFuture<?> task;
 
-    /** @param timeoutMillis {@code timeouts.tls_handshake} */
-    public TlsHandshakeTimeout(long timeoutMillis) {
+    /**
+     * @param timeoutMillis {@code timeouts.tls_handshake}
+     * @param onTimeout run on the event loop when a connection is closed for being too slow (to count it)
+     */
+    public TlsHandshakeTimeout(long timeoutMillis, Runnable onTimeout) {
         this.timeoutMillis = timeoutMillis;
+        this.onTimeout = onTimeout;
     }
 
     @Override
@@ -77,6 +82,7 @@ public final class TlsHandshakeTimeout extends ChannelInboundHandlerAdapter impl
         if (ctx.channel().isActive()) {
             LOG.debug("{} TLS handshake not done within {}ms: closing", ctx.channel().id().asShortText(),
                     timeoutMillis);
+            onTimeout.run();
             ctx.close();
         }
     }

@@ -8,9 +8,13 @@ import dev.portico.config.ServerConfig;
 import dev.portico.config.UpstreamConfig;
 import dev.portico.config.UpstreamTlsConfig;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,6 +35,8 @@ public final class TlsRuntime {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
 
     private final List<ServerTls> listeners = new CopyOnWriteArrayList<>();
+    /** The TLS clients of the live upstreams, whose files are watched too. */
+    private final Set<UpstreamTlsClient> upstreamClients = ConcurrentHashMap.newKeySet();
     private ScheduledExecutorService watcher;
 
     private TlsRuntime() {
@@ -122,9 +128,42 @@ public final class TlsRuntime {
         return server;
     }
 
-    /** Starts checking the certificate files for changes on a thread of its own, if any listener has TLS. */
+    /**
+     * Stops watching the files of a listener's TLS that a reload replaced or removed.
+     *
+     * @param server the listener's former TLS
+     */
+    public void remove(ServerTls server) {
+        listeners.replaceAll(l -> l == server ? null : l);
+    }
+
+    /**
+     * Watches the CA, certificate and key files of a new upstream's TLS clients.
+     *
+     * @param clients the clients
+     */
+    public void watch(Collection<UpstreamTlsClient> clients) {
+        if (!clients.isEmpty()) {
+            upstreamClients.addAll(clients);
+            startWatching();
+        }
+    }
+
+    /**
+     * Stops watching the files of a retired upstream's TLS clients.
+     *
+     * @param clients the clients
+     */
+    public void unwatch(Collection<UpstreamTlsClient> clients) {
+        upstreamClients.removeAll(clients);
+    }
+
+    /**
+     * Starts checking the certificate files for changes on a thread of its own, if any listener or upstream has
+     * TLS.
+     */
     public synchronized void startWatching() {
-        if (watcher != null || listeners.stream().allMatch(l -> l == null)) {
+        if (watcher != null || listeners.stream().allMatch(l -> l == null) && upstreamClients.isEmpty()) {
             return;
         }
         long every = Long.getLong(RELOAD_CHECK_PROPERTY, DEFAULT_RELOAD_CHECK_MILLIS);
@@ -137,9 +176,10 @@ public final class TlsRuntime {
     }
 
     /**
-     * Re-reads the certificate files that changed; bad ones keep the current certificates (and are logged).
+     * Re-reads the certificate files that changed, of listeners and of upstreams; bad ones keep the current
+     * certificates (and are logged).
      *
-     * @return how many listeners took new certificates
+     * @return how many listeners and upstreams took new certificates
      */
     public int reloadChanged() {
         int reloaded = 0;
@@ -150,6 +190,17 @@ public final class TlsRuntime {
                 }
             } catch (RuntimeException e) {
                 LOG.warn("certificate reload failed: {}", e.toString(), e);
+            }
+        }
+        Set<String> swapped = new HashSet<>();
+        for (UpstreamTlsClient c : upstreamClients) {
+            try {
+                if (c.reloadIfChanged() && swapped.add(c.keyPath())) {
+                    reloaded++;
+                    LOG.info("{}: TLS files changed; new connections to the backend use them", c.keyPath());
+                }
+            } catch (IllegalArgumentException e) {
+                LOG.warn("TLS files changed but cannot be used; keeping the current ones: {}", e.getMessage());
             }
         }
         return reloaded;

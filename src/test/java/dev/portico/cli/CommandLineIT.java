@@ -277,6 +277,32 @@ class CommandLineIT {
     }
 
     @Test
+    @Timeout(40)
+    void aSecondSigtermStopsAtOnceWithoutWaitingForTheDrain() throws Exception {
+        CountDownLatch arrived = new CountDownLatch(1);
+        TestBackend backend = resource(TestBackend.start((req, ctx) -> arrived.countDown()));
+        Path file = write("fast.yaml", "listen: 127.0.0.1:0\nroutes: {/never: \"" + backend.url() + "\"}\n"
+                + "timeouts: {drain: 60s, response: 60s}\n");
+        PorticoProcess proxy = resource(PorticoProcess.start("--config", file.toString()));
+        int port = proxy.awaitPort();
+        CompletableFuture<HttpResponse<String>> inFlight = client.sendAsync(
+                request(port, "/never/answered"), HttpResponse.BodyHandlers.ofString());
+        assertThat(arrived.await(10, TimeUnit.SECONDS)).as("request reached the backend").isTrue();
+        proxy.terminate();
+        await("graceful shutdown begun").atMost(Duration.ofSeconds(10)).until(() -> refusesConnections(port));
+        assertThat(proxy.isAlive()).as("draining the request in flight").isTrue();
+        long again = System.nanoTime();
+
+        proxy.terminate();
+
+        assertThat(proxy.awaitExit(Duration.ofSeconds(10))).as(proxy.stderr()).isZero();
+        assertThat(Duration.ofNanos(System.nanoTime() - again)).isLessThan(Duration.ofSeconds(5));
+        assertThat(inFlight).failsWithin(Duration.ofSeconds(5));
+        assertThat(proxy.stderr()).contains("received again: stopping at once", "fast shutdown: closing 1 connections")
+                .doesNotContain("\tat ", "Exception");
+    }
+
+    @Test
     @Timeout(30)
     void sigintShutsDownAndExitsZero() throws Exception {
         TestBackend backend = resource(TestBackend.echo());

@@ -65,6 +65,25 @@ class TlsConfigTest {
     }
 
     @Test
+    void aChainFileCutInsideItsSecondCertificateIsAProblemNamingTheFile() throws Exception {
+        String chain = Files.readString(a.certificate());
+        int second = chain.indexOf("-----BEGIN CERTIFICATE-----", 1);
+        assertThat(second).as("the test chain has two certificates").isPositive();
+        Path cut = dir.resolve("cut.pem");
+        Files.writeString(cut, chain.substring(0, second + (chain.length() - second) / 2));
+
+        List<String> problems = problemsOf("""
+                listen:
+                  - address: 127.0.0.1:8443
+                    tls: {certificate: cut.pem, key: a.key}
+                routes: {/: "http://127.0.0.1:9000"}
+                """);
+
+        assertThat(problems).singleElement().asString().startsWith("listen[0].tls.certificate")
+                .contains(cut.toString(), "certificate 2", "cut off");
+    }
+
+    @Test
     void readsEveryTlsKey() {
         ProxyConfig config = parse("""
                 listen:

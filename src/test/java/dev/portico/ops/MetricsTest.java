@@ -102,7 +102,7 @@ class MetricsTest {
         HttpResponse<String> config = admin.get("/config");
         assertThat(config.statusCode()).isEqualTo(200);
         assertThat(config.headers().firstValue("content-type")).contains("application/json");
-        assertThat(config.body()).contains("\"routes\":[{\"path\":\"/api\"", "\"upstream\":\"" + backend.url() + "\"",
+        assertThat(config.body()).contains("\"routes\":[{\"path\":\"/api\"", "\"servers\":[{\"url\":\"" + backend.url() + "\"",
                 "\"drain_delay\":\"0s\"", "\"admin_listen\":\"127.0.0.1:0\"", "\"request_id_header\":\"X-Request-Id\"");
         assertThat(admin.get("/nothing").statusCode()).isEqualTo(404);
         HttpResponse<String> getReload = admin.get("/reload");

@@ -7,6 +7,7 @@ import dev.portico.ProxyServer;
 import dev.portico.config.ProxyConfig;
 import dev.portico.testing.RawClient;
 import dev.portico.testing.TestBackend;
+import dev.portico.testing.TestCertificates;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -164,6 +165,52 @@ class ReloadTest {
         Prometheus m = admin.metrics();
         assertThat(m.value("portico_reloads_total", "outcome", "failure")).isEqualTo(2.0);
         assertThat(m.value("portico_reloads_total", "outcome", "success")).isEqualTo(1.0);
+    }
+
+    @Test
+    @Timeout(60)
+    void postReloadAnswersValidJsonBeforeTheRequestPipelinedAfterIt() throws Exception {
+        Path file = write(config("127.0.0.1:0", true));
+        ProxyServer proxy = start(file);
+        Files.writeString(file, "listen: 127.0.0.1:0\nroutes:\n  \"/a\\tb\": \"" + a.url() + "\"\n");
+
+        try (RawClient c = new RawClient(proxy.adminAddress().getPort())) {
+            c.send("POST /reload HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n\r\n"
+                    + "GET /healthz HTTP/1.1\r\nHost: admin\r\n\r\n");
+            RawClient.Response reload = c.read();
+            RawClient.Response health = c.read();
+
+            assertThat(reload.status()).isEqualTo(400);
+            assertThat(reload.body()).startsWith("{\"applied\":false").contains("a\\u0009b")
+                    .doesNotContain("\t").endsWith("]}\n");
+            assertThat(reload.body().chars().filter(ch -> ch < 0x20).count()).as("raw control characters")
+                    .isEqualTo(1); // the final newline
+            assertThat(health.status()).isEqualTo(200);
+            assertThat(health.body()).isEqualTo("ok\n");
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aConfigurationErrorFoundWhileApplyingIsAnsweredLoggedAndCountedAndTheOldConfigurationStays()
+            throws Exception {
+        Path file = write(config("127.0.0.1:0", true));
+        ProxyServer proxy = start(file);
+        Admin admin = new Admin(proxy.adminAddress());
+        // Valid when the file is read; the SNI table refuses the name when the listener's TLS is built.
+        TestCertificates.Issued ca = TestCertificates.ca("Test CA");
+        TestCertificates.Pem pem = TestCertificates.server(ca, ".bad.test").write(dir, "bad");
+        Files.writeString(file, config("[127.0.0.1:0, {address: \"127.0.0.1:0\", tls: {certificate: bad.pem, "
+                + "key: bad.key}}]", false));
+
+        HttpResponse<String> r = admin.post("/reload");
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.body()).contains("\"applied\":false", "listen[1].tls", pem.certificate().getFileName().toString()
+                .replace(".pem", ""));
+        assertThat(proxy.addresses()).hasSize(1);
+        assertThat(get(proxy.port(), "/b/still").body()).isEqualTo("GET /b/still\n");
+        assertThat(admin.metrics().value("portico_reloads_total", "outcome", "failure")).isEqualTo(1.0);
     }
 
     @Test

@@ -17,6 +17,14 @@ final class ClientHello {
 
     /** @return a ClientHello record offering {@code version} (0x0302 = TLS 1.1, 0x0303 = TLS 1.2) */
     static byte[] bytes(int version) {
+        return bytes(version, null);
+    }
+
+    /**
+     * @return a ClientHello record offering {@code version}, with a server_name extension naming {@code sni} as
+     *     sent (even with a trailing dot, which the JDK client refuses to send), unless it is null
+     */
+    static byte[] bytes(int version, String sni) {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         body.write(version >> 8);
         body.write(version);
@@ -30,6 +38,15 @@ final class ClientHello {
         body.write(1); // compression methods: null
         body.write(0);
         ByteArrayOutputStream ext = new ByteArrayOutputStream();
+        if (sni != null) {
+            byte[] name = sni.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            u16(ext, 0x0000); // server_name
+            u16(ext, name.length + 5);
+            u16(ext, name.length + 3);
+            ext.write(0); // host_name
+            u16(ext, name.length);
+            ext.writeBytes(name);
+        }
         extension(ext, 0x000a, new int[] {0x0017, 0x001d}, true); // supported_groups: secp256r1, x25519
         ext.writeBytes(new byte[] {0x00, 0x0b, 0x00, 0x02, 0x01, 0x00}); // ec_point_formats: uncompressed
         extension(ext, 0x000d, new int[] {0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501}, true); // sig algs

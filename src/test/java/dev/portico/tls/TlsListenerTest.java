@@ -95,6 +95,52 @@ class TlsListenerTest {
     }
 
     @Test
+    void sniWithATrailingDotPicksTheCertificateOfTheNameWithoutIt() throws Exception {
+        portico.start(config(twoCertificates(ClientAuth.NONE, null), TimeoutsConfig.DEFAULTS));
+
+        // TLS 1.2 sends the Certificate message in the clear: which certificate came is plain to see.
+        assertThat(servedFor(ClientHello.bytes(0x0303, "b.test"), b)).as("control").isTrue();
+        assertThat(servedFor(ClientHello.bytes(0x0303, "b.test."), b)).isTrue();
+        assertThat(servedFor(ClientHello.bytes(0x0303, "x.b.test."), b)).isTrue();
+        assertThat(servedFor(ClientHello.bytes(0x0303, "unknown.test."), a)).isTrue();
+    }
+
+    /** @return whether the server answers the hello with {@code expected}'s certificate */
+    private boolean servedFor(byte[] hello, Issued expected) throws Exception {
+        byte[] der = expected.certificate().getEncoded();
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), portico.port())) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write(hello);
+            InputStream in = s.getInputStream();
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[4096];
+            int n;
+            while (got.size() < 64 * 1024 && (n = in.read(buf)) > 0) {
+                got.write(buf, 0, n);
+                if (indexOf(got.toByteArray(), der) >= 0) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        }
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    @Test
     void proxiesOverTlsWithXForwardedProtoHttpsAndLogsVersionAndCipher() throws Exception {
         ListAppender<ILoggingEvent> log = capture("portico.access");
         try {
@@ -241,6 +287,32 @@ class TlsListenerTest {
                 assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
             }
         }
+    }
+
+    @Test
+    void countsHandshakeTimeoutsAndGarbageAsFailedHandshakes() throws Exception {
+        TimeoutsConfig t = TimeoutsConfig.DEFAULTS.withTlsHandshake(Duration.ofMillis(300));
+        portico.start(ProxyConfig.builder().listen(new ListenerConfig(new ListenAddress("127.0.0.1", 0),
+                twoCertificates(ClientAuth.NONE, null), false)).route("/", backend.url()).workers(1).timeouts(t)
+                .operations(new dev.portico.config.OperationsConfig(new ListenAddress("127.0.0.1", 0), true,
+                        dev.portico.config.OperationsConfig.DEFAULT_REQUEST_ID_HEADER, false, false)).build());
+
+        for (byte[] sent : List.of(new byte[0], "GET / HTTP/1.1\r\nHost: t\r\n\r\n".getBytes())) {
+            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), portico.port())) {
+                s.setSoTimeout(5000);
+                s.getOutputStream().write(sent);
+                assertThat(s.getInputStream().readAllBytes()).isNotNull(); // until closed
+            }
+        }
+
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> {
+            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                            + portico.proxy().adminAddress().getPort() + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            return r.body().lines().anyMatch(l -> l.matches(
+                    "portico_tls_handshakes_total\\{[^}]*outcome=\"failure\"[^}]*} 2\\.0"));
+        });
     }
 
     @Test
