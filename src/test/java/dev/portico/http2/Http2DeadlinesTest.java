@@ -16,6 +16,13 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Flags;
 import io.netty.handler.codec.http2.Http2FrameTypes;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -118,6 +125,48 @@ class Http2DeadlinesTest {
             await().atMost(Duration.ofSeconds(8)).until(() -> h2.seen("CLOSED"));
             assertThat(h2.seen("GOAWAY " + Http2Error.PROTOCOL_ERROR.code())).isTrue();
             assertThat(Duration.ofNanos(System.nanoTime() - sent)).isGreaterThanOrEqualTo(HEAD);
+        }
+    }
+
+    @Test
+    void afterAnH2cUpgradeAnUnfinishedHeaderBlockClosesTheConnectionToo() throws Exception {
+        start(Duration.ofSeconds(30), HEAD);
+        try (Socket s = new Socket("127.0.0.1", portico.port())) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("GET /x HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                    + "HTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            StringBuilder head = new StringBuilder();
+            while (!head.toString().endsWith("\r\n\r\n")) {
+                head.append((char) in.readUnsignedByte());
+            }
+            assertThat(head.toString()).startsWith("HTTP/1.1 101");
+            out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[] {0, 0, 0, 0x4, 0, 0, 0, 0, 0}); // SETTINGS, empty
+            // HEADERS on stream 3 with END_STREAM, without END_HEADERS: ":method: GET", and no CONTINUATION.
+            out.write(new byte[] {0, 0, 1, 0x1, 0x1, 0, 0, 0, 3, (byte) 0x82});
+            out.flush();
+            long sent = System.nanoTime();
+
+            long goAwayCode = -1;
+            try {
+                while (true) { // frames until the connection closes
+                    int length = in.readUnsignedByte() << 16 | in.readUnsignedShort();
+                    int type = in.readUnsignedByte();
+                    in.readUnsignedByte();
+                    in.readInt();
+                    byte[] payload = in.readNBytes(length);
+                    if (type == Http2FrameTypes.GO_AWAY) {
+                        goAwayCode = ByteBuffer.wrap(payload, 4, 4).getInt();
+                    }
+                }
+            } catch (EOFException | SocketException closed) {
+                // closed by Portico, as expected
+            }
+            assertThat(goAwayCode).isEqualTo(Http2Error.PROTOCOL_ERROR.code());
+            assertThat(Duration.ofNanos(System.nanoTime() - sent)).isGreaterThanOrEqualTo(HEAD)
+                    .isLessThan(Duration.ofSeconds(8));
         }
     }
 
