@@ -3,6 +3,7 @@ package dev.portico.server;
 import dev.portico.proxy.IdleTimer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -44,17 +45,15 @@ final class H2c {
      * Removes the HTTP/1.1 handlers but the upgrade handler (which removes itself once it upgraded); what precedes
      * them (TLS, say) stays.
      */
-    static void removeHttp1(ChannelPipeline p, boolean keepIdleTimer) {
+    static void removeHttp1(ChannelPipeline p) {
         removeIfPresent(p, ByteWatcher.class);
         removeIfPresent(p, FullRequestSplitter.class);
         removeIfPresent(p, FrontendHandler.class);
-        if (!keepIdleTimer) {
-            removeIfPresent(p, IdleTimer.class);
-        }
+        removeIfPresent(p, IdleTimer.class); // it counts every byte: HTTP/2 has deadlines of its own
         removeIfPresent(p, FrontendCodec.class);
     }
 
-    static void removeIfPresent(ChannelPipeline p, Class<? extends io.netty.channel.ChannelHandler> type) {
+    static void removeIfPresent(ChannelPipeline p, Class<? extends ChannelHandler> type) {
         if (p.get(type) != null) {
             p.remove(type);
         }
@@ -97,9 +96,11 @@ final class H2c {
 
         UpgradeHandler(ProxyRuntime runtime) {
             super(ctx -> {
-                removeHttp1(ctx.pipeline(), true);
+                removeHttp1(ctx.pipeline());
                 // Right before the HTTP/2 codec, which goes behind this handler (then removed).
-                ctx.pipeline().addBefore(ctx.name(), null, Http2Frontend.lingeringClose(runtime));
+                for (ChannelHandler h : Http2Frontend.beforeCodec(runtime)) {
+                    ctx.pipeline().addBefore(ctx.name(), null, h);
+                }
             },
                     protocol -> H2C.contentEqualsIgnoreCase(protocol) ? Http2Frontend.upgradeCodec(runtime) : null,
                     0, true);

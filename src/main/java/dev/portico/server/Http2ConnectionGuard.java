@@ -10,8 +10,6 @@ import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
-import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -19,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The last stage of an HTTP/2 connection: drops the connection-level frames the multiplexer passes on (their flood
- * limit is {@link Http2FrameMeter}'s), and closes the connection when it is idle with no stream open. Its streams report
+ * limit is {@link Http2FrameMeter}'s; its deadlines are {@link Http2Deadlines}'). Its streams report
  * here the resets the client made Portico send (stream errors, requests refused before their end), which count
  * against {@code http2.max_resets} whatever their code, and the client errors, of which one per connection is
  * logged at WARN.
@@ -33,18 +31,16 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
     private final int maxConcurrentStreams;
     private final int maxResets;
     private final long resetWindowNanos;
-    private final Http2FrameCodec codec;
     private ChannelHandlerContext ctx;
     private long resetWindowStart = System.nanoTime();
     private int resets;
     private boolean clientErrorLogged;
     private boolean draining;
 
-    Http2ConnectionGuard(Http2Config config, Http2FrameCodec codec) {
+    Http2ConnectionGuard(Http2Config config) {
         this.maxConcurrentStreams = config.maxConcurrentStreams();
         this.maxResets = config.maxResets();
         this.resetWindowNanos = config.resetWindow().toNanos();
-        this.codec = codec;
     }
 
     /** @return the guard of the HTTP/2 connection a stream belongs to, or {@code null} (not a stream channel) */
@@ -111,12 +107,6 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent) {
-            if (codec.connection().numActiveStreams() == 0) {
-                ctx.close(); // the codec sends GOAWAY first
-            }
-            return; // streams have idle timers of their own
-        }
         ReferenceCountUtil.release(evt);
     }
 

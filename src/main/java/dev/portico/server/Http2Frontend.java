@@ -32,34 +32,41 @@ public final class Http2Frontend {
      * @param runtime the running proxy
      */
     public static void configure(ChannelPipeline pipeline, ProxyRuntime runtime) {
-        H2c.removeHttp1(pipeline, false);
+        H2c.removeHttp1(pipeline);
         H2c.removeIfPresent(pipeline, H2c.UpgradeHandler.class);
         Http2FrameCodec codec = codec(runtime.config().http2(), runtime);
-        // Before the codec, so every byte either way counts as activity, and every close the codec asks for lingers.
-        pipeline.addLast(new IdleTimer(runtime.config().timeouts().idle().toMillis()), lingeringClose(runtime), codec);
-        pipeline.addLast(connectionHandlers(runtime, codec));
+        // Before the codec, so header blocks are seen as they begin, and every close the codec asks for lingers.
+        pipeline.addLast(beforeCodec(runtime));
+        pipeline.addLast(codec);
+        pipeline.addLast(connectionHandlers(runtime, codec, true));
         runtime.connectionOpened(pipeline.channel());
     }
 
     /**
-     * @return the upgrade codec for {@code Upgrade: h2c} on a cleartext HTTP/1.1 connection; the connection keeps
-     *     its idle timer
+     * @return the upgrade codec for {@code Upgrade: h2c} on a cleartext HTTP/1.1 connection, whose upgrading
+     *     request is its first stream; the stages before the codec are {@link #beforeCodec}'s
      */
     static Http2ServerUpgradeCodec upgradeCodec(ProxyRuntime runtime) {
         Http2FrameCodec codec = codec(runtime.config().http2(), runtime);
-        return new Http2ServerUpgradeCodec(codec, connectionHandlers(runtime, codec));
+        return new Http2ServerUpgradeCodec(codec, connectionHandlers(runtime, codec, false));
     }
 
-    /** @return the stage right before the codec that makes the connection's close a lingering one */
-    static LingeringClose lingeringClose(ProxyRuntime runtime) {
+    /** @return the stages right before the codec: header blocks watched, the connection's close a lingering one */
+    static ChannelHandler[] beforeCodec(ProxyRuntime runtime) {
+        return new ChannelHandler[] {new Http2Deadlines.HeaderBlockWatch(), lingeringClose(runtime)};
+    }
+
+    private static LingeringClose lingeringClose(ProxyRuntime runtime) {
         return new LingeringClose(runtime.config().timeouts().idle().toMillis());
     }
 
-    private static ChannelHandler[] connectionHandlers(ProxyRuntime runtime, Http2FrameCodec codec) {
+    private static ChannelHandler[] connectionHandlers(ProxyRuntime runtime, Http2FrameCodec codec,
+                                                       boolean firstHead) {
         return new ChannelHandler[] {
+            new Http2Deadlines(runtime, codec, firstHead),
             new Http2FlowWatch(codec),
             new Http2MultiplexHandler(new StreamInitializer(runtime)),
-            new Http2ConnectionGuard(runtime.config().http2(), codec)
+            new Http2ConnectionGuard(runtime.config().http2())
         };
     }
 
