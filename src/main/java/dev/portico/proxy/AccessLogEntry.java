@@ -20,9 +20,18 @@ package dev.portico.proxy;
  * @param userAgent the User-Agent field, or {@code null}
  * @param traceId the W3C trace id, or {@code null}
  * @param tls the TLS version and cipher suite of the client connection, or {@code null} on a plain one
+ * @param policy the policy that answered the request itself, or {@code null}
  */
 public record AccessLogEntry(long epochMillis, String client, String method, String target, String version,
                              int status, long bytes, long durationNanos, String upstream, long upstreamNanos,
                              String requestId, String route, int attempts, String referer, String userAgent,
-                             String traceId, String tls) {
+                             String traceId, String tls, String policy) {
+    /** An entry of a request no policy answered. */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    public AccessLogEntry(long epochMillis, String client, String method, String target, String version, int status,
+                          long bytes, long durationNanos, String upstream, long upstreamNanos, String requestId,
+                          String route, int attempts, String referer, String userAgent, String traceId, String tls) {
+        this(epochMillis, client, method, target, version, status, bytes, durationNanos, upstream, upstreamNanos,
+                requestId, route, attempts, referer, userAgent, traceId, tls, null);
+    }
 }

@@ -24,8 +24,8 @@ final class AccessLogFormat {
 
     /**
      * The combined format, then request id, duration in ms, upstream address and upstream time in ms (then
-     * {@code attempts=N} when the request took more than one try, and the TLS version and cipher on TLS
-     * connections):
+     * {@code attempts=N} when the request took more than one try, {@code policy=NAME} when a policy answered it,
+     * and the TLS version and cipher on TLS connections):
      * {@code 127.0.0.1 - - [26/Nov/2026:12:00:00 +0000] "GET /a HTTP/1.1" 200 87 "-" "curl/8" 4bf9... 3 10.0.0.5:80 2}.
      */
     static String combined(AccessLogEntry e) {
@@ -59,6 +59,9 @@ final class AccessLogFormat {
         if (e.attempts() > 1) {
             sb.append(" attempts=").append(e.attempts());
         }
+        if (e.policy() != null) {
+            escaped(sb.append(" policy="), e.policy());
+        }
         if (e.tls() != null) {
             sb.append(' ').append(e.tls());
         }
@@ -86,6 +89,7 @@ final class AccessLogFormat {
         sb.append(",\"attempts\":").append(e.attempts());
         string(sb, "trace_id", e.traceId());
         string(sb, "tls", e.tls());
+        string(sb, "policy", e.policy());
         return sb.append('}').toString();
     }
 

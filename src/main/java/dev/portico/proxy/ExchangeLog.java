@@ -114,13 +114,31 @@ public final class ExchangeLog {
      */
     public static void rejected(AccessLog accessLog, HttpRequest request, String client, int status,
                                 String requestId, String tls) {
+        answered(accessLog, request, client, status, 0, requestId, null, tls, null);
+    }
+
+    /**
+     * The access-log line of a request Portico answered itself: refused, redirected, or answered by a policy.
+     *
+     * @param accessLog where the line goes
+     * @param request the request head
+     * @param client the client's IP address
+     * @param status the status sent, 0 if none
+     * @param bytes the response body bytes sent
+     * @param requestId the request id, or {@code null}
+     * @param route the route's label, or {@code null}
+     * @param tls the connection's TLS version and cipher suite, or {@code null}
+     * @param policy the policy that answered, or {@code null}
+     */
+    public static void answered(AccessLog accessLog, HttpRequest request, String client, int status, long bytes,
+                                String requestId, String route, String tls, String policy) {
         if (!accessLog.enabled()) {
             return;
         }
         accessLog.log(new AccessLogEntry(System.currentTimeMillis(), client, request.method().name(), request.uri(),
-                request.protocolVersion().text(), status, 0, 0, null, -1, requestId, null, 0,
+                request.protocolVersion().text(), status, bytes, 0, null, -1, requestId, route, 0,
                 request.headers().get(HttpHeaderNames.REFERER), request.headers().get(HttpHeaderNames.USER_AGENT),
-                null, tls));
+                null, tls, policy));
     }
 
     /**

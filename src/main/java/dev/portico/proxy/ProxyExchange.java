@@ -1,5 +1,6 @@
 package dev.portico.proxy;
 
+import dev.portico.internal.policy.PolicyRun;
 import dev.portico.proxy.Attempts.Cause;
 import dev.portico.proxy.ProxyFailure.Kind;
 import dev.portico.route.Route;
@@ -32,6 +33,8 @@ public final class ProxyExchange extends ExchangeTries {
     private boolean responseKeepAlive;
     private boolean upstreamKeepAlive;
     private int status;
+    /** The route's policies that ran on the request, for the response phases; null when the route has none. */
+    private PolicyRun policies;
     /** {@code timeouts.tunnel_idle} when the request asks for a WebSocket upgrade; 0 otherwise. */
     private long tunnelIdleMillis;
 
@@ -61,6 +64,21 @@ public final class ProxyExchange extends ExchangeTries {
      */
     public void upgrade(long tunnelIdle) {
         this.tunnelIdleMillis = tunnelIdle;
+    }
+
+    /**
+     * Gives the exchange the policies that ran on its request: their response phases run on the response head.
+     * Call before {@link #start}.
+     *
+     * @param run the run
+     */
+    public void policies(PolicyRun run) {
+        this.policies = run;
+    }
+
+    /** @return the policies that ran on the request, or {@code null}: an error answer gets their response phases */
+    public PolicyRun policies() {
+        return policies;
     }
 
     /** @return whether this exchange waits for the backend's answer to an upgrade: no more client bytes until then */
@@ -124,6 +142,9 @@ public final class ProxyExchange extends ExchangeTries {
         Channel client = host.clientChannel();
         HttpResponse toClient = HeaderRewriter.clientResponse(response, clientRequest.protocolVersion(), bodiless,
                 responseKeepAlive);
+        if (policies != null) {
+            policies.onResponse(toClient, false);
+        }
         log.responseHead(toClient);
         client.write(toClient, client.voidPromise());
         if (!host.clientWritable()) {

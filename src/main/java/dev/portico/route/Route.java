@@ -2,6 +2,7 @@ package dev.portico.route;
 
 import dev.portico.balance.UpstreamGroup;
 import dev.portico.config.RouteConfig;
+import dev.portico.internal.policy.PolicyChain;
 import java.util.Objects;
 
 /**
@@ -11,6 +12,7 @@ public final class Route {
     private final RouteConfig config;
     private final UpstreamGroup upstream;
     private final long maxRequestBody;
+    private final PolicyChain policies;
 
     /**
      * @param config the route's configuration
@@ -18,9 +20,25 @@ public final class Route {
      * @param maxRequestBody the body limit in bytes, 0 for unlimited
      */
     public Route(RouteConfig config, UpstreamGroup upstream, long maxRequestBody) {
+        this(config, upstream, maxRequestBody, PolicyChain.EMPTY);
+    }
+
+    /**
+     * @param config the route's configuration
+     * @param upstream the upstream's live state (shared by every route naming it)
+     * @param maxRequestBody the body limit in bytes, 0 for unlimited
+     * @param policies the route's chain: the default policies (unless skipped), then its own
+     */
+    public Route(RouteConfig config, UpstreamGroup upstream, long maxRequestBody, PolicyChain policies) {
         this.config = Objects.requireNonNull(config, "config");
         this.upstream = Objects.requireNonNull(upstream, "upstream");
         this.maxRequestBody = maxRequestBody;
+        this.policies = Objects.requireNonNull(policies, "policies");
+    }
+
+    /** @return the route's policy chain ({@link PolicyChain#EMPTY} for none): a field read, no lookup */
+    public PolicyChain policies() {
+        return policies;
     }
 
     /** @return the route's configuration */

@@ -1,5 +1,6 @@
 package dev.portico.server;
 
+import dev.portico.internal.policy.PolicyRun;
 import dev.portico.proxy.BufferBudget;
 import dev.portico.proxy.Correlation;
 import dev.portico.proxy.ExchangeHost;
@@ -21,8 +22,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
+import java.net.InetAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,6 +55,7 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
     AsciiString requestIdName;
     int requests;
     private String clientIp;
+    private InetAddress peer;
 
     FrontendConnection(ProxyRuntime runtime, String tls) {
         this.runtime = runtime;
@@ -73,6 +74,13 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
     abstract void releaseBacklog();
 
     void reject(ProxyFailure failure, HttpRequest request, boolean close) {
+        reject(failure, request, close, null);
+    }
+
+    /**
+     * Answers a refused request with the failure's status, after the response phases of {@code phases} if any.
+     */
+    void reject(ProxyFailure failure, HttpRequest request, boolean close, PolicyRun phases) {
         runtime.logRejected(ctx.channel(), request, failure);
         runtime.metrics().rejected(failure.kind());
         requestIdName = runtime.snapshot().requestIdName;
@@ -81,7 +89,8 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
         int status = ctx.channel().isActive() ? failure.kind().status().code() : 0;
         ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), status, requestId, tls);
         runtime.metrics().localResponse(status);
-        respond(request, failure.kind().status(), failure.getMessage(), close || !HttpUtil.isKeepAlive(request), null);
+        respond(request, failure.kind().status(), failure.getMessage(), close || !HttpUtil.isKeepAlive(request), null,
+                phases);
     }
 
     /** The error response, with the request id if there is one. */
@@ -94,11 +103,14 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
     }
 
     void respond(HttpRequest request, HttpResponseStatus status, String detail, boolean close,
-                         String location) {
+                         String location, PolicyRun phases) {
         boolean keepAlive = !close && !closeAfterResponse();
         FullHttpResponse response = errorResponse(status, detail, keepAlive);
         if (location != null) {
             response.headers().set(HttpHeaderNames.LOCATION, location);
+        }
+        if (phases != null) {
+            phases.onResponse(response, true);
         }
         if (keepAlive && request != null && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
@@ -194,11 +206,22 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
 
     String clientIp() {
         if (clientIp == null) {
-            SocketAddress a = ctx.channel().remoteAddress();
-            clientIp = a instanceof InetSocketAddress ? ((InetSocketAddress) a).getAddress().getHostAddress()
-                    : String.valueOf(a);
+            clientIp = peer().getHostAddress();
         }
         return clientIp;
+    }
+
+    /** @return the connection's client: the PROXY protocol's source, else its peer */
+    public InetAddress peer() {
+        if (peer == null) {
+            peer = ProxyProtocolHandler.clientAddress(ctx.channel());
+        }
+        return peer;
+    }
+
+    /** @return the connection's client address as text */
+    public String peerIp() {
+        return clientIp();
     }
 
     @Override

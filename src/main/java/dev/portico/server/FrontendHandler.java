@@ -1,6 +1,6 @@
 package dev.portico.server;
 
-import dev.portico.proxy.ExchangeLog;
+import dev.portico.internal.policy.PolicyRun;
 import dev.portico.proxy.HeaderRewriter;
 import dev.portico.proxy.IdleTimer;
 import dev.portico.proxy.ProxyExchange;
@@ -16,6 +16,8 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
@@ -25,6 +27,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.net.SocketAddress;
 import java.util.ArrayDeque;
 
 /**
@@ -33,12 +36,14 @@ import java.util.ArrayDeque;
  * anything) so responses go out in order. What the connection does without an exchange (refusals, error
  * responses, the request head deadline, the lingering close) is {@link FrontendConnection}.
  */
-final class FrontendHandler extends FrontendConnection {
+final class FrontendHandler extends FrontendConnection implements RequestSide {
 
     /** Set on a {@code redirect_https} listener: every request is answered with a redirect. */
     private final HttpsRedirect redirect;
     private final ArrayDeque<HttpObject> backlog = new ArrayDeque<>(4);
     private ProxyExchange exchange;
+    /** The request whose policies are deciding (suspended), or null. */
+    private PolicyRun waiting;
     private boolean inBacklog;
 
     FrontendHandler(ProxyRuntime runtime, String tls, HttpsRedirect redirect) {
@@ -93,6 +98,8 @@ final class FrontendHandler extends FrontendConnection {
     private void dispatch(HttpObject msg) {
         if (closing) {
             ReferenceCountUtil.release(msg);
+        } else if (waiting != null) {
+            backlog.add(msg); // the request's policies are deciding: its body waits, unread
         } else if (exchange != null && !exchange.requestComplete()) {
             if (msg instanceof HttpContent) {
                 exchange.onRequestContent((HttpContent) msg);
@@ -148,7 +155,7 @@ final class FrontendHandler extends FrontendConnection {
     }
 
     private boolean wantsRead() {
-        if (!backlog.isEmpty()) {
+        if (!backlog.isEmpty() || waiting != null) {
             return false;
         }
         if (closing) {
@@ -165,69 +172,91 @@ final class FrontendHandler extends FrontendConnection {
         bytesSinceHead = false;
         requests++;
         requestId = null;
-        Snapshot snapshot = runtime.snapshot(); // once: the exchange keeps this configuration to its end
-        ProxyFailure invalid = RequestValidator.check(request, snapshot.config.limits());
-        if (invalid != null) {
-            reject(invalid, request, true);
-            return;
-        }
-        HeaderRewriter.removeUnderscoreNames(request.headers());
+        Admission.admit(this, request);
+    }
+
+    @Override
+    public ProxyRuntime runtime() {
+        return runtime;
+    }
+
+    @Override
+    public HttpsRedirect redirect() {
+        return redirect;
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        return ctx.channel().localAddress();
+    }
+
+    @Override
+    public boolean secure() {
+        return tls != null;
+    }
+
+    @Override
+    public void normalize(HttpRequest request) {
         if (request.protocolVersion().minorVersion() > 1) {
             // RFC 9110 section 2.5: a higher minor version is handled as the highest one we implement.
             request.setProtocolVersion(HttpVersion.HTTP_1_1);
         }
-        RequestTarget target;
-        try {
-            target = RequestTarget.parse(request.method(), request.uri());
-        } catch (ProxyFailure f) {
-            reject(f, request, true);
+    }
+
+    @Override
+    public boolean bodyFollows(HttpRequest request) {
+        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    }
+
+    @Override
+    public void refuse(ProxyFailure failure, HttpRequest request, boolean close, PolicyRun phases) {
+        reject(failure, request, close, phases);
+    }
+
+    @Override
+    public void shed(HttpRequest request) {
+        reject(new ProxyFailure(Kind.OVERLOADED, "too many response bytes held for slow clients"), request,
+                bodyFollows(request));
+    }
+
+    @Override
+    public void answer(HttpRequest request, FullHttpResponse response, boolean close) {
+        boolean keepAlive = !close && !closeAfterResponse();
+        if (!keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        ChannelFuture f = ctx.writeAndFlush(response);
+        if (!keepAlive) {
+            closeAfter(f);
             return;
         }
-        String clientHost = request.headers().get(HttpHeaderNames.HOST);
-        String routingHost = target.authority() != null ? target.authority() : clientHost;
-        boolean hasBody = HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
-        if (redirect != null) {
-            String location = redirect.location(routingHost, target.path() + target.query(),
-                    ctx.channel().localAddress());
-            ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), 308, requestId, tls);
-            runtime.metrics().localResponse(308);
-            boolean close = hasBody || !HttpUtil.isKeepAlive(request);
-            respond(request, HttpResponseStatus.PERMANENT_REDIRECT, location, close, location);
-            return;
-        }
-        Route route = snapshot.router.find(routingHost, target.routingPath());
-        ProxyFailure refused = RequestValidator.admit(route, request);
-        if (refused != null) {
-            // Without a route the body can still be read and dropped; a body refused for itself cannot.
-            reject(refused, request, hasBody || refused.kind() != Kind.NO_ROUTE);
-            return;
-        }
-        if (runtime.buffered().exhausted()) {
-            reject(new ProxyFailure(Kind.OVERLOADED, "too many response bytes held for slow clients"), request,
-                    hasBody);
-            return;
-        }
-        String expect = request.headers().get(HttpHeaderNames.EXPECT);
-        if (expect != null && request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+        updateReading(); // after a suspension nothing else turns reading back on
+    }
+
+    @Override
+    public void sendContinue(HttpRequest request) {
+        if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER));
         }
-        String upstreamHost = routingHost != null ? routingHost : route.config().upstream().authority();
-        String upstreamTarget = target.path().equals("*") ? "*" : route.upstreamTarget(target.path(), target.query());
-        boolean keepAlive = HttpUtil.isKeepAlive(request);
-        boolean webSocket = WebSocketUpgrade.requested(request);
-        ExchangeLog log = snapshot.exchangeLog(this, runtime.accessLog(), request, clientIp(), route);
-        requestId = log.requestId();
-        requestIdName = snapshot.requestIdName;
-        HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, upstreamHost,
-                clientIp(), clientHost, tls != null);
-        exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, log,
-                request, keepAlive, upstream, snapshot.config.timeouts().response().toMillis());
-        if (webSocket) {
-            WebSocketUpgrade.forward(upstream);
-            exchange.upgrade(snapshot.config.timeouts().tunnelIdle().toMillis());
+    }
+
+    @Override
+    public void hold(PolicyRun run) {
+        waiting = run;
+    }
+
+    @Override
+    public void begin(ProxyExchange started, String id) {
+        exchange = started;
+        requestId = id;
+        requestIdName = runtime.snapshot().requestIdName;
+        started.start();
+        if (exchange == started) {
+            updateReading(); // after a suspension nothing else turns reading back on
         }
-        exchange.start();
     }
 
     @Override
@@ -261,7 +290,11 @@ final class FrontendHandler extends FrontendConnection {
         }
         // The backend's troubles stay in the log: a client learns the status, not the details.
         String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
-        closeAfter(ctx.writeAndFlush(errorResponse(status, detail, false)));
+        FullHttpResponse response = errorResponse(status, detail, false);
+        if (failed.policies() != null) {
+            failed.policies().onResponse(response, true);
+        }
+        closeAfter(ctx.writeAndFlush(response));
     }
 
     @Override
@@ -289,7 +322,8 @@ final class FrontendHandler extends FrontendConnection {
         inBacklog = true;
         try {
             HttpObject msg;
-            while (!closing && (exchange == null || !exchange.requestComplete()) && (msg = backlog.poll()) != null) {
+            while (!closing && waiting == null && (exchange == null || !exchange.requestComplete())
+                    && (msg = backlog.poll()) != null) {
                 dispatch(msg);
             }
         } finally {
@@ -338,6 +372,10 @@ final class FrontendHandler extends FrontendConnection {
         cancelHeadTimer();
         releaseBacklog();
         closing = true;
+        if (waiting != null) {
+            waiting.cancel(); // a decision that comes later finds nobody to answer
+            waiting = null;
+        }
         ProxyExchange ex = exchange;
         exchange = null;
         if (ex != null) {

@@ -19,6 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * has chosen the protocol.
  */
 final class FrontendInitializer extends ChannelInitializer<Channel> {
+    /** The listener's redirect to HTTPS, on a connection of a {@code redirect_https} listener. */
+    static final io.netty.util.AttributeKey<HttpsRedirect> REDIRECT =
+            io.netty.util.AttributeKey.valueOf("portico.redirect");
     /** Body chunks are cut at this size, so one chunk never needs more than this much memory. */
     static final int MAX_CHUNK = 64 * 1024;
 
@@ -83,6 +86,9 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         ch.closeFuture().addListener(f -> open.decrementAndGet());
         connections.add(ch);
         Options o = options;
+        if (o.redirect() != null) {
+            ch.attr(REDIRECT).set(o.redirect()); // for HTTP/2 streams, which admit requests on child channels
+        }
         if (o.tls() != null) {
             ch.pipeline().addLast(o.tls().newHandler(),
                     new TlsHandshakeTimeout(config.timeouts().tlsHandshake().toMillis(),

@@ -1,6 +1,7 @@
 package dev.portico.server;
 
-import dev.portico.proxy.ExchangeHost;
+import dev.portico.internal.policy.PolicyRun;
+import dev.portico.proxy.Correlation;
 import dev.portico.proxy.HeaderRewriter;
 import dev.portico.proxy.AccessLogEntry;
 import dev.portico.proxy.BufferBudget;
@@ -20,6 +21,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -37,6 +39,8 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.InetAddress;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -49,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * stream's AUTO_READ (a stream not read sends no WINDOW_UPDATE, so the client's flow-control window closes), and
  * the response follows the stream's writability (its send window). Errors are answered on this stream only.
  */
-final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements ExchangeHost {
+final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements RequestSide {
     /** The version the access log shows for HTTP/2 requests. */
     static final HttpVersion HTTP_2 = HttpVersion.valueOf("HTTP/2.0");
     private static final String EXTENSION_PREFIX = "x-http2-";
@@ -60,6 +64,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
     /** The TLS summary once looked up; {@code ""} for h2c. */
     private String tls;
     private ProxyExchange exchange;
+    /** The request's policies while they decide (suspended), or null. */
+    private PolicyRun waiting;
+    /** Body parts that arrived while the policies decided. */
+    private ArrayDeque<HttpObject> held;
+    private InetAddress peer;
     private boolean headSeen;
     private boolean inputEnded;
     private String clientIp;
@@ -115,6 +124,13 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
     }
 
     private void deliver(HttpObject msg) {
+        if (waiting != null && msg instanceof HttpContent) {
+            if (held == null) {
+                held = new ArrayDeque<>(4);
+            }
+            held.add(msg); // the request's policies are deciding: its body waits
+            return;
+        }
         if (exchange != null && msg instanceof HttpContent && !exchange.requestComplete()) {
             exchange.onRequestContent((HttpContent) msg);
         } else {
@@ -124,49 +140,122 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
 
     private void onRequestHead(HttpRequest request) {
         removeExtensionHeaders(request.headers());
-        Snapshot snapshot = runtime.snapshot(); // once: the exchange keeps this configuration to its end
-        ProxyFailure invalid = RequestValidator.check(request, snapshot.config.limits());
-        if (invalid != null) {
-            reject(invalid, request.method().name(), request.uri(), inputEnded);
-            return;
+        Admission.admit(this, request);
+    }
+
+    @Override
+    public ProxyRuntime runtime() {
+        return runtime;
+    }
+
+    @Override
+    public HttpsRedirect redirect() {
+        Channel parent = ctx.channel().parent();
+        return parent == null ? null : parent.attr(FrontendInitializer.REDIRECT).get();
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        Channel ch = ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
+        return ch.localAddress();
+    }
+
+    @Override
+    public InetAddress peer() {
+        if (peer == null) {
+            Channel ch = ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
+            peer = ProxyProtocolHandler.clientAddress(ch);
         }
-        HeaderRewriter.removeUnderscoreNames(request.headers());
+        return peer;
+    }
+
+    @Override
+    public String peerIp() {
+        return clientIp();
+    }
+
+    @Override
+    public boolean secure() {
+        return tlsSummary() != null;
+    }
+
+    @Override
+    public void normalize(HttpRequest request) {
         request.setProtocolVersion(HTTP_2);
-        RequestTarget target;
-        try {
-            target = RequestTarget.parse(request.method(), request.uri());
-        } catch (ProxyFailure f) {
-            reject(f, request.method().name(), request.uri(), inputEnded);
-            return;
+    }
+
+    @Override
+    public boolean bodyFollows(HttpRequest request) {
+        return !inputEnded;
+    }
+
+    @Override
+    public void refuse(ProxyFailure failure, HttpRequest request, boolean close, PolicyRun phases) {
+        Snapshot snapshot = runtime.snapshot();
+        String id = snapshot.requestIdName == null ? null
+                : Correlation.requestId(request.headers(), snapshot.requestIdName);
+        logRefusal(failure);
+        HttpResponseStatus status = failure.kind().status();
+        ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), status.code(), id, tlsSummary());
+        FullHttpResponse response = ErrorResponses.of(status, failure.getMessage(), true);
+        if (id != null) {
+            response.headers().set(snapshot.requestIdName, id);
         }
-        String host = request.headers().get(HttpHeaderNames.HOST);
-        Route route = snapshot.router.find(host, target.routingPath());
-        ProxyFailure refused = RequestValidator.admit(route, request);
-        if (refused != null) {
-            reject(refused, request.method().name(), request.uri(), inputEnded);
-            return;
+        if (phases != null) {
+            phases.onResponse(response, true);
         }
-        if (runtime.buffered().exhausted()) {
-            // Shed before any work: REFUSED_STREAM tells the client nothing was processed (RFC 9113 section 8.7).
-            runtime.logRejected(ctx.channel(), request, new ProxyFailure(ProxyFailure.Kind.OVERLOADED,
-                    "too many response bytes held for slow clients"));
-            runtime.metrics().rejected(ProxyFailure.Kind.OVERLOADED);
-            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
-            return;
+        if (request.method().name().equals("HEAD")) {
+            response.content().clear();
         }
-        String expect = request.headers().get(HttpHeaderNames.EXPECT);
-        if (expect != null && !inputEnded) {
+        endInputAfter(ctx.writeAndFlush(response));
+    }
+
+    @Override
+    public void shed(HttpRequest request) {
+        // Shed before any work: REFUSED_STREAM tells the client nothing was processed (RFC 9113 section 8.7).
+        runtime.logRejected(ctx.channel(), request, new ProxyFailure(ProxyFailure.Kind.OVERLOADED,
+                "too many response bytes held for slow clients"));
+        runtime.metrics().rejected(ProxyFailure.Kind.OVERLOADED);
+        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
+    }
+
+    @Override
+    public void answer(HttpRequest request, FullHttpResponse response, boolean close) {
+        endInputAfter(ctx.writeAndFlush(response));
+        releaseHeld();
+        updateReading(); // after a suspension nothing else turns reading back on
+    }
+
+    @Override
+    public void sendContinue(HttpRequest request) {
+        if (!inputEnded) {
             // The stream codec sends an interim response only from a full message.
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER));
         }
-        String upstreamTarget = target.path().equals("*") ? "*" : route.upstreamTarget(target.path(), target.query());
-        ExchangeLog log = snapshot.exchangeLog(this, runtime.accessLog(), request, clientIp(), route);
-        HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, host, clientIp(), host,
-                tlsSummary() != null);
-        exchange = new ProxyExchange(this, runtime.pool(ctx.channel().eventLoop()), route, log,
-                request, true, upstream, snapshot.config.timeouts().response().toMillis());
-        exchange.start();
+    }
+
+    @Override
+    public void hold(PolicyRun run) {
+        waiting = run;
+    }
+
+    @Override
+    public void begin(ProxyExchange started, String requestId) {
+        exchange = started;
+        started.start();
+        HttpObject part;
+        while (held != null && (part = held.poll()) != null) {
+            deliver(part);
+        }
+        updateReading();
+    }
+
+    private void releaseHeld() {
+        HttpObject part;
+        while (held != null && (part = held.poll()) != null) {
+            ReferenceCountUtil.release(part);
+        }
     }
 
     /** The codec's own fields ({@code x-http2-stream-id}, {@code x-http2-scheme}, ...) never reach a backend. */
@@ -195,19 +284,24 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
      */
     void reject(ProxyFailure failure, CharSequence method, CharSequence target, boolean requestEnded) {
         inputEnded |= requestEnded;
-        Http2ConnectionGuard guard = Http2ConnectionGuard.of(ctx.channel());
-        if (guard == null || guard.firstClientError()) {
-            runtime.logRejected(ctx.channel(), null, failure);
-        }
+        logRefusal(failure);
         HttpResponseStatus status = failure.kind().status();
-        runtime.metrics().rejected(failure.kind());
-        runtime.metrics().localResponse(status.code());
         if (runtime.accessLog().enabled()) {
             runtime.accessLog().log(new AccessLogEntry(System.currentTimeMillis(), clientIp(),
                     method == null ? "-" : method.toString(), target == null ? "-" : target.toString(),
                     HTTP_2.text(), status.code(), 0, 0, null, -1, null, null, 0, null, null, null, tlsSummary()));
         }
         endInputAfter(ctx.writeAndFlush(ErrorResponses.of(status, failure.getMessage(), true)));
+    }
+
+    /** Logs (once per connection at WARN) and counts a refusal. */
+    private void logRefusal(ProxyFailure failure) {
+        Http2ConnectionGuard guard = Http2ConnectionGuard.of(ctx.channel());
+        if (guard == null || guard.firstClientError()) {
+            runtime.logRejected(ctx.channel(), null, failure);
+        }
+        runtime.metrics().rejected(failure.kind());
+        runtime.metrics().localResponse(failure.kind().status().code());
     }
 
     /**
@@ -263,7 +357,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
     @Override
     public void updateReading() {
         ChannelConfig config = ctx.channel().config();
-        boolean want = exchange == null || exchange.requestComplete() || exchange.wantsRequestBody();
+        boolean want = exchange == null ? waiting == null
+                : exchange.requestComplete() || exchange.wantsRequestBody();
         if (config.isAutoRead() != want) {
             config.setAutoRead(want);
         }
@@ -296,7 +391,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
             return;
         }
         String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
-        endInputAfter(ctx.writeAndFlush(ErrorResponses.of(status, detail, true)));
+        FullHttpResponse response = ErrorResponses.of(status, detail, true);
+        if (failed.policies() != null) {
+            failed.policies().onResponse(response, true);
+        }
+        endInputAfter(ctx.writeAndFlush(response));
     }
 
     @Override
@@ -335,6 +434,11 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements E
 
     @Override
     public void channelInactive(ChannelHandlerContext context) {
+        if (waiting != null) {
+            waiting.cancel(); // a decision that comes later finds nobody to answer
+            waiting = null;
+        }
+        releaseHeld();
         ProxyExchange ex = exchange;
         exchange = null;
         if (ex != null) {

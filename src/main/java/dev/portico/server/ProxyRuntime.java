@@ -5,6 +5,7 @@ import dev.portico.config.ConfigException;
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
+import dev.portico.internal.policy.PolicyRegistry;
 import dev.portico.metrics.Metrics;
 import dev.portico.proxy.AccessLog;
 import dev.portico.proxy.BufferBudget;
@@ -134,7 +135,8 @@ public final class ProxyRuntime {
 
     /** Builds what exchanges read from a configuration: routes (resolved here), router, route meters. */
     private Snapshot snapshot(ProxyConfig config) {
-        return new Snapshot(config, upstreams.routes(config), metrics);
+        PolicyRegistry current = snapshot == null ? PolicyRegistry.empty() : snapshot.policies;
+        return new Snapshot(config, upstreams.routes(config), metrics, current.next(config));
     }
 
     /**

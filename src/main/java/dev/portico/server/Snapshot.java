@@ -1,6 +1,9 @@
 package dev.portico.server;
 
+import dev.portico.config.Cidr;
 import dev.portico.config.OperationsConfig;
+import dev.portico.internal.policy.PolicyChain;
+import dev.portico.internal.policy.PolicyRegistry;
 import dev.portico.config.ProxyConfig;
 import dev.portico.metrics.Metrics;
 import dev.portico.metrics.RouteMetrics;
@@ -28,12 +31,36 @@ final class Snapshot {
     /** The request id field, or null when request ids are off. */
     final AsciiString requestIdName;
     final boolean generateTraceparent;
+    /** The policies' instances for this configuration; becomes the runtime's when the snapshot is applied. */
+    final PolicyRegistry policies;
+    /** The chain of responses without a route: the default policies. */
+    final PolicyChain defaultChain;
+    /** {@code trusted_proxies}, empty when none. */
+    final List<Cidr> trustedProxies;
     private final Map<Route, RouteInfo> routes;
 
     private record RouteInfo(String label, RouteMetrics metrics) {
     }
 
     Snapshot(ProxyConfig config, List<Route> routes, Metrics metrics) {
+        this(config, routes, metrics, PolicyRegistry.empty().next(config));
+    }
+
+    /**
+     * @param config the configuration
+     * @param resolved its routes, each with its upstream's live state
+     * @param metrics the meter registry
+     * @param policies the policy instances made for {@code config}
+     */
+    Snapshot(ProxyConfig config, List<Route> resolved, Metrics metrics, PolicyRegistry policies) {
+        this.policies = policies;
+        this.defaultChain = policies.defaultChain(config);
+        this.trustedProxies = config.policies().trustedProxies();
+        List<Route> routes = new java.util.ArrayList<>(resolved.size());
+        for (Route r : resolved) {
+            PolicyChain chain = policies.chain(r.config(), config);
+            routes.add(chain.isEmpty() ? r : new Route(r.config(), r.upstream(), r.maxRequestBody(), chain));
+        }
         this.config = config;
         this.routeList = List.copyOf(routes);
         this.router = new Router(routes);

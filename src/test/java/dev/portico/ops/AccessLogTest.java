@@ -112,7 +112,7 @@ class AccessLogTest {
         Map<String, Object> j = FlatJson.parse(lines.get(0));
         assertThat(j.keySet()).containsExactly("time", "client", "method", "target", "protocol", "status", "bytes",
                 "duration_ms", "referer", "user_agent", "request_id", "upstream", "upstream_ms", "route", "attempts",
-                "trace_id", "tls");
+                "trace_id", "tls", "policy");
         assertThat(Instant.parse((String) j.get("time")).toEpochMilli()).isBetween(before,
                 System.currentTimeMillis());
         assertThat(j.get("client")).isEqualTo("127.0.0.1");

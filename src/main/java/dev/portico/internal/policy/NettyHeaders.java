@@ -10,6 +10,10 @@ import java.util.Set;
 
 /** {@link Headers} over a Netty head's fields: changes go straight to the head that is sent on. */
 final class NettyHeaders implements Headers {
+    /** Fields that frame the message or belong to the connection: Portico's alone (RFC 9110 section 7.6.1). */
+    private static final Set<String> MANAGED = Set.of("connection", "keep-alive", "proxy-connection", "te",
+            "trailer", "transfer-encoding", "upgrade", "content-length");
+
     private final HttpHeaders h;
 
     NettyHeaders(HttpHeaders h) {
@@ -45,6 +49,7 @@ final class NettyHeaders implements Headers {
 
     @Override
     public void remove(CharSequence name) {
+        managed(name);
         h.remove(name);
     }
 
@@ -57,8 +62,15 @@ final class NettyHeaders implements Headers {
         return names;
     }
 
+    private static void managed(CharSequence name) {
+        if (MANAGED.contains(name.toString().toLowerCase(Locale.ROOT))) {
+            throw new IllegalArgumentException(name + " is a framing or connection field that Portico manages");
+        }
+    }
+
     /** A value with CR or LF would split the head: refused, whatever the policy. */
     private static void check(CharSequence name, String value) {
+        managed(name);
         if (!Headers.isFieldName(name)) {
             throw new IllegalArgumentException("not a field name: \"" + name + "\"");
         }
