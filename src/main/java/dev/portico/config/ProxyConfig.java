@@ -38,6 +38,7 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         Objects.requireNonNull(operations, "operations");
         Objects.requireNonNull(policies, "policies");
         List<String> problems = problems(listen, routes, workers);
+        problems.addAll(policyProblems(listen, policies));
         if (!problems.isEmpty()) {
             throw new ConfigException("configuration", problems);
         }
@@ -106,6 +107,18 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
         if (workers < 0 || workers > MAX_WORKERS) {
             problems.add("workers: must be between 0 (one per core) and " + MAX_WORKERS + ", got " + workers);
+        }
+        return problems;
+    }
+
+    /** A PROXY protocol listener believes only trusted proxies: without any, it could accept nobody. */
+    static List<String> policyProblems(List<ListenerConfig> listen, PoliciesConfig policies) {
+        List<String> problems = new ArrayList<>();
+        for (int i = 0; i < listen.size(); i++) {
+            if (listen.get(i).proxyProtocol() && policies.trustedProxies().isEmpty()) {
+                problems.add("listen[" + i + "].proxy_protocol: needs trusted_proxies (the load balancers allowed to "
+                        + "send the PROXY header)");
+            }
         }
         return problems;
     }

@@ -17,7 +17,8 @@ import java.util.Map;
  * again when the TLS contexts are built at start-up and whenever they change.
  */
 final class TlsConfigReader {
-    private static final List<String> LISTENER_KEYS = List.of("address", "tls", "redirect_https", "h2c");
+    private static final List<String> LISTENER_KEYS = List.of("address", "tls", "redirect_https", "h2c",
+            "proxy_protocol");
     private static final List<String> TLS_KEYS = List.of("certificates", "certificate", "key", "protocols", "alpn",
             "client_auth", "client_ca");
     private static final List<String> CERTIFICATE_KEYS = List.of("certificate", "key");
@@ -45,6 +46,8 @@ final class TlsConfigReader {
         Boolean redirect = m.containsKey("redirect_https")
                 ? loader.bool(m.get("redirect_https"), path + ".redirect_https") : Boolean.FALSE;
         Boolean h2c = m.containsKey("h2c") ? loader.bool(m.get("h2c"), path + ".h2c") : Boolean.FALSE;
+        Boolean proxyProtocol = m.containsKey("proxy_protocol")
+                ? loader.bool(m.get("proxy_protocol"), path + ".proxy_protocol") : Boolean.FALSE;
         if (problems() != before) {
             return null;
         }
@@ -54,7 +57,8 @@ final class TlsConfigReader {
         if (tls != null && redirect) {
             return loader.problem(path + ".redirect_https: is for plain listeners; this one has tls");
         }
-        return loader.build(path, LISTENER_KEYS, () -> new ListenerConfig(address.withH2c(h2c), tls, redirect));
+        return loader.build(path, LISTENER_KEYS, () -> new ListenerConfig(address.withH2c(h2c), tls, redirect,
+                proxyProtocol));
     }
 
     private ListenerTlsConfig tls(Object node, String path) {

@@ -123,6 +123,9 @@ final class YamlConfigLoader {
         // Cross-record checks see only sections that parsed; a broken one already has its own problem.
         List<String> cross = ProxyConfig.problems(listenOk ? listen : List.of(), routesOk ? routes : List.of(),
                 workers == null ? 0 : workers);
+        if (listenOk && trusted != null) {
+            cross.addAll(ProxyConfig.policyProblems(listen, new PoliciesConfig(List.of(), trusted)));
+        }
         for (String p : cross) {
             if ((listenOk || !p.startsWith("listen")) && (routesOk || !p.startsWith("routes"))) {
                 problems.add(shortFormPath(p));

@@ -40,7 +40,7 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
      * @param redirect where a {@code redirect_https} listener sends clients, else {@code null}
      * @param h2c whether cleartext HTTP/2 is spoken too
      */
-    record Options(ServerTls tls, HttpsRedirect redirect, boolean h2c) {
+    record Options(ServerTls tls, HttpsRedirect redirect, boolean h2c, boolean proxyProtocol) {
     }
 
     FrontendInitializer(ProxyRuntime runtime, Options options) {
@@ -88,6 +88,9 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         Options o = options;
         if (o.redirect() != null) {
             ch.attr(REDIRECT).set(o.redirect()); // for HTTP/2 streams, which admit requests on child channels
+        }
+        if (o.proxyProtocol()) {
+            ProxyProtocolHandler.install(ch, config.policies().trustedProxies());
         }
         if (o.tls() != null) {
             ch.pipeline().addLast(o.tls().newHandler(),

@@ -182,7 +182,7 @@ public final class ProxyRuntime {
                     newTls.add(serverTls);
                 }
                 options[i] = new FrontendInitializer.Options(serverTls, l.redirectHttps() ? redirect : null,
-                        l.address().h2c());
+                        l.address().h2c(), l.proxyProtocol());
                 if (same == null) {
                     added.put(keys.get(i), bind(l, options[i]));
                 }
@@ -254,7 +254,7 @@ public final class ProxyRuntime {
         for (int i = 0; i < all.size(); i++) {
             ListenerConfig l = all.get(i);
             Listener bound = bind(l, new FrontendInitializer.Options(tls.listener(i),
-                    l.redirectHttps() ? redirect : null, l.address().h2c()));
+                    l.redirectHttps() ? redirect : null, l.address().h2c(), l.proxyProtocol()));
             listeners.put(keys.get(i), bound);
             listenerConfigs.put(keys.get(i), l);
         }
