@@ -185,4 +185,18 @@ class CustomPolicyTest {
         assertThat(r.headers().firstValue("x-stamped")).hasValue("v1");
         assertThat(backend.take().headers().get("X-Stamp")).isEqualTo("v1");
     }
+
+    @Test
+    void readmesApiKeyExampleRefusesWithoutTheKeyAndHidesItFromTheBackend() throws Exception {
+        start(new ApiKeyPolicy(Map.of("key", "s3cret")));
+        try (RawClient c = portico.raw()) {
+            c.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+            RawClient.Response refused = c.read();
+            assertThat(refused.status()).isEqualTo(401);
+            assertThat(refused.header("x-checked-by")).isEqualTo("portico");
+            c.send("GET / HTTP/1.1\r\nHost: h\r\nX-Api-Key: s3cret\r\n\r\n");
+            assertThat(c.read().header("x-checked-by")).isEqualTo("portico");
+        }
+        assertThat(backend.take().headers().contains("X-Api-Key")).isFalse();
+    }
 }
