@@ -1,5 +1,6 @@
 package dev.portico.tls;
 
+import dev.portico.internal.pem.PemFiles;
 import dev.portico.config.CertificateConfig;
 import dev.portico.config.ListenerTlsConfig;
 import dev.portico.config.ListenerTlsConfig.ClientAuth;

@@ -1,5 +1,6 @@
 package dev.portico.tls;
 
+import dev.portico.internal.pem.PemFiles;
 import dev.portico.config.UpstreamTlsConfig;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslContext;

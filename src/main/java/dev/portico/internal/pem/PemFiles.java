@@ -1,4 +1,4 @@
-package dev.portico.tls;
+package dev.portico.internal.pem;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,4 +1,4 @@
-package dev.portico.tls;
+package dev.portico.internal.pem;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
