@@ -51,7 +51,7 @@ public class HeaderRewriteBenchmark {
     @Benchmark
     public HttpRequest requestHead() {
         return HeaderRewriter.upstreamRequest(request, "/api/v1/items/42?expand=true", "shop.example.com",
-                "203.0.113.7", "shop.example.com");
+                "203.0.113.7", "shop.example.com", false);
     }
 
     @Benchmark
