@@ -8,7 +8,7 @@ import dev.portico.config.RouteConfig;
 import dev.portico.config.TimeoutsConfig;
 import dev.portico.config.OperationsConfig;
 import dev.portico.ops.Operations;
-import dev.portico.ops.ReloadResult;
+import dev.portico.config.ReloadResult;
 import dev.portico.server.ProxyRuntime;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;

@@ -1,6 +1,5 @@
 package dev.portico.metrics;
 
-import dev.portico.proxy.ProxyFailure;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -32,7 +31,8 @@ public final class Metrics implements AutoCloseable {
     public static final String LOCAL = "none";
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final ConcurrentHashMap<String, RouteMetrics> routes = new ConcurrentHashMap<>();
-    private final Counter[] rejected = new Counter[ProxyFailure.Kind.values().length];
+    /** One counter per failure kind, by the kind's ordinal. */
+    private final Counter[] rejected;
     /** Responses Portico makes itself, before any route or upstream: labelled {@code none}, never retired. */
     private final RouteMetrics local = new RouteMetrics(this, registry, LOCAL, LOCAL);
     private final Counter reloadOk;
@@ -43,9 +43,16 @@ public final class Metrics implements AutoCloseable {
     /** What gauges read: Micrometer holds them weakly, so they are held here for as long as the registry. */
     private final List<Object> gaugeSources = new CopyOnWriteArrayList<>();
 
-    /** Registers the process-wide meters: JVM, CPU, Netty direct memory. */
-    public Metrics() {
-        for (ProxyFailure.Kind k : ProxyFailure.Kind.values()) {
+    /**
+     * Registers the process-wide meters: JVM, CPU, Netty direct memory.
+     *
+     * @param failureKinds the failure taxonomy's enum, whose constants label {@code portico_rejected_requests_total}
+     *     (given rather than imported, so metrics stays below the exchange in the layering)
+     */
+    public Metrics(Class<? extends Enum<?>> failureKinds) {
+        Enum<?>[] kinds = failureKinds.getEnumConstants();
+        rejected = new Counter[kinds.length];
+        for (Enum<?> k : kinds) {
             rejected[k.ordinal()] = Counter.builder("portico.rejected.requests")
                     .description("Requests that failed or were refused, by failure kind")
                     .tag("reason", k.name().toLowerCase(Locale.ROOT)).register(registry);
@@ -111,9 +118,9 @@ public final class Metrics implements AutoCloseable {
     /**
      * Counts a request that failed or was refused.
      *
-     * @param kind the failure kind
+     * @param kind the failure kind, a constant of the enum given to the constructor
      */
-    public void rejected(ProxyFailure.Kind kind) {
+    public void rejected(Enum<?> kind) {
         rejected[kind.ordinal()].increment();
     }
 

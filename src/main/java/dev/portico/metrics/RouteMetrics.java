@@ -84,7 +84,7 @@ public final class RouteMetrics {
      *
      * @param kind the failure kind
      */
-    public void rejected(dev.portico.proxy.ProxyFailure.Kind kind) {
+    public void rejected(Enum<?> kind) {
         owner.rejected(kind);
     }
 

@@ -1,5 +1,6 @@
 package dev.portico.ops;
 
+import dev.portico.config.ReloadResult;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;

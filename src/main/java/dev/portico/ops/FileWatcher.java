@@ -1,5 +1,6 @@
 package dev.portico.ops;
 
+import dev.portico.config.ReloadResult;
 import dev.portico.config.ConfigException;
 import dev.portico.config.ProxyConfig;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package dev.portico.ops;
 
+import dev.portico.config.ReloadResult;
 import dev.portico.config.ListenAddress;
 import dev.portico.server.ProxyRuntime;
 import java.io.IOException;

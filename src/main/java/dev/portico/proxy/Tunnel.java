@@ -1,5 +1,6 @@
 package dev.portico.proxy;
 
+import dev.portico.upstream.IdleTimer;
 import dev.portico.upstream.UpstreamConnection;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -2,7 +2,7 @@ package dev.portico.server;
 
 import dev.portico.internal.policy.PolicyRun;
 import dev.portico.proxy.HeaderRewriter;
-import dev.portico.proxy.IdleTimer;
+import dev.portico.upstream.IdleTimer;
 import dev.portico.proxy.ProxyExchange;
 import dev.portico.proxy.ProxyFailure;
 import dev.portico.proxy.ProxyFailure.Kind;

@@ -5,7 +5,7 @@ import dev.portico.config.ProxyConfig;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import dev.portico.proxy.IdleTimer;
+import dev.portico.upstream.IdleTimer;
 import dev.portico.tls.ServerTls;
 import dev.portico.tls.TlsHandshakeTimeout;
 import io.netty.channel.group.ChannelGroup;

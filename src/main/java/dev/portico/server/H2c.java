@@ -1,6 +1,6 @@
 package dev.portico.server;
 
-import dev.portico.proxy.IdleTimer;
+import dev.portico.upstream.IdleTimer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandler;

@@ -1,7 +1,7 @@
 package dev.portico.server;
 
 import dev.portico.config.Http2Config;
-import dev.portico.proxy.IdleTimer;
+import dev.portico.upstream.IdleTimer;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;

@@ -64,7 +64,7 @@ public final class ProxyRuntime {
 
     /** The config, router and route meters new exchanges use; swapped whole by {@link #reload}. */
     private volatile Snapshot snapshot;
-    private final Metrics metrics = new Metrics();
+    private final Metrics metrics = new Metrics(ProxyFailure.Kind.class);
     private final BufferBudget buffered;
     private final TlsRuntime tls;
     private final UpstreamRegistry upstreams;

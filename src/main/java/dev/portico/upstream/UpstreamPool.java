@@ -3,7 +3,7 @@ package dev.portico.upstream;
 import dev.portico.balance.Endpoint;
 import dev.portico.config.TimeoutsConfig;
 import dev.portico.tls.UpstreamTlsClient;
-import dev.portico.proxy.IdleTimer;
+import dev.portico.upstream.IdleTimer;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

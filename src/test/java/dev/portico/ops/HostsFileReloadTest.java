@@ -1,5 +1,6 @@
 package dev.portico.ops;
 
+import dev.portico.config.ReloadResult;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.ProxyServer;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.ProxyServer;
 import dev.portico.config.ProxyConfig;
-import dev.portico.ops.ReloadResult;
+import dev.portico.config.ReloadResult;
 import dev.portico.server.ProxyRuntime;
 import dev.portico.testing.RawClient;
 import dev.portico.testing.TestBackend;

@@ -1,4 +1,4 @@
-package dev.portico.proxy;
+package dev.portico.upstream;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;

@@ -1,4 +1,4 @@
-package dev.portico.ops;
+package dev.portico.config;
 
 import java.util.List;
 
