@@ -1,5 +1,6 @@
 package dev.portico.config;
 
+import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -54,6 +55,11 @@ public record Cidr(InetAddress network, int prefix) {
      * @return whether it is in the block
      */
     public boolean contains(InetAddress address) {
+        if (address instanceof Inet4Address && network instanceof Inet4Address) {
+            // Inet4Address.hashCode() is the address as an int: no array copied per check.
+            int mask = prefix == 0 ? 0 : -1 << (32 - prefix);
+            return (address.hashCode() & mask) == (network.hashCode() & mask);
+        }
         byte[] a = unmapped(address).getAddress();
         byte[] n = network.getAddress();
         if (a.length != n.length) {

@@ -1,7 +1,9 @@
 package dev.portico.internal.policy;
 
 import dev.portico.policy.Headers;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -11,8 +13,9 @@ import java.util.Set;
 /** {@link Headers} over a Netty head's fields: changes go straight to the head that is sent on. */
 final class NettyHeaders implements Headers {
     /** Fields that frame the message or belong to the connection: Portico's alone (RFC 9110 section 7.6.1). */
-    private static final Set<String> MANAGED = Set.of("connection", "keep-alive", "proxy-connection", "te",
-            "trailer", "transfer-encoding", "upgrade", "content-length");
+    private static final AsciiString[] MANAGED = {HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE,
+        AsciiString.cached("proxy-connection"), HttpHeaderNames.TE, HttpHeaderNames.TRAILER,
+        HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.CONTENT_LENGTH};
 
     private final HttpHeaders h;
 
@@ -63,8 +66,10 @@ final class NettyHeaders implements Headers {
     }
 
     private static void managed(CharSequence name) {
-        if (MANAGED.contains(name.toString().toLowerCase(Locale.ROOT))) {
-            throw new IllegalArgumentException(name + " is a framing or connection field that Portico manages");
+        for (AsciiString m : MANAGED) {
+            if (m.contentEqualsIgnoreCase(name)) {
+                throw new IllegalArgumentException(name + " is a framing or connection field that Portico manages");
+            }
         }
     }
 
