@@ -179,7 +179,7 @@ class RouterTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"example.com", "EXAMPLE.COM:80", "aexample.com", "example.com.evil", "a.example.org",
-            "com", "[::1]:8080"})
+            "com", "[::1]:8080", ".example.com", ".a.example.com"})
     void wildcardDoesNotMatchItsBareSuffixOrOtherNames(String host) {
         Route fallback = route("", "/");
         Router router = router(route("*.example.com", "/"), fallback);

@@ -32,7 +32,7 @@ class RequestAdmissionTest {
     }
 
     private static LimitsConfig limits(int maxHeaders, int maxMethodLength) {
-        return new LimitsConfig(8192, 65536, 0, maxHeaders, 0, 0, maxMethodLength);
+        return new LimitsConfig(8192, 65536, 0, maxHeaders, 0, 0).withMaxMethodLength(maxMethodLength);
     }
 
     private static Route route(long maxRequestBody) {
