@@ -50,7 +50,8 @@ public final class Router {
                 best = exact.find(path);
             }
             if (!wildcardHosts.isEmpty()) {
-                for (int dot = name.indexOf('.'); dot >= 0; dot = name.indexOf('.', dot + 1)) {
+                // A name with an empty label (".example.com") is no subdomain of anything: no wildcard matches it.
+                for (int dot = name.indexOf('.'); dot > 0; dot = name.indexOf('.', dot + 1)) {
                     PrefixTable wild = wildcardHosts.get(name.substring(dot));
                     Route r = wild == null ? null : wild.find(path);
                     if (r != null && (best == null || r.config().path().length() > best.config().path().length())) {

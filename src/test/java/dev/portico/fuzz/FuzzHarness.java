@@ -12,7 +12,12 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One Portico (127.0.0.1:0, one worker, short timeouts) in front of a {@link RecordingBackend}, and the way a fuzz
@@ -36,7 +41,10 @@ final class FuzzHarness implements AutoCloseable {
                      String canaryProblem, long millis) {
     }
 
+    private static final Pattern REQUEST_ID = Pattern.compile("(?i)\r\nX-Request-Id: ?([!-~]+)\r\n");
+
     private final RecordingBackend backend;
+    private final Set<RecordingBackend.Event> late = Collections.newSetFromMap(new IdentityHashMap<>());
     private final ProxyServer proxy;
     private final LogCapture logs;
     private int canaries;
@@ -106,7 +114,9 @@ final class FuzzHarness implements AutoCloseable {
                 long now = System.nanoTime();
                 if (!eof && !halfClosed) {
                     boolean quiet = now - last >= quietMillis * 1_000_000;
-                    if ((quiet && Wire.backendAnswers(got.toByteArray()) >= backend.parsedSince(mark))
+                    long parsed = own(backend.eventsSince(mark), accessMark).stream()
+                            .filter(e -> e instanceof RecordingBackend.Parsed).count();
+                    if ((quiet && Wire.backendAnswers(got.toByteArray()) >= parsed)
                             || now > deadline) {
                         try {
                             s.shutdownOutput();
@@ -122,7 +132,7 @@ final class FuzzHarness implements AutoCloseable {
             }
         }
         boolean settled = awaitBackendSettled();
-        List<RecordingBackend.Event> events = backend.eventsSince(mark);
+        List<RecordingBackend.Event> events = own(backend.eventsSince(mark), accessMark);
         List<String> access = logs.accessSince(accessMark);
         String canary = canary();
         return new TryResult(input, got.toByteArray(), eof, events, settled, access, logs.crashesSince(crashMark),
@@ -145,6 +155,7 @@ final class FuzzHarness implements AutoCloseable {
     synchronized String canary() throws IOException {
         String path = "/canary/" + (++canaries);
         int mark = backend.mark();
+        int accessMark = logs.accessMark();
         byte[] got;
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
             s.setSoTimeout((int) PHASE_MILLIS);
@@ -158,7 +169,7 @@ final class FuzzHarness implements AutoCloseable {
         }
         List<String> malformed = new ArrayList<>();
         List<Wire.Response> rs = Wire.responses(got, malformed);
-        List<RecordingBackend.Event> events = backend.eventsSince(mark);
+        List<RecordingBackend.Event> events = own(backend.eventsSince(mark), accessMark);
         List<RecordingBackend.Event> parsed = events.stream()
                 .filter(e -> e instanceof RecordingBackend.Parsed).toList();
         boolean ok = malformed.isEmpty() && rs.size() == 1 && rs.get(0).status() == 200 && parsed.size() == 1
@@ -167,6 +178,44 @@ final class FuzzHarness implements AutoCloseable {
                 && events.stream().noneMatch(e -> e instanceof RecordingBackend.Rejected);
         return ok ? null : "canary " + path + " answered " + rs + " " + malformed + ", backend saw " + events
                 + " (client got \"" + Wire.escape(got, 400) + "\")";
+    }
+
+    /**
+     * The backend events of the try that began at {@code accessMark}, without the late ones of earlier tries. A try
+     * whose backend has not answered within the quiet period half-closes, and Portico, which ends the exchange on
+     * the client's EOF, closes the upstream connection; but the request was forwarded, and the backend, which reads
+     * on a thread per connection that a busy machine may run late, can still parse it after the next try began.
+     * Portico gives each exchange its own X-Request-Id, logged in the access line written when the exchange ended:
+     * a request whose id is in a line logged before this try belongs to an earlier exchange, not to this try.
+     */
+    private List<RecordingBackend.Event> own(List<RecordingBackend.Event> events, int accessMark) {
+        List<RecordingBackend.Event> mine = new ArrayList<>(events.size());
+        for (RecordingBackend.Event e : events) {
+            String id = requestId(e);
+            if (id != null && logs.loggedBefore(accessMark, id)) {
+                late.add(e);
+            } else {
+                mine.add(e);
+            }
+        }
+        return mine;
+    }
+
+    private static String requestId(RecordingBackend.Event e) {
+        if (e instanceof RecordingBackend.Parsed p) {
+            return p.request().headers().stream().filter(f -> f.name().equalsIgnoreCase("X-Request-Id"))
+                    .map(StrictHttpParser.Field::value).findFirst().orElse(null);
+        }
+        if (e instanceof RecordingBackend.Truncated t) {
+            Matcher m = REQUEST_ID.matcher(new String(t.partial(), StandardCharsets.ISO_8859_1));
+            return m.find() ? m.group(1) : null;
+        }
+        return null;
+    }
+
+    /** @return backend events that came late, after the try of their exchange was over (for the summary) */
+    synchronized List<RecordingBackend.Event> late() {
+        return List.copyOf(late);
     }
 
     @Override

@@ -33,7 +33,8 @@ import java.util.regex.Pattern;
  *     in this try, or a 4xx/5xx from the proxy itself, which is the last response on its connection;</li>
  * <li>(c) the backend's strict parser accepts every byte the proxy sent it, and no partial request lingers on an
  *     upstream connection after the client went away;</li>
- * <li>(d) the backend parsed exactly as many requests as the client got 200s;</li>
+ * <li>(d) the backend parsed exactly as many requests as the client got 200s (a request of an earlier try that the
+ *     backend parsed late is that try's: {@link FuzzHarness} leaves it out by its X-Request-Id);</li>
  * <li>(e) a canary request on a fresh connection afterwards gets its own 200 (no desynchronized pooled
  *     connection), and nothing was logged with an exception (no crash);</li>
  * <li>(f) the access log has a line for each response sent (408 for a slow head excepted), with its status, in

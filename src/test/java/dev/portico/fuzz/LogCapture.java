@@ -61,6 +61,16 @@ final class LogCapture extends AppenderBase<ILoggingEvent> implements AutoClosea
         return List.copyOf(access.subList(mark, access.size()));
     }
 
+    /** @return whether an access line logged before {@code mark} contains {@code text} */
+    synchronized boolean loggedBefore(int mark, String text) {
+        for (int i = mark - 1; i >= 0; i--) {
+            if (access.get(i).contains(text)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     synchronized int crashMark() {
         return crashes.size();
     }

@@ -48,6 +48,8 @@ class ProxyFuzzTest {
     @AfterContainer
     static void stopAndCheckLeaks() throws Exception {
         if (harness != null) {
+            harness.late().forEach(e -> stats.note("forwarded for an earlier try, seen by the backend late",
+                    e.toString()));
             harness.close();
             harness = null;
         }

@@ -30,12 +30,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A graceful stop while a keep-alive response is complete (logged) but partly still in Portico, because the client
- * reads slowly: the connection closes only once every byte has been written out.
+ * A graceful stop while a keep-alive response is complete (Portico read its end from the backend) but partly still in
+ * Portico, because the client reads slowly: the connection closes only once every byte has been written out.
  *
  * <p>To have bytes waiting in Portico (not only in the kernel) when the exchange ends, the backend sends its chunked
- * body one piece at a time while the client reads nothing, watching Portico's socket send queue in
- * {@code /proc/net/tcp}: once a piece no longer reaches the kernel, the kernel buffer is full, and the body ends.
+ * body one piece at a time while the client reads nothing, watching the socket queues in
+ * {@code /proc/net/tcp}: once a piece Portico read no longer reaches the kernel, the kernel buffer is full, and the
+ * body ends. Portico reads the backend only while the client connection is under its write buffer's high-water mark,
+ * so the test stops there, after two pieces.
  */
 class DrainFlushTest {
     private static final int PIECE = 16 * 1024;
@@ -47,27 +49,34 @@ class DrainFlushTest {
     void aStopWaitsUntilACompleteResponseIsFlushedToASlowReader() throws Exception {
         Assumptions.assumeTrue(Files.isReadable(TCP), "needs Linux's /proc/net/tcp");
         try (ServerSocket backendServer = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int backendPort = backendServer.getLocalPort();
             BlockingQueue<Boolean> pieces = new LinkedBlockingQueue<>(); // true: one more piece, false: the end
-            CompletableFuture<Void> backend = CompletableFuture.runAsync(() -> serve(backendServer, pieces));
+            BlockingQueue<Integer> written = new LinkedBlockingQueue<>(); // Portico's upstream port, once a write is out
+            CompletableFuture<Void> backend = CompletableFuture.runAsync(() -> serve(backendServer, pieces, written));
             ProxyServer proxy = new ProxyServer(ProxyConfig.builder().listen("127.0.0.1", 0).workers(1)
-                    .route("/", "http://127.0.0.1:" + backendServer.getLocalPort()).build()).start();
+                    .route("/", "http://127.0.0.1:" + backendPort).build()).start();
             try (AccessLogCapture access = new AccessLogCapture(); Socket client = new Socket()) {
                 client.setReceiveBufferSize(4 * 1024);
                 client.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), proxy.port()));
+                int clientPort = client.getLocalPort();
                 client.getOutputStream().write("GET /body HTTP/1.1\r\nHost: t\r\n\r\n"
                         .getBytes(StandardCharsets.US_ASCII));
                 pieces.add(true); // the first piece also waits for the connections and the response head
+                int upstreamPort = next(written);
                 int sent = 1;
-                await().until(() -> sendQueue(proxy.port(), client.getLocalPort()) > 0);
-                // Two pieces in a row that stay in Portico: the kernel buffer is full (one alone may be a slow loop).
+                await().until(() -> queued(proxy.port(), clientPort) > 0);
+                // Two pieces in a row that Portico read from the backend but could not pass to the kernel: the
+                // client's side is full (one alone may be a slow loop), and they wait in Portico's write buffer.
                 int misses = 0;
                 while (misses < 2) {
-                    long queued = sendQueue(proxy.port(), client.getLocalPort());
+                    long before = queued(proxy.port(), clientPort);
                     pieces.add(true);
                     sent++;
+                    next(written);
+                    readByPortico(backendPort, upstreamPort);
                     try {
                         await().atMost(Duration.ofMillis(500)).pollInterval(Duration.ofMillis(5))
-                                .until(() -> sendQueue(proxy.port(), client.getLocalPort()) > queued);
+                                .until(() -> queued(proxy.port(), clientPort) > before);
                         misses = 0;
                     } catch (ConditionTimeoutException stays) {
                         misses++;
@@ -75,15 +84,22 @@ class DrainFlushTest {
                     assertThat(sent).as("the send queue never filled").isLessThan(4096);
                 }
                 pieces.add(false);
-                await().until(() -> access.find("GET /body") != null);
-                assertThat(access.find("GET /body")).contains("\" 200 " + (long) sent * PIECE + " ");
+                next(written);
+                // Portico read the end of the body: the exchange is over, but its last bytes wait for the client.
+                // (The access log line comes only once they are on the wire, so it cannot be what the test waits for.)
+                readByPortico(backendPort, upstreamPort);
+                long body = (long) sent * PIECE;
+                assertThat(queued(proxy.port(), clientPort)).as("bytes in the kernel, the rest is in Portico")
+                        .isLessThan(body);
+                assertThat(access.find("GET /body")).as("logged before its end was written out").isNull();
 
                 CompletableFuture<Void> stopped = CompletableFuture.runAsync(proxy::stop);
                 byte[] response = client.getInputStream().readAllBytes();
                 stopped.get(30, TimeUnit.SECONDS);
 
-                assertThat(chunkedBodyLength(response)).as("body bytes received before the close")
-                        .isEqualTo((long) sent * PIECE);
+                assertThat(chunkedBodyLength(response)).as("body bytes received before the close").isEqualTo(body);
+                await().until(() -> access.find("GET /body") != null);
+                assertThat(access.find("GET /body")).contains("\" 200 " + body + " ");
             } finally {
                 proxy.stop();
                 backend.cancel(true);
@@ -91,7 +107,21 @@ class DrainFlushTest {
         }
     }
 
-    private static void serve(ServerSocket server, BlockingQueue<Boolean> pieces) {
+    /** @return the backend's report that its next write is out (Portico's upstream port) */
+    private static int next(BlockingQueue<Integer> written) throws InterruptedException {
+        Integer port = written.poll(10, TimeUnit.SECONDS);
+        assertThat(port).as("the backend wrote").isNotNull();
+        return port;
+    }
+
+    /** Waits until Portico has read all the backend sent: nothing queued on either end of the upstream connection. */
+    private static void readByPortico(int backendPort, int upstreamPort) {
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5))
+                .alias("Portico reads the backend (its write buffer stays under the high-water mark)")
+                .until(() -> queued(backendPort, upstreamPort) == 0);
+    }
+
+    private static void serve(ServerSocket server, BlockingQueue<Boolean> pieces, BlockingQueue<Integer> written) {
         try (Socket s = server.accept()) {
             InputStream in = s.getInputStream();
             ByteArrayOutputStream head = new ByteArrayOutputStream();
@@ -106,9 +136,11 @@ class DrainFlushTest {
                 out.write(piece);
                 out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
                 out.flush();
+                written.add(s.getPort());
             }
             out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
             out.flush();
+            written.add(s.getPort());
             in.read(); // until Portico closes or the test ends
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -118,11 +150,11 @@ class DrainFlushTest {
     }
 
     /**
-     * Bytes Portico has handed to the kernel and the client has not read: the send queue of Portico's end of the
-     * connection plus the receive queue of the client's end.
+     * Bytes a sender has handed to the kernel and its peer has not read: the send queue of the sender's end of a
+     * loopback connection plus the receive queue of the peer's end.
      */
-    private static long sendQueue(int proxyPort, int clientPort) throws IOException {
-        return queue(proxyPort, clientPort, true) + queue(clientPort, proxyPort, false);
+    private static long queued(int senderPort, int peerPort) throws IOException {
+        return queue(senderPort, peerPort, true) + queue(peerPort, senderPort, false);
     }
 
     private static long queue(int localPort, int remotePort, boolean send) throws IOException {

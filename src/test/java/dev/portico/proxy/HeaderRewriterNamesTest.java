@@ -123,4 +123,14 @@ class HeaderRewriterNamesTest {
 
         assertThat(out.getAll("Content-Length")).containsExactly("0");
     }
+
+    @Test
+    void fixedHopByHopFieldsGoAlsoWhenConnectionNamesOthers() {
+        HttpHeaders h = new DefaultHttpHeaders().add("Connection", "close").add("TE", "trailers")
+                .add("Keep-Alive", "timeout=5").add("Cookie", "c=1");
+
+        HeaderRewriter.removeHopByHop(h);
+
+        assertThat(h.names()).containsExactly("Cookie");
+    }
 }

@@ -179,7 +179,7 @@ class RouterTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"example.com", "EXAMPLE.COM:80", "aexample.com", "example.com.evil", "a.example.org",
-            "com", "[::1]:8080"})
+            "com", "[::1]:8080", ".example.com", ".a.example.com"})
     void wildcardDoesNotMatchItsBareSuffixOrOtherNames(String host) {
         Route fallback = route("", "/");
         Router router = router(route("*.example.com", "/"), fallback);
@@ -272,5 +272,21 @@ class RouterTest {
         assertThat(router.find("other.example", "/svc5000")).isNull();
         assertThat(router.find("other.example", "/svc12x")).isNull();
         assertThat(router.find("h1.example", "/svc12/a")).isSameAs(routes.get(24));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"a.example., a.example", "A.Example.:8080, a.example", "a.example.com., a.example.com", "., ''",
+        "[::1]:80, [::1]", "[::1], [::1]"})
+    void theHostNameLosesItsPortCaseAndTrailingDot(String host, String name) {
+        assertThat(Router.hostName(host)).isEqualTo(name);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"a.example.", "A.EXAMPLE.:8080"})
+    void aFullyQualifiedHostWithItsTrailingDotMatchesItsRoute(String host) {
+        Route hostRoute = route("a.example", "/");
+        Router router = router(hostRoute, route("", "/"));
+
+        assertThat(router.find(host, "/x")).isSameAs(hostRoute);
     }
 }

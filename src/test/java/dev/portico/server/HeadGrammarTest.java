@@ -115,4 +115,47 @@ class HeadGrammarTest {
     private static ByteBuf ascii(String s) {
         return Unpooled.copiedBuffer(s, StandardCharsets.ISO_8859_1);
     }
+
+    @Test
+    void tokenCharactersAreExactlyThoseOfRfc9110() {
+        String tchar = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        for (int b = -128; b < 128; b++) {
+            assertThat(ChunkLineScanner.isTchar((byte) b)).as("byte %d", b).isEqualTo(b >= 0 && tchar.indexOf(b) >= 0);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"5;a=\"\u0000\"", "5;a=\"\\\u0000\"", "5;a=\"\\\u001f\"", "5x", "5\rx", "5;a\rx"})
+    void nulAndOtherBytesOutsideTheGrammarFail(String line) {
+        assertThat(scan(line + "\r\nhello\r\n0\r\n\r\n")).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"5;a=\"\\ \"", "5;a=\"\\\t\"", "5;a=\"\\\u00e9\"", "5;a=\" \"", "5;a=\"\t\"", "5;a=\"\u00ff\""})
+    void quotedStringsTakeWhitespaceAndObsTextAlsoEscaped(String line) {
+        assertThat(scan(line + "\r\nhello\r\n0\r\n\r\n")).isTrue();
+    }
+
+    @Test
+    void theLargestSizeThatCannotOverflowIsStillFollowedByItsExtensions() {
+        // 0x7ffffffffffffff0 is parsed to the end: its bad extension is caught, not left to the decoder.
+        assertThat(scan("7ffffffffffffff0;a b\r\n")).isFalse();
+        assertThat(scan("7ffffffffffffff0;a\r\n")).isTrue();
+    }
+
+    @Test
+    void chunkDataSplitAcrossReadsIsSkippedByItsSizeOnly() {
+        ChunkLineScanner scanner = new ChunkLineScanner();
+        ByteBuf first = ascii("a\r\n01234");
+        // The rest of the data looks like a bad chunk line; it is data, and the size line after it is checked.
+        ByteBuf second = ascii("\n;;;\r\r\n0;x y\r\n\r\n");
+        try {
+            assertThat(scanner.scan(first, 0, first.readableBytes())).isTrue();
+            assertThat(scanner.scan(second, 0, 5)).isTrue();
+            assertThat(scanner.scan(second, 5, second.readableBytes())).isFalse();
+        } finally {
+            first.release();
+            second.release();
+        }
+    }
 }

@@ -130,4 +130,33 @@ class RequestTargetTest {
     void findsDotSegmentsAlsoWhenPercentEncoded(String path, boolean expected) {
         org.assertj.core.api.Assertions.assertThat(RequestTarget.hasDotSegment(path)).isEqualTo(expected);
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/%", "/%4", "/a%4", "/%g1", "/%1g", "/a%zz/b", "/%%41", "/a\"b", "/a<b", "/a>b", "/a\\b",
+        "/a%2?x", "http://b.example/%4"})
+    void rejectsCharactersAndPercentEncodingsThatCouldMisleadAParser(String uri) {
+        Kind kind = failureKind(HttpMethod.GET, uri);
+
+        assertThat(kind).isEqualTo(Kind.BAD_REQUEST);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "/%41%7a%7A%0f  | /%41%7a%7A%0f | ''",
+            "/a?%zz         | /a            | ?%zz",
+            "/a?b%          | /a            | ?b%",
+            "/?%4           | /             | ?%4",
+            "/a%20b?c%g     | /a%20b        | ?c%g"})
+    void checksPercentEncodingInThePathOnlyAndForwardsTheQueryAsSent(String uri, String path, String query) {
+        RequestTarget target = RequestTarget.parse(HttpMethod.GET, uri);
+
+        assertThat(target).isEqualTo(new RequestTarget(null, path, query));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"/%, false", "/%2, false", "/a/%2, false", "/%2ex, false", "/x%2e, false", "/%2e%2ex/y, false",
+        "/a/%2e/b, true", "/%2E%2e, true", "/%2f%2e, false", "/%3e, false", "/%2d, false"})
+    void aPercentSignNearTheEndOrNotADotIsNoDotSegment(String path, boolean expected) {
+        assertThat(RequestTarget.hasDotSegment(path)).isEqualTo(expected);
+    }
 }
