@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * The whole, validated configuration of a Portico instance. Immutable: a reload swaps it as a whole.
@@ -205,11 +206,32 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
 
         /**
+         * Adds a listener made with a {@link ListenerConfig.Builder}, e.g.
+         * {@code listen(l -> l.address("0.0.0.0:8443").tls(t -> t.certificate(cert, key)))}.
+         *
+         * @param listener sets the listener's keys; {@code address} is required
+         * @return this
+         */
+        public Builder listen(UnaryOperator<ListenerConfig.Builder> listener) {
+            listen.add(listener.apply(ListenerConfig.builder()).build());
+            return this;
+        }
+
+        /**
          * @param value the HTTP/2 limits
          * @return this
          */
         public Builder http2(Http2Config value) {
             this.http2 = Objects.requireNonNull(value, "http2");
+            return this;
+        }
+
+        /**
+         * @param value sets {@code http2} keys, starting from the current limits (the defaults unless set before)
+         * @return this
+         */
+        public Builder http2(UnaryOperator<Http2Config.Builder> value) {
+            this.http2 = value.apply(new Http2Config.Builder(http2)).build();
             return this;
         }
 
@@ -253,7 +275,7 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
          * @param route sets the route's other keys
          * @return this
          */
-        public Builder route(String path, java.util.function.UnaryOperator<RouteConfig.Builder> route) {
+        public Builder route(String path, UnaryOperator<RouteConfig.Builder> route) {
             routes.add(route.apply(RouteConfig.builder(path)).build());
             return this;
         }
@@ -268,11 +290,31 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
 
         /**
+         * Sets {@code timeouts} keys, e.g. {@code timeouts(t -> t.connect(Duration.ofSeconds(2)))}.
+         *
+         * @param value sets the keys, starting from the current timeouts (the defaults unless set before)
+         * @return this
+         */
+        public Builder timeouts(UnaryOperator<TimeoutsConfig.Builder> value) {
+            this.timeouts = value.apply(new TimeoutsConfig.Builder(timeouts)).build();
+            return this;
+        }
+
+        /**
          * @param value the limits
          * @return this
          */
         public Builder limits(LimitsConfig value) {
             this.limits = Objects.requireNonNull(value, "limits");
+            return this;
+        }
+
+        /**
+         * @param value sets {@code limits} keys, starting from the current limits (the defaults unless set before)
+         * @return this
+         */
+        public Builder limits(UnaryOperator<LimitsConfig.Builder> value) {
+            this.limits = value.apply(new LimitsConfig.Builder(limits)).build();
             return this;
         }
 
@@ -295,11 +337,33 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
 
         /**
+         * @param value sets {@code access_log} keys, starting from the current settings (the defaults unless set
+         *     before)
+         * @return this
+         */
+        public Builder accessLog(UnaryOperator<AccessLogConfig.Builder> value) {
+            this.accessLog = value.apply(new AccessLogConfig.Builder(accessLog)).build();
+            return this;
+        }
+
+        /**
          * @param value admin endpoint, request id, tracing and reload settings
          * @return this
          */
         public Builder operations(OperationsConfig value) {
             this.operations = Objects.requireNonNull(value, "operations");
+            return this;
+        }
+
+        /**
+         * Sets the keys of {@code admin}, {@code request_id}, {@code tracing} and {@code reload}, e.g.
+         * {@code operations(o -> o.adminListen("127.0.0.1:9901"))}.
+         *
+         * @param value sets the keys, starting from the current settings (the defaults unless set before)
+         * @return this
+         */
+        public Builder operations(UnaryOperator<OperationsConfig.Builder> value) {
+            this.operations = value.apply(new OperationsConfig.Builder(operations)).build();
             return this;
         }
 

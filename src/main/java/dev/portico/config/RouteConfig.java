@@ -161,6 +161,28 @@ public record RouteConfig(String path, String host, UpstreamConfig upstream, boo
         }
 
         /**
+         * Sets {@code upstream} to servers with their settings, e.g.
+         * {@code upstream(u -> u.servers("http://10.0.0.5:9000", "http://10.0.0.6:9000").balance(...))}. An
+         * upstream several routes share is better built once with {@link UpstreamConfig#builder(String)}.
+         *
+         * @param value sets the upstream's keys, starting from an unnamed upstream with the defaults
+         * @return this
+         */
+        public Builder upstream(java.util.function.UnaryOperator<UpstreamConfig.Builder> value) {
+            this.upstream = value.apply(UpstreamConfig.builder()).build();
+            return this;
+        }
+
+        /**
+         * @param value sets {@code upstream_tls} keys, starting from {@link UpstreamTlsConfig#DEFAULTS}
+         * @return this
+         */
+        public Builder upstreamTls(java.util.function.UnaryOperator<UpstreamTlsConfig.Builder> value) {
+            this.upstreamTls = value.apply(UpstreamTlsConfig.builder()).build();
+            return this;
+        }
+
+        /**
          * @param value {@code upstream_tls}, for an https URL upstream
          * @return this
          */
