@@ -1,7 +1,9 @@
 package dev.portico.balance;
 
 import dev.portico.config.HealthCheckConfig;
+import dev.portico.config.UpstreamConfig.SendProxyProtocol;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,6 +20,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +40,11 @@ public final class HealthChecker {
     private final EventLoop loop;
     private final Bootstrap bootstrap;
     /** Per endpoint: passes in a row (positive) or failures in a row (negative). Loop-only. */
+    /** PROXY protocol headers saying the connection is the proxy's own (v1 UNKNOWN, v2 LOCAL), as HAProxy sends. */
+    private static final byte[] LOCAL_V1 = "PROXY UNKNOWN\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] LOCAL_V2 = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
+        0x20, 0x00, 0x00, 0x00};
+
     private final Map<Endpoint, int[]> streaks = new IdentityHashMap<>();
     private ScheduledFuture<?> next;
     private boolean closed;
@@ -105,6 +113,14 @@ public final class HealthChecker {
             req.headers().set(HttpHeaderNames.HOST, e.server().url().authority())
                     .set(HttpHeaderNames.USER_AGENT, "portico-health-check")
                     .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            SendProxyProtocol pp = group.config().sendProxyProtocol();
+            if (pp != SendProxyProtocol.OFF) {
+                // A backend behind send_proxy_protocol expects the header on every connection, checks included.
+                // Written from the first stage, so it precedes TLS; the connect listener runs before the
+                // handshake starts.
+                f.channel().pipeline().firstContext().write(Unpooled.wrappedBuffer(
+                        pp == SendProxyProtocol.V2 ? LOCAL_V2 : LOCAL_V1), f.channel().voidPromise());
+            }
             f.channel().writeAndFlush(req);
         });
     }

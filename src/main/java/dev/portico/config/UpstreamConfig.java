@@ -23,10 +23,38 @@ import java.util.function.UnaryOperator;
  * @param slowStart how long a recovered endpoint takes to ramp up to its full share, {@link Duration#ZERO} for off
  * @param tls how to talk TLS to the {@code https://} servers ({@link UpstreamTlsConfig#DEFAULTS} if there are
  *     some and it is not given); {@code null} when every server is {@code http://}
+ * @param sendProxyProtocol whether each new backend connection opens with a PROXY protocol header naming the client
+ *     ({@code send_proxy_protocol}); such a connection serves one client connection only, never the pool
  */
 public record UpstreamConfig(String name, List<ServerConfig> servers, Balance balance, String hashOn,
                              HealthCheckConfig healthCheck, PassiveConfig passive, RetryConfig retry,
-                             int maxConnections, int maxPending, Duration slowStart, UpstreamTlsConfig tls) {
+                             int maxConnections, int maxPending, Duration slowStart, UpstreamTlsConfig tls,
+                             SendProxyProtocol sendProxyProtocol) {
+
+    /** The PROXY protocol header sent at the start of each backend connection, if any. */
+    public enum SendProxyProtocol {
+        /** None: the default. */
+        OFF,
+        /** The text form (PROXY protocol version 1). */
+        V1,
+        /** The binary form (PROXY protocol version 2). */
+        V2;
+
+        /**
+         * @param text the config value
+         * @return the version
+         */
+        public static SendProxyProtocol parse(String text) {
+            String t = text.trim().toLowerCase(Locale.ROOT);
+            if (t.equals("v1")) {
+                return V1;
+            }
+            if (t.equals("v2")) {
+                return V2;
+            }
+            throw new IllegalArgumentException("expected v1 or v2, got \"" + text + "\"");
+        }
+    }
 
     /** Endpoint selection policies. */
     public enum Balance {
@@ -90,6 +118,15 @@ public record UpstreamConfig(String name, List<ServerConfig> servers, Balance ba
         } else if (!anyTls && tls != null) {
             throw new IllegalArgumentException("tls needs https:// servers");
         }
+        Objects.requireNonNull(sendProxyProtocol, "send_proxy_protocol");
+    }
+
+    /** An upstream that sends no PROXY protocol header. */
+    public UpstreamConfig(String name, List<ServerConfig> servers, Balance balance, String hashOn,
+                          HealthCheckConfig healthCheck, PassiveConfig passive, RetryConfig retry,
+                          int maxConnections, int maxPending, Duration slowStart, UpstreamTlsConfig tls) {
+        this(name, servers, balance, hashOn, healthCheck, passive, retry, maxConnections, maxPending, slowStart,
+                tls, SendProxyProtocol.OFF);
     }
 
     /** An upstream with the default TLS settings for its {@code https://} servers, if any. */
@@ -111,7 +148,16 @@ public record UpstreamConfig(String name, List<ServerConfig> servers, Balance ba
      */
     public UpstreamConfig withTls(UpstreamTlsConfig value) {
         return new UpstreamConfig(name, servers, balance, hashOn, healthCheck, passive, retry, maxConnections,
-                maxPending, slowStart, value);
+                maxPending, slowStart, value, sendProxyProtocol);
+    }
+
+    /**
+     * @param value the PROXY protocol header to open each backend connection with
+     * @return this upstream with it
+     */
+    public UpstreamConfig withSendProxyProtocol(SendProxyProtocol value) {
+        return new UpstreamConfig(name, servers, balance, hashOn, healthCheck, passive, retry, maxConnections,
+                maxPending, slowStart, tls, value);
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.portico.balance.Endpoint;
 import dev.portico.proxy.Attempts.Cause;
 import dev.portico.proxy.ProxyFailure.Kind;
 import dev.portico.route.Route;
+import dev.portico.upstream.ProxyHeader;
 import dev.portico.upstream.UpstreamConnection;
 import dev.portico.upstream.UpstreamListener;
 import dev.portico.upstream.UpstreamPool;
@@ -61,6 +62,8 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     ScheduledFuture<?> retryTimer;
     /** Gives up the wait for a connection slot ({@code max_pending}) while the pool has this try queued. */
     private Runnable cancelWait;
+    /** What each new backend connection opens with ({@code send_proxy_protocol}), or {@code null}. */
+    private ProxyHeader proxyHeader;
 
     /**
      * @param host the client connection
@@ -86,6 +89,16 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
                 log.clientAddress(), clientRequest.uri());
     }
 
+    /**
+     * Each try gets a new connection that opens with {@code header}, and closes it afterwards: a connection that
+     * names a client is never shared with another ({@code send_proxy_protocol}). Call before {@link #start}.
+     *
+     * @param header the PROXY protocol header
+     */
+    public void proxyHeader(ProxyHeader header) {
+        proxyHeader = header;
+    }
+
     /** Picks an endpoint and asks the pool for a connection to it; the request goes out once it is ready. */
     public void start() {
         nextTry();
@@ -105,7 +118,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         state = State.CONNECTING;
         bodySent = false;
         var u = route.upstream().config();
-        cancelWait = pool.acquire(e, e.tls(), u.maxConnections(), u.maxPending(), this, this);
+        cancelWait = pool.acquire(e, e.tls(), u.maxConnections(), u.maxPending(), proxyHeader, this, this);
     }
 
     /** @return whether the whole request body has been received from the client */
@@ -274,7 +287,8 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             bodySent = false;
             var u = route.upstream().config();
             Endpoint same = attempts.again();
-            cancelWait = pool.acquire(same, same.tls(), u.maxConnections(), u.maxPending(), this, this);
+            cancelWait = pool.acquire(same, same.tls(), u.maxConnections(), u.maxPending(), proxyHeader, this,
+                    this);
             return;
         }
         if (state == State.FORWARDING && !skippingInformational) {

@@ -1,5 +1,6 @@
 package dev.portico.server;
 
+import dev.portico.config.UpstreamConfig;
 import dev.portico.internal.policy.ClientAddress;
 import dev.portico.internal.policy.PolicyChain;
 import dev.portico.internal.policy.PolicyRun;
@@ -13,6 +14,7 @@ import dev.portico.proxy.ProxyFailure.Kind;
 import dev.portico.proxy.WebSocketUpgrade;
 import dev.portico.route.Route;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -21,6 +23,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AsciiString;
 import java.net.InetAddress;
 import java.util.Locale;
@@ -130,6 +133,12 @@ final class Admission {
                 request, keepAlive, upstream, snapshot.config.timeouts().response().toMillis());
         if (run != null) {
             exchange.policies(run);
+        }
+        var sendProxy = route.config().upstream().sendProxyProtocol();
+        if (sendProxy != UpstreamConfig.SendProxyProtocol.OFF) {
+            Channel ch = side.clientChannel();
+            exchange.proxyHeader(ProxyProtocolHandler.outbound(ch instanceof Http2StreamChannel ? ch.parent() : ch,
+                    client, sendProxy == UpstreamConfig.SendProxyProtocol.V2));
         }
         if (webSocket) {
             WebSocketUpgrade.forward(upstream);

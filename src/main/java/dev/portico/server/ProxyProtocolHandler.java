@@ -2,6 +2,7 @@ package dev.portico.server;
 
 import dev.portico.config.Cidr;
 import dev.portico.internal.policy.ClientAddress;
+import dev.portico.upstream.ProxyHeader;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -23,8 +24,11 @@ import org.slf4j.LoggerFactory;
  * or TLS. A {@code LOCAL} header (a load balancer's health check) keeps the peer's address.
  */
 final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
-    /** The client address a PROXY header named, on the connection's channel. */
-    static final AttributeKey<InetAddress> SOURCE = AttributeKey.valueOf("portico.proxyProtocolSource");
+    /** The client address and port a PROXY header named, on the connection's channel. */
+    static final AttributeKey<InetSocketAddress> SOURCE = AttributeKey.valueOf("portico.proxyProtocolSource");
+    /** The address the client connected to, as the PROXY header named it, on the connection's channel. */
+    static final AttributeKey<InetSocketAddress> DESTINATION =
+            AttributeKey.valueOf("portico.proxyProtocolDestination");
     private static final Logger LOG = LoggerFactory.getLogger(ProxyProtocolHandler.class);
 
     private final List<Cidr> trusted;
@@ -40,11 +44,34 @@ final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
 
     /** @return the client address of a connection: the PROXY header's source if it had one, else its peer */
     static InetAddress clientAddress(Channel ch) {
-        InetAddress source = ch.attr(SOURCE).get();
+        InetSocketAddress source = ch.attr(SOURCE).get();
         if (source != null) {
-            return source;
+            return source.getAddress();
         }
         return ch.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : InetAddress.getLoopbackAddress();
+    }
+
+    /**
+     * The header to open backend connections with for an upstream with {@code send_proxy_protocol}: what this
+     * connection's own PROXY header said (a load balancer in front), else its sockets' addresses.
+     *
+     * @param ch the client connection (the HTTP/2 connection, not a stream)
+     * @param client the request's client, which {@code trusted_proxies} may have taken from {@code X-Forwarded-For}
+     * @param v2 the binary form rather than the text form
+     * @return the header; the source port is 0 when the client is not the connection's own source
+     */
+    static ProxyHeader outbound(Channel ch, InetAddress client, boolean v2) {
+        InetSocketAddress source = ch.attr(SOURCE).get();
+        if (source == null) {
+            source = ch.remoteAddress() instanceof InetSocketAddress a ? a : null;
+        }
+        int port = source != null && source.getAddress().equals(client) ? source.getPort() : 0;
+        InetSocketAddress destination = ch.attr(DESTINATION).get();
+        if (destination == null) {
+            destination = ch.localAddress() instanceof InetSocketAddress a ? a
+                    : new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        }
+        return new ProxyHeader(v2, new InetSocketAddress(client, port), destination);
     }
 
     @Override
@@ -73,7 +100,12 @@ final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
                     ctx.close();
                     return;
                 }
-                ctx.channel().attr(SOURCE).set(source);
+                ctx.channel().attr(SOURCE).set(new InetSocketAddress(source, m.sourcePort()));
+                InetAddress destination = m.destinationAddress() == null ? null
+                        : Cidr.numeric(m.destinationAddress());
+                if (destination != null) {
+                    ctx.channel().attr(DESTINATION).set(new InetSocketAddress(destination, m.destinationPort()));
+                }
             }
         } finally {
             ReferenceCountUtil.release(m);

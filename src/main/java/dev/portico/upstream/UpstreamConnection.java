@@ -20,6 +20,8 @@ import java.util.concurrent.TimeUnit;
 public final class UpstreamConnection extends ChannelInboundHandlerAdapter implements Runnable {
     private final UpstreamPool pool;
     private final Endpoint endpoint;
+    /** Whether it opened with a PROXY protocol header: it serves the client named there, and is never pooled. */
+    private final boolean exclusive;
     private Channel channel;
     private UpstreamListener listener;
     private int uses;
@@ -31,9 +33,15 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
     /** The waiter of another loop this connection is closed for: its slot is that waiter's, no one else's. */
     private Runnable slotHeir;
 
-    UpstreamConnection(UpstreamPool pool, Endpoint endpoint) {
+    UpstreamConnection(UpstreamPool pool, Endpoint endpoint, boolean exclusive) {
         this.pool = pool;
         this.endpoint = endpoint;
+        this.exclusive = exclusive;
+    }
+
+    /** @return whether a PROXY protocol header named this connection's client, so no other client may use it */
+    boolean exclusive() {
+        return exclusive;
     }
 
     /** @return the channel */

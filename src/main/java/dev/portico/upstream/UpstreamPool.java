@@ -101,11 +101,30 @@ public final class UpstreamPool {
      */
     public Runnable acquire(Endpoint endpoint, UpstreamTlsClient tls, int maxConnections, int maxPending,
                             UpstreamListener listener, Callback callback) {
-        if (lendIdle(endpoint, listener, callback)) {
+        return acquire(endpoint, tls, maxConnections, maxPending, null, listener, callback);
+    }
+
+    /**
+     * As {@link #acquire(Endpoint, UpstreamTlsClient, int, int, UpstreamListener, Callback)}, for a connection that
+     * opens with {@code header} when it is not {@code null}: such a connection is always a new one, and is closed
+     * when given back instead of being pooled, so it never serves another client.
+     *
+     * @param endpoint the backend
+     * @param tls how to secure connections to it, or {@code null} for plain HTTP
+     * @param maxConnections the endpoint's connection limit, 0 for none
+     * @param maxPending how many requests may wait for a slot
+     * @param header the PROXY protocol header a new connection starts with, or {@code null} for none
+     * @param listener who gets the connection's events while it is borrowed
+     * @param callback told when the connection is ready, or failed
+     * @return as for the other form
+     */
+    public Runnable acquire(Endpoint endpoint, UpstreamTlsClient tls, int maxConnections, int maxPending,
+                            ProxyHeader header, UpstreamListener listener, Callback callback) {
+        if (header == null && lendIdle(endpoint, listener, callback)) {
             return null;
         }
         if (!endpoint.tryOpenConnection(maxConnections)) {
-            Waiter w = new Waiter(endpoint, tls, maxConnections, maxPending, listener, callback);
+            Waiter w = new Waiter(endpoint, tls, maxConnections, maxPending, header, listener, callback);
             // Connections idle on other loops hold slots this loop cannot use: have them closed, and wait for one.
             int idleElsewhere = endpoint.idleConnections();
             if (endpoint.await(w, maxPending + idleElsewhere)) {
@@ -124,7 +143,7 @@ public final class UpstreamPool {
             }
             return w::cancel;
         }
-        open(endpoint, tls, listener, callback);
+        open(endpoint, tls, header, listener, callback);
         return null;
     }
 
@@ -173,8 +192,9 @@ public final class UpstreamPool {
     }
 
     /** Opens a connection; the caller holds a connection slot of the endpoint, released when the channel closes. */
-    private void open(Endpoint endpoint, UpstreamTlsClient tls, UpstreamListener listener, Callback callback) {
-        UpstreamConnection conn = new UpstreamConnection(this, endpoint);
+    private void open(Endpoint endpoint, UpstreamTlsClient tls, ProxyHeader header, UpstreamListener listener,
+                      Callback callback) {
+        UpstreamConnection conn = new UpstreamConnection(this, endpoint, header != null);
         Future<?>[] handshake = new Future<?>[1];
         ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
@@ -187,6 +207,9 @@ public final class UpstreamPool {
                         .setMaxHeaderSize(MAX_RESPONSE_HEAD)
                         .setMaxChunkSize(64 * 1024));
                 conn.codec(codec);
+                if (header != null) {
+                    ProxyHeaderWriter.install(ch, header);
+                }
                 ch.pipeline().addLast(codec,
                         new IdleTimer(idleMillis),
                         conn);
@@ -219,8 +242,10 @@ public final class UpstreamPool {
 
     void giveBack(UpstreamConnection conn) {
         Channel ch = conn.channel();
-        if (conn.undecodedBytes() > 0) {
-            ch.close(); // bytes beyond the response: part of another one nobody asked for
+        if (conn.undecodedBytes() > 0 || conn.exclusive()) {
+            // Bytes beyond the response: part of another one nobody asked for. Or a PROXY header named the client
+            // this connection speaks for: no other client may use it.
+            ch.close();
             return;
         }
         ArrayDeque<UpstreamConnection> q = idle.get(conn.endpoint());
@@ -279,7 +304,9 @@ public final class UpstreamPool {
                 continue;
             }
             Runnable w = endpoint.pollWaiter();
-            Waiter mine = w instanceof Waiter x && x.pool() == this ? x : null;
+            // A waiter for a connection with a PROXY header cannot use a pooled one: it gets the slot, as another
+            // loop's waiter does.
+            Waiter mine = w instanceof Waiter x && x.pool() == this && x.header == null ? x : null;
             if (w != null && mine == null) {
                 // The slot goes to that waiter through the close alone: waking it here too would wake a second
                 // one, and the loser of their race would go to the back of the queue.
@@ -362,17 +389,19 @@ public final class UpstreamPool {
         private final UpstreamTlsClient tls;
         private final int maxConnections;
         private final int maxPending;
+        private final ProxyHeader header;
         private final UpstreamListener listener;
         private final Callback callback;
         ScheduledFuture<?> timer;
         private boolean done;
 
-        Waiter(Endpoint endpoint, UpstreamTlsClient tls, int maxConnections, int maxPending, UpstreamListener listener,
-               Callback callback) {
+        Waiter(Endpoint endpoint, UpstreamTlsClient tls, int maxConnections, int maxPending, ProxyHeader header,
+               UpstreamListener listener, Callback callback) {
             this.endpoint = endpoint;
             this.tls = tls;
             this.maxConnections = maxConnections;
             this.maxPending = maxPending;
+            this.header = header;
             this.listener = listener;
             this.callback = callback;
         }
@@ -386,7 +415,7 @@ public final class UpstreamPool {
         public void run() {
             loop.execute(() -> {
                 if (finish()) {
-                    acquire(endpoint, tls, maxConnections, maxPending, listener, callback);
+                    acquire(endpoint, tls, maxConnections, maxPending, header, listener, callback);
                 } else {
                     endpoint.wakeOne(); // gave up or timed out as it was woken: the slot is the next one's
                 }
