@@ -54,6 +54,14 @@ class ArchitectureTest {
     }
 
     @Test
+    void everyPackageIsApiOrInternal() {
+        for (JavaClass c : CLASSES) {
+            assertThat(API.contains(c.getPackageName()) || c.getPackageName().startsWith("dev.portico.internal."))
+                    .as("%s is neither in an API package nor under dev.portico.internal", c.getName()).isTrue();
+        }
+    }
+
+    @Test
     void packagesHaveNoCycles() {
         slices().matching("(**)").should().beFreeOfCycles().check(CLASSES);
     }

@@ -1,6 +1,6 @@
 package dev.portico.jmh;
 
-import dev.portico.proxy.HeaderRewriter;
+import dev.portico.internal.proxy.HeaderRewriter;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;

@@ -3,7 +3,7 @@ package dev.portico.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.portico.balance.Endpoint;
+import dev.portico.internal.balance.Endpoint;
 import dev.portico.config.ProxyConfig;
 import dev.portico.testing.PorticoExtension;
 import dev.portico.testing.RawClient;
