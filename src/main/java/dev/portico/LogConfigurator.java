@@ -8,7 +8,7 @@ import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.hook.DefaultShutdownHook;
-import dev.portico.proxy.AccessLog;
+import dev.portico.internal.proxy.AccessLog;
 import org.slf4j.LoggerFactory;
 
 /**

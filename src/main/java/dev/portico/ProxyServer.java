@@ -1,15 +1,16 @@
 package dev.portico;
 
 import dev.portico.config.AccessLogConfig;
+import dev.portico.config.Http2Config;
 import dev.portico.config.LimitsConfig;
 import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RouteConfig;
 import dev.portico.config.TimeoutsConfig;
 import dev.portico.config.OperationsConfig;
-import dev.portico.ops.Operations;
-import dev.portico.ops.ReloadResult;
-import dev.portico.server.ProxyRuntime;
+import dev.portico.internal.ops.Operations;
+import dev.portico.config.ReloadResult;
+import dev.portico.internal.server.ProxyRuntime;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.UnaryOperator;
 
 /**
  * An embeddable Portico reverse proxy.
@@ -242,6 +244,16 @@ public final class ProxyServer implements AutoCloseable {
         }
 
         /**
+         * @param listener sets a listener's keys ({@code listen} in mapping form), e.g.
+         *     {@code l -> l.address("0.0.0.0:8443").tls(t -> t.certificate(cert, key))}
+         * @return this
+         */
+        public Builder listen(UnaryOperator<ListenerConfig.Builder> listener) {
+            config.listen(listener);
+            return this;
+        }
+
+        /**
          * @param path the path prefix
          * @param upstreamUrl the backend URL
          * @return this
@@ -261,10 +273,51 @@ public final class ProxyServer implements AutoCloseable {
         }
 
         /**
+         * Adds a route made with a {@link RouteConfig.Builder}, e.g.
+         * {@code route("/api", r -> r.upstream("http://127.0.0.1:8000").policies(...))}.
+         *
+         * @param path the path prefix
+         * @param route sets the route's other keys
+         * @return this
+         */
+        public Builder route(String path, UnaryOperator<RouteConfig.Builder> route) {
+            config.route(path, route);
+            return this;
+        }
+
+        /**
+         * @param policies {@code default_policies}: applied to every route before its own, and to responses
+         *     without a route
+         * @return this
+         */
+        public Builder defaultPolicies(dev.portico.config.PolicyConfig... policies) {
+            config.defaultPolicies(policies);
+            return this;
+        }
+
+        /**
+         * @param blocks {@code trusted_proxies}: CIDR blocks whose {@code X-Forwarded-For} is believed
+         * @return this
+         */
+        public Builder trustedProxies(String... blocks) {
+            config.trustedProxies(blocks);
+            return this;
+        }
+
+        /**
          * @param timeouts the timeouts
          * @return this
          */
         public Builder timeouts(TimeoutsConfig timeouts) {
+            config.timeouts(timeouts);
+            return this;
+        }
+
+        /**
+         * @param timeouts sets {@code timeouts} keys, e.g. {@code t -> t.connect(Duration.ofSeconds(2))}
+         * @return this
+         */
+        public Builder timeouts(UnaryOperator<TimeoutsConfig.Builder> timeouts) {
             config.timeouts(timeouts);
             return this;
         }
@@ -275,6 +328,33 @@ public final class ProxyServer implements AutoCloseable {
          */
         public Builder limits(LimitsConfig limits) {
             config.limits(limits);
+            return this;
+        }
+
+        /**
+         * @param limits sets {@code limits} keys, e.g. {@code l -> l.maxRequestBody(10 << 20)}
+         * @return this
+         */
+        public Builder limits(UnaryOperator<LimitsConfig.Builder> limits) {
+            config.limits(limits);
+            return this;
+        }
+
+        /**
+         * @param http2 the HTTP/2 limits
+         * @return this
+         */
+        public Builder http2(Http2Config http2) {
+            config.http2(http2);
+            return this;
+        }
+
+        /**
+         * @param http2 sets {@code http2} keys, e.g. {@code h -> h.maxConcurrentStreams(50)}
+         * @return this
+         */
+        public Builder http2(UnaryOperator<Http2Config.Builder> http2) {
+            config.http2(http2);
             return this;
         }
 
@@ -297,10 +377,29 @@ public final class ProxyServer implements AutoCloseable {
         }
 
         /**
+         * @param accessLog sets {@code access_log} keys, e.g. {@code a -> a.format(AccessLogConfig.Format.JSON)}
+         * @return this
+         */
+        public Builder accessLog(UnaryOperator<AccessLogConfig.Builder> accessLog) {
+            config.accessLog(accessLog);
+            return this;
+        }
+
+        /**
          * @param operations admin endpoint, request id, tracing and reload settings
          * @return this
          */
         public Builder operations(OperationsConfig operations) {
+            config.operations(operations);
+            return this;
+        }
+
+        /**
+         * @param operations sets {@code admin}, {@code request_id}, {@code tracing} and {@code reload} keys, e.g.
+         *     {@code o -> o.adminListen("127.0.0.1:9901")}
+         * @return this
+         */
+        public Builder operations(UnaryOperator<OperationsConfig.Builder> operations) {
             config.operations(operations);
             return this;
         }

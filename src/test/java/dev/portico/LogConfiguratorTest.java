@@ -7,7 +7,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.AppenderBase;
-import dev.portico.proxy.AccessLog;
+import dev.portico.internal.proxy.AccessLog;
 import dev.portico.config.AccessLogConfig;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;

@@ -1,6 +1,6 @@
 package dev.portico.jmh;
 
-import dev.portico.proxy.HeaderRewriter;
+import dev.portico.internal.proxy.HeaderRewriter;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
@@ -51,7 +51,7 @@ public class HeaderRewriteBenchmark {
     @Benchmark
     public HttpRequest requestHead() {
         return HeaderRewriter.upstreamRequest(request, "/api/v1/items/42?expand=true", "shop.example.com",
-                "203.0.113.7", "shop.example.com");
+                "203.0.113.7", "shop.example.com", false);
     }
 
     @Benchmark

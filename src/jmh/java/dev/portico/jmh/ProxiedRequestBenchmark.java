@@ -3,6 +3,9 @@ package dev.portico.jmh;
 import com.sun.management.ThreadMXBean;
 import dev.portico.ProxyServer;
 import dev.portico.config.AccessLogConfig;
+import dev.portico.config.HeadersPolicyConfig;
+import dev.portico.config.IpFilterPolicyConfig;
+import dev.portico.config.SecurityHeadersPolicyConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -34,6 +37,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -42,8 +46,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One proxied {@code GET /small} (1 KiB body) over loopback keep-alive connections, and the bytes the proxy's
- * event loop thread allocates per request (printed at the end of the trial, from the thread's allocation counter,
- * so the client's and backend's allocations are not counted).
+ * event loop thread allocates and the CPU time it spends per request (printed at the end of the trial, from the
+ * thread's own counters, so the client's and backend's work is not counted). {@code policies=none} is a route
+ * without policies; {@code policies=three} one with {@code headers}, {@code security_headers} and
+ * {@code ip_filter}, the cost of a typical chain.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -66,6 +72,10 @@ public class ProxiedRequestBenchmark {
     private long proxyThreadId;
     private long allocatedAtStart;
     private long requests;
+    private long cpuAtStart;
+
+    @Param({"none", "three"})
+    public String policies;
 
     @Setup
     public void setUp() throws IOException {
@@ -88,8 +98,14 @@ public class ProxiedRequestBenchmark {
                     }
                 }).bind("127.0.0.1", 0).syncUninterruptibly().channel();
         int backendPort = ((InetSocketAddress) backend.localAddress()).getPort();
+        String upstream = "http://127.0.0.1:" + backendPort;
         proxy = ProxyServer.builder().listen("127.0.0.1", 0).workers(1).accessLog(new AccessLogConfig(false))
-                .route("/", "http://127.0.0.1:" + backendPort).build().start();
+                .route("/", r -> policies.equals("none") ? r.upstream(upstream) : r.upstream(upstream).policies(
+                        HeadersPolicyConfig.of(q -> q.set("X-Env", "prod").remove("X-Debug"),
+                                p -> p.set("Cache-Control", "no-store")),
+                        SecurityHeadersPolicyConfig.builder("strict").build(),
+                        IpFilterPolicyConfig.allow("127.0.0.0/8", "10.0.0.0/8")))
+                .build().start();
         connect();
         out.write(REQUEST);
         expected = readResponse(16 * 1024);
@@ -97,6 +113,7 @@ public class ProxiedRequestBenchmark {
         proxyThreadId = Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().startsWith("portico-loop")).findFirst().orElseThrow().getId();
         allocatedAtStart = allocated();
+        cpuAtStart = ManagementFactory.getThreadMXBean().getThreadCpuTime(proxyThreadId);
     }
 
     private byte[] readResponse(int max) throws IOException {
@@ -148,8 +165,10 @@ public class ProxiedRequestBenchmark {
     @TearDown
     public void tearDown() throws IOException {
         long bytes = allocated() - allocatedAtStart;
-        System.out.printf("%nportico event loop allocated %d bytes per proxied request (%d requests)%n",
-                requests == 0 ? 0 : bytes / requests, requests);
+        long cpu = ManagementFactory.getThreadMXBean().getThreadCpuTime(proxyThreadId) - cpuAtStart;
+        System.out.printf("%nportico event loop allocated %d bytes and used %.2f us of CPU per proxied request "
+                + "(policies=%s, %d requests)%n", requests == 0 ? 0 : bytes / requests,
+                requests == 0 ? 0.0 : cpu / 1000.0 / requests, policies, requests);
         client.close();
         proxy.stop();
         backend.close().syncUninterruptibly();

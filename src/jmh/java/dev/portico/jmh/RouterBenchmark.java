@@ -1,9 +1,9 @@
 package dev.portico.jmh;
 
 import dev.portico.config.RouteConfig;
-import dev.portico.route.Route;
-import dev.portico.route.Router;
-import dev.portico.balance.UpstreamGroup;
+import dev.portico.internal.route.Route;
+import dev.portico.internal.route.Router;
+import dev.portico.internal.balance.UpstreamGroup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -60,4 +60,61 @@ public record AccessLogConfig(boolean enabled, Format format, String path) {
     public boolean toStdout() {
         return path.equals(STDOUT);
     }
+
+    /** @return a builder starting from {@link #DEFAULTS} */
+    public static Builder builder() {
+        return new Builder(DEFAULTS);
+    }
+
+    /**
+     * Builds {@link AccessLogConfig}; each method sets the {@code access_log} key of its name, the others keep their
+     * defaults. Not thread-safe.
+     */
+    public static final class Builder {
+        private boolean enabled;
+        private Format format;
+        private String path;
+
+        Builder(AccessLogConfig from) {
+            enabled = from.enabled;
+            format = from.format;
+            path = from.path;
+        }
+
+        /**
+         * @param value {@code enabled}: whether lines are written
+         * @return this
+         */
+        public Builder enabled(boolean value) {
+            enabled = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code format}: the line format
+         * @return this
+         */
+        public Builder format(Format value) {
+            format = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code path}: {@value #STDOUT} or a file path
+         * @return this
+         */
+        public Builder path(String value) {
+            path = value;
+            return this;
+        }
+
+        /**
+         * @return the access log settings
+         * @throws IllegalArgumentException if the path is empty
+         * @throws NullPointerException if the format or path is null
+         */
+        public AccessLogConfig build() {
+            return new AccessLogConfig(enabled, format, path);
+        }
+    }
 }

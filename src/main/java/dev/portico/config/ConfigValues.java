@@ -167,4 +167,5 @@ public final class ConfigValues {
         }
         return new ListenAddress(host, Integer.parseInt(port));
     }
+
 }

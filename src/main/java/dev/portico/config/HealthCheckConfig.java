@@ -35,4 +35,91 @@ public record HealthCheckConfig(String path, Duration interval, Duration timeout
         ConfigValues.inRange(expectMin, 100, 599, "expect_status");
         ConfigValues.inRange(expectMax, expectMin, 599, "expect_status");
     }
+
+    /**
+     * @param path {@code path}: the request target, starting with {@code /}
+     * @return a builder with the defaults: every 5s, 1s timeout, 2 passes, 3 failures, statuses 200-399
+     */
+    public static Builder builder(String path) {
+        return new Builder(path);
+    }
+
+    /** Builds {@link HealthCheckConfig}; each method sets the {@code health_check} key of its name. Not thread-safe. */
+    public static final class Builder {
+        private final String path;
+        private Duration interval = DEFAULT_INTERVAL;
+        private Duration timeout = DEFAULT_TIMEOUT;
+        private int healthyThreshold = 2;
+        private int unhealthyThreshold = 3;
+        private int expectMin = 200;
+        private int expectMax = 399;
+
+        private Builder(String path) {
+            this.path = path;
+        }
+
+        /**
+         * @param value {@code interval}: time between two checks of one endpoint
+         * @return this
+         */
+        public Builder interval(Duration value) {
+            interval = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code timeout}: how long one check may take, connect included
+         * @return this
+         */
+        public Builder timeout(Duration value) {
+            timeout = value;
+            return this;
+        }
+
+        /**
+         * @param count {@code healthy_threshold}: consecutive passes that bring an endpoint back, 1 to 100
+         * @return this
+         */
+        public Builder healthyThreshold(int count) {
+            healthyThreshold = count;
+            return this;
+        }
+
+        /**
+         * @param count {@code unhealthy_threshold}: consecutive failures that take an endpoint out, 1 to 100
+         * @return this
+         */
+        public Builder unhealthyThreshold(int count) {
+            unhealthyThreshold = count;
+            return this;
+        }
+
+        /**
+         * @param status {@code expect_status}: the one status that passes
+         * @return this
+         */
+        public Builder expectStatus(int status) {
+            return expectStatus(status, status);
+        }
+
+        /**
+         * @param min {@code expect_status}: the lowest status that passes
+         * @param max the highest
+         * @return this
+         */
+        public Builder expectStatus(int min, int max) {
+            expectMin = min;
+            expectMax = max;
+            return this;
+        }
+
+        /**
+         * @return the health check
+         * @throws IllegalArgumentException if a value is not valid
+         */
+        public HealthCheckConfig build() {
+            return new HealthCheckConfig(path, interval, timeout, healthyThreshold, unhealthyThreshold, expectMin,
+                    expectMax);
+        }
+    }
 }

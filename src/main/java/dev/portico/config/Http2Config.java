@@ -99,4 +99,106 @@ public record Http2Config(int maxConcurrentStreams, long maxHeaderListSize, int 
             throw new IllegalArgumentException("must be between " + min + " and " + max + ", got " + value);
         }
     }
+
+    /** @return a builder starting from {@link #DEFAULTS} */
+    public static Builder builder() {
+        return new Builder(DEFAULTS);
+    }
+
+    /**
+     * Builds {@link Http2Config}; each method sets the {@code http2} key of its name, the others keep their
+     * defaults. {@link #build()} validates with {@link #check} and {@link #checkResetWindow}. Not thread-safe.
+     */
+    public static final class Builder {
+        private int maxConcurrentStreams;
+        private long maxHeaderListSize;
+        private int maxResets;
+        private Duration resetWindow;
+        private int maxSmallContinuationFrames;
+        private int maxQueuedControlFrames;
+        private int maxControlFramesPerSecond;
+
+        Builder(Http2Config from) {
+            maxConcurrentStreams = from.maxConcurrentStreams;
+            maxHeaderListSize = from.maxHeaderListSize;
+            maxResets = from.maxResets;
+            resetWindow = from.resetWindow;
+            maxSmallContinuationFrames = from.maxSmallContinuationFrames;
+            maxQueuedControlFrames = from.maxQueuedControlFrames;
+            maxControlFramesPerSecond = from.maxControlFramesPerSecond;
+        }
+
+        /**
+         * @param count {@code max_concurrent_streams}: streams open at once per connection
+         * @return this
+         */
+        public Builder maxConcurrentStreams(int count) {
+            maxConcurrentStreams = count;
+            return this;
+        }
+
+        /**
+         * @param bytes {@code max_header_list_size}: the largest request head (larger: 431 on its stream)
+         * @return this
+         */
+        public Builder maxHeaderListSize(long bytes) {
+            maxHeaderListSize = bytes;
+            return this;
+        }
+
+        /**
+         * @param count {@code max_resets}: stream resets allowed per {@code reset_window}
+         * @return this
+         */
+        public Builder maxResets(int count) {
+            maxResets = count;
+            return this;
+        }
+
+        /**
+         * @param value {@code reset_window}: whole seconds, 1s to 1h
+         * @return this
+         */
+        public Builder resetWindow(Duration value) {
+            resetWindow = value;
+            return this;
+        }
+
+        /**
+         * @param count {@code max_small_continuation_frames}: small CONTINUATION frames one header block may have
+         * @return this
+         */
+        public Builder maxSmallContinuationFrames(int count) {
+            maxSmallContinuationFrames = count;
+            return this;
+        }
+
+        /**
+         * @param count {@code max_queued_control_frames}: control frames queued for a client that does not read
+         * @return this
+         */
+        public Builder maxQueuedControlFrames(int count) {
+            maxQueuedControlFrames = count;
+            return this;
+        }
+
+        /**
+         * @param count {@code max_control_frames_per_second}: frames carrying no request a client may send per
+         *     second
+         * @return this
+         */
+        public Builder maxControlFramesPerSecond(int count) {
+            maxControlFramesPerSecond = count;
+            return this;
+        }
+
+        /**
+         * @return the HTTP/2 limits
+         * @throws IllegalArgumentException if a value is out of range
+         */
+        public Http2Config build() {
+            return new Http2Config(maxConcurrentStreams, maxHeaderListSize, maxResets, resetWindow,
+                    maxSmallContinuationFrames, maxQueuedControlFrames, maxControlFramesPerSecond);
+        }
+    }
 }

@@ -137,4 +137,118 @@ public record LimitsConfig(long maxRequestLine, long maxHeaderSize, long maxRequ
             throw new IllegalArgumentException("must be between " + min + " and " + max + ", got " + value);
         }
     }
+
+    /** @return a builder starting from {@link #DEFAULTS} */
+    public static Builder builder() {
+        return new Builder(DEFAULTS);
+    }
+
+    /**
+     * Builds {@link LimitsConfig}; each method sets the {@code limits} key of its name, the others keep their
+     * defaults. {@link #build()} validates each value with {@link #check}. Not thread-safe.
+     */
+    public static final class Builder {
+        private long maxRequestLine;
+        private long maxHeaderSize;
+        private long maxRequestBody;
+        private int maxHeaders;
+        private int maxConnections;
+        private int maxRequestsPerConnection;
+        private int maxMethodLength;
+        private long maxBufferedBytes;
+
+        Builder(LimitsConfig from) {
+            maxRequestLine = from.maxRequestLine;
+            maxHeaderSize = from.maxHeaderSize;
+            maxRequestBody = from.maxRequestBody;
+            maxHeaders = from.maxHeaders;
+            maxConnections = from.maxConnections;
+            maxRequestsPerConnection = from.maxRequestsPerConnection;
+            maxMethodLength = from.maxMethodLength;
+            maxBufferedBytes = from.maxBufferedBytes;
+        }
+
+        /**
+         * @param bytes {@code max_request_line}: the longest request line (longer: 414)
+         * @return this
+         */
+        public Builder maxRequestLine(long bytes) {
+            maxRequestLine = bytes;
+            return this;
+        }
+
+        /**
+         * @param bytes {@code max_header_size}: the largest request header section (larger: 431)
+         * @return this
+         */
+        public Builder maxHeaderSize(long bytes) {
+            maxHeaderSize = bytes;
+            return this;
+        }
+
+        /**
+         * @param bytes {@code max_request_body}: the largest request body, 0 for unlimited (larger: 413)
+         * @return this
+         */
+        public Builder maxRequestBody(long bytes) {
+            maxRequestBody = bytes;
+            return this;
+        }
+
+        /**
+         * @param count {@code max_headers}: the most header fields in a request head (more: 431)
+         * @return this
+         */
+        public Builder maxHeaders(int count) {
+            maxHeaders = count;
+            return this;
+        }
+
+        /**
+         * @param count {@code max_connections}: client connections open at once per listener, 0 for no limit
+         * @return this
+         */
+        public Builder maxConnections(int count) {
+            maxConnections = count;
+            return this;
+        }
+
+        /**
+         * @param count {@code max_requests_per_connection}: requests served on one client connection, 0 for no
+         *     limit
+         * @return this
+         */
+        public Builder maxRequestsPerConnection(int count) {
+            maxRequestsPerConnection = count;
+            return this;
+        }
+
+        /**
+         * @param bytes {@code max_method_length}: the longest request method (longer: 501)
+         * @return this
+         */
+        public Builder maxMethodLength(int bytes) {
+            maxMethodLength = bytes;
+            return this;
+        }
+
+        /**
+         * @param bytes {@code max_buffered_bytes}: response bytes held for slow clients across all connections,
+         *     0 for no limit
+         * @return this
+         */
+        public Builder maxBufferedBytes(long bytes) {
+            maxBufferedBytes = bytes;
+            return this;
+        }
+
+        /**
+         * @return the limits
+         * @throws IllegalArgumentException if a value is out of range
+         */
+        public LimitsConfig build() {
+            return new LimitsConfig(maxRequestLine, maxHeaderSize, maxRequestBody, maxHeaders, maxConnections,
+                    maxRequestsPerConnection, maxMethodLength, maxBufferedBytes);
+        }
+    }
 }

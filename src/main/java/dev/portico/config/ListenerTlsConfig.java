@@ -1,6 +1,7 @@
 package dev.portico.config;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -97,6 +98,97 @@ public record ListenerTlsConfig(List<CertificateConfig> certificates, List<Strin
             if (!seen.add(v)) {
                 throw new IllegalArgumentException(key + " lists \"" + v + "\" twice");
             }
+        }
+    }
+
+    /** @return a builder with the default protocols and ALPN, no client authentication, and no certificate yet */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Builds {@link ListenerTlsConfig}; each method sets the {@code tls} key of its name. Files are used as given
+     * (the YAML loader resolves them against the configuration file's directory). Not thread-safe.
+     */
+    public static final class Builder {
+        private final List<CertificateConfig> certificates = new ArrayList<>();
+        private List<String> protocols = DEFAULT_PROTOCOLS;
+        private List<String> alpn = DEFAULT_ALPN;
+        private ClientAuth clientAuth = ClientAuth.NONE;
+        private Path clientCa;
+
+        private Builder() {
+        }
+
+        /**
+         * Adds a certificate ({@code certificate} and {@code key}, or one entry of {@code certificates}); the first
+         * is the default for clients that send no known SNI name.
+         *
+         * @param certificate the PEM certificate chain
+         * @param key its PEM private key
+         * @return this
+         * @throws IllegalArgumentException if a file cannot be read or the key does not match the certificate
+         */
+        public Builder certificate(Path certificate, Path key) {
+            certificates.add(new CertificateConfig(certificate, key));
+            return this;
+        }
+
+        /**
+         * @param value {@code certificates}: appended in order
+         * @return this
+         */
+        public Builder certificates(CertificateConfig... value) {
+            for (CertificateConfig c : value) {
+                certificates.add(Objects.requireNonNull(c, "certificate"));
+            }
+            return this;
+        }
+
+        /**
+         * @param value {@code protocols}: the TLS versions offered, among {@link #ALLOWED_PROTOCOLS}
+         * @return this
+         */
+        public Builder protocols(String... value) {
+            protocols = List.of(value);
+            return this;
+        }
+
+        /**
+         * @param value {@code alpn}: the application protocols, among {@link #ALLOWED_ALPN}, in order of preference
+         * @return this
+         */
+        public Builder alpn(String... value) {
+            alpn = List.of(value);
+            return this;
+        }
+
+        /**
+         * @param value {@code client_auth}: whether a client certificate is asked for; not {@code NONE} needs
+         *     {@link #clientCa}
+         * @return this
+         */
+        public Builder clientAuth(ClientAuth value) {
+            clientAuth = value;
+            return this;
+        }
+
+        /**
+         * @param file {@code client_ca}: the PEM file of the CAs client certificates must chain to
+         * @return this
+         */
+        public Builder clientCa(Path file) {
+            clientCa = file;
+            return this;
+        }
+
+        /**
+         * @return the TLS settings
+         * @throws IllegalArgumentException if there is no certificate, a list holds an unknown or repeated value,
+         *     or client authentication and CA do not go together
+         */
+        public ListenerTlsConfig build() {
+            return new ListenerTlsConfig(certificates, protocols, alpn, clientAuth, clientCa);
         }
     }
 }

@@ -29,4 +29,85 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
             throw new IllegalArgumentException("not a valid header field name: \"" + requestIdHeader + "\"");
         }
     }
+
+    /** @return a builder starting from {@link #DEFAULTS} */
+    public static Builder builder() {
+        return new Builder(DEFAULTS);
+    }
+
+    /**
+     * Builds {@link OperationsConfig}. Its keys live in several YAML sections, so each method is named after the
+     * whole key path: {@code admin.listen} is {@link #adminListen}, {@code tracing.generate} is
+     * {@link #tracingGenerate}. Unset keys keep their defaults. Not thread-safe.
+     */
+    public static final class Builder {
+        private ListenAddress adminListen;
+        private boolean requestIdEnabled;
+        private String requestIdHeader;
+        private boolean tracingGenerate;
+        private boolean reloadWatch;
+
+        Builder(OperationsConfig from) {
+            adminListen = from.adminListen;
+            requestIdEnabled = from.requestIdEnabled;
+            requestIdHeader = from.requestIdHeader;
+            tracingGenerate = from.generateTraceparent;
+            reloadWatch = from.watch;
+        }
+
+        /**
+         * @param hostPort {@code admin.listen}: the admin endpoint's {@code host:port}, or {@code null} for none
+         * @return this
+         * @throws IllegalArgumentException if it is not {@code host:port}
+         */
+        public Builder adminListen(String hostPort) {
+            adminListen = hostPort == null ? null : ListenAddress.parse(hostPort);
+            return this;
+        }
+
+        /**
+         * @param value {@code request_id.enabled}: whether request ids are propagated and generated
+         * @return this
+         */
+        public Builder requestIdEnabled(boolean value) {
+            requestIdEnabled = value;
+            return this;
+        }
+
+        /**
+         * @param name {@code request_id.header}: the request id field
+         * @return this
+         */
+        public Builder requestIdHeader(String name) {
+            requestIdHeader = name;
+            return this;
+        }
+
+        /**
+         * @param value {@code tracing.generate}: whether a {@code traceparent} is started for requests without one
+         * @return this
+         */
+        public Builder tracingGenerate(boolean value) {
+            tracingGenerate = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code reload.watch}: whether a change to the configuration file reloads it
+         * @return this
+         */
+        public Builder reloadWatch(boolean value) {
+            reloadWatch = value;
+            return this;
+        }
+
+        /**
+         * @return the operations settings
+         * @throws IllegalArgumentException if the request id header is not a valid field name
+         */
+        public OperationsConfig build() {
+            return new OperationsConfig(adminListen, requestIdEnabled, requestIdHeader, tracingGenerate,
+                    reloadWatch);
+        }
+    }
 }

@@ -29,4 +29,68 @@ public record PassiveConfig(int consecutiveFailures, Duration ejectFor, int maxE
         Duration cap = ejectFor.multipliedBy(10);
         return d.compareTo(cap) > 0 ? cap : d;
     }
+
+    /** @return a builder starting from {@link #DEFAULTS} */
+    public static Builder builder() {
+        return new Builder(DEFAULTS);
+    }
+
+    /** Builds {@link PassiveConfig}; each method sets the {@code passive} key of its name. Not thread-safe. */
+    public static final class Builder {
+        private int consecutiveFailures;
+        private Duration ejectFor;
+        private int maxEjectedPercent;
+        private boolean on5xx;
+
+        Builder(PassiveConfig from) {
+            consecutiveFailures = from.consecutiveFailures;
+            ejectFor = from.ejectFor;
+            maxEjectedPercent = from.maxEjectedPercent;
+            on5xx = from.on5xx;
+        }
+
+        /**
+         * @param count {@code consecutive_failures}: failures in a row that eject an endpoint, 0 for off
+         * @return this
+         */
+        public Builder consecutiveFailures(int count) {
+            consecutiveFailures = count;
+            return this;
+        }
+
+        /**
+         * @param value {@code eject_for}: how long the first ejection lasts
+         * @return this
+         */
+        public Builder ejectFor(Duration value) {
+            ejectFor = value;
+            return this;
+        }
+
+        /**
+         * @param percent {@code max_ejected_percent}: the largest share of endpoints ejected at once
+         * @return this
+         */
+        public Builder maxEjectedPercent(int percent) {
+            maxEjectedPercent = percent;
+            return this;
+        }
+
+        /**
+         * @param value {@code on_5xx}: whether a 5xx response counts as a failure
+         * @return this
+         */
+        public Builder on5xx(boolean value) {
+            on5xx = value;
+            return this;
+        }
+
+        /**
+         * @return the passive settings
+         * @throws IllegalArgumentException if a value is out of range
+         */
+        public PassiveConfig build() {
+            return new PassiveConfig(consecutiveFailures, ejectFor, maxEjectedPercent, on5xx);
+        }
+    }
 }

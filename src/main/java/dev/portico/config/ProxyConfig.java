@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * The whole, validated configuration of a Portico instance. Immutable: a reload swaps it as a whole.
@@ -19,10 +20,11 @@ import java.util.Set;
  * @param accessLog the access log settings
  * @param http2 the HTTP/2 limits
  * @param operations admin endpoint, request ids, tracing and reload settings
+ * @param policies default policies and trusted proxies
  */
 public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
                           LimitsConfig limits, int workers, AccessLogConfig accessLog, Http2Config http2,
-                          OperationsConfig operations) {
+                          OperationsConfig operations, PoliciesConfig policies) {
     /** The most event loop threads {@code workers} accepts. */
     public static final int MAX_WORKERS = 1024;
 
@@ -35,7 +37,9 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         Objects.requireNonNull(accessLog, "accessLog");
         Objects.requireNonNull(http2, "http2");
         Objects.requireNonNull(operations, "operations");
+        Objects.requireNonNull(policies, "policies");
         List<String> problems = problems(listen, routes, workers);
+        problems.addAll(policyProblems(listen, policies));
         if (!problems.isEmpty()) {
             throw new ConfigException("configuration", problems);
         }
@@ -53,7 +57,26 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
      */
     public ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
                        LimitsConfig limits, int workers, AccessLogConfig accessLog) {
-        this(listen, routes, timeouts, limits, workers, accessLog, Http2Config.DEFAULTS, OperationsConfig.DEFAULTS);
+        this(listen, routes, timeouts, limits, workers, accessLog, Http2Config.DEFAULTS, OperationsConfig.DEFAULTS,
+                PoliciesConfig.NONE);
+    }
+
+    /**
+     * A configuration without default policies or trusted proxies.
+     *
+     * @param listen the addresses to listen on
+     * @param routes the routes
+     * @param timeouts the timeouts
+     * @param limits the request size limits
+     * @param workers event loop threads, 0 for one per core
+     * @param accessLog the access log settings
+     * @param http2 the HTTP/2 limits
+     * @param operations admin endpoint, request ids, tracing and reload settings
+     */
+    public ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
+                       LimitsConfig limits, int workers, AccessLogConfig accessLog, Http2Config http2,
+                       OperationsConfig operations) {
+        this(listen, routes, timeouts, limits, workers, accessLog, http2, operations, PoliciesConfig.NONE);
     }
 
     /**
@@ -85,6 +108,18 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
         if (workers < 0 || workers > MAX_WORKERS) {
             problems.add("workers: must be between 0 (one per core) and " + MAX_WORKERS + ", got " + workers);
+        }
+        return problems;
+    }
+
+    /** A PROXY protocol listener believes only trusted proxies: without any, it could accept nobody. */
+    static List<String> policyProblems(List<ListenerConfig> listen, PoliciesConfig policies) {
+        List<String> problems = new ArrayList<>();
+        for (int i = 0; i < listen.size(); i++) {
+            if (listen.get(i).proxyProtocol() && policies.trustedProxies().isEmpty()) {
+                problems.add("listen[" + i + "].proxy_protocol: needs trusted_proxies (the load balancers allowed to "
+                        + "send the PROXY header)");
+            }
         }
         return problems;
     }
@@ -127,6 +162,8 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         private AccessLogConfig accessLog = AccessLogConfig.DEFAULTS;
         private Http2Config http2 = Http2Config.DEFAULTS;
         private OperationsConfig operations = OperationsConfig.DEFAULTS;
+        private final List<PolicyConfig> defaultPolicies = new ArrayList<>();
+        private final List<Cidr> trustedProxies = new ArrayList<>();
 
         private Builder() {
         }
@@ -169,11 +206,32 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
 
         /**
+         * Adds a listener made with a {@link ListenerConfig.Builder}, e.g.
+         * {@code listen(l -> l.address("0.0.0.0:8443").tls(t -> t.certificate(cert, key)))}.
+         *
+         * @param listener sets the listener's keys; {@code address} is required
+         * @return this
+         */
+        public Builder listen(UnaryOperator<ListenerConfig.Builder> listener) {
+            listen.add(listener.apply(ListenerConfig.builder()).build());
+            return this;
+        }
+
+        /**
          * @param value the HTTP/2 limits
          * @return this
          */
         public Builder http2(Http2Config value) {
             this.http2 = Objects.requireNonNull(value, "http2");
+            return this;
+        }
+
+        /**
+         * @param value sets {@code http2} keys, starting from the current limits (the defaults unless set before)
+         * @return this
+         */
+        public Builder http2(UnaryOperator<Http2Config.Builder> value) {
+            this.http2 = value.apply(new Http2Config.Builder(http2)).build();
             return this;
         }
 
@@ -210,6 +268,19 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
 
         /**
+         * Adds a route made with a {@link RouteConfig.Builder}, e.g.
+         * {@code route("/api", r -> r.upstream("http://127.0.0.1:8000").policies(...))}.
+         *
+         * @param path the path prefix
+         * @param route sets the route's other keys
+         * @return this
+         */
+        public Builder route(String path, UnaryOperator<RouteConfig.Builder> route) {
+            routes.add(route.apply(RouteConfig.builder(path)).build());
+            return this;
+        }
+
+        /**
          * @param value the timeouts
          * @return this
          */
@@ -219,11 +290,31 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
 
         /**
+         * Sets {@code timeouts} keys, e.g. {@code timeouts(t -> t.connect(Duration.ofSeconds(2)))}.
+         *
+         * @param value sets the keys, starting from the current timeouts (the defaults unless set before)
+         * @return this
+         */
+        public Builder timeouts(UnaryOperator<TimeoutsConfig.Builder> value) {
+            this.timeouts = value.apply(new TimeoutsConfig.Builder(timeouts)).build();
+            return this;
+        }
+
+        /**
          * @param value the limits
          * @return this
          */
         public Builder limits(LimitsConfig value) {
             this.limits = Objects.requireNonNull(value, "limits");
+            return this;
+        }
+
+        /**
+         * @param value sets {@code limits} keys, starting from the current limits (the defaults unless set before)
+         * @return this
+         */
+        public Builder limits(UnaryOperator<LimitsConfig.Builder> value) {
+            this.limits = value.apply(new LimitsConfig.Builder(limits)).build();
             return this;
         }
 
@@ -246,6 +337,16 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
 
         /**
+         * @param value sets {@code access_log} keys, starting from the current settings (the defaults unless set
+         *     before)
+         * @return this
+         */
+        public Builder accessLog(UnaryOperator<AccessLogConfig.Builder> value) {
+            this.accessLog = value.apply(new AccessLogConfig.Builder(accessLog)).build();
+            return this;
+        }
+
+        /**
          * @param value admin endpoint, request id, tracing and reload settings
          * @return this
          */
@@ -255,11 +356,51 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
 
         /**
+         * Sets the keys of {@code admin}, {@code request_id}, {@code tracing} and {@code reload}, e.g.
+         * {@code operations(o -> o.adminListen("127.0.0.1:9901"))}.
+         *
+         * @param value sets the keys, starting from the current settings (the defaults unless set before)
+         * @return this
+         */
+        public Builder operations(UnaryOperator<OperationsConfig.Builder> value) {
+            this.operations = value.apply(new OperationsConfig.Builder(operations)).build();
+            return this;
+        }
+
+        /**
+         * Adds policies applied to every route before its own (unless it skips them), and to responses without a
+         * route.
+         *
+         * @param policies the policies, in order
+         * @return this
+         */
+        public Builder defaultPolicies(PolicyConfig... policies) {
+            for (PolicyConfig p : policies) {
+                defaultPolicies.add(Objects.requireNonNull(p, "policy"));
+            }
+            return this;
+        }
+
+        /**
+         * Adds peers whose {@code X-Forwarded-For} and PROXY protocol header are believed.
+         *
+         * @param blocks CIDR blocks or addresses, e.g. {@code 10.0.0.0/8}
+         * @return this
+         */
+        public Builder trustedProxies(String... blocks) {
+            for (String b : blocks) {
+                trustedProxies.add(Cidr.parse(b));
+            }
+            return this;
+        }
+
+        /**
          * @return the validated configuration
          * @throws ConfigException if it is not valid
          */
         public ProxyConfig build() {
-            return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2, operations);
+            return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2, operations,
+                    new PoliciesConfig(defaultPolicies, trustedProxies));
         }
     }
 }

@@ -88,4 +88,103 @@ public record RetryConfig(int attempts, List<String> retryOn, boolean idempotent
         }
         return set;
     }
+
+    /** @return a builder starting from {@link #DEFAULTS} */
+    public static Builder builder() {
+        return new Builder(DEFAULTS);
+    }
+
+    /** Builds {@link RetryConfig}; each method sets the {@code retry} key of its name. Not thread-safe. */
+    public static final class Builder {
+        private int attempts;
+        private List<String> retryOn;
+        private boolean idempotentOnly;
+        private int budgetPercent;
+        private Duration perTryTimeout;
+        private Duration backoff;
+        private long buffer;
+
+        Builder(RetryConfig from) {
+            attempts = from.attempts;
+            retryOn = from.retryOn;
+            idempotentOnly = from.idempotentOnly;
+            budgetPercent = from.budgetPercent;
+            perTryTimeout = from.perTryTimeout;
+            backoff = from.backoff;
+            buffer = from.buffer;
+        }
+
+        /**
+         * @param count {@code attempts}: extra tries after the first, 0 to 10
+         * @return this
+         */
+        public Builder attempts(int count) {
+            attempts = count;
+            return this;
+        }
+
+        /**
+         * @param conditions {@code retry_on}: {@code connect_failure}, {@code reset}, {@code timeout}, 5xx codes
+         * @return this
+         */
+        public Builder retryOn(String... conditions) {
+            retryOn = List.of(conditions);
+            return this;
+        }
+
+        /**
+         * @param value {@code idempotent_only}: whether a non-idempotent request is retried only when nothing of
+         *     it was sent
+         * @return this
+         */
+        public Builder idempotentOnly(boolean value) {
+            idempotentOnly = value;
+            return this;
+        }
+
+        /**
+         * @param percent {@code budget_percent}: retries in flight as a share of requests in flight, 0 to 100
+         * @return this
+         */
+        public Builder budgetPercent(int percent) {
+            budgetPercent = percent;
+            return this;
+        }
+
+        /**
+         * @param value {@code per_try_timeout}: how long one try waits for the response head; {@code null} for
+         *     {@code timeouts.response}
+         * @return this
+         */
+        public Builder perTryTimeout(Duration value) {
+            perTryTimeout = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code backoff}: the base delay before a retry
+         * @return this
+         */
+        public Builder backoff(Duration value) {
+            backoff = value;
+            return this;
+        }
+
+        /**
+         * @param bytes {@code buffer}: the largest request body kept to be replayed, up to 64 MiB
+         * @return this
+         */
+        public Builder buffer(long bytes) {
+            buffer = bytes;
+            return this;
+        }
+
+        /**
+         * @return the retry settings
+         * @throws IllegalArgumentException if a value is not valid
+         */
+        public RetryConfig build() {
+            return new RetryConfig(attempts, retryOn, idempotentOnly, budgetPercent, perTryTimeout, backoff, buffer);
+        }
+    }
 }

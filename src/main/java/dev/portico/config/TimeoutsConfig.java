@@ -98,4 +98,118 @@ public record TimeoutsConfig(Duration connect, Duration response, Duration idle,
     public TimeoutsConfig withTunnelIdle(Duration value) {
         return new TimeoutsConfig(connect, response, idle, requestHeader, drain, tlsHandshake, value, drainDelay);
     }
+
+    /** @return a builder starting from {@link #DEFAULTS} */
+    public static Builder builder() {
+        return new Builder(DEFAULTS);
+    }
+
+    /**
+     * Builds {@link TimeoutsConfig}; each method sets the {@code timeouts} key of its name, the others keep their
+     * defaults. {@link #build()} validates as the record does. Not thread-safe.
+     */
+    public static final class Builder {
+        private Duration connect;
+        private Duration response;
+        private Duration idle;
+        private Duration requestHeader;
+        private Duration drain;
+        private Duration tlsHandshake;
+        private Duration tunnelIdle;
+        private Duration drainDelay;
+
+        Builder(TimeoutsConfig from) {
+            connect = from.connect;
+            response = from.response;
+            idle = from.idle;
+            requestHeader = from.requestHeader;
+            drain = from.drain;
+            tlsHandshake = from.tlsHandshake;
+            tunnelIdle = from.tunnelIdle;
+            drainDelay = from.drainDelay;
+        }
+
+        /**
+         * @param value {@code connect}: upstream TCP connect, positive
+         * @return this
+         */
+        public Builder connect(Duration value) {
+            connect = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code response}: from the request fully sent upstream to the response head, positive
+         * @return this
+         */
+        public Builder response(Duration value) {
+            response = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code idle}: idle connections and stalled transfers, positive
+         * @return this
+         */
+        public Builder idle(Duration value) {
+            idle = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code request_header}: the client must send the whole request head within this, positive
+         * @return this
+         */
+        public Builder requestHeader(Duration value) {
+            requestHeader = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code drain}: how long a graceful shutdown waits for in-flight exchanges, positive
+         * @return this
+         */
+        public Builder drain(Duration value) {
+            drain = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code tls_handshake}: a client on a TLS listener must finish its handshake within this,
+         *     positive
+         * @return this
+         */
+        public Builder tlsHandshake(Duration value) {
+            tlsHandshake = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code tunnel_idle}: an upgraded connection idle this long is closed, positive
+         * @return this
+         */
+        public Builder tunnelIdle(Duration value) {
+            tunnelIdle = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code drain_delay}: how long a graceful shutdown keeps serving before it stops accepting;
+         *     zero for none
+         * @return this
+         */
+        public Builder drainDelay(Duration value) {
+            drainDelay = value;
+            return this;
+        }
+
+        /**
+         * @return the timeouts
+         * @throws IllegalArgumentException if a value is missing or out of range
+         */
+        public TimeoutsConfig build() {
+            return new TimeoutsConfig(connect, response, idle, requestHeader, drain, tlsHandshake, tunnelIdle,
+                    drainDelay);
+        }
+    }
 }

@@ -1,9 +1,7 @@
 package dev.portico.config;
 
 import dev.portico.config.ListenerTlsConfig.ClientAuth;
-import dev.portico.tls.PemFiles;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
+import dev.portico.internal.pem.PemFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +15,9 @@ import java.util.Map;
  * again when the TLS contexts are built at start-up and whenever they change.
  */
 final class TlsConfigReader {
-    private static final List<String> LISTENER_KEYS = List.of("address", "tls", "redirect_https", "h2c");
+    private static final List<String> PAIR_KEYS = List.of("certificate", "key");
+    private static final List<String> LISTENER_KEYS = List.of("address", "tls", "redirect_https", "h2c",
+            "proxy_protocol");
     private static final List<String> TLS_KEYS = List.of("certificates", "certificate", "key", "protocols", "alpn",
             "client_auth", "client_ca");
     private static final List<String> CERTIFICATE_KEYS = List.of("certificate", "key");
@@ -45,6 +45,8 @@ final class TlsConfigReader {
         Boolean redirect = m.containsKey("redirect_https")
                 ? loader.bool(m.get("redirect_https"), path + ".redirect_https") : Boolean.FALSE;
         Boolean h2c = m.containsKey("h2c") ? loader.bool(m.get("h2c"), path + ".h2c") : Boolean.FALSE;
+        Boolean proxyProtocol = m.containsKey("proxy_protocol")
+                ? loader.bool(m.get("proxy_protocol"), path + ".proxy_protocol") : Boolean.FALSE;
         if (problems() != before) {
             return null;
         }
@@ -54,7 +56,8 @@ final class TlsConfigReader {
         if (tls != null && redirect) {
             return loader.problem(path + ".redirect_https: is for plain listeners; this one has tls");
         }
-        return loader.build(path, LISTENER_KEYS, () -> new ListenerConfig(address.withH2c(h2c), tls, redirect));
+        return loader.build(path, LISTENER_KEYS, () -> new ListenerConfig(address.withH2c(h2c), tls, redirect,
+                proxyProtocol));
     }
 
     private ListenerTlsConfig tls(Object node, String path) {
@@ -120,16 +123,9 @@ final class TlsConfigReader {
         if (certificate == null || key == null) {
             return null;
         }
-        List<X509Certificate> chain = loader.convert(path + ".certificate", () -> PemFiles.certificates(certificate));
-        PrivateKey privateKey = loader.convert(path + ".key", () -> PemFiles.privateKey(key));
-        if (chain == null || privateKey == null) {
-            return null;
-        }
-        Boolean ok = loader.convert(path + ".key", () -> {
-            PemFiles.checkPair(chain.get(0), privateKey);
-            return Boolean.TRUE;
-        });
-        return ok == null ? null : new Path[] {certificate, key};
+        // The record reads both files and checks the pair, as it does for configurations built in Java.
+        CertificateConfig checked = loader.build(path, PAIR_KEYS, () -> new CertificateConfig(certificate, key));
+        return checked == null ? null : new Path[] {certificate, key};
     }
 
     /** @return a readable PEM file with at least one certificate */

@@ -1,9 +1,11 @@
 package dev.portico.config;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /**
  * A group of servers one or more routes send to, and how a request picks one of them.
@@ -21,10 +23,38 @@ import java.util.Objects;
  * @param slowStart how long a recovered endpoint takes to ramp up to its full share, {@link Duration#ZERO} for off
  * @param tls how to talk TLS to the {@code https://} servers ({@link UpstreamTlsConfig#DEFAULTS} if there are
  *     some and it is not given); {@code null} when every server is {@code http://}
+ * @param sendProxyProtocol whether each new backend connection opens with a PROXY protocol header naming the client
+ *     ({@code send_proxy_protocol}); such a connection serves one client connection only, never the pool
  */
 public record UpstreamConfig(String name, List<ServerConfig> servers, Balance balance, String hashOn,
                              HealthCheckConfig healthCheck, PassiveConfig passive, RetryConfig retry,
-                             int maxConnections, int maxPending, Duration slowStart, UpstreamTlsConfig tls) {
+                             int maxConnections, int maxPending, Duration slowStart, UpstreamTlsConfig tls,
+                             SendProxyProtocol sendProxyProtocol) {
+
+    /** The PROXY protocol header sent at the start of each backend connection, if any. */
+    public enum SendProxyProtocol {
+        /** None: the default. */
+        OFF,
+        /** The text form (PROXY protocol version 1). */
+        V1,
+        /** The binary form (PROXY protocol version 2). */
+        V2;
+
+        /**
+         * @param text the config value
+         * @return the version
+         */
+        public static SendProxyProtocol parse(String text) {
+            String t = text.trim().toLowerCase(Locale.ROOT);
+            if (t.equals("v1")) {
+                return V1;
+            }
+            if (t.equals("v2")) {
+                return V2;
+            }
+            throw new IllegalArgumentException("expected v1 or v2, got \"" + text + "\"");
+        }
+    }
 
     /** Endpoint selection policies. */
     public enum Balance {
@@ -88,6 +118,15 @@ public record UpstreamConfig(String name, List<ServerConfig> servers, Balance ba
         } else if (!anyTls && tls != null) {
             throw new IllegalArgumentException("tls needs https:// servers");
         }
+        Objects.requireNonNull(sendProxyProtocol, "send_proxy_protocol");
+    }
+
+    /** An upstream that sends no PROXY protocol header. */
+    public UpstreamConfig(String name, List<ServerConfig> servers, Balance balance, String hashOn,
+                          HealthCheckConfig healthCheck, PassiveConfig passive, RetryConfig retry,
+                          int maxConnections, int maxPending, Duration slowStart, UpstreamTlsConfig tls) {
+        this(name, servers, balance, hashOn, healthCheck, passive, retry, maxConnections, maxPending, slowStart,
+                tls, SendProxyProtocol.OFF);
     }
 
     /** An upstream with the default TLS settings for its {@code https://} servers, if any. */
@@ -109,7 +148,16 @@ public record UpstreamConfig(String name, List<ServerConfig> servers, Balance ba
      */
     public UpstreamConfig withTls(UpstreamTlsConfig value) {
         return new UpstreamConfig(name, servers, balance, hashOn, healthCheck, passive, retry, maxConnections,
-                maxPending, slowStart, value);
+                maxPending, slowStart, value, sendProxyProtocol);
+    }
+
+    /**
+     * @param value the PROXY protocol header to open each backend connection with
+     * @return this upstream with it
+     */
+    public UpstreamConfig withSendProxyProtocol(SendProxyProtocol value) {
+        return new UpstreamConfig(name, servers, balance, hashOn, healthCheck, passive, retry, maxConnections,
+                maxPending, slowStart, tls, value);
     }
 
     /**
@@ -165,5 +213,199 @@ public record UpstreamConfig(String name, List<ServerConfig> servers, Balance ba
             b.append(b.length() == 0 ? "" : ",").append(s.url());
         }
         return b.toString();
+    }
+
+    /** @return a builder for an unnamed upstream (as a route defines by URL) with the defaults and no server yet */
+    public static Builder builder() {
+        return new Builder("");
+    }
+
+    /**
+     * @param name the name under {@code upstreams:}, which routes' logs and metrics show
+     * @return a builder for a named upstream with the defaults and no server yet
+     */
+    public static Builder builder(String name) {
+        return new Builder(Objects.requireNonNull(name, "name"));
+    }
+
+    /**
+     * Builds {@link UpstreamConfig}; each method sets the upstream key of its name, the others keep their defaults
+     * (round robin, {@link PassiveConfig#DEFAULTS}, {@link RetryConfig#DEFAULTS}, no health check, no connection
+     * limits). Not thread-safe.
+     */
+    public static final class Builder {
+        private final String name;
+        private final List<ServerConfig> servers = new ArrayList<>();
+        private Balance balance = Balance.ROUND_ROBIN;
+        private String hashOn;
+        private HealthCheckConfig healthCheck;
+        private PassiveConfig passive = PassiveConfig.DEFAULTS;
+        private RetryConfig retry = RetryConfig.DEFAULTS;
+        private int maxConnections;
+        private int maxPending;
+        private Duration slowStart = Duration.ZERO;
+        private UpstreamTlsConfig tls;
+
+        private Builder(String name) {
+            this.name = name;
+        }
+
+        /**
+         * Adds servers of weight 1 ({@code servers}).
+         *
+         * @param urls {@code http://} or {@code https://} URLs, all with the same path
+         * @return this
+         * @throws IllegalArgumentException if a URL is not valid
+         */
+        public Builder servers(String... urls) {
+            for (String url : urls) {
+                server(url, 1);
+            }
+            return this;
+        }
+
+        /**
+         * Adds one server with its weight (an entry of {@code servers} with {@code url} and {@code weight}).
+         *
+         * @param url an {@code http://} or {@code https://} URL
+         * @param weight its share of traffic relative to the others, 1 to {@value ServerConfig#MAX_WEIGHT}
+         * @return this
+         * @throws IllegalArgumentException if the URL or weight is not valid
+         */
+        public Builder server(String url, int weight) {
+            servers.add(new ServerConfig(UpstreamUrl.parse(url), weight));
+            return this;
+        }
+
+        /**
+         * @param value {@code balance}: how an endpoint is picked
+         * @return this
+         */
+        public Builder balance(Balance value) {
+            balance = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code hash_on}: {@code header:NAME}, {@code cookie:NAME}, {@code client_ip} or {@code path};
+         *     needs {@code balance(Balance.HASH)}
+         * @return this
+         */
+        public Builder hashOn(String value) {
+            hashOn = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code health_check}: the active health check, {@code null} for none
+         * @return this
+         */
+        public Builder healthCheck(HealthCheckConfig value) {
+            healthCheck = value;
+            return this;
+        }
+
+        /**
+         * Sets {@code health_check} through a builder, e.g. {@code healthCheck("/healthz", h -> h.interval(...))}.
+         *
+         * @param path {@code health_check.path}: the request target
+         * @param value sets the other keys, starting from the defaults
+         * @return this
+         */
+        public Builder healthCheck(String path, UnaryOperator<HealthCheckConfig.Builder> value) {
+            healthCheck = value.apply(HealthCheckConfig.builder(path)).build();
+            return this;
+        }
+
+        /**
+         * @param value {@code passive}: outlier ejection from live traffic
+         * @return this
+         */
+        public Builder passive(PassiveConfig value) {
+            passive = value;
+            return this;
+        }
+
+        /**
+         * @param value sets {@code passive} keys, starting from the current settings
+         * @return this
+         */
+        public Builder passive(UnaryOperator<PassiveConfig.Builder> value) {
+            passive = value.apply(new PassiveConfig.Builder(passive)).build();
+            return this;
+        }
+
+        /**
+         * @param value {@code retry}: when a failed try is sent again
+         * @return this
+         */
+        public Builder retry(RetryConfig value) {
+            retry = value;
+            return this;
+        }
+
+        /**
+         * @param value sets {@code retry} keys, starting from the current settings
+         * @return this
+         */
+        public Builder retry(UnaryOperator<RetryConfig.Builder> value) {
+            retry = value.apply(new RetryConfig.Builder(retry)).build();
+            return this;
+        }
+
+        /**
+         * @param count {@code max_connections}: connections per endpoint, 0 for unlimited
+         * @return this
+         */
+        public Builder maxConnections(int count) {
+            maxConnections = count;
+            return this;
+        }
+
+        /**
+         * @param count {@code max_pending}: requests waiting for a connection when every endpoint is at
+         *     {@code max_connections}
+         * @return this
+         */
+        public Builder maxPending(int count) {
+            maxPending = count;
+            return this;
+        }
+
+        /**
+         * @param value {@code slow_start}: how long a recovered endpoint takes to reach its full share, zero for off
+         * @return this
+         */
+        public Builder slowStart(Duration value) {
+            slowStart = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code tls}: how to talk TLS to the {@code https://} servers
+         * @return this
+         */
+        public Builder tls(UpstreamTlsConfig value) {
+            tls = value;
+            return this;
+        }
+
+        /**
+         * @param value sets {@code tls} keys, starting from {@link UpstreamTlsConfig#DEFAULTS}
+         * @return this
+         */
+        public Builder tls(UnaryOperator<UpstreamTlsConfig.Builder> value) {
+            tls = value.apply(UpstreamTlsConfig.builder()).build();
+            return this;
+        }
+
+        /**
+         * @return the upstream
+         * @throws IllegalArgumentException if there is no server, paths differ, or a value is not valid
+         */
+        public UpstreamConfig build() {
+            return new UpstreamConfig(name, servers, balance, hashOn, healthCheck, passive, retry, maxConnections,
+                    maxPending, slowStart, tls);
+        }
     }
 }

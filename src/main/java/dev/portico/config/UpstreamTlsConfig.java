@@ -27,4 +27,79 @@ public record UpstreamTlsConfig(Path ca, String serverName, Path certificate, Pa
             throw new IllegalArgumentException("server_name is not a host name: \"" + serverName + "\"");
         }
     }
+
+    /** @return a builder starting from {@link #DEFAULTS} */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Builds {@link UpstreamTlsConfig}; each method sets the {@code tls} (or {@code upstream_tls}) key of its
+     * name. Files are used as given (the YAML loader resolves them against the configuration file's directory).
+     * Not thread-safe.
+     */
+    public static final class Builder {
+        private Path ca;
+        private String serverName;
+        private Path certificate;
+        private Path key;
+        private boolean insecureSkipVerify;
+
+        private Builder() {
+        }
+
+        /**
+         * @param file {@code ca}: the PEM file of the CAs the backend's certificate must chain to
+         * @return this
+         */
+        public Builder ca(Path file) {
+            ca = file;
+            return this;
+        }
+
+        /**
+         * @param name {@code server_name}: the name sent as SNI and verified against the backend's certificate
+         * @return this
+         */
+        public Builder serverName(String name) {
+            serverName = name;
+            return this;
+        }
+
+        /**
+         * @param file {@code certificate}: a PEM client certificate chain for mutual TLS; needs {@link #key}
+         * @return this
+         */
+        public Builder certificate(Path file) {
+            certificate = file;
+            return this;
+        }
+
+        /**
+         * @param file {@code key}: the client certificate's PEM private key
+         * @return this
+         */
+        public Builder key(Path file) {
+            key = file;
+            return this;
+        }
+
+        /**
+         * @param value {@code insecure_skip_verify}: whether the backend's certificate is accepted unchecked
+         * @return this
+         */
+        public Builder insecureSkipVerify(boolean value) {
+            insecureSkipVerify = value;
+            return this;
+        }
+
+        /**
+         * @return the TLS settings
+         * @throws IllegalArgumentException if only one of certificate and key is given, or the server name is not a
+         *     host name
+         */
+        public UpstreamTlsConfig build() {
+            return new UpstreamTlsConfig(ca, serverName, certificate, key, insecureSkipVerify);
+        }
+    }
 }

@@ -12,7 +12,7 @@ import java.util.Map;
  */
 final class UpstreamsParser {
     private static final List<String> UPSTREAM_KEYS = List.of("servers", "balance", "hash_on", "health_check",
-            "passive", "retry", "max_connections", "max_pending", "slow_start", "tls");
+            "passive", "retry", "max_connections", "max_pending", "slow_start", "tls", "send_proxy_protocol");
     private static final List<String> SERVER_KEYS = List.of("url", "weight");
     private static final List<String> HEALTH_KEYS = List.of("path", "interval", "timeout", "healthy_threshold",
             "unhealthy_threshold", "expect_status");
@@ -109,12 +109,23 @@ final class UpstreamsParser {
         Duration slowStart = m.containsKey("slow_start")
                 ? y.anyDuration(m.get("slow_start"), path + ".slow_start") : Duration.ZERO;
         UpstreamTlsConfig tls = m.containsKey("tls") ? tlsReader.upstreamTls(m.get("tls"), path + ".tls") : null;
+        UpstreamConfig.SendProxyProtocol sendProxy = m.containsKey("send_proxy_protocol")
+                ? sendProxyProtocol(m.get("send_proxy_protocol"), path + ".send_proxy_protocol")
+                : UpstreamConfig.SendProxyProtocol.OFF;
         if (y.problemCount() != before) {
             return null;
         }
         return y.build(path, UPSTREAM_KEYS, () -> new UpstreamConfig(name, servers, balance, hashOn, health,
                 passive, retry, Math.toIntExact(Math.min(maxConnections, Integer.MAX_VALUE)),
-                Math.toIntExact(Math.min(maxPending, Integer.MAX_VALUE)), slowStart, tls));
+                Math.toIntExact(Math.min(maxPending, Integer.MAX_VALUE)), slowStart, tls, sendProxy));
+    }
+
+    /** {@code off} (which YAML may read as {@code false}), {@code v1} or {@code v2}. */
+    private UpstreamConfig.SendProxyProtocol sendProxyProtocol(Object node, String path) {
+        if (Boolean.FALSE.equals(node) || "off".equals(node)) {
+            return UpstreamConfig.SendProxyProtocol.OFF;
+        }
+        return y.text(node, path, "v1 or v2", UpstreamConfig.SendProxyProtocol::parse);
     }
 
     private List<ServerConfig> servers(Object node, String path) {

@@ -30,15 +30,17 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
 final class YamlConfigLoader {
     private static final List<String> TOP_KEYS =
             List.of("listen", "routes", "upstreams", "timeouts", "limits", "workers", "access_log", "http2", "admin",
-                    "request_id", "tracing", "reload");
+                    "request_id", "tracing", "reload", "policies", "default_policies", "trusted_proxies");
     private static final List<String> ROUTE_KEYS =
-            List.of("path", "host", "upstream", "strip_prefix", "max_request_body", "upstream_tls");
+            List.of("path", "host", "upstream", "strip_prefix", "max_request_body", "upstream_tls", "policies",
+                    "skip_default_policies");
     private static final Pattern ROUTE_INDEX = Pattern.compile("^routes\\[(\\d+)]");
 
     private final List<String> problems = new ArrayList<>();
     /** The short-form keys of the routes, by index, so cross-record problems name them; null for the long form. */
     private List<String> routeKeys;
     private UpstreamsParser upstreams;
+    private PoliciesParser policies;
     /** Reads the listener mappings and the TLS settings. */
     private final TlsConfigReader tls;
 
@@ -100,6 +102,10 @@ final class YamlConfigLoader {
         boolean listenOk = problems.size() == before;
         upstreams = new UpstreamsParser(this, tls);
         upstreams.parse(top.get("upstreams"));
+        policies = new PoliciesParser(this, policyClassLoader());
+        policies.parseNamed(top.get("policies"));
+        List<PolicyConfig> defaults = policies.list(top.get("default_policies"), "default_policies");
+        List<Cidr> trusted = policies.trustedProxies(top.get("trusted_proxies"));
         before = problems.size();
         List<RouteConfig> routes = top.get("routes") == null
                 ? problem("routes: is required (a list of routes)") : routes(top.get("routes"));
@@ -117,6 +123,9 @@ final class YamlConfigLoader {
         // Cross-record checks see only sections that parsed; a broken one already has its own problem.
         List<String> cross = ProxyConfig.problems(listenOk ? listen : List.of(), routesOk ? routes : List.of(),
                 workers == null ? 0 : workers);
+        if (listenOk && trusted != null) {
+            cross.addAll(ProxyConfig.policyProblems(listen, new PoliciesConfig(List.of(), trusted)));
+        }
         for (String p : cross) {
             if ((listenOk || !p.startsWith("listen")) && (routesOk || !p.startsWith("routes"))) {
                 problems.add(shortFormPath(p));
@@ -125,7 +134,14 @@ final class YamlConfigLoader {
         if (!problems.isEmpty()) {
             return null;
         }
-        return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2, operations);
+        return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2, operations,
+                new PoliciesConfig(defaults, trusted));
+    }
+
+    /** Custom policy classes come from the thread's context class loader (plugins), else Portico's own. */
+    private static ClassLoader policyClassLoader() {
+        ClassLoader context = Thread.currentThread().getContextClassLoader();
+        return context != null ? context : YamlConfigLoader.class.getClassLoader();
     }
 
     private List<ListenerConfig> listen(Object node) {
@@ -195,7 +211,10 @@ final class YamlConfigLoader {
                 ? size(m.get("max_request_body"), path + ".max_request_body") : Long.valueOf(RouteConfig.INHERIT);
         UpstreamTlsConfig upstreamTls = m.get("upstream_tls") == null ? null
                 : tls.upstreamTls(m.get("upstream_tls"), path + ".upstream_tls");
-        if (problems.size() != before || upstream == null) {
+        List<PolicyConfig> routePolicies = policies.list(m.get("policies"), path + ".policies");
+        Boolean skipDefaults = m.containsKey("skip_default_policies")
+                ? bool(m.get("skip_default_policies"), path + ".skip_default_policies") : Boolean.FALSE;
+        if (problems.size() != before || upstream == null || routePolicies == null) {
             return null;
         }
         UpstreamConfig target = upstream;
@@ -210,7 +229,8 @@ final class YamlConfigLoader {
             target = upstream.withTls(upstreamTls);
         }
         UpstreamConfig chosen = target;
-        return build(path, ROUTE_KEYS, () -> new RouteConfig(routePath, host, chosen, strip, maxBody));
+        return build(path, ROUTE_KEYS, () -> new RouteConfig(routePath, host, chosen, strip, maxBody,
+                routePolicies, skipDefaults));
     }
 
     /** @return the positive duration at {@code path}, or null after reporting why it is not one */

@@ -53,6 +53,15 @@ final class PorticoProcess implements AutoCloseable {
         return new PorticoProcess(command);
     }
 
+    /** Starts {@code bin/portico [args]} on the packaged jar. */
+    static PorticoProcess startScript(String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add("bash");
+        command.add(Path.of("bin/portico").toAbsolutePath().toString());
+        command.addAll(Arrays.asList(args));
+        return new PorticoProcess(command);
+    }
+
     /** Starts {@code java -jar portico.jar [args]}. */
     static PorticoProcess start(String... args) throws IOException {
         return start(List.of(), args);

@@ -1,6 +1,7 @@
 package dev.portico.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.portico.config.ListenerTlsConfig.ClientAuth;
@@ -210,5 +211,14 @@ class TlsConfigTest {
                 "routes[0].upstream_tls: needs an https:// upstream",
                 "routes[1].upstream_tls.key: is required",
                 "routes[2].upstream_tls.server_name: is not a host name: \"a b\"");
+    }
+
+    @Test
+    void aMismatchedPairIsRefusedOnTheBuilderRoadAsOnTheYamlOne() {
+        assertThatThrownBy(() -> ListenerTlsConfig.of(dir.resolve("a.pem"), dir.resolve("b.key")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("key the key ");
+        assertThatThrownBy(() -> new CertificateConfig(dir.resolve("missing.pem"), dir.resolve("a.key")))
+                .hasMessageStartingWith("certificate ");
     }
 }

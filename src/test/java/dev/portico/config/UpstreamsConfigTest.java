@@ -441,4 +441,38 @@ class UpstreamsConfigTest {
 
         assertThat(p).singleElement().asString().startsWith("upstreams.app.balance: ");
     }
+
+    @Test
+    void sendProxyProtocolIsOffByDefaultAndTakesV1OrV2() {
+        String yaml = """
+                upstreams:
+                  app:
+                    servers: [http://127.0.0.1:8001]
+                %s
+                """ + ROUTES_TO_APP;
+
+        assertThat(parse(yaml.formatted("")).routes().get(0).upstream().sendProxyProtocol())
+                .isEqualTo(UpstreamConfig.SendProxyProtocol.OFF);
+        assertThat(parse(yaml.formatted("    send_proxy_protocol: off")).routes().get(0).upstream()
+                .sendProxyProtocol()).isEqualTo(UpstreamConfig.SendProxyProtocol.OFF);
+        assertThat(parse(yaml.formatted("    send_proxy_protocol: v1")).routes().get(0).upstream()
+                .sendProxyProtocol()).isEqualTo(UpstreamConfig.SendProxyProtocol.V1);
+        assertThat(parse(yaml.formatted("    send_proxy_protocol: v2")).routes().get(0).upstream()
+                .sendProxyProtocol()).isEqualTo(UpstreamConfig.SendProxyProtocol.V2);
+    }
+
+    @Test
+    void sendProxyProtocolRejectsOtherValuesWithItsKeyPath() {
+        for (String value : List.of("v3", "true", "2", "proxy", "\"\"")) {
+            List<String> p = problems("""
+                    upstreams:
+                      app:
+                        servers: [http://127.0.0.1:8001]
+                        send_proxy_protocol: %s
+                    """.formatted(value) + ROUTE_BY_URL);
+
+            assertThat(p).as(value).singleElement().asString()
+                    .startsWith("upstreams.app.send_proxy_protocol: ").contains("v1 or v2");
+        }
+    }
 }

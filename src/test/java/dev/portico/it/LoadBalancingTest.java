@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.portico.ProxyServer;
-import dev.portico.balance.Endpoint;
-import dev.portico.balance.UpstreamGroup;
+import dev.portico.internal.balance.Endpoint;
+import dev.portico.internal.balance.UpstreamGroup;
 import dev.portico.testing.Balancing;
 import dev.portico.testing.HoldingBackend;
 import dev.portico.testing.LoadRunner;

@@ -3,7 +3,7 @@ package dev.portico.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.ProxyServer;
-import dev.portico.balance.UpstreamGroup;
+import dev.portico.internal.balance.UpstreamGroup;
 import dev.portico.config.ProxyConfig;
 import dev.portico.testing.AccessLogCapture;
 import dev.portico.testing.PorticoExtension;

@@ -3,8 +3,8 @@ package dev.portico.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.ProxyServer;
-import dev.portico.balance.Endpoint;
-import dev.portico.balance.UpstreamGroup;
+import dev.portico.internal.balance.Endpoint;
+import dev.portico.internal.balance.UpstreamGroup;
 import dev.portico.config.ProxyConfig;
 import dev.portico.testing.AccessLogCapture;
 import dev.portico.testing.HoldingBackend;

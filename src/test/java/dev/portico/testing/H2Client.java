@@ -86,8 +86,24 @@ public final class H2Client implements AutoCloseable {
      * @return the response, once its end arrived
      */
     public CompletableFuture<Result> send(HttpMethod method, String path, long uploadBytes, boolean paused) {
+        return send(method, path, uploadBytes, paused, new String[0]);
+    }
+
+    /**
+     * @param method the method
+     * @param path the path
+     * @param uploadBytes the body size (zero bytes sent in chunks), or -1 for none
+     * @param paused whether the stream starts without reading (see {@link #resume})
+     * @param headers more request fields, as name, value, name, value...
+     * @return the response, once its end arrived
+     */
+    public CompletableFuture<Result> send(HttpMethod method, String path, long uploadBytes, boolean paused,
+                                          String... headers) {
         HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, path);
         head.headers().set("host", "127.0.0.1");
+        for (int i = 0; i < headers.length; i += 2) {
+            head.headers().add(headers[i], headers[i + 1]);
+        }
         if (uploadBytes >= 0) {
             head.headers().set("content-length", uploadBytes);
         }

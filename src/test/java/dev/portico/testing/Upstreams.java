@@ -1,8 +1,8 @@
 package dev.portico.testing;
 
 import dev.portico.ProxyServer;
-import dev.portico.balance.UpstreamGroup;
-import dev.portico.server.ProxyRuntime;
+import dev.portico.internal.balance.UpstreamGroup;
+import dev.portico.internal.server.ProxyRuntime;
 import java.lang.reflect.Field;
 import java.util.List;
 

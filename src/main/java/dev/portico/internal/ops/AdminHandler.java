@@ -1,0 +1,191 @@
+package dev.portico.internal.ops;
+
+import dev.portico.config.ReloadResult;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Answers the admin endpoint's requests; one per connection, on the admin event loop. */
+final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private static final Logger LOG = LoggerFactory.getLogger("portico");
+    static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+
+    private final Operations ops;
+    /**
+     * Requests pipelined behind a reload under way: answered in order once the reload's answer is written (HTTP/1.1
+     * answers in request order). Touched only on the admin event loop.
+     */
+    private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
+    private boolean reloading;
+
+    AdminHandler(Operations ops) {
+        this.ops = ops;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        if (reloading) {
+            ctx.channel().config().setAutoRead(false);
+            waiting.add(req.retain());
+            return;
+        }
+        handle(ctx, req);
+    }
+
+    private void handle(ChannelHandlerContext ctx, FullHttpRequest req) {
+        boolean keepAlive = HttpUtil.isKeepAlive(req);
+        if (!req.decoderResult().isSuccess()) {
+            send(ctx, HttpResponseStatus.BAD_REQUEST, "text/plain", "bad request\n", false);
+            return;
+        }
+        String path = req.uri();
+        int q = path.indexOf('?');
+        if (q >= 0) {
+            path = path.substring(0, q);
+        }
+        HttpMethod method = req.method();
+        switch (path) {
+            case "/healthz" -> {
+                if (get(ctx, method, keepAlive)) {
+                    send(ctx, HttpResponseStatus.OK, "text/plain", "ok\n", keepAlive);
+                }
+            }
+            case "/readyz" -> {
+                if (get(ctx, method, keepAlive)) {
+                    boolean ready = ops.ready();
+                    send(ctx, ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE, "text/plain",
+                            ready ? "ready\n" : "not ready\n", keepAlive);
+                }
+            }
+            case "/metrics" -> {
+                if (get(ctx, method, keepAlive)) {
+                    send(ctx, HttpResponseStatus.OK, PROMETHEUS_TEXT, ops.scrape(), keepAlive);
+                }
+            }
+            case "/config" -> {
+                if (get(ctx, method, keepAlive)) {
+                    send(ctx, HttpResponseStatus.OK, "application/json", ops.configJson() + "\n", keepAlive);
+                }
+            }
+            case "/reload" -> {
+                if (!method.equals(HttpMethod.POST)) {
+                    notAllowed(ctx, "POST", keepAlive);
+                    return;
+                }
+                reloading = true;
+                ops.reload("POST /reload").whenComplete((r, e) -> ctx.executor().execute(() -> {
+                    if (e != null) {
+                        LOG.error("reload failed", e);
+                        send(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "text/plain", "reload failed\n",
+                                keepAlive);
+                    } else {
+                        send(ctx, r.applied() ? HttpResponseStatus.OK : HttpResponseStatus.BAD_REQUEST,
+                                "application/json", json(r), keepAlive);
+                    }
+                    reloading = false;
+                    answerWaiting(ctx);
+                }));
+            }
+            default -> send(ctx, HttpResponseStatus.NOT_FOUND, "text/plain",
+                    "not found; try /healthz /readyz /metrics /config, or POST /reload\n", keepAlive);
+        }
+    }
+
+    private void answerWaiting(ChannelHandlerContext ctx) {
+        FullHttpRequest next;
+        while (!reloading && (next = waiting.poll()) != null) {
+            try {
+                handle(ctx, next);
+            } finally {
+                next.release();
+            }
+        }
+        if (!reloading && ctx.channel().isActive()) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        FullHttpRequest r;
+        while ((r = waiting.poll()) != null) {
+            r.release();
+        }
+    }
+
+    private boolean get(ChannelHandlerContext ctx, HttpMethod method, boolean keepAlive) {
+        if (method.equals(HttpMethod.GET)) {
+            return true;
+        }
+        notAllowed(ctx, "GET", keepAlive);
+        return false;
+    }
+
+    private void notAllowed(ChannelHandlerContext ctx, String allow, boolean keepAlive) {
+        FullHttpResponse res = response(HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain",
+                "method not allowed\n", keepAlive);
+        res.headers().set(HttpHeaderNames.ALLOW, allow);
+        write(ctx, res, keepAlive);
+    }
+
+    static String json(ReloadResult r) {
+        StringBuilder sb = new StringBuilder("{\"applied\":").append(r.applied()).append(",\"millis\":")
+                .append(r.millis()).append(",\"cpu_millis\":").append(r.cpuMillis()).append(",\"problems\":[");
+        List<String> p = r.problems();
+        for (int i = 0; i < p.size(); i++) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            ConfigJson.string(sb, p.get(i));
+        }
+        return sb.append("]}\n").toString();
+    }
+
+    private static void send(ChannelHandlerContext ctx, HttpResponseStatus status, String type, String body,
+                             boolean keepAlive) {
+        write(ctx, response(status, type, body, keepAlive), keepAlive);
+    }
+
+    private static FullHttpResponse response(HttpResponseStatus status, String type, String body,
+                                             boolean keepAlive) {
+        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, type)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, res.content().readableBytes())
+                .set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        HttpUtil.setKeepAlive(res, keepAlive);
+        return res;
+    }
+
+    private static void write(ChannelHandlerContext ctx, FullHttpResponse res, boolean keepAlive) {
+        if (!ctx.channel().isActive()) {
+            res.release();
+            return;
+        }
+        if (keepAlive) {
+            ctx.writeAndFlush(res, ctx.voidPromise());
+        } else {
+            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("admin connection error", cause);
+        ctx.close();
+    }
+}

@@ -1,0 +1,44 @@
+package dev.portico.internal.policy;
+
+import dev.portico.policy.Policy;
+import java.util.List;
+
+/**
+ * A route's policies in order, ready for the data path. Immutable; routes without policies share {@link #EMPTY},
+ * so they cost one branch per phase and no allocation.
+ */
+public final class PolicyChain {
+    /** The chain of a route without policies. */
+    public static final PolicyChain EMPTY = new PolicyChain(new Policy[0], new String[0]);
+
+    final Policy[] policies;
+    /** Each policy's name for logs: its {@code policies:} name or type. */
+    final String[] names;
+
+    PolicyChain(Policy[] policies, String[] names) {
+        this.policies = policies;
+        this.names = names;
+    }
+
+    /**
+     * @param policies the policies in order
+     * @param names their names for the access log, in the same order
+     * @return the chain ({@link #EMPTY} for none)
+     */
+    public static PolicyChain of(List<Policy> policies, List<String> names) {
+        if (policies.isEmpty()) {
+            return EMPTY;
+        }
+        return new PolicyChain(policies.toArray(new Policy[0]), names.toArray(new String[0]));
+    }
+
+    /** @return whether the chain has no policy */
+    public boolean isEmpty() {
+        return policies.length == 0;
+    }
+
+    /** @return the number of policies */
+    public int size() {
+        return policies.length;
+    }
+}

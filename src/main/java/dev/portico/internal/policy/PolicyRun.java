@@ -1,0 +1,387 @@
+package dev.portico.internal.policy;
+
+import dev.portico.policy.Decision;
+import dev.portico.policy.Headers;
+import dev.portico.policy.LocalResponse;
+import dev.portico.policy.Policy;
+import dev.portico.policy.RequestContext;
+import dev.portico.policy.Suspension;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request on its way through a route's chain: the {@link RequestContext} the policies see, and the runner of
+ * their phases. Made only for routes with policies. Runs on the client connection's event loop; a suspension
+ * resumes it there. The request phases run in order until one answers, fails or suspends; the response phases of
+ * the policies whose request phase ran run in reverse order on the response head.
+ */
+public final class PolicyRun implements RequestContext {
+    private static final Logger LOG = LoggerFactory.getLogger(PolicyRun.class);
+
+    /** Where a run reports its outcome: the request's admission. Called on the event loop. */
+    public interface Host {
+        /**
+         * Every request phase let the request through: forward it.
+         *
+         * @param run the run
+         */
+        void policiesPassed(PolicyRun run);
+
+        /**
+         * A policy answered the request itself.
+         *
+         * @param run the run
+         * @param response the answer
+         * @param policy the name of the policy that answered, for the access log
+         */
+        void policyAnswered(PolicyRun run, LocalResponse response, String policy);
+
+        /**
+         * A policy failed (threw, returned nothing, or its suspension failed): answer 500, or 504 when the cause is a
+         * {@link TimeoutException}.
+         *
+         * @param run the run
+         * @param cause what went wrong
+         * @param policy the name of the policy, for the log
+         */
+        void policyFailed(PolicyRun run, Throwable cause, String policy);
+    }
+
+    private final PolicyChain chain;
+    private final Host host;
+    private final EventExecutor loop;
+    private final HttpRequest request;
+    private final String originalPath;
+    private final String query;
+    private final String hostName;
+    private final boolean secure;
+    private final String protocol;
+    private final InetAddress client;
+    private final String clientIp;
+    private final String requestId;
+    private final String route;
+    private String path;
+    private Headers headers;
+    /** The next request phase to run; also how many ran (their response phases run). */
+    private int next;
+    private Object[] attachments;
+    private Waiting suspension;
+    private boolean inRequestPhase;
+    private boolean cancelled;
+
+    /**
+     * @param chain the route's policies
+     * @param host where the outcome goes
+     * @param loop the client connection's event loop
+     * @param request the request head; request phases change its fields
+     * @param path the request path as received
+     * @param query the query with its {@code ?}, or {@code ""}
+     * @param hostName the Host without its port, lower case, or {@code ""}
+     * @param secure whether the request came over TLS
+     * @param protocol e.g. {@code HTTP/1.1}
+     * @param client the client address
+     * @param requestId the request id, or {@code ""}
+     * @param route the route's path prefix, or {@code ""}
+     */
+    public PolicyRun(PolicyChain chain, Host host, EventExecutor loop, HttpRequest request, String path, String query,
+                     String hostName, boolean secure, String protocol, InetAddress client, String requestId,
+                     String route) {
+        this.chain = chain;
+        this.host = host;
+        this.loop = loop;
+        this.request = request;
+        this.originalPath = path;
+        this.path = path;
+        this.query = query;
+        this.hostName = hostName;
+        this.secure = secure;
+        this.protocol = protocol;
+        this.client = client;
+        this.clientIp = client.getHostAddress();
+        this.requestId = requestId;
+        this.route = route;
+    }
+
+    /** Runs the request phases from the first: the outcome goes to the host, now or after a suspension. */
+    public void start() {
+        runPhases();
+    }
+
+    /** Marks the phases as not run, so a response gets only the response phases (a refusal before the chain). */
+    public void skipRequestPhases() {
+        next = chain.policies.length;
+    }
+
+    private void runPhases() {
+        Policy[] policies = chain.policies;
+        while (next < policies.length) {
+            int i = next++;
+            Decision d;
+            inRequestPhase = true;
+            try {
+                d = policies[i].onRequest(this);
+            } catch (RuntimeException | LinkageError e) {
+                suspension = null;
+                host.policyFailed(this, e, chain.names[i]);
+                return;
+            } finally {
+                inRequestPhase = false;
+            }
+            if (d == null) {
+                host.policyFailed(this, new IllegalStateException("request phase returned null"), chain.names[i]);
+                return;
+            }
+            if (d.isSuspended()) {
+                if (suspension == null) {
+                    host.policyFailed(this, new IllegalStateException("returned suspended() without suspend()"),
+                            chain.names[i]);
+                } else {
+                    suspension.arm(chain.names[i]);
+                }
+                return;
+            }
+            if (d.response() != null) {
+                host.policyAnswered(this, d.response(), chain.names[i]);
+                return;
+            }
+        }
+        host.policiesPassed(this);
+    }
+
+    /**
+     * Runs the response phases, last policy first, on a response head before it is written. A phase that throws
+     * is logged and skipped: the head is sent as the other phases left it.
+     *
+     * @param response the head
+     * @param local whether Portico made the response
+     */
+    public void onResponse(HttpResponse response, boolean local) {
+        if (next == 0) {
+            return;
+        }
+        NettyResponseHead head = new NettyResponseHead(response, local);
+        for (int i = next - 1; i >= 0; i--) {
+            try {
+                chain.policies[i].onResponse(this, head);
+            } catch (RuntimeException e) {
+                LOG.warn("policy {} on route {} failed on a response: {}", chain.names[i],
+                        route.isEmpty() ? "-" : route, String.valueOf(e));
+            }
+        }
+    }
+
+    /** The client went away: a suspension that decides later does nothing. */
+    public void cancel() {
+        cancelled = true;
+        if (suspension != null) {
+            suspension.cancelTimer();
+        }
+    }
+
+    /** @return whether the request waits on a suspension */
+    public boolean suspended() {
+        return suspension != null;
+    }
+
+    /** @return the head the phases changed */
+    public HttpRequest request() {
+        return request;
+    }
+
+    @Override
+    public String method() {
+        return request.method().name();
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    @Override
+    public String originalPath() {
+        return originalPath;
+    }
+
+    @Override
+    public String query() {
+        return query;
+    }
+
+    @Override
+    public String host() {
+        return hostName;
+    }
+
+    @Override
+    public String scheme() {
+        return secure ? "https" : "http";
+    }
+
+    @Override
+    public String protocol() {
+        return protocol;
+    }
+
+    @Override
+    public InetAddress clientAddress() {
+        return client;
+    }
+
+    @Override
+    public String clientIp() {
+        return clientIp;
+    }
+
+    @Override
+    public String requestId() {
+        return requestId;
+    }
+
+    @Override
+    public String route() {
+        return route;
+    }
+
+    @Override
+    public Headers headers() {
+        if (headers == null) {
+            headers = new NettyHeaders(request.headers());
+        }
+        return headers;
+    }
+
+    @Override
+    public void setPath(String value) {
+        Objects.requireNonNull(value, "path");
+        if (!OriginPath.valid(value)) {
+            throw new IllegalArgumentException("not an origin-form path: \"" + value + "\"");
+        }
+        path = value;
+    }
+
+    @Override
+    public Suspension suspend(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (!inRequestPhase || suspension != null) {
+            throw new IllegalStateException("suspend() is for a request phase, once");
+        }
+        suspension = new Waiting(timeout.toNanos());
+        return suspension;
+    }
+
+    @Override
+    public void attach(Policy owner, Object value) {
+        int i = indexOf(owner);
+        if (attachments == null) {
+            if (value == null) {
+                return;
+            }
+            attachments = new Object[chain.policies.length];
+        }
+        attachments[i] = value;
+    }
+
+    @Override
+    public Object attachment(Policy owner) {
+        return attachments == null ? null : attachments[indexOf(owner)];
+    }
+
+    private int indexOf(Policy owner) {
+        Policy[] p = chain.policies;
+        for (int i = 0; i < p.length; i++) {
+            if (p[i] == owner) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("not a policy of this route: " + owner);
+    }
+
+    /** Called on the event loop once a suspension decided. */
+    private void resumed(Waiting w) {
+        if (cancelled || suspension != w) {
+            return;
+        }
+        suspension = null;
+        if (w.failure != null) {
+            host.policyFailed(this, w.failure, w.policy);
+        } else if (w.response != null) {
+            host.policyAnswered(this, w.response, w.policy);
+        } else {
+            runPhases();
+        }
+    }
+
+    /** A suspension: decided once, from any thread; resumes the run on its event loop. */
+    private final class Waiting implements Suspension, Runnable {
+        private final long timeoutNanos;
+        private final AtomicBoolean decided = new AtomicBoolean();
+        private volatile LocalResponse response;
+        private volatile Throwable failure;
+        private volatile String policy;
+        private ScheduledFuture<?> timer;
+
+        Waiting(long timeoutNanos) {
+            this.timeoutNanos = timeoutNanos;
+        }
+
+        /** On the loop, after the phase returned: the timeout starts now, unless it was decided already. */
+        void arm(String name) {
+            policy = name;
+            if (!decided.get()) {
+                timer = loop.schedule(() -> fail(new TimeoutException("policy " + name + " did not decide within "
+                        + Duration.ofNanos(timeoutNanos).toMillis() + " ms")), timeoutNanos, TimeUnit.NANOSECONDS);
+            } else {
+                loop.execute(this);
+            }
+        }
+
+        void cancelTimer() {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+        }
+
+        @Override
+        public void proceed() {
+            decide(null, null);
+        }
+
+        @Override
+        public void respond(LocalResponse r) {
+            decide(Objects.requireNonNull(r, "response"), null);
+        }
+
+        @Override
+        public void fail(Throwable cause) {
+            decide(null, Objects.requireNonNull(cause, "cause"));
+        }
+
+        private void decide(LocalResponse r, Throwable f) {
+            if (!decided.compareAndSet(false, true)) {
+                return;
+            }
+            response = r;
+            failure = f;
+            if (policy != null) {
+                loop.execute(this); // armed: resume now; else arm() does when the phase returns
+            }
+        }
+
+        @Override
+        public void run() {
+            cancelTimer();
+            resumed(this);
+        }
+    }
+}

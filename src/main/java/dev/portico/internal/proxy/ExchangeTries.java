@@ -1,0 +1,395 @@
+package dev.portico.internal.proxy;
+
+import dev.portico.internal.balance.Endpoint;
+import dev.portico.internal.proxy.Attempts.Cause;
+import dev.portico.internal.proxy.ProxyFailure.Kind;
+import dev.portico.internal.route.Route;
+import dev.portico.internal.upstream.ProxyHeader;
+import dev.portico.internal.upstream.UpstreamConnection;
+import dev.portico.internal.upstream.UpstreamListener;
+import dev.portico.internal.upstream.UpstreamPool;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The request half of a {@link ProxyExchange}: its tries. Gets a connection for each try, writes the request head
+ * and body to it (holding the body parts that arrive before it is ready), starts the response deadline once the
+ * whole request is out, and when a try fails decides whether the request goes out again: the retry policy and its
+ * backoff, the free retry after a connection cut before any response byte, and the body for the next try (replayed
+ * from what {@link Attempts} kept, or just its end again). The response half, and how an exchange ends, is
+ * {@link ProxyExchange}.
+ *
+ * <p>A superclass rather than a collaborator so that an exchange stays one object: the split allocates nothing more
+ * per request. Its fields without an access modifier are shared with {@link ProxyExchange} alone.
+ * Runs entirely on the client channel's event loop (the upstream connection shares it), so no field needs a lock.
+ */
+abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback, ChannelFutureListener {
+    /** Where the exchange stands. */
+    enum State { CONNECTING, FORWARDING, RESPONDING, DONE }
+
+    final ExchangeHost host;
+    private final UpstreamPool pool;
+    final Route route;
+    final ExchangeLog log;
+    final HttpRequest clientRequest;
+    private final HttpRequest upstreamRequest;
+    private final long responseTimeoutMillis;
+    /** Request body parts that arrived before the upstream connection was ready; owned until written. */
+    private ArrayDeque<HttpContent> pending;
+
+    State state = State.CONNECTING;
+    UpstreamConnection conn;
+    long requestBodyBytes;
+    boolean requestComplete;
+    boolean bodySent;
+    /** Whether the whole request, body end included, was written to this try's connection. */
+    boolean requestWritten;
+    boolean skippingInformational;
+    final Attempts attempts;
+    /** Whether the next try's connection gets the kept body instead of {@code pending}. */
+    private boolean replayOnAcquire;
+    /** Whether the free retry after a keep-alive race was used. */
+    private boolean staleRetried;
+    ScheduledFuture<?> retryTimer;
+    /** Gives up the wait for a connection slot ({@code max_pending}) while the pool has this try queued. */
+    private Runnable cancelWait;
+    /** What each new backend connection opens with ({@code send_proxy_protocol}), or {@code null}. */
+    private ProxyHeader proxyHeader;
+
+    /**
+     * @param host the client connection
+     * @param pool the upstream pool of the client's event loop
+     * @param route the matched route
+     * @param log the exchange's access-log line, metrics and failure log
+     * @param clientRequest the client's request head, validated (its headers now belong to the upstream head)
+     * @param upstreamRequest the head to send upstream
+     * @param responseTimeoutMillis {@code timeouts.response}, used when the upstream sets no
+     *     {@code retry.per_try_timeout}
+     */
+    ExchangeTries(ExchangeHost host, UpstreamPool pool, Route route, ExchangeLog log, HttpRequest clientRequest,
+                  HttpRequest upstreamRequest, long responseTimeoutMillis) {
+        this.host = host;
+        this.pool = pool;
+        this.route = route;
+        this.clientRequest = clientRequest;
+        this.upstreamRequest = upstreamRequest;
+        var perTry = route.upstream().config().retry().perTryTimeout();
+        this.responseTimeoutMillis = perTry != null ? perTry.toMillis() : responseTimeoutMillis;
+        this.log = log;
+        this.attempts = new Attempts(route.upstream(), clientRequest.method(), upstreamRequest.headers(),
+                log.clientAddress(), clientRequest.uri());
+    }
+
+    /**
+     * Each try gets a new connection that opens with {@code header}, and closes it afterwards: a connection that
+     * names a client is never shared with another ({@code send_proxy_protocol}). Call before {@link #start}.
+     *
+     * @param header the PROXY protocol header
+     */
+    public void proxyHeader(ProxyHeader header) {
+        proxyHeader = header;
+    }
+
+    /** Picks an endpoint and asks the pool for a connection to it; the request goes out once it is ready. */
+    public void start() {
+        nextTry();
+    }
+
+    private void nextTry() {
+        retryTimer = null;
+        if (state == State.DONE) {
+            return;
+        }
+        Endpoint e = attempts.next();
+        if (e == null) {
+            fail(new ProxyFailure(Kind.NO_HEALTHY_ENDPOINT, "upstream " + route.upstream().name()
+                    + " has no endpoint"));
+            return;
+        }
+        state = State.CONNECTING;
+        bodySent = false;
+        var u = route.upstream().config();
+        cancelWait = pool.acquire(e, e.tls(), u.maxConnections(), u.maxPending(), proxyHeader, this, this);
+    }
+
+    /** @return whether the whole request body has been received from the client */
+    public boolean requestComplete() {
+        return requestComplete;
+    }
+
+    /** @return whether the exchange can take more request body now */
+    public boolean wantsRequestBody() {
+        // Also while responding: a backend may answer early and keep reading the body (echo, transforms).
+        return (state == State.FORWARDING || state == State.RESPONDING) && !requestComplete && conn != null
+                && conn.channel().isWritable();
+    }
+
+    /**
+     * A part of the request body from the client; this exchange owns it from here.
+     *
+     * @param content the body part
+     */
+    public void onRequestContent(HttpContent content) {
+        if (state == State.DONE) {
+            content.release();
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            // A malformed chunk or trailer: never let the backend see the body end here.
+            content.release();
+            fail(new ProxyFailure(Kind.BAD_REQUEST, "malformed request body"));
+            return;
+        }
+        requestBodyBytes += content.content().readableBytes();
+        long limit = route.maxRequestBody();
+        if (limit > 0 && requestBodyBytes > limit) {
+            content.release();
+            fail(new ProxyFailure(Kind.REQUEST_TOO_LARGE, "request body over " + limit + " bytes"));
+            return;
+        }
+        if (content instanceof LastHttpContent) {
+            requestComplete = true;
+            HttpHeaders trailers = ((LastHttpContent) content).trailingHeaders();
+            if (!trailers.isEmpty()) {
+                trailers.clear(); // request trailers are not forwarded (as nginx does): no backend relies on them
+            }
+        }
+        if (state != State.RESPONDING) {
+            attempts.keep(content); // a retry can replay it
+            if (conn == null && replayOnAcquire && !attempts.bodyKept()) {
+                // A retry waits to replay the body, which just outgrew retry.buffer: it can no longer be sent
+                // whole, and a part of it must never reach a backend as if it were all.
+                content.release();
+                fail(new ProxyFailure(Kind.UPSTREAM_RESET, "request body outgrew retry.buffer before the retry"));
+                return;
+            }
+        }
+        if (conn == null) {
+            if (pending == null) {
+                pending = new ArrayDeque<>(4);
+            }
+            pending.add(content);
+            return;
+        }
+        Channel ch = conn.channel();
+        writeBody(ch, content);
+        if (requestComplete) {
+            ch.flush();
+        }
+        if (!ch.isWritable()) {
+            host.updateReading(); // stop reading the client now, not after this read loop
+        }
+    }
+
+    /** The client's read is over: send what it brought upstream in one flush. */
+    public void onClientReadComplete() {
+        if (conn != null && state != State.DONE) {
+            conn.channel().flush();
+        }
+    }
+
+    private void writeBody(Channel ch, HttpContent content) {
+        bodySent |= content.content().isReadable();
+        if (content instanceof LastHttpContent) {
+            ch.write(content).addListener(this);
+        } else {
+            ch.write(content, ch.voidPromise());
+        }
+    }
+
+    @Override
+    public void acquired(UpstreamConnection connection) {
+        cancelWait = null;
+        if (state == State.DONE) {
+            connection.discard();
+            return;
+        }
+        conn = connection;
+        state = State.FORWARDING;
+        Channel ch = connection.channel();
+        ch.write(upstreamRequest, ch.voidPromise());
+        if (conn != connection || state != State.FORWARDING) {
+            return; // the write failed at once and the exchange moved on (a retry, or a failure)
+        }
+        HttpContent c;
+        if (replayOnAcquire) {
+            releasePending(); // every part of it is kept too
+            attempts.replay(ch, this);
+            bodySent = true;
+        }
+        while (pending != null && (c = pending.poll()) != null) {
+            writeBody(ch, c);
+        }
+        ch.flush();
+        host.updateReading();
+    }
+
+    @Override
+    public void failed(Throwable cause) {
+        cancelWait = null;
+        if (state == State.DONE) {
+            return; // the client left while the connect was under way
+        }
+        if (cause instanceof UpstreamPool.NoConnectionAvailable) {
+            fail(new ProxyFailure(Kind.NO_HEALTHY_ENDPOINT, cause.getMessage()));
+            return;
+        }
+        attempts.failed();
+        retryOrFail(Cause.CONNECT_FAILURE, ProxyFailure.connectFailure(cause));
+    }
+
+    /** The last body part was written upstream (or failed to be). */
+    @Override
+    public void operationComplete(ChannelFuture f) {
+        if (f.isSuccess() && state == State.FORWARDING && conn != null && f.channel() == conn.channel()) {
+            // The whole request is out: timeouts.response starts now.
+            requestWritten = true;
+            conn.startResponseDeadline(TimeUnit.MILLISECONDS.toNanos(responseTimeoutMillis));
+        }
+    }
+
+    @Override
+    public void onUpstreamResponseTimeout() {
+        if (state == State.FORWARDING) {
+            attempts.failed();
+            retryOrFail(Cause.TIMEOUT, new ProxyFailure(Kind.RESPONSE_TIMEOUT, "no response within "
+                    + responseTimeoutMillis + "ms"));
+        }
+    }
+
+    @Override
+    public void onUpstreamWritable() {
+        host.updateReading();
+    }
+
+    @Override
+    public void onUpstreamClosed(Throwable cause) {
+        if (state == State.DONE || state == State.CONNECTING) {
+            return; // CONNECTING: a connection that failed to open; the pool reports that through failed()
+        }
+        String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
+        if (state == State.FORWARDING && keepAliveRace()) {
+            // Not the backend's failure: one free retry on a new connection to the same endpoint, at once.
+            staleRetried = true;
+            attempts.freeRetry();
+            log.retrying(attempts.last());
+            prepareRetry();
+            state = State.CONNECTING;
+            bodySent = false;
+            var u = route.upstream().config();
+            Endpoint same = attempts.again();
+            cancelWait = pool.acquire(same, same.tls(), u.maxConnections(), u.maxPending(), proxyHeader, this,
+                    this);
+            return;
+        }
+        if (state == State.FORWARDING && !skippingInformational) {
+            attempts.failed();
+            retryOrFail(Cause.RESET, new ProxyFailure(Kind.UPSTREAM_RESET, why));
+            return;
+        }
+        fail(new ProxyFailure(Kind.UPSTREAM_RESET, why));
+    }
+
+    /**
+     * The backend closed a pooled connection before any byte of the response: most likely it dropped the idle
+     * connection just as it was borrowed (a keep-alive race), which says nothing about the endpoint. The request
+     * can be sent again once, at once and outside the budget and {@code attempts}, because none of its body is lost
+     * and it is idempotent. A fresh connection cut the same way is a backend failing (a restart, an outage): that
+     * is a reset like any other, counted against {@code attempts} and the budget, so that an outage is not met with
+     * twice the load. (The pool never lends a connection it knows closed, so a non-idempotent request that is
+     * written may have reached the backend.)
+     */
+    private boolean keepAliveRace() {
+        return conn != null && conn.reused() && !staleRetried && !skippingInformational
+                && (!bodySent || attempts.bodyKept()) && isIdempotent(clientRequest.method());
+    }
+
+    /** The current try failed for {@code cause}: try again if the retry policy allows, else fail the exchange. */
+    private void retryOrFail(Cause cause, ProxyFailure failure) {
+        if (attempts.mayRetry(cause, bodySent)) {
+            retry(failure.getMessage());
+        } else {
+            fail(failure);
+        }
+    }
+
+    /** Ends the current try and starts the next after the backoff. */
+    void retry(String why) {
+        log.retry(attempts.last(), why, attempts.count());
+        prepareRetry();
+        long delay = attempts.backoffNanos();
+        if (delay == 0) {
+            nextTry();
+        } else {
+            retryTimer = host.clientChannel().eventLoop().schedule(this::nextTry, delay, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Drops the current try's connection and readies the body for the next try. */
+    private void prepareRetry() {
+        cancelResponseTimer();
+        if (conn != null) {
+            conn.discard();
+            conn = null;
+        }
+        state = State.CONNECTING;
+        skippingInformational = false;
+        requestWritten = false;
+        attempts.endTry();
+        if (attempts.bodyKept()) {
+            replayOnAcquire = true;
+        } else if (bodySent) {
+            throw new IllegalStateException("retry without the body at hand"); // mayRetry forbids it
+        } else if (requestComplete && !replayOnAcquire && (pending == null || pending.isEmpty()
+                || !(pending.peekLast() instanceof LastHttpContent))) {
+            // Nothing of the body was sent, but its end was: send the end again.
+            if (pending == null) {
+                pending = new ArrayDeque<>(1);
+            }
+            pending.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+    }
+
+    /** The exchange is over: leave the pool's queue (its place among max_pending goes to another request). */
+    void abandon() {
+        if (cancelWait != null) {
+            cancelWait.run();
+            cancelWait = null;
+        }
+        releasePending();
+    }
+
+    private void releasePending() {
+        HttpContent c;
+        while (pending != null && (c = pending.poll()) != null) {
+            c.release();
+        }
+    }
+
+    /**
+     * Ends the exchange with a failure.
+     *
+     * @param failure what went wrong
+     */
+    abstract void fail(ProxyFailure failure);
+
+    void cancelResponseTimer() {
+        if (conn != null) {
+            conn.clearResponseDeadline();
+        }
+    }
+
+    static boolean isIdempotent(HttpMethod m) {
+        return m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.PUT)
+                || m.equals(HttpMethod.DELETE) || m.equals(HttpMethod.OPTIONS) || m.equals(HttpMethod.TRACE);
+    }
+}

@@ -1,0 +1,231 @@
+package dev.portico.internal.proxy;
+
+import dev.portico.internal.upstream.IdleTimer;
+import dev.portico.internal.upstream.UpstreamConnection;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Raw bytes both ways between a client and a backend connection after a protocol switch (101): two ends, each the
+ * last stage of its connection's pipeline once the HTTP codecs are gone. Reads follow demand: an end stops reading
+ * (AUTO_READ off) while its peer is not writable and starts again when the peer drains. Both connections share one
+ * event loop, so nothing here needs a lock. A half-close is carried through (a client may send its last message and
+ * shut its write side, then read the answer): one side's FIN becomes a FIN to the other once what was read is
+ * written, and the other direction stays open until its own FIN. On TLS connections, where a close_notify ends
+ * both directions, and on a reset or error, a close on either side closes the other once what was read is written.
+ * {@code timeouts.tunnel_idle} without a byte either way closes both.
+ */
+final class Tunnel {
+    private static final Logger LOG = LoggerFactory.getLogger(Tunnel.class);
+
+    private final End client;
+    private final End upstream;
+    private final long idleMillis;
+
+    /**
+     * @param clientChannel the client connection
+     * @param upstreamChannel the backend connection, on the same event loop
+     * @param idleMillis {@code timeouts.tunnel_idle}
+     */
+    Tunnel(Channel clientChannel, Channel upstreamChannel, long idleMillis) {
+        this.client = new End(clientChannel);
+        this.upstream = new End(upstreamChannel);
+        this.idleMillis = idleMillis;
+        client.peer = upstream;
+        upstream.peer = client;
+    }
+
+    /**
+     * Forwards the backend's 101 to the client, takes both connections out of HTTP and starts the flow.
+     *
+     * @param host the client connection
+     * @param exchange the exchange that asked for the upgrade (done now)
+     * @param conn its backend connection, which leaves the pool for good
+     * @param response the backend's 101
+     * @param idleMillis {@code timeouts.tunnel_idle}
+     */
+    static void open(ExchangeHost host, ProxyExchange exchange, UpstreamConnection conn, HttpResponse response,
+                     long idleMillis) {
+        Channel client = host.clientChannel();
+        client.writeAndFlush(WebSocketUpgrade.clientResponse(response), client.voidPromise());
+        Tunnel tunnel = new Tunnel(client, conn.channel(), idleMillis);
+        host.switchProtocols(exchange, tunnel.client);
+        conn.switchProtocols(tunnel.upstream);
+        tunnel.start();
+    }
+
+    /**
+     * Starts the flow once both ends are installed and the HTTP codecs removed: bytes that arrived meanwhile go
+     * out, and each side reads while its peer can take more. If either end was not installed (the client
+     * connection could not switch), both connections close.
+     */
+    void start() {
+        if (client.ctx == null || upstream.ctx == null || client.ctx.isRemoved() || upstream.ctx.isRemoved()) {
+            client.close();
+            upstream.close();
+            return;
+        }
+        if (halfClosable(client.channel) && halfClosable(upstream.channel)) {
+            // Per channel and set only now: HTTP connections close on a client's FIN as before.
+            client.channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+            upstream.channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        }
+        client.start(idleMillis);
+        upstream.start(idleMillis);
+    }
+
+    private static boolean halfClosable(Channel ch) {
+        return ch instanceof DuplexChannel && ch.pipeline().get(SslHandler.class) == null;
+    }
+
+    private static final class End extends ChannelInboundHandlerAdapter {
+        private final Channel channel;
+        private End peer;
+        private ChannelHandlerContext ctx;
+        /** Bytes read before {@link #start}: what the removed decoder still held. Owned until written. */
+        private ArrayDeque<ByteBuf> early;
+        private boolean started;
+        private boolean closed;
+        /** This side sent its FIN: it reads nothing more, and its peer's output was shut after the last byte. */
+        private boolean inputEnded;
+
+        End(Channel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext context) {
+            ctx = context;
+        }
+
+        void start(long idleMillis) {
+            started = true;
+            ctx.pipeline().addBefore(ctx.name(), null, new IdleTimer(idleMillis));
+            Channel out = peer.channel;
+            ByteBuf b;
+            while (early != null && (b = early.poll()) != null) {
+                out.write(b, out.voidPromise());
+            }
+            out.flush();
+            if (!channel.isActive()) {
+                close(); // closed during the switch: channelInactive went to a handler that is gone
+                return;
+            }
+            channel.config().setAutoRead(out.isWritable());
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext context, Object msg) {
+            if (!(msg instanceof ByteBuf) || closed) {
+                ReferenceCountUtil.release(msg); // e.g. the empty last content the decoder ends the 101 with
+                return;
+            }
+            ByteBuf bytes = (ByteBuf) msg;
+            if (!started) {
+                if (early == null) {
+                    early = new ArrayDeque<>(2);
+                }
+                early.add(bytes);
+                return;
+            }
+            Channel out = peer.channel;
+            out.write(bytes, out.voidPromise());
+            if (!out.isWritable()) {
+                context.channel().config().setAutoRead(false); // the peer is behind: stop reading this side
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext context) {
+            if (started) {
+                peer.channel.flush();
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext context) {
+            if (started && context.channel().isWritable() && !peer.closed) {
+                peer.channel.config().setAutoRead(true);
+            }
+            context.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext context) {
+            close();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext context, Object evt) {
+            if (evt == ChannelInputShutdownEvent.INSTANCE) {
+                inputEnded();
+                return;
+            }
+            if (evt instanceof IdleStateEvent) {
+                LOG.debug("{} tunnel idle: closing", context.channel().id().asShortText());
+                close();
+                return;
+            }
+            context.fireUserEventTriggered(evt);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+            LOG.debug("{} tunnel connection error", context.channel().id().asShortText(), cause);
+            close();
+        }
+
+        /** This side's FIN: the peer gets one after what was read; both close once both directions ended. */
+        private void inputEnded() {
+            if (closed || inputEnded) {
+                return;
+            }
+            inputEnded = true;
+            if (peer.closed) {
+                close();
+                return;
+            }
+            if (peer.inputEnded) {
+                close(); // both directions are done: the peer closes once it has written what it was given
+                return;
+            }
+            DuplexChannel out = (DuplexChannel) peer.channel;
+            out.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+                if (f.isSuccess() && out.isActive()) {
+                    out.shutdownOutput();
+                }
+            });
+        }
+
+        /** Closes this side, and the peer once what it was given is written. */
+        void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            ByteBuf b;
+            while (early != null && (b = early.poll()) != null) {
+                b.release();
+            }
+            channel.close();
+            if (!peer.closed) {
+                peer.channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+    }
+}

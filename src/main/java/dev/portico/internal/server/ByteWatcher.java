@@ -1,0 +1,22 @@
+package dev.portico.internal.server;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+/**
+ * The stage in front of the codec that tells the frontend handler when request bytes arrive, so the request head
+ * deadline starts with the first byte of a request rather than when the previous response ended.
+ */
+final class ByteWatcher extends ChannelInboundHandlerAdapter {
+    private final FrontendHandler frontend;
+
+    ByteWatcher(FrontendHandler frontend) {
+        this.frontend = frontend;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext context, Object msg) {
+        frontend.onBytes();
+        context.fireChannelRead(msg);
+    }
+}

@@ -1,0 +1,236 @@
+package dev.portico.internal.server;
+
+import dev.portico.internal.policy.PolicyRun;
+import dev.portico.internal.proxy.BufferBudget;
+import dev.portico.internal.proxy.Correlation;
+import dev.portico.internal.proxy.ExchangeHost;
+import dev.portico.internal.proxy.ExchangeLog;
+import dev.portico.internal.proxy.ProxyFailure;
+import dev.portico.internal.proxy.ProxyFailure.Kind;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AsciiString;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The connection half of a {@link FrontendHandler}: what a client connection does on its own, without an exchange.
+ * It answers requests it refuses (and redirects), answers a failed exchange, holds the request head deadline
+ * ({@code timeouts.request_header}), and closes after a last response with a linger so the client reads the
+ * response instead of a reset. {@link FrontendHandler} adds the requests: validation, routing, its exchanges and
+ * the pipelined backlog.
+ *
+ * <p>A superclass rather than a collaborator so that a connection's handler stays one object. Its fields without an
+ * access modifier are shared with {@link FrontendHandler} alone. All calls on the connection's event loop, so no
+ * field needs a lock.
+ */
+abstract class FrontendConnection extends ChannelInboundHandlerAdapter implements ExchangeHost {
+    /** How long a connection that is closed after an error keeps reading (and dropping) what the client sends. */
+    static final long LINGER_MILLIS = 2000;
+
+    final ProxyRuntime runtime;
+    /** The TLS version and cipher, or {@code null} on a plain listener. */
+    final String tls;
+    ChannelHandlerContext ctx;
+    ScheduledFuture<?> headTimer;
+    boolean bytesSinceHead;
+    long headStartNanos;
+    boolean closing;
+    /** Set when the proxy or this connection's listener drains: the connection closes after its response. */
+    boolean draining;
+    /** The request id of the current request and its field, for error responses; null when request ids are off. */
+    String requestId;
+    AsciiString requestIdName;
+    int requests;
+    private String clientIp;
+    private InetAddress peer;
+
+    FrontendConnection(ProxyRuntime runtime, String tls) {
+        this.runtime = runtime;
+        this.tls = tls;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext context) {
+        this.ctx = context;
+    }
+
+    /** @return whether an exchange is under way on the connection */
+    abstract boolean hasExchange();
+
+    /** Releases the pipelined requests that wait in the backlog: the connection serves no more of them. */
+    abstract void releaseBacklog();
+
+    void reject(ProxyFailure failure, HttpRequest request, boolean close) {
+        reject(failure, request, close, null);
+    }
+
+    /**
+     * Answers a refused request with the failure's status, after the response phases of {@code phases} if any.
+     */
+    void reject(ProxyFailure failure, HttpRequest request, boolean close, PolicyRun phases) {
+        runtime.logRejected(ctx.channel(), request, failure);
+        runtime.metrics().rejected(failure.kind());
+        requestIdName = runtime.snapshot().requestIdName;
+        requestId = requestIdName == null ? null : Correlation.requestId(request.headers(), requestIdName);
+        // A head cut short by the client's close is decoded as invalid after the close: nothing is sent then.
+        int status = ctx.channel().isActive() ? failure.kind().status().code() : 0;
+        ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), status, requestId, tls);
+        runtime.metrics().localResponse(status);
+        respond(request, failure.kind().status(), failure.getMessage(), close || !HttpUtil.isKeepAlive(request), null,
+                phases);
+    }
+
+    /** The error response, with the request id if there is one. */
+    FullHttpResponse errorResponse(HttpResponseStatus status, String detail, boolean keepAlive) {
+        FullHttpResponse response = ErrorResponses.of(status, detail, keepAlive);
+        if (requestId != null) {
+            response.headers().set(requestIdName, requestId);
+        }
+        return response;
+    }
+
+    void respond(HttpRequest request, HttpResponseStatus status, String detail, boolean close,
+                         String location, PolicyRun phases) {
+        boolean keepAlive = !close && !closeAfterResponse();
+        FullHttpResponse response = errorResponse(status, detail, keepAlive);
+        if (location != null) {
+            response.headers().set(HttpHeaderNames.LOCATION, location);
+        }
+        if (phases != null) {
+            phases.onResponse(response, true);
+        }
+        if (keepAlive && request != null && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        if (request != null && request.method().name().equals("HEAD")) {
+            response.content().clear();
+        }
+        ChannelFuture f = ctx.writeAndFlush(response);
+        if (!keepAlive) {
+            closeAfter(f);
+        }
+    }
+
+    /**
+     * Closes after the last write, half-closing first and reading (and dropping) what the client still sends for
+     * a moment, so the client reads the response instead of a reset caused by its unread upload.
+     */
+    void closeAfter(ChannelFuture lastWrite) {
+        closing = true;
+        releaseBacklog();
+        cancelHeadTimer();
+        Channel ch = ctx.channel();
+        // A client that never reads the last write would keep the connection forever: close it in any case. The
+        // task goes when the channel does, so closed channels are not held until it fires.
+        ScheduledFuture<?> hardClose = ch.eventLoop().schedule(() -> {
+            ch.close();
+        }, runtime.config().timeouts().idle().toMillis() + LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        ch.closeFuture().addListener(f -> hardClose.cancel(false));
+        lastWrite.addListener(f -> {
+            if (!f.isSuccess() || !(ch instanceof DuplexChannel) || !ch.isActive()) {
+                ch.close();
+                return;
+            }
+            // On TLS, close_notify first: without it a client cannot tell the end from a truncation.
+            SslHandler ssl = tls == null ? null : ch.pipeline().get(SslHandler.class);
+            ChannelFuture closeNotify = ssl == null ? ch.newSucceededFuture() : ssl.closeOutbound();
+            closeNotify.addListener(n -> ((DuplexChannel) ch).shutdownOutput().addListener(s -> {
+                ScheduledFuture<?> linger = ch.eventLoop().schedule(() -> {
+                    ch.close();
+                }, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+                ch.closeFuture().addListener(c -> linger.cancel(false));
+                ch.config().setAutoRead(true);
+            }));
+        });
+    }
+
+    @Override
+    public BufferBudget buffered() {
+        return runtime.buffered();
+    }
+
+    @Override
+    public Channel clientChannel() {
+        return ctx.channel();
+    }
+
+    @Override
+    public boolean closeAfterResponse() {
+        int max = runtime.config().limits().maxRequestsPerConnection();
+        return draining || runtime.draining() || (max > 0 && requests >= max);
+    }
+
+    /** Arms the request head deadline: from the head's first byte, or from the accept for a first request. */
+    void armHeadTimer() {
+        long limit = runtime.config().timeouts().requestHeader().toNanos();
+        long left = bytesSinceHead ? limit - (System.nanoTime() - headStartNanos) : limit;
+        headTimer = ctx.executor().schedule(this::onHeadTimeout, Math.max(0, left), TimeUnit.NANOSECONDS);
+    }
+
+    void cancelHeadTimer() {
+        if (headTimer != null) {
+            headTimer.cancel(false);
+            headTimer = null;
+        }
+    }
+
+    private void onHeadTimeout() {
+        headTimer = null;
+        if (hasExchange() || closing) {
+            return;
+        }
+        if (bytesSinceHead) {
+            runtime.logRejected(ctx.channel(), null, new ProxyFailure(Kind.REQUEST_TIMEOUT, "request head too slow"));
+            runtime.metrics().rejected(Kind.REQUEST_TIMEOUT);
+            runtime.metrics().localResponse(HttpResponseStatus.REQUEST_TIMEOUT.code());
+            closeAfter(ctx.writeAndFlush(ErrorResponses.of(HttpResponseStatus.REQUEST_TIMEOUT,
+                    "request head not received in time", false)));
+        } else {
+            closing = true;
+            ctx.close();
+        }
+    }
+
+    String clientIp() {
+        if (clientIp == null) {
+            clientIp = peer().getHostAddress();
+        }
+        return clientIp;
+    }
+
+    /** @return the connection's client: the PROXY protocol's source, else its peer */
+    public InetAddress peer() {
+        if (peer == null) {
+            peer = ProxyProtocolHandler.clientAddress(ctx.channel());
+        }
+        return peer;
+    }
+
+    /** @return the connection's client address as text */
+    public String peerIp() {
+        return clientIp();
+    }
+
+    @Override
+    public int requestNumber() {
+        return requests;
+    }
+
+    @Override
+    public String tlsSummary() {
+        return tls;
+    }
+}

@@ -1,0 +1,399 @@
+package dev.portico.internal.server;
+
+import dev.portico.internal.policy.PolicyRun;
+import dev.portico.internal.proxy.HeaderRewriter;
+import dev.portico.internal.upstream.IdleTimer;
+import dev.portico.internal.proxy.ProxyExchange;
+import dev.portico.internal.proxy.ProxyFailure;
+import dev.portico.internal.proxy.ProxyFailure.Kind;
+import dev.portico.internal.proxy.WebSocketUpgrade;
+import dev.portico.internal.route.Route;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+
+/**
+ * The last stage of a client connection: validates and routes each request, runs one {@link ProxyExchange} at a
+ * time, and keeps pipelined requests that arrive early in a backlog (bounded: nothing more is read while it holds
+ * anything) so responses go out in order. What the connection does without an exchange (refusals, error
+ * responses, the request head deadline, the lingering close) is {@link FrontendConnection}.
+ */
+final class FrontendHandler extends FrontendConnection implements RequestSide {
+
+    /** Set on a {@code redirect_https} listener: every request is answered with a redirect. */
+    private final HttpsRedirect redirect;
+    private final ArrayDeque<HttpObject> backlog = new ArrayDeque<>(4);
+    private ProxyExchange exchange;
+    /** The request whose policies are deciding (suspended), or null. */
+    private PolicyRun waiting;
+    private boolean inBacklog;
+
+    FrontendHandler(ProxyRuntime runtime, String tls, HttpsRedirect redirect) {
+        super(runtime, tls);
+        this.redirect = redirect;
+    }
+
+    @Override
+    boolean hasExchange() {
+        return exchange != null;
+    }
+
+    /** Taken out of the pipeline (the connection switched protocols): nothing of it may fire any more. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext context) {
+        closing = true;
+        cancelHeadTimer();
+        releaseBacklog();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext context) {
+        runtime.connectionOpened(context.channel());
+        armHeadTimer();
+    }
+
+    /**
+     * Called by the stage in front of the codec for every chunk of bytes: a request head may be starting. Only the
+     * start time is noted; a timer is armed after the read if the head is still incomplete then, so back-to-back
+     * requests on a busy connection schedule nothing.
+     */
+    void onBytes() {
+        if ((exchange == null || exchange.requestComplete()) && !bytesSinceHead) {
+            bytesSinceHead = true;
+            headStartNanos = System.nanoTime();
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext context, Object msg) {
+        if (closing || !(msg instanceof HttpObject)) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (!backlog.isEmpty()) {
+            backlog.add((HttpObject) msg);
+            return;
+        }
+        dispatch((HttpObject) msg);
+    }
+
+    private void dispatch(HttpObject msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+        } else if (waiting != null) {
+            backlog.add(msg); // the request's policies are deciding: its body waits, unread
+        } else if (exchange != null && !exchange.requestComplete()) {
+            if (msg instanceof HttpContent) {
+                exchange.onRequestContent((HttpContent) msg);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+        } else if (exchange != null) {
+            backlog.add(msg);
+        } else if (msg instanceof HttpRequest) {
+            onRequestHead((HttpRequest) msg);
+        } else {
+            // Body of a request that was answered without an exchange (e.g. 404): drop it, but a framing error
+            // in it leaves no way to find the next request.
+            boolean broken = msg.decoderResult().isFailure();
+            ReferenceCountUtil.release(msg);
+            if (broken) {
+                closing = true;
+                releaseBacklog();
+                ctx.close();
+            }
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext context) {
+        if (exchange != null) {
+            exchange.onClientReadComplete();
+        }
+        if (exchange == null && bytesSinceHead && headTimer == null && !closing) {
+            armHeadTimer();
+        }
+        updateReading();
+    }
+
+    /**
+     * Reads follow demand by switching AUTO_READ, which stays on through ordinary request/response cycles (so no
+     * epoll registration change per request) and goes off only while a request body cannot move on (the backend
+     * is not writable, or not yet connected) or a pipelined request waits in the backlog.
+     */
+    @Override
+    public void updateReading() {
+        if (inBacklog) {
+            return; // the backlog loop is feeding the exchange; it updates reading when it is done
+        }
+        if (!backlog.isEmpty()) {
+            drainBacklog();
+        }
+        ChannelConfig config = ctx.channel().config();
+        boolean want = wantsRead();
+        if (config.isAutoRead() != want) {
+            config.setAutoRead(want);
+        }
+    }
+
+    private boolean wantsRead() {
+        if (!backlog.isEmpty() || waiting != null) {
+            return false;
+        }
+        if (closing) {
+            return ctx.channel().isActive(); // lingering: read and drop until the client closes
+        }
+        if (exchange != null && exchange.awaitsUpgrade()) {
+            return false; // RFC 6455 section 4.1: the client sends nothing more before the 101
+        }
+        return exchange == null || exchange.requestComplete() || exchange.wantsRequestBody();
+    }
+
+    private void onRequestHead(HttpRequest request) {
+        cancelHeadTimer();
+        bytesSinceHead = false;
+        requests++;
+        requestId = null;
+        Admission.admit(this, request);
+    }
+
+    @Override
+    public ProxyRuntime runtime() {
+        return runtime;
+    }
+
+    @Override
+    public HttpsRedirect redirect() {
+        return redirect;
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        return ctx.channel().localAddress();
+    }
+
+    @Override
+    public boolean secure() {
+        return tls != null;
+    }
+
+    @Override
+    public void normalize(HttpRequest request) {
+        if (request.protocolVersion().minorVersion() > 1) {
+            // RFC 9110 section 2.5: a higher minor version is handled as the highest one we implement.
+            request.setProtocolVersion(HttpVersion.HTTP_1_1);
+        }
+    }
+
+    @Override
+    public boolean bodyFollows(HttpRequest request) {
+        return HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0;
+    }
+
+    @Override
+    public void refuse(ProxyFailure failure, HttpRequest request, boolean close, PolicyRun phases) {
+        reject(failure, request, close, phases);
+    }
+
+    @Override
+    public void shed(HttpRequest request) {
+        reject(new ProxyFailure(Kind.OVERLOADED, "too many response bytes held for slow clients"), request,
+                bodyFollows(request));
+    }
+
+    @Override
+    public void answer(HttpRequest request, FullHttpResponse response, boolean close) {
+        boolean keepAlive = !close && !closeAfterResponse();
+        if (!keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        ChannelFuture f = ctx.writeAndFlush(response);
+        if (!keepAlive) {
+            closeAfter(f);
+            return;
+        }
+        updateReading(); // after a suspension nothing else turns reading back on
+    }
+
+    @Override
+    public void sendContinue(HttpRequest request) {
+        if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER));
+        }
+    }
+
+    @Override
+    public void hold(PolicyRun run) {
+        waiting = run;
+    }
+
+    @Override
+    public void begin(ProxyExchange started, String id) {
+        exchange = started;
+        requestId = id;
+        requestIdName = runtime.snapshot().requestIdName;
+        started.start();
+        if (exchange == started) {
+            updateReading(); // after a suspension nothing else turns reading back on
+        }
+    }
+
+    @Override
+    public void exchangeDone(ProxyExchange done, ChannelFuture lastWrite, boolean keepAlive) {
+        if (done != exchange) {
+            return;
+        }
+        exchange = null;
+        if (!keepAlive) {
+            closeAfter(lastWrite);
+            return;
+        }
+        if (bytesSinceHead && headTimer == null) {
+            armHeadTimer();
+        }
+        updateReading();
+    }
+
+    @Override
+    public void exchangeFailed(ProxyExchange failed, ProxyFailure failure, boolean responseStarted) {
+        if (failed != exchange) {
+            return;
+        }
+        exchange = null;
+        HttpResponseStatus status = failure.kind().status();
+        if (responseStarted || status == null || !ctx.channel().isActive()) {
+            closing = true;
+            releaseBacklog();
+            ctx.close();
+            return;
+        }
+        // The backend's troubles stay in the log: a client learns the status, not the details.
+        String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
+        FullHttpResponse response = errorResponse(status, detail, false);
+        if (failed.policies() != null) {
+            failed.policies().onResponse(response, true);
+        }
+        closeAfter(ctx.writeAndFlush(response));
+    }
+
+    @Override
+    public void switchProtocols(ProxyExchange switched, ChannelHandler tunnelEnd) {
+        if (switched != exchange) {
+            return;
+        }
+        exchange = null;
+        closing = true;
+        cancelHeadTimer();
+        if (!backlog.isEmpty()) {
+            // The client spoke before the 101: what it sent was decoded as HTTP and is lost to the tunnel.
+            releaseBacklog();
+            ctx.close();
+            return;
+        }
+        ChannelPipeline p = ctx.pipeline();
+        p.replace(this, "tunnel", tunnelEnd);
+        p.remove(ByteWatcher.class);
+        p.remove(IdleTimer.class);
+        p.remove(FrontendCodec.class);
+    }
+
+    private void drainBacklog() {
+        inBacklog = true;
+        try {
+            HttpObject msg;
+            while (!closing && waiting == null && (exchange == null || !exchange.requestComplete())
+                    && (msg = backlog.poll()) != null) {
+                dispatch(msg);
+            }
+        } finally {
+            inBacklog = false;
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext context) {
+        if (exchange != null && context.channel().isWritable()) {
+            exchange.onClientWritable();
+        }
+        context.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext context, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            if (exchange != null) {
+                exchange.onClientIdle();
+            } else if (!closing) {
+                context.close();
+            }
+            return;
+        }
+        context.fireUserEventTriggered(evt);
+    }
+
+    /**
+     * Graceful shutdown: an idle connection closes once what it has written is flushed, a busy one after its
+     * current response. An exchange ends when its last write is queued, so an "idle" connection may still hold
+     * the end of a response for a slow reader: the close waits for an empty write behind it (bounded by the drain
+     * timeout, after which the listener or the runtime closes what is left).
+     */
+    void drain() {
+        draining = true;
+        if (exchange == null && backlog.isEmpty() && !closing) {
+            closing = true;
+            cancelHeadTimer();
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext context) {
+        cancelHeadTimer();
+        releaseBacklog();
+        closing = true;
+        if (waiting != null) {
+            waiting.cancel(); // a decision that comes later finds nobody to answer
+            waiting = null;
+        }
+        ProxyExchange ex = exchange;
+        exchange = null;
+        if (ex != null) {
+            ex.onClientClosed();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
+        runtime.logConnectionError(context.channel(), cause);
+        context.close();
+    }
+
+    @Override
+    void releaseBacklog() {
+        HttpObject m;
+        while ((m = backlog.poll()) != null) {
+            ReferenceCountUtil.release(m);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.portico.internal.server;
+
+import dev.portico.config.LimitsConfig;
+import dev.portico.config.ProxyConfig;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import dev.portico.internal.upstream.IdleTimer;
+import dev.portico.internal.tls.ServerTls;
+import dev.portico.internal.tls.TlsHandshakeTimeout;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Assembles a client connection's pipeline: byte watcher, codec with the configured limits, idle timer, handler.
+ * On a TLS listener these come after the handshake, behind the TLS stage, once {@link FrontendProtocolNegotiator}
+ * has chosen the protocol.
+ */
+final class FrontendInitializer extends ChannelInitializer<Channel> {
+    /** The listener's redirect to HTTPS, on a connection of a {@code redirect_https} listener. */
+    static final io.netty.util.AttributeKey<HttpsRedirect> REDIRECT =
+            io.netty.util.AttributeKey.valueOf("portico.redirect");
+    /** Body chunks are cut at this size, so one chunk never needs more than this much memory. */
+    static final int MAX_CHUNK = 64 * 1024;
+
+    private final ProxyRuntime runtime;
+    /** What the listener speaks; a reload that keeps the listener's socket may change it for new connections. */
+    private volatile Options options;
+    /** Open connections of this listener; accepts run on several event loops, hence atomic (once per connection). */
+    private final AtomicInteger open = new AtomicInteger();
+    /** This listener's connections, so that removing the listener on reload drains just them. */
+    private final ChannelGroup connections = new DefaultChannelGroup("listener", GlobalEventExecutor.INSTANCE);
+
+    /**
+     * What a listener speaks.
+     *
+     * @param tls the listener's TLS, or {@code null} for plain HTTP
+     * @param redirect where a {@code redirect_https} listener sends clients, else {@code null}
+     * @param h2c whether cleartext HTTP/2 is spoken too
+     */
+    record Options(ServerTls tls, HttpsRedirect redirect, boolean h2c, boolean proxyProtocol) {
+    }
+
+    FrontendInitializer(ProxyRuntime runtime, Options options) {
+        this.runtime = runtime;
+        this.options = options;
+    }
+
+    Options options() {
+        return options;
+    }
+
+    /** @param next what connections accepted from now on speak; open ones keep theirs */
+    void options(Options next) {
+        options = next;
+    }
+
+    /** The strict decoder settings: RFC 9112 framing, CRLF-only lines, validated headers, the configured limits. */
+    static HttpDecoderConfig decoderConfig(LimitsConfig limits) {
+        return new HttpDecoderConfig()
+                .setMaxInitialLineLength((int) limits.maxRequestLine())
+                .setMaxHeaderSize((int) limits.maxHeaderSize())
+                .setMaxChunkSize(MAX_CHUNK)
+                .setAllowDuplicateContentLengths(false)
+                .setStrictLineParsing(true)
+                .setUseRfc9112TransferEncoding(true)
+                .setValidateHeaders(true);
+    }
+
+    ProxyRuntime runtime() {
+        return runtime;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        ProxyConfig config = runtime.snapshot().config;
+        int max = config.limits().maxConnections();
+        if (open.incrementAndGet() > max && max > 0) {
+            open.decrementAndGet();
+            runtime.logConnectionLimit(ch, max);
+            ch.close();
+            return;
+        }
+        ch.closeFuture().addListener(f -> open.decrementAndGet());
+        connections.add(ch);
+        Options o = options;
+        if (o.redirect() != null) {
+            ch.attr(REDIRECT).set(o.redirect()); // for HTTP/2 streams, which admit requests on child channels
+        }
+        if (o.proxyProtocol()) {
+            ProxyProtocolHandler.install(ch, config.policies().trustedProxies());
+        }
+        if (o.tls() != null) {
+            ch.pipeline().addLast(o.tls().newHandler(),
+                    new TlsHandshakeTimeout(config.timeouts().tlsHandshake().toMillis(),
+                            () -> runtime.metrics().tlsHandshake(false)),
+                    new FrontendProtocolNegotiator(this, o));
+        } else {
+            addHttp1(ch, null, o);
+        }
+    }
+
+    /**
+     * Adds the HTTP/1.1 stages at the end of the pipeline.
+     *
+     * @param ch the client channel
+     * @param tlsSummary the TLS version and cipher for the access log, or {@code null} on a plain listener
+     * @param o the listener's options when the connection was accepted
+     */
+    void addHttp1(Channel ch, String tlsSummary, Options o) {
+        ProxyConfig config = runtime.snapshot().config;
+        FrontendHandler handler = new FrontendHandler(runtime, tlsSummary, o.redirect());
+        ch.pipeline().addLast(
+                new ByteWatcher(handler),
+                new FrontendCodec(decoderConfig(config.limits())),
+                new IdleTimer(config.timeouts().idle().toMillis()),
+                handler);
+        if (o.h2c()) {
+            H2c.install(ch.pipeline(), runtime, handler);
+        }
+    }
+
+    /** The listener was removed: each connection closes once idle (see {@link FrontendHandler#drain()}). */
+    void drain() {
+        for (Channel ch : connections) {
+            ch.eventLoop().execute(() -> {
+                FrontendHandler h = ch.pipeline().get(FrontendHandler.class);
+                if (h != null) {
+                    h.drain();
+                } else if (Http2Frontend.isHttp2(ch)) {
+                    ch.close(); // GOAWAY; the connection closes once its open streams are done
+                }
+            });
+        }
+    }
+
+    /** Closes what is left of this listener's connections. */
+    void closeAll() {
+        connections.close();
+    }
+}

@@ -1,0 +1,112 @@
+package dev.portico.internal.server;
+
+import dev.portico.config.Http2Config;
+import dev.portico.internal.upstream.IdleTimer;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+
+/**
+ * HTTP/2 on a client connection: Netty's frame codec with the {@code http2} limits, a multiplexer that gives each
+ * stream a child channel, and a guard against control-frame floods. Each stream is an HTTP/1.1 exchange to the
+ * backend (the same routing, header rules and backpressure as HTTP/1.1), its reads following the stream's flow
+ * control window.
+ */
+public final class Http2Frontend {
+    private Http2Frontend() {
+    }
+
+    /**
+     * Installs HTTP/2 at the end of a connection's pipeline, for a connection known to speak it (prior knowledge
+     * seen, or ALPN chose {@code h2}). Whatever precedes (say, TLS) stays; the HTTP/1.1 handlers Portico installs
+     * ({@link FrontendInitializer}'s) are removed if they are there.
+     *
+     * @param pipeline the client connection's pipeline; the client's first bytes must not have been consumed
+     * @param runtime the running proxy
+     */
+    public static void configure(ChannelPipeline pipeline, ProxyRuntime runtime) {
+        H2c.removeHttp1(pipeline);
+        H2c.removeIfPresent(pipeline, H2c.UpgradeHandler.class);
+        Http2FrameCodec codec = codec(runtime.config().http2(), runtime);
+        // Before the codec, so header blocks are seen as they begin, and every close the codec asks for lingers.
+        pipeline.addLast(beforeCodec(runtime));
+        pipeline.addLast(codec);
+        pipeline.addLast(connectionHandlers(runtime, codec, true));
+        runtime.connectionOpened(pipeline.channel());
+    }
+
+    /**
+     * @return the upgrade codec for {@code Upgrade: h2c} on a cleartext HTTP/1.1 connection, whose upgrading
+     *     request is its first stream; the stages before the codec are {@link #beforeCodec}'s
+     */
+    static Http2ServerUpgradeCodec upgradeCodec(ProxyRuntime runtime) {
+        Http2FrameCodec codec = codec(runtime.config().http2(), runtime);
+        return new Http2ServerUpgradeCodec(codec, connectionHandlers(runtime, codec, false));
+    }
+
+    /** @return the stages right before the codec: header blocks watched, the connection's close a lingering one */
+    static ChannelHandler[] beforeCodec(ProxyRuntime runtime) {
+        return new ChannelHandler[] {new Http2Deadlines.HeaderBlockWatch(), lingeringClose(runtime)};
+    }
+
+    private static LingeringClose lingeringClose(ProxyRuntime runtime) {
+        return new LingeringClose(runtime.config().timeouts().idle().toMillis());
+    }
+
+    private static ChannelHandler[] connectionHandlers(ProxyRuntime runtime, Http2FrameCodec codec,
+                                                       boolean firstHead) {
+        return new ChannelHandler[] {
+            new Http2Deadlines(runtime, codec, firstHead),
+            new Http2FlowWatch(codec),
+            new Http2MultiplexHandler(new StreamInitializer(runtime)),
+            new Http2ConnectionGuard(runtime.config().http2())
+        };
+    }
+
+    static Http2FrameCodec codec(Http2Config c, ProxyRuntime runtime) {
+        Http2Settings settings = Http2Settings.defaultSettings()
+                .maxConcurrentStreams(c.maxConcurrentStreams())
+                .maxHeaderListSize(c.maxHeaderListSize());
+        return new Http2CodecBuilder()
+                .initialSettings(settings)
+                .validateHeaders(true)
+                .decoderEnforceMaxRstFramesPerWindow(c.maxResets(), (int) c.resetWindow().toSeconds())
+                .encoderEnforceMaxRstFramesPerWindow(c.maxResets(), (int) c.resetWindow().toSeconds())
+                .decoderEnforceMaxSmallContinuationFrames(c.maxSmallContinuationFrames())
+                .encoderEnforceMaxQueuedControlFrames(c.maxQueuedControlFrames())
+                .gracefulShutdownTimeoutMillis(runtime.config().timeouts().drain().toMillis())
+                .frameLogger(new Http2FrameMeter(c.maxControlFramesPerSecond()))
+                .build();
+    }
+
+    /** Each stream: its request checked, frames as HTTP/1.1 objects, an idle timer, the exchange host. */
+    private static final class StreamInitializer extends ChannelInitializer<Http2StreamChannel> {
+        private final ProxyRuntime runtime;
+
+        StreamInitializer(ProxyRuntime runtime) {
+            this.runtime = runtime;
+        }
+
+        @Override
+        protected void initChannel(Http2StreamChannel ch) {
+            Http2StreamHandler handler = new Http2StreamHandler(runtime);
+            ch.pipeline().addLast(
+                    new Http2RequestCheck(handler, runtime.config().limits().maxHeaders()),
+                    new Http2StreamFrameToHttpObjectCodec(true, true),
+                    new IdleTimer(runtime.config().timeouts().idle().toMillis()),
+                    handler);
+        }
+    }
+
+    /** @return whether the channel is an HTTP/2 connection set up by {@link #configure} or an h2c upgrade */
+    static boolean isHttp2(Channel ch) {
+        return ch.pipeline().get(Http2ConnectionGuard.class) != null;
+    }
+}

@@ -1,0 +1,126 @@
+package dev.portico.internal.server;
+
+import dev.portico.internal.proxy.ProxyFailure;
+import dev.portico.internal.proxy.ProxyFailure.Kind;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * The checks on an HTTP/2 request head (RFC 9113 section 8.3) before it becomes an HTTP/1.1 request: the method,
+ * scheme and path pseudo-header fields present and well-formed (a token, no space or control character in the
+ * path; CONNECT is not proxied: 501), {@code :authority} or else exactly one {@code Host} naming a valid host,
+ * and no more fields than {@code limits.max_headers}. {@code :authority} wins over {@code Host}, which is dropped
+ * (section 8.3.1). A failed check is answered on its stream, and the
+ * stream's further frames are dropped; the connection and its other streams go on. Netty's decoder has already
+ * reset streams with syntactically malformed fields (upper-case names, connection-specific fields, a {@code TE}
+ * other than {@code trailers}, pseudo-fields out of place) with PROTOCOL_ERROR, as section 8.1.1 prescribes.
+ */
+final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
+    private final Http2StreamHandler stream;
+    private final int maxHeaders;
+    private boolean headSeen;
+    private boolean rejected;
+
+    Http2RequestCheck(Http2StreamHandler stream, int maxHeaders) {
+        this.stream = stream;
+        this.maxHeaders = maxHeaders;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (rejected) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (headSeen || !(msg instanceof Http2HeadersFrame)) {
+            ctx.fireChannelRead(msg); // body, trailers: checked by the codec and the exchange
+            return;
+        }
+        headSeen = true;
+        Http2HeadersFrame frame = (Http2HeadersFrame) msg;
+        ProxyFailure failure = check(frame.headers(), maxHeaders);
+        if (failure == null) {
+            ctx.fireChannelRead(frame);
+            return;
+        }
+        rejected = true;
+        Http2Headers h = frame.headers();
+        stream.reject(failure, h.method(), h.path(), frame.isEndStream());
+    }
+
+    /**
+     * @param h a request's header fields; {@code Host} is removed when {@code :authority} is present
+     * @param maxHeaders {@code limits.max_headers}
+     * @return the failure to answer with, or {@code null}
+     */
+    static ProxyFailure check(Http2Headers h, int maxHeaders) {
+        CharSequence method = h.method();
+        if (method == null) {
+            return new ProxyFailure(Kind.BAD_REQUEST, "no :method");
+        }
+        if (!isToken(method)) {
+            return new ProxyFailure(Kind.BAD_REQUEST, "invalid :method");
+        }
+        if ("CONNECT".contentEquals(method)) {
+            return new ProxyFailure(Kind.NOT_IMPLEMENTED, "CONNECT is not supported");
+        }
+        CharSequence scheme = h.scheme();
+        if (scheme == null || !("http".contentEquals(scheme) || "https".contentEquals(scheme))) {
+            return new ProxyFailure(Kind.BAD_REQUEST, "missing or unknown :scheme");
+        }
+        CharSequence path = h.path();
+        if (path == null || path.length() == 0) {
+            return new ProxyFailure(Kind.BAD_REQUEST, "missing :path");
+        }
+        if (path.charAt(0) != '/' && !"*".contentEquals(path)) {
+            return new ProxyFailure(Kind.BAD_REQUEST, ":path not in origin or asterisk form");
+        }
+        if (!isVisibleAscii(path)) {
+            return new ProxyFailure(Kind.BAD_REQUEST, "invalid character in :path");
+        }
+        if (h.size() > maxHeaders + 4) { // the four pseudo-fields are not header fields in HTTP/1.1 terms
+            return new ProxyFailure(Kind.HEADERS_TOO_LARGE, "more than " + maxHeaders + " header fields");
+        }
+        CharSequence authority = h.authority();
+        if (authority != null) {
+            h.remove(HttpHeaderNames.HOST);
+            return RequestValidator.validHost(authority.toString()) ? null
+                    : new ProxyFailure(Kind.BAD_REQUEST, "invalid :authority");
+        }
+        if (h.getAll(HttpHeaderNames.HOST).size() != 1) {
+            return new ProxyFailure(Kind.BAD_REQUEST, "neither :authority nor exactly one Host");
+        }
+        return RequestValidator.validHost(h.get(HttpHeaderNames.HOST).toString()) ? null
+                : new ProxyFailure(Kind.BAD_REQUEST, "invalid Host header");
+    }
+
+    /** A request line could not carry a space or a control character either (RFC 9112 section 3). */
+    private static boolean isVisibleAscii(CharSequence s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c <= ' ' || c >= 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** RFC 9110 section 5.6.2: token = 1*tchar. */
+    private static boolean isToken(CharSequence s) {
+        if (s.length() == 0) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean alnum = c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z';
+            if (!alnum && "!#$%&'*+-.^_`|~".indexOf(c) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,100 @@
+package dev.portico.internal.server;
+
+import dev.portico.internal.policy.PolicyRun;
+import dev.portico.internal.proxy.ExchangeHost;
+import dev.portico.internal.proxy.ProxyExchange;
+import dev.portico.internal.proxy.ProxyFailure;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpRequest;
+import java.net.InetAddress;
+import java.net.SocketAddress;
+
+/**
+ * What a protocol handler (HTTP/1.1 connection, HTTP/2 stream, and later HTTP/3) gives {@link Admission}: the few
+ * things that differ by protocol. Everything that decides (validation, routing, redirects, limits, policies, the
+ * request id, the access-log line and the metrics of a refusal) is {@link Admission}'s alone. All calls on the
+ * connection's event loop.
+ */
+interface RequestSide extends ExchangeHost {
+    /** @return the runtime */
+    ProxyRuntime runtime();
+
+    /** @return the listener's redirect to HTTPS, or {@code null} */
+    HttpsRedirect redirect();
+
+    /** @return the connection's local address, for the redirect's port */
+    SocketAddress localAddress();
+
+    /** @return the connection's client: the PROXY protocol's source, else its peer */
+    InetAddress peer();
+
+    /** @return {@link #peer()} as text */
+    String peerIp();
+
+    /** @return whether the request came over TLS */
+    boolean secure();
+
+    /**
+     * Brings a valid head to the form the rest expects (HTTP/1.1: a higher minor version is handled as 1.1;
+     * HTTP/2: the version is {@code HTTP/2.0}).
+     *
+     * @param request the head
+     */
+    void normalize(HttpRequest request);
+
+    /**
+     * @param request the head
+     * @return whether the client still sends a body after the head
+     */
+    boolean bodyFollows(HttpRequest request);
+
+    /**
+     * Answers a refused request with the failure's status, counting and logging it.
+     *
+     * @param failure why
+     * @param request the head
+     * @param close whether the connection closes after (HTTP/1.1; a stream always ends)
+     * @param phases the response phases to run on the answer, or {@code null}
+     */
+    void refuse(ProxyFailure failure, HttpRequest request, boolean close, PolicyRun phases);
+
+    /**
+     * Sheds a request because too many response bytes are held: 503, or RST_STREAM(REFUSED_STREAM) on HTTP/2.
+     *
+     * @param request the head
+     */
+    void shed(HttpRequest request);
+
+    /**
+     * Writes a response Portico made (a redirect, a policy's answer), already through the response phases; the
+     * access-log line and metrics are written by the caller.
+     *
+     * @param request the head
+     * @param response the response
+     * @param close whether the connection closes after it
+     */
+    void answer(HttpRequest request, FullHttpResponse response, boolean close);
+
+    /**
+     * Sends {@code 100 Continue} if the protocol and the request call for it.
+     *
+     * @param request the head, which carries {@code Expect: 100-continue}
+     */
+    void sendContinue(HttpRequest request);
+
+    /**
+     * The request waits for its policies (a suspension): hold its body, read no more; or, with {@code null}, the
+     * wait is over.
+     *
+     * @param run the run that waits, or {@code null}
+     */
+    void hold(PolicyRun run);
+
+    /**
+     * The exchange of an admitted request: keep it as the current one and start it.
+     *
+     * @param exchange the exchange
+     * @param requestId its request id, or {@code null}
+     */
+    void begin(ProxyExchange exchange, String requestId);
+}

@@ -1,6 +1,0 @@
-/**
- * Request routing: the immutable {@link dev.portico.route.Router} picks a {@link dev.portico.route.Route} by Host
- * (exact names, then {@code *.suffix} wildcards, then routes for any host) and the longest path prefix on a segment
- * boundary. Lookups cost a few hash probes per path segment, whatever the number of routes.
- */
-package dev.portico.route;

@@ -1,7 +1,0 @@
-/**
- * TLS: each TLS listener's certificates ({@link dev.portico.tls.ServerTls}, chosen by SNI and swapped when their
- * files change), the clients for {@code https://} upstreams ({@link dev.portico.tls.UpstreamTlsClient}), PEM
- * reading, and the choice between OpenSSL and the JDK ({@link dev.portico.tls.TlsProvider}). Certificates are read
- * off the event loops; a handshake only reads a volatile reference to the current ones.
- */
-package dev.portico.tls;
