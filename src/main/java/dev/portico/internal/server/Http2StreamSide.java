@@ -1,0 +1,252 @@
+package dev.portico.internal.server;
+
+import dev.portico.internal.policy.PolicyRun;
+import dev.portico.internal.proxy.Correlation;
+import dev.portico.internal.proxy.AccessLogEntry;
+import dev.portico.internal.proxy.BufferBudget;
+import dev.portico.internal.proxy.ExchangeLog;
+import dev.portico.internal.proxy.ProxyFailure;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import java.net.SocketAddress;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The stream half of an {@link Http2StreamHandler}: what an HTTP/2 stream does without an exchange, and what it
+ * tells {@link Admission} about itself (its connection's addresses and TLS, the redirect of its listener), its
+ * refusals, and the end of its input after a response (RFC 9113 section 8.1). {@link Http2StreamHandler} adds the
+ * request: its body, its exchange, reading and writability. A superclass rather than a collaborator so that a
+ * stream's handler stays one object; its fields without an access modifier are shared with the handler alone.
+ */
+abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements RequestSide {
+    /** The version the access log shows for HTTP/2 requests. */
+    static final HttpVersion HTTP_2 = HttpVersion.valueOf("HTTP/2.0");
+    static final String EXTENSION_PREFIX = "x-http2-";
+    static final Logger LOG = LoggerFactory.getLogger("portico");
+
+    final ProxyRuntime runtime;
+    ChannelHandlerContext ctx;
+    /** Whether the client's side of the stream has ended (END_STREAM, or the stream was refused). */
+    boolean inputEnded;
+    /** The TLS summary once looked up; {@code ""} for h2c. */
+    private String tls;
+    private InetAddress peer;
+    private String clientIp;
+
+    Http2StreamSide(ProxyRuntime runtime) {
+        this.runtime = runtime;
+    }
+
+    @Override
+    public ProxyRuntime runtime() {
+        return runtime;
+    }
+
+    @Override
+    public HttpsRedirect redirect() {
+        Channel parent = ctx.channel().parent();
+        return parent == null ? null : parent.attr(FrontendInitializer.REDIRECT).get();
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        Channel ch = ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
+        return ch.localAddress();
+    }
+
+    @Override
+    public InetAddress peer() {
+        if (peer == null) {
+            Channel ch = ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
+            peer = ProxyProtocolHandler.clientAddress(ch);
+        }
+        return peer;
+    }
+
+    @Override
+    public String peerIp() {
+        return clientIp();
+    }
+
+    @Override
+    public boolean secure() {
+        return tlsSummary() != null;
+    }
+
+    @Override
+    public void normalize(HttpRequest request) {
+        request.setProtocolVersion(HTTP_2);
+    }
+
+    @Override
+    public boolean bodyFollows(HttpRequest request) {
+        return !inputEnded;
+    }
+
+    @Override
+    public void refuse(ProxyFailure failure, HttpRequest request, boolean close, PolicyRun phases) {
+        Snapshot snapshot = runtime.snapshot();
+        String id = snapshot.requestIdName == null ? null
+                : Correlation.requestId(request.headers(), snapshot.requestIdName);
+        logRefusal(failure);
+        HttpResponseStatus status = failure.kind().status();
+        ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), status.code(), id, tlsSummary());
+        FullHttpResponse response = ErrorResponses.of(status, failure.getMessage(), true);
+        if (id != null) {
+            response.headers().set(snapshot.requestIdName, id);
+        }
+        if (phases != null) {
+            phases.onResponse(response, true);
+        }
+        if (request.method().name().equals("HEAD")) {
+            response.content().clear();
+        }
+        endInputAfter(ctx.writeAndFlush(response));
+    }
+
+    @Override
+    public void shed(HttpRequest request) {
+        // Shed before any work: REFUSED_STREAM tells the client nothing was processed (RFC 9113 section 8.7).
+        runtime.logRejected(ctx.channel(), request, new ProxyFailure(ProxyFailure.Kind.OVERLOADED,
+                "too many response bytes held for slow clients"));
+        runtime.metrics().rejected(ProxyFailure.Kind.OVERLOADED);
+        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
+    }
+
+    @Override
+    public void sendContinue(HttpRequest request) {
+        if (!inputEnded) {
+            // The stream codec sends an interim response only from a full message.
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER));
+        }
+    }
+
+    /** The codec's own fields ({@code x-http2-stream-id}, {@code x-http2-scheme}, ...) never reach a backend. */
+    static void removeExtensionHeaders(HttpHeaders h) {
+        List<String> names = null;
+        for (Map.Entry<String, String> e : h) {
+            if (e.getKey().regionMatches(true, 0, EXTENSION_PREFIX, 0, EXTENSION_PREFIX.length())) {
+                if (names == null) {
+                    names = new ArrayList<>(2);
+                }
+                names.add(e.getKey());
+            }
+        }
+        if (names != null) {
+            names.forEach(h::remove);
+        }
+    }
+
+    /**
+     * Answers the stream with a failure's status and no exchange.
+     *
+     * @param failure why
+     * @param method the request method, for the log (null if absent)
+     * @param target the request path, for the log (null if absent)
+     * @param requestEnded whether the client's side of the stream has ended
+     */
+    void reject(ProxyFailure failure, CharSequence method, CharSequence target, boolean requestEnded) {
+        inputEnded |= requestEnded;
+        logRefusal(failure);
+        HttpResponseStatus status = failure.kind().status();
+        if (runtime.accessLog().enabled()) {
+            runtime.accessLog().log(new AccessLogEntry(System.currentTimeMillis(), clientIp(),
+                    method == null ? "-" : method.toString(), target == null ? "-" : target.toString(),
+                    HTTP_2.text(), status.code(), 0, 0, null, -1, null, null, 0, null, null, null, tlsSummary()));
+        }
+        endInputAfter(ctx.writeAndFlush(ErrorResponses.of(status, failure.getMessage(), true)));
+    }
+
+    /** Logs (once per connection at WARN) and counts a refusal. */
+    void logRefusal(ProxyFailure failure) {
+        Http2ConnectionGuard guard = Http2ConnectionGuard.of(ctx.channel());
+        if (guard == null || guard.firstClientError()) {
+            runtime.logRejected(ctx.channel(), null, failure);
+        }
+        runtime.metrics().rejected(failure.kind());
+        runtime.metrics().localResponse(failure.kind().status().code());
+    }
+
+    /**
+     * After a complete response: a client still sending is told to stop, without error, once END_STREAM is really
+     * sent (RFC 9113 section 8.1); a reset sent earlier would make Netty drop the response's unsent end.
+     */
+    void endInputAfter(ChannelFuture lastWrite) {
+        if (lastWrite == null) {
+            endInput();
+        } else {
+            lastWrite.addListener(f -> endInput());
+        }
+    }
+
+    void endInput() {
+        if (!inputEnded && ctx.channel().isActive()) {
+            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+            countReset(ctx.channel());
+        }
+    }
+
+    @Override
+    public Channel clientChannel() {
+        return ctx.channel();
+    }
+
+    @Override
+    public int requestNumber() {
+        return ((Http2StreamChannel) ctx.channel()).stream().id();
+    }
+
+    @Override
+    public boolean closeAfterResponse() {
+        return false; // a stream carries one request; the connection outlives it
+    }
+
+    @Override
+    public BufferBudget buffered() {
+        return runtime.buffered();
+    }
+
+    static void countReset(Channel stream) {
+        Http2ConnectionGuard guard = Http2ConnectionGuard.of(stream);
+        if (guard != null) {
+            guard.clientCausedReset();
+        }
+    }
+
+    String clientIp() {
+        if (clientIp == null) {
+            clientIp = peer().getHostAddress(); // the PROXY header's source, as on HTTP/1.1
+        }
+        return clientIp;
+    }
+
+    /** @return the connection's TLS version and cipher suite (h2 over TLS), or {@code null} for h2c */
+    @Override
+    public String tlsSummary() {
+        if (tls == null) {
+            SslHandler ssl = ctx.channel().parent() == null ? null
+                    : ctx.channel().parent().pipeline().get(SslHandler.class);
+            tls = ssl == null ? "" : FrontendProtocolNegotiator.tlsSummary(ssl);
+        }
+        return tls.isEmpty() ? null : tls;
+    }
+}
