@@ -63,7 +63,9 @@ public final class PolicyRun implements RequestContext {
     private final HttpRequest request;
     private final String originalPath;
     private final String query;
-    private final String hostName;
+    /** The Host as received (port and case included), or null; {@link #host()} derives the bare name on demand. */
+    private final String rawHost;
+    private String hostName;
     private final boolean secure;
     private final String protocol;
     private final InetAddress client;
@@ -86,7 +88,7 @@ public final class PolicyRun implements RequestContext {
      * @param request the request head; request phases change its fields
      * @param path the request path as received
      * @param query the query with its {@code ?}, or {@code ""}
-     * @param hostName the Host without its port, lower case, or {@code ""}
+     * @param rawHost the Host (or absolute-form authority) as received, or {@code null}
      * @param secure whether the request came over TLS
      * @param protocol e.g. {@code HTTP/1.1}
      * @param client the client address
@@ -94,7 +96,7 @@ public final class PolicyRun implements RequestContext {
      * @param route the route's path prefix, or {@code ""}
      */
     public PolicyRun(PolicyChain chain, Host host, EventExecutor loop, HttpRequest request, String path, String query,
-                     String hostName, boolean secure, String protocol, InetAddress client, String requestId,
+                     String rawHost, boolean secure, String protocol, InetAddress client, String requestId,
                      String route) {
         this.chain = chain;
         this.host = host;
@@ -103,7 +105,7 @@ public final class PolicyRun implements RequestContext {
         this.originalPath = path;
         this.path = path;
         this.query = query;
-        this.hostName = hostName;
+        this.rawHost = rawHost;
         this.secure = secure;
         this.protocol = protocol;
         this.client = client;
@@ -220,6 +222,9 @@ public final class PolicyRun implements RequestContext {
 
     @Override
     public String host() {
+        if (hostName == null) {
+            hostName = bareHost(rawHost); // only policies that ask pay for it
+        }
         return hostName;
     }
 
@@ -305,6 +310,15 @@ public final class PolicyRun implements RequestContext {
             }
         }
         throw new IllegalArgumentException("not a policy of this route: " + owner);
+    }
+
+    /** The host without its port, lower case; {@code ""} for none. */
+    static String bareHost(String host) {
+        if (host == null) {
+            return "";
+        }
+        int end = host.startsWith("[") ? host.indexOf(']') + 1 : host.indexOf(':');
+        return (end > 0 ? host.substring(0, end) : host).toLowerCase(java.util.Locale.ROOT);
     }
 
     /** Called on the event loop once a suspension decided. */

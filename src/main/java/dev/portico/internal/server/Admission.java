@@ -26,7 +26,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AsciiString;
 import java.net.InetAddress;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -60,7 +59,8 @@ final class Admission {
         Snapshot snapshot = runtime.snapshot(); // once: the exchange keeps this configuration to its end
         ProxyFailure invalid = RequestValidator.check(request, snapshot.config.limits());
         if (invalid != null) {
-            side.refuse(invalid, request, true, responsePhases(side, snapshot, snapshot.defaultChain, request, null));
+            refuse(side, snapshot, invalid, request, true,
+                    responsePhases(side, snapshot, snapshot.defaultChain, request, null));
             return;
         }
         HeaderRewriter.removeUnderscoreNames(request.headers());
@@ -69,7 +69,7 @@ final class Admission {
         try {
             target = RequestTarget.parse(request.method(), request.uri());
         } catch (ProxyFailure f) {
-            side.refuse(f, request, true, responsePhases(side, snapshot, snapshot.defaultChain, request, null));
+            refuse(side, snapshot, f, request, true, responsePhases(side, snapshot, snapshot.defaultChain, request, null));
             return;
         }
         String clientHost = request.headers().get(HttpHeaderNames.HOST);
@@ -81,7 +81,8 @@ final class Admission {
             FullHttpResponse r = ErrorResponses.of(HttpResponseStatus.PERMANENT_REDIRECT, location, true);
             r.headers().set(HttpHeaderNames.LOCATION, location);
             answer(side, snapshot, request, r, responsePhases(side, snapshot, snapshot.defaultChain, request, target),
-                    body || !HttpUtil.isKeepAlive(request), null, null, clientAddress(side, snapshot, request));
+                    body || !HttpUtil.isKeepAlive(request), null, null,
+                    clientAddress(side, snapshot, request).getHostAddress());
             return;
         }
         Route route = snapshot.router.find(routingHost, target.routingPath());
@@ -89,12 +90,15 @@ final class Admission {
         if (refused != null) {
             // Without a route the body can still be read and dropped; a body refused for itself cannot.
             PolicyChain chain = route != null ? route.policies() : snapshot.defaultChain;
-            side.refuse(refused, request, body || refused.kind() != Kind.NO_ROUTE,
+            refuse(side, snapshot, refused, request, body || refused.kind() != Kind.NO_ROUTE,
                     responsePhases(side, snapshot, chain, request, target));
             return;
         }
         if (runtime.buffered().exhausted()) {
-            side.shed(request);
+            if (!side.shed(request)) {
+                refuse(side, snapshot, new ProxyFailure(Kind.OVERLOADED, "too many response bytes held for slow "
+                        + "clients"), request, body, null);
+            }
             return;
         }
         InetAddress client = clientAddress(side, snapshot, request);
@@ -106,7 +110,7 @@ final class Admission {
         }
         Waiting waiting = new Waiting(side, snapshot, request, route, target, routingHost, clientHost, client, body);
         PolicyRun run = new PolicyRun(chain, waiting, side.clientChannel().eventLoop(), request, target.path(),
-                target.query(), bareHost(routingHost), side.secure(), request.protocolVersion().text(), client,
+                target.query(), routingHost, side.secure(), request.protocolVersion().text(), client,
                 requestId(snapshot, request), route.config().path());
         side.hold(run);
         run.start();
@@ -147,12 +151,22 @@ final class Admission {
         side.begin(exchange, log.requestId());
     }
 
+    /** A refusal: logged as the protocol logs them, counted by kind, then answered through {@link #answer}. */
+    private static void refuse(RequestSide side, Snapshot snapshot, ProxyFailure failure, HttpRequest request,
+                               boolean close, PolicyRun phases) {
+        side.logRefusal(failure, request);
+        side.runtime().metrics().rejected(failure.kind());
+        FullHttpResponse r = ErrorResponses.of(failure.kind().status(), failure.getMessage(), true);
+        answer(side, snapshot, request, r, phases, close || !HttpUtil.isKeepAlive(request), null, null,
+                side.peerIp());
+    }
+
     /**
      * The tail of every response Portico makes for a request without an exchange: the response phases, the
      * request id, HEAD's empty body, the access-log line (naming the policy that answered) and the metrics.
      */
     private static void answer(RequestSide side, Snapshot snapshot, HttpRequest request, FullHttpResponse response,
-                               PolicyRun phases, boolean close, String policy, String route, InetAddress client) {
+                               PolicyRun phases, boolean close, String policy, String route, String clientIp) {
         if (phases != null) {
             phases.onResponse(response, true);
         }
@@ -167,7 +181,10 @@ final class Admission {
             bytes = 0;
         }
         int status = side.clientChannel().isActive() ? response.status().code() : 0;
-        ExchangeLog.answered(side.runtime().accessLog(), request, client.getHostAddress(), status, bytes, id, route,
+        if (policy == null) {
+            bytes = 0; // Portico's own refusals and redirects log no body, as they always have
+        }
+        ExchangeLog.answered(side.runtime().accessLog(), request, clientIp, status, bytes, id, route,
                 side.tlsSummary(), policy);
         side.runtime().metrics().localResponse(status);
         side.answer(request, response, close);
@@ -184,7 +201,7 @@ final class Admission {
         }
         String host = request.headers().get(HttpHeaderNames.HOST);
         PolicyRun run = new PolicyRun(chain, NO_HOST, side.clientChannel().eventLoop(), request,
-                target == null ? "" : target.path(), target == null ? "" : target.query(), bareHost(host),
+                target == null ? "" : target.path(), target == null ? "" : target.query(), host,
                 side.secure(), request.protocolVersion().text(), clientAddress(side, snapshot, request),
                 requestId(snapshot, request), "");
         run.skipRequestPhases();
@@ -202,15 +219,6 @@ final class Admission {
 
     private static String requestId(Snapshot snapshot, HttpRequest request) {
         return snapshot.requestIdName == null ? "" : Correlation.requestId(request.headers(), snapshot.requestIdName);
-    }
-
-    /** The host without its port, lower case; {@code ""} for none. */
-    static String bareHost(String host) {
-        if (host == null) {
-            return "";
-        }
-        int end = host.startsWith("[") ? host.indexOf(']') + 1 : host.indexOf(':');
-        return (end > 0 ? host.substring(0, end) : host).toLowerCase(Locale.ROOT);
     }
 
     /** A policy's answer as a response: its fields, and the framing Portico sets. */
@@ -289,7 +297,7 @@ final class Admission {
                 return;
             }
             answer(side, snapshot, request, r, run, body || !HttpUtil.isKeepAlive(request), policy,
-                    route.config().path(), client);
+                    route.config().path(), client.getHostAddress());
         }
 
         @Override
@@ -304,7 +312,7 @@ final class Admission {
             FullHttpResponse r = ErrorResponses.of(status, timeout ? "a policy did not decide in time"
                     : "a policy failed", true);
             answer(side, snapshot, request, r, run, body || !HttpUtil.isKeepAlive(request), policy,
-                    route.config().path(), client);
+                    route.config().path(), client.getHostAddress());
         }
     }
 }

@@ -1,10 +1,7 @@
 package dev.portico.internal.server;
 
-import dev.portico.internal.policy.PolicyRun;
 import dev.portico.internal.proxy.BufferBudget;
-import dev.portico.internal.proxy.Correlation;
 import dev.portico.internal.proxy.ExchangeHost;
-import dev.portico.internal.proxy.ExchangeLog;
 import dev.portico.internal.proxy.ProxyFailure;
 import dev.portico.internal.proxy.ProxyFailure.Kind;
 import io.netty.channel.Channel;
@@ -13,12 +10,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AsciiString;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -73,26 +65,6 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
     /** Releases the pipelined requests that wait in the backlog: the connection serves no more of them. */
     abstract void releaseBacklog();
 
-    void reject(ProxyFailure failure, HttpRequest request, boolean close) {
-        reject(failure, request, close, null);
-    }
-
-    /**
-     * Answers a refused request with the failure's status, after the response phases of {@code phases} if any.
-     */
-    void reject(ProxyFailure failure, HttpRequest request, boolean close, PolicyRun phases) {
-        runtime.logRejected(ctx.channel(), request, failure);
-        runtime.metrics().rejected(failure.kind());
-        requestIdName = runtime.snapshot().requestIdName;
-        requestId = requestIdName == null ? null : Correlation.requestId(request.headers(), requestIdName);
-        // A head cut short by the client's close is decoded as invalid after the close: nothing is sent then.
-        int status = ctx.channel().isActive() ? failure.kind().status().code() : 0;
-        ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), status, requestId, tls);
-        runtime.metrics().localResponse(status);
-        respond(request, failure.kind().status(), failure.getMessage(), close || !HttpUtil.isKeepAlive(request), null,
-                phases);
-    }
-
     /** The error response, with the request id if there is one. */
     FullHttpResponse errorResponse(HttpResponseStatus status, String detail, boolean keepAlive) {
         FullHttpResponse response = ErrorResponses.of(status, detail, keepAlive);
@@ -100,28 +72,6 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
             response.headers().set(requestIdName, requestId);
         }
         return response;
-    }
-
-    void respond(HttpRequest request, HttpResponseStatus status, String detail, boolean close,
-                         String location, PolicyRun phases) {
-        boolean keepAlive = !close && !closeAfterResponse();
-        FullHttpResponse response = errorResponse(status, detail, keepAlive);
-        if (location != null) {
-            response.headers().set(HttpHeaderNames.LOCATION, location);
-        }
-        if (phases != null) {
-            phases.onResponse(response, true);
-        }
-        if (keepAlive && request != null && request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-        }
-        if (request != null && request.method().name().equals("HEAD")) {
-            response.content().clear();
-        }
-        ChannelFuture f = ctx.writeAndFlush(response);
-        if (!keepAlive) {
-            closeAfter(f);
-        }
     }
 
     /**

@@ -1,13 +1,9 @@
 package dev.portico.internal.server;
 
 import dev.portico.internal.policy.PolicyRun;
-import dev.portico.internal.proxy.HeaderRewriter;
 import dev.portico.internal.upstream.IdleTimer;
 import dev.portico.internal.proxy.ProxyExchange;
 import dev.portico.internal.proxy.ProxyFailure;
-import dev.portico.internal.proxy.ProxyFailure.Kind;
-import dev.portico.internal.proxy.WebSocketUpgrade;
-import dev.portico.internal.route.Route;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
@@ -209,14 +205,13 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
     }
 
     @Override
-    public void refuse(ProxyFailure failure, HttpRequest request, boolean close, PolicyRun phases) {
-        reject(failure, request, close, phases);
+    public void logRefusal(ProxyFailure failure, HttpRequest request) {
+        runtime.logRejected(ctx.channel(), request, failure);
     }
 
     @Override
-    public void shed(HttpRequest request) {
-        reject(new ProxyFailure(Kind.OVERLOADED, "too many response bytes held for slow clients"), request,
-                bodyFollows(request));
+    public boolean shed(HttpRequest request) {
+        return false; // HTTP/1.1 has no "not processed" answer of its own: a 503
     }
 
     @Override

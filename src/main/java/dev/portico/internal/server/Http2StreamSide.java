@@ -1,10 +1,7 @@
 package dev.portico.internal.server;
 
-import dev.portico.internal.policy.PolicyRun;
-import dev.portico.internal.proxy.Correlation;
 import dev.portico.internal.proxy.AccessLogEntry;
 import dev.portico.internal.proxy.BufferBudget;
-import dev.portico.internal.proxy.ExchangeLog;
 import dev.portico.internal.proxy.ProxyFailure;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -12,7 +9,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.ssl.SslHandler;
@@ -102,33 +98,13 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
     }
 
     @Override
-    public void refuse(ProxyFailure failure, HttpRequest request, boolean close, PolicyRun phases) {
-        Snapshot snapshot = runtime.snapshot();
-        String id = snapshot.requestIdName == null ? null
-                : Correlation.requestId(request.headers(), snapshot.requestIdName);
-        logRefusal(failure);
-        HttpResponseStatus status = failure.kind().status();
-        ExchangeLog.rejected(runtime.accessLog(), request, clientIp(), status.code(), id, tlsSummary());
-        FullHttpResponse response = ErrorResponses.of(status, failure.getMessage(), true);
-        if (id != null) {
-            response.headers().set(snapshot.requestIdName, id);
-        }
-        if (phases != null) {
-            phases.onResponse(response, true);
-        }
-        if (request.method().name().equals("HEAD")) {
-            response.content().clear();
-        }
-        endInputAfter(ctx.writeAndFlush(response));
-    }
-
-    @Override
-    public void shed(HttpRequest request) {
+    public boolean shed(HttpRequest request) {
         // Shed before any work: REFUSED_STREAM tells the client nothing was processed (RFC 9113 section 8.7).
         runtime.logRejected(ctx.channel(), request, new ProxyFailure(ProxyFailure.Kind.OVERLOADED,
                 "too many response bytes held for slow clients"));
         runtime.metrics().rejected(ProxyFailure.Kind.OVERLOADED);
         ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
+        return true;
     }
 
     @Override
@@ -166,8 +142,10 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
      */
     void reject(ProxyFailure failure, CharSequence method, CharSequence target, boolean requestEnded) {
         inputEnded |= requestEnded;
-        logRefusal(failure);
+        logRefusal(failure, null);
+        runtime.metrics().rejected(failure.kind());
         HttpResponseStatus status = failure.kind().status();
+        runtime.metrics().localResponse(status.code());
         if (runtime.accessLog().enabled()) {
             runtime.accessLog().log(new AccessLogEntry(System.currentTimeMillis(), clientIp(),
                     method == null ? "-" : method.toString(), target == null ? "-" : target.toString(),
@@ -176,14 +154,13 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
         endInputAfter(ctx.writeAndFlush(ErrorResponses.of(status, failure.getMessage(), true)));
     }
 
-    /** Logs (once per connection at WARN) and counts a refusal. */
-    void logRefusal(ProxyFailure failure) {
+    /** Logs a refusal: once per connection at WARN, so one client's garbage cannot flood the log. */
+    @Override
+    public void logRefusal(ProxyFailure failure, HttpRequest request) {
         Http2ConnectionGuard guard = Http2ConnectionGuard.of(ctx.channel());
         if (guard == null || guard.firstClientError()) {
-            runtime.logRejected(ctx.channel(), null, failure);
+            runtime.logRejected(ctx.channel(), request, failure);
         }
-        runtime.metrics().rejected(failure.kind());
-        runtime.metrics().localResponse(failure.kind().status().code());
     }
 
     /**

@@ -49,21 +49,22 @@ interface RequestSide extends ExchangeHost {
     boolean bodyFollows(HttpRequest request);
 
     /**
-     * Answers a refused request with the failure's status, counting and logging it.
+     * Logs a refused request the way this protocol does (HTTP/2: one WARN line per connection, the rest at DEBUG);
+     * the answer, its count and its access-log line are {@link Admission}'s.
      *
      * @param failure why
      * @param request the head
-     * @param close whether the connection closes after (HTTP/1.1; a stream always ends)
-     * @param phases the response phases to run on the answer, or {@code null}
      */
-    void refuse(ProxyFailure failure, HttpRequest request, boolean close, PolicyRun phases);
+    void logRefusal(ProxyFailure failure, HttpRequest request);
 
     /**
-     * Sheds a request because too many response bytes are held: 503, or RST_STREAM(REFUSED_STREAM) on HTTP/2.
+     * Sheds a request because too many response bytes are held, if the protocol has a way of its own.
      *
      * @param request the head
+     * @return whether it was shed (HTTP/2: RST_STREAM REFUSED_STREAM, nothing was processed); {@code false} to have
+     *     it answered with 503
      */
-    void shed(HttpRequest request);
+    boolean shed(HttpRequest request);
 
     /**
      * Writes a response Portico made (a redirect, a policy's answer), already through the response phases; the

@@ -271,4 +271,16 @@ class BuiltinPoliciesTest {
         assertThatThrownBy(() -> LocalResponse.builder(99)).hasMessageContaining("between 200 and 599");
         assertThat(HeaderRulesConfig.NONE.isEmpty()).isTrue();
     }
+
+    @Test
+    void hostIsTheReceivedHostWithoutPortInLowerCase() throws Exception {
+        HttpRequest req = get("/");
+        PolicyRun run = new PolicyRun(PolicyChain.of(List.of(PolicyRegistry.create(HeadersPolicyConfig.of(
+                q -> q.set("X-Host", "${host}"), s -> s))), List.of("headers")), outcome, loop.eventLoop(), req, "/", "",
+                "WWW.Example.com:8443", false, "HTTP/1.1", InetAddress.getByName("10.0.0.1"), "", "/");
+        run.start();
+        assertThat(req.headers().get("X-Host")).isEqualTo("www.example.com");
+        assertThat(PolicyRun.bareHost("[2001:DB8::1]:443")).isEqualTo("[2001:db8::1]");
+        assertThat(PolicyRun.bareHost(null)).isEmpty();
+    }
 }
