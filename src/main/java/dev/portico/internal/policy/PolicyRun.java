@@ -12,6 +12,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -77,6 +78,8 @@ public final class PolicyRun implements RequestContext {
     /** The next request phase to run; also how many ran (their response phases run). */
     private int next;
     private Object[] attachments;
+    /** The claims of a token a policy verified (jwt), for the policies after it; empty until then. */
+    private Map<String, Object> verifiedClaims = Map.of();
     private Waiting suspension;
     private boolean inRequestPhase;
     private boolean cancelled;
@@ -300,6 +303,21 @@ public final class PolicyRun implements RequestContext {
     @Override
     public Object attachment(Policy owner) {
         return attachments == null ? null : attachments[indexOf(owner)];
+    }
+
+    /**
+     * Records the claims of a token verified by a policy, so that later policies of the chain (a rate limit keyed by
+     * a claim, a header set from one) can read them.
+     *
+     * @param claims the verified claims, by name
+     */
+    public void verifiedClaims(Map<String, Object> claims) {
+        verifiedClaims = Map.copyOf(claims);
+    }
+
+    /** @return the claims a policy verified earlier on this request, or an empty map */
+    public Map<String, Object> verifiedClaims() {
+        return verifiedClaims;
     }
 
     private int indexOf(Policy owner) {
