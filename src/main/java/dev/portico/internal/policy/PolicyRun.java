@@ -315,6 +315,11 @@ public final class PolicyRun implements RequestContext {
         verifiedClaims = Map.copyOf(claims);
     }
 
+    /** @return the client connection's event loop, where a policy finishes work that resumes this run */
+    EventExecutor loop() {
+        return loop;
+    }
+
     /** @return the claims a policy verified earlier on this request, or an empty map */
     public Map<String, Object> verifiedClaims() {
         return verifiedClaims;
