@@ -1,9 +1,11 @@
 package dev.portico.internal.policy;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSVerifier;
 import com.nimbusds.jwt.SignedJWT;
 import dev.portico.config.JwtPolicyConfig;
+import dev.portico.internal.auth.AuthExecutor;
 import dev.portico.internal.auth.CredentialDigest;
 import dev.portico.internal.auth.ExpiringCache;
 import dev.portico.internal.auth.JwksSource;
@@ -20,16 +22,19 @@ import java.text.ParseException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code jwt} policy. Runs on the event loop: a token over {@link #MAX_TOKEN} characters is refused unparsed;
- * a verified token is cached (under its keyed digest, until it expires, at most {@link #CACHE_TTL}, and only while
- * the key set it was verified with is current), so a client's next requests cost a digest and a lookup instead of
- * a signature check. A token naming a key the JWK set lacks suspends its request while the set is fetched again
- * (rate-limited by {@link JwksSource}); the verification then runs back on the request's event loop.
+ * The {@code jwt} policy. On the event loop: a token over {@link #MAX_TOKEN} characters is refused unparsed; a
+ * token verified before is found in a cache (under its keyed digest, until it expires, at most {@link #CACHE_TTL},
+ * and only while the key set it was verified with is current), so a client's next requests cost a digest and a
+ * lookup; a new token is parsed and its algorithm checked. Its signature is then checked on an
+ * {@link AuthExecutor} thread while the request is suspended, after the JWK set is fetched again if the token names
+ * a key the set lacks (rate-limited by {@link JwksSource}).
  */
 final class JwtPolicy implements Policy {
     private static final Logger LOG = LoggerFactory.getLogger(JwtPolicy.class);
@@ -44,6 +49,8 @@ final class JwtPolicy implements Policy {
             .header("WWW-Authenticate", "Bearer error=\"invalid_token\"")
             .header("Content-Type", "text/plain; charset=utf-8").body("Unauthorized\n").build();
     private static final Decision INVALID = Decision.respond(INVALID_RESPONSE);
+    private static final LocalResponse BUSY = LocalResponse.builder(503).header("Retry-After", "1")
+            .header("Content-Type", "text/plain; charset=utf-8").body("Service Unavailable\n").build();
 
     private final JwtPolicyConfig config;
     private final TokenLocator locator;
@@ -54,10 +61,16 @@ final class JwtPolicy implements Policy {
     private final ExpiringCache<CredentialDigest.Key, ClaimsCheck.Verified> cache =
             new ExpiringCache<>(CACHE_ENTRIES);
     private final LogLimiter refusals = new LogLimiter(LOG, Duration.ofSeconds(10).toNanos(), false);
+    private final Executor executor;
     private final String scope = "jwt@" + Integer.toHexString(System.identityHashCode(this));
 
     JwtPolicy(JwtPolicyConfig config) {
+        this(config, AuthExecutor.shared());
+    }
+
+    JwtPolicy(JwtPolicyConfig config, Executor executor) {
         this.config = config;
+        this.executor = executor;
         this.locator = new TokenLocator(config.tokenFromKind(), config.tokenFromName());
         this.claims = new ClaimsCheck(config);
         this.forwardHeaders = config.forwardClaims().values().toArray(new String[0]);
@@ -103,57 +116,72 @@ final class JwtPolicy implements Policy {
             return refuse(r, "algorithm " + alg + " is not accepted");
         }
         String kid = jwt.getHeader().getKeyID();
-        List<JWSVerifier> verifiers = held.verifiers(kid, alg);
-        if (verifiers.isEmpty() && remote != null) {
-            CompletableFuture<KeySet> refetch = remote.refetch();
-            if (refetch != null) {
-                return await(r, refetch, jwt, digest, kid, alg);
+        CompletableFuture<KeySet> set = CompletableFuture.completedFuture(held);
+        if (held.verifiers(kid, alg).isEmpty()) {
+            set = remote == null ? null : remote.refetch();
+            if (set == null) {
+                return refuse(r, "no key for kid " + kid);
             }
         }
-        return decide(r, jwt, digest, held, verifiers, kid);
+        return verifyAsync(r, jwt, digest, set);
     }
 
-    /** Suspends until the key set is fetched again, then verifies on the request's event loop. */
-    private Decision await(RequestContext r, CompletableFuture<KeySet> refetch, SignedJWT jwt,
-                           CredentialDigest.Key digest, String kid, String alg) {
-        Suspension s = r.suspend(config.jwksTimeout().plusSeconds(2));
+    /**
+     * Signature checks take from tens of microseconds (RS256) to milliseconds (ES256), too long for an event loop:
+     * the request is suspended while the key set is fetched (if it must be) and an {@link AuthExecutor} thread
+     * checks; the outcome is applied back on the request's event loop.
+     */
+    private Decision verifyAsync(RequestContext r, SignedJWT jwt, CredentialDigest.Key digest,
+                                 CompletableFuture<KeySet> set) {
+        Suspension s = r.suspend(config.jwksTimeout().plusSeconds(5));
         EventExecutor loop = r instanceof PolicyRun run ? run.loop() : null;
-        refetch.whenComplete((set, e) -> {
-            Runnable finish = () -> {
-                KeySet now = set != null ? set : KeySet.EMPTY;
-                Decision d = decide(r, jwt, digest, now, now.verifiers(kid, alg), kid);
-                if (d.isProceed()) {
-                    s.proceed();
-                } else {
-                    s.respond(d.response());
-                }
-            };
-            if (loop != null) {
-                loop.execute(finish);
-            } else {
-                finish.run();
+        String client = r.clientIp();
+        set.whenComplete((keys, e) -> {
+            try {
+                executor.execute(() -> {
+                    Object outcome = verify(jwt, keys != null ? keys : KeySet.EMPTY);
+                    Runnable finish = () -> finish(r, s, digest, outcome, client);
+                    if (loop != null) {
+                        loop.execute(finish);
+                    } else {
+                        finish.run();
+                    }
+                });
+            } catch (RejectedExecutionException x) {
+                refusals.log("jwt: verification queue full, 503 to {}", client);
+                s.respond(BUSY);
             }
         });
         return Decision.suspended();
     }
 
-    private Decision decide(RequestContext r, SignedJWT jwt, CredentialDigest.Key digest, KeySet set,
-                            List<JWSVerifier> verifiers, String kid) {
-        if (verifiers.isEmpty()) {
-            return refuse(r, "no key for kid " + kid);
-        }
-        if (!verified(jwt, verifiers)) {
-            return refuse(r, "bad signature");
-        }
-        ClaimsCheck.Verified v;
+    /** On an executor thread: the {@link ClaimsCheck.Verified} claims, or why the token is refused. */
+    private Object verify(SignedJWT jwt, KeySet keys) {
         try {
-            v = claims.check(jwt.getJWTClaimsSet(), set.generation());
-        } catch (ParseException | ClaimsCheck.Refused e) {
-            return refuse(r, e.getMessage());
+            JWSHeader h = jwt.getHeader();
+            List<JWSVerifier> verifiers = keys.verifiers(h.getKeyID(), h.getAlgorithm().getName());
+            if (verifiers.isEmpty()) {
+                return "no key for kid " + h.getKeyID();
+            }
+            if (!verified(jwt, verifiers)) {
+                return "bad signature";
+            }
+            return claims.check(jwt.getJWTClaimsSet(), keys.generation());
+        } catch (ParseException | RuntimeException e) {
+            return e.getMessage() == null ? e.toString() : e.getMessage();
         }
-        cache.put(digest, v, Math.min(v.expiresAtNanos(), System.nanoTime() + CACHE_TTL.toNanos()));
-        claims.apply(r, v);
-        return Decision.proceed();
+    }
+
+    /** On the request's event loop. */
+    private void finish(RequestContext r, Suspension s, CredentialDigest.Key digest, Object outcome, String client) {
+        if (outcome instanceof ClaimsCheck.Verified v) {
+            cache.put(digest, v, Math.min(v.expiresAtNanos(), System.nanoTime() + CACHE_TTL.toNanos()));
+            claims.apply(r, v);
+            s.proceed();
+        } else {
+            refusals.log("jwt: 401 to {}: {}", client, outcome);
+            s.respond(INVALID_RESPONSE);
+        }
     }
 
     private static boolean verified(SignedJWT jwt, List<JWSVerifier> verifiers) {
