@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -25,8 +27,18 @@ final class JwksFetch {
     /** The largest JWK set accepted. */
     static final int MAX_BYTES = 256 * 1024;
     private static final Pattern MAX_AGE = Pattern.compile("(?:^|[,\\s])max-age\\s*=\\s*\"?(\\d{1,10})");
+    /**
+     * Runs the client's work and every completion of a fetch: a fetch that completes before its caller attaches a
+     * stage would otherwise run that stage on the caller's thread, an event loop. Fetches are rate-limited, so a
+     * few daemon threads suffice.
+     */
+    static final ExecutorService EXECUTOR = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "portico-jwks");
+        t.setDaemon(true);
+        return t;
+    });
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-            .followRedirects(HttpClient.Redirect.NEVER).build();
+            .followRedirects(HttpClient.Redirect.NEVER).executor(EXECUTOR).build();
 
     /** A fetched body and the lifetime its {@code Cache-Control: max-age} gave, or null. */
     record Result(String body, Duration maxAge) {
@@ -39,7 +51,7 @@ final class JwksFetch {
         HttpRequest request = HttpRequest.newBuilder(url).timeout(timeout).header("Accept", "application/json")
                 .GET().build();
         CompletableFuture<HttpResponse<String>> sent = CLIENT.sendAsync(request, info -> new LimitedBody());
-        CompletableFuture<Result> result = sent.thenApply(JwksFetch::result);
+        CompletableFuture<Result> result = sent.thenApplyAsync(JwksFetch::result, EXECUTOR);
         // The client's own timeout ends with the response head; a body that trickles or hangs is cut here.
         result.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS).whenComplete((r, e) -> {
             if (e != null) {

@@ -96,7 +96,7 @@ public final class JwksSource {
             CompletableFuture<KeySet> other = inFlight.get();
             return other != null ? other : CompletableFuture.completedFuture(keys);
         }
-        JwksFetch.get(url, timeout).whenComplete((r, e) -> {
+        JwksFetch.get(url, timeout).whenCompleteAsync((r, e) -> {
             try {
                 if (e != null) {
                     warnings.log("jwt: fetching the JWK set {} failed, keeping the {} keys held: {}", url,
@@ -112,7 +112,7 @@ public final class JwksSource {
                 inFlight.set(null);
                 f.complete(keys);
             }
-        });
+        }, JwksFetch.EXECUTOR);
         return f;
     }
 
