@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.ProxyServer;
 import dev.portico.config.BasicAuthPolicyConfig;
+import dev.portico.config.ListenAddress;
 import dev.portico.config.ProxyConfig;
 import dev.portico.testing.AuthFixtures;
+import dev.portico.testing.H2Client;
 import dev.portico.testing.PorticoExtension;
 import dev.portico.testing.RawClient;
 import dev.portico.testing.TestBackend;
+import io.netty.handler.codec.http.HttpMethod;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -84,6 +87,23 @@ class BasicAuthTest {
             assertThat(raw.status()).isEqualTo(401);
         }
         assertThat(backend.pending()).isZero();
+    }
+
+    @Test
+    void http2StreamsAreChallengedAndResumeAfterTheCheckLikeHttp1() throws Exception {
+        BasicAuthPolicyConfig policy = BasicAuthPolicyConfig.builder().user("alice", AuthFixtures.bcrypt("pw", 6))
+                .build();
+        portico.start(ProxyConfig.builder().listen(new ListenAddress("127.0.0.1", 0, true)).workers(1)
+                .route("/", r -> r.upstream(backend.url()).policies(policy)).build());
+        try (H2Client c = H2Client.connect(portico.port())) {
+            H2Client.Result none = c.send(HttpMethod.GET, "/h2", -1, false).get(10, TimeUnit.SECONDS);
+            assertThat(none.status()).isEqualTo(401);
+            assertThat(none.headers().get("www-authenticate")).startsWith("Basic realm=");
+            H2Client.Result ok = c.send(HttpMethod.GET, "/h2", -1, false, "authorization",
+                    AuthFixtures.basic("alice", "pw")).get(10, TimeUnit.SECONDS);
+            assertThat(ok.status()).isEqualTo(200);
+        }
+        assertThat(backend.take().uri()).isEqualTo("/h2");
     }
 
     @Test
