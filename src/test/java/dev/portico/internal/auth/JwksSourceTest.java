@@ -107,4 +107,14 @@ class JwksSourceTest {
         s.keys();
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> fetches.get() - base == 3);
     }
+
+    @Test
+    void anOversizedAnswerIsRefusedAndTheKeysHeldAreKept() throws Exception {
+        JwksSource s = source();
+        answer.set("{\"keys\": [], \"pad\": \"" + "x".repeat(JwksFetch.MAX_BYTES) + "\"}");
+        advance(JwksSource.MISS_INTERVAL);
+        KeySet after = s.refetch().get(10, TimeUnit.SECONDS);
+        assertThat(after.verifiers("k1", "RS256")).hasSize(1);
+        assertThat(fetches.get() - base).isEqualTo(1);
+    }
 }
