@@ -208,8 +208,7 @@ class JwtTest {
     @Test
     void aHangingJwksRefusesTheTokenAfterItsTimeoutWhileOtherRequestsAreServed() throws Exception {
         jwks.set("hang");
-        start(policy().jwksTimeout(Duration.ofSeconds(1)).build());
-        long t0 = System.nanoTime();
+        start(policy().jwksTimeout(Duration.ofSeconds(3)).build());
         CompletableFuture<HttpResponse<String>> waiting = portico.client().sendAsync(HttpRequest.newBuilder(
                 portico.uri("/")).header("Authorization", "Bearer " + AuthFixtures.token(K1)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -218,9 +217,8 @@ class JwtTest {
             assertThat(get("/open").statusCode()).isEqualTo(200);
             backend.take();
         }
-        HttpResponse<String> r = waiting.get(10, TimeUnit.SECONDS);
-        assertInvalid(r);
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isBetween(Duration.ofMillis(900), Duration.ofSeconds(8));
+        assertThat(waiting.isDone()).as("still waiting for the key set while the others were answered").isFalse();
+        assertInvalid(waiting.get(15, TimeUnit.SECONDS));
         assertThat(backend.pending()).isZero();
     }
 
