@@ -144,6 +144,41 @@ class ForwardAuthFailureTest {
     }
 
     @Test
+    void aDenialWithABodyOverTheBoundGoesThroughWithoutItsBody() throws Exception {
+        try (TestBackend auth = TestBackend.start((req, ctx) -> {
+            var r = TestBackend.text(HttpResponseStatus.UNAUTHORIZED, "x".repeat(100 * 1024));
+            r.headers().set("WWW-Authenticate", "Bearer");
+            ctx.writeAndFlush(r);
+        })) {
+            start(policy(auth.url()).build());
+            HttpResponse<String> r = portico.get("/app");
+            assertThat(r.statusCode()).isEqualTo(401);
+            assertThat(r.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+            assertThat(r.body()).isEmpty();
+            assertThat(backend.connections()).isZero();
+        }
+    }
+
+    @Test
+    void aPooledConnectionTheServiceDroppedIsRetriedOnceOnANewOne() throws Exception {
+        start(policy(rawAuth(c -> {
+            c.readHead();
+            if (c.index() == 0) {
+                c.write("HTTP/1.1 200 OK\r\nX-User: first\r\nContent-Length: 0\r\n\r\n");
+                c.readHead(); // the next request arrives on the pooled connection: drop it unanswered
+                return;
+            }
+            c.write("HTTP/1.1 200 OK\r\nX-User: second\r\nContent-Length: 0\r\n\r\n");
+            c.readHead();
+        })).build());
+        assertThat(portico.get("/one").statusCode()).isEqualTo(200);
+        assertThat(backend.take().headers().get("X-User")).isEqualTo("first");
+        assertThat(portico.get("/two").statusCode()).isEqualTo(200);
+        assertThat(backend.take().headers().get("X-User")).isEqualTo("second");
+        assertThat(rawAuth.accepted()).isEqualTo(2);
+    }
+
+    @Test
     void failuresAreLoggedAtMostOnceEveryTenSeconds() throws Exception {
         Logger log = (Logger) LoggerFactory.getLogger("dev.portico.internal.policy.ForwardAuthPolicy");
         ListAppender<ILoggingEvent> seen = new ListAppender<>();

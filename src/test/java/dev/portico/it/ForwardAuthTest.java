@@ -225,6 +225,8 @@ class ForwardAuthTest {
             assertThat(no.status()).isEqualTo(401);
             assertThat(no.bodyStart()).isEqualTo("h2 denied");
         }
+        assertThat(auth.take().headers().get("X-Forwarded-Host")).isEqualTo("127.0.0.1");
+        assertThat(auth.take().headers().get("X-Forwarded-Proto")).isEqualTo("http");
         TestBackend.Received got = backend.take();
         assertThat(got.body()).hasSize(50_000);
         assertThat(got.headers().getAll("X-User")).containsExactly("dave");
