@@ -40,6 +40,32 @@ class ForwardAuthConfigTest {
     }
 
     @Test
+    void theReadmesOauth2ProxyAndAutheliaExampleIsValid() {
+        ProxyConfig c = ProxyConfig.parse("""
+                listen: 127.0.0.1:8080
+                policies:
+                  oauth2:
+                    forward_auth:
+                      url: http://127.0.0.1:4180/
+                      copy_request_headers: [Cookie]
+                      copy_response_headers: [X-Auth-Request-User, X-Auth-Request-Email]
+                      cache: 10s
+                  authelia:
+                    forward_auth:
+                      url: http://127.0.0.1:9091/api/authz/forward-auth
+                      copy_request_headers: [Cookie, Authorization, Proxy-Authorization, Accept]
+                      copy_response_headers: [Remote-User, Remote-Groups, Remote-Email, Remote-Name]
+                routes:
+                  - path: /oauth2
+                    upstream: http://127.0.0.1:4180
+                  - path: /
+                    upstream: http://127.0.0.1:8000
+                    policies: [oauth2]
+                """, "readme.yaml");
+        assertThat(c.routes().get(1).policies()).singleElement().isInstanceOf(ForwardAuthPolicyConfig.class);
+    }
+
+    @Test
     void defaultsCopyEveryRequestFieldFor2sDenyingOnFailureWithoutCache() {
         ForwardAuthPolicyConfig f = (ForwardAuthPolicyConfig) parse("""
                 default_policies: [{forward_auth: {url: "https://auth.example"}}]
