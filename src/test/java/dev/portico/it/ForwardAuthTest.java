@@ -7,6 +7,7 @@ import dev.portico.config.ForwardAuthPolicyConfig;
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ProxyConfig;
 import dev.portico.testing.H2Client;
+import dev.portico.testing.LoadRunner;
 import dev.portico.testing.PorticoExtension;
 import dev.portico.testing.RawClient;
 import dev.portico.testing.TestBackend;
@@ -210,6 +211,18 @@ class ForwardAuthTest {
             assertThat(portico.get("/n" + i).statusCode()).isEqualTo(200);
         }
         assertThat(auth.connections()).isEqualTo(1);
+    }
+
+    @Test
+    void concurrentRequestsShareAFewPooledConnectionsToTheAuthService() throws Exception {
+        start(policy().build());
+        try (LoadRunner load = new LoadRunner(portico.uri("/load"), 800, 16)) {
+            load.await(Duration.ofSeconds(25));
+            assertThat(load.failures()).isEmpty();
+            assertThat(load.completed()).isEqualTo(800);
+        }
+        assertThat(auth.connections()).as("at most one per request in flight").isBetween(1, 16);
+        assertThat(auth.pending()).isEqualTo(800);
     }
 
     @Test

@@ -93,7 +93,7 @@ final class ForwardAuthCall implements UpstreamListener, UpstreamPool.Callback, 
     @Override
     public void failed(Throwable cause) {
         cancelWait = null;
-        fail("cannot connect: " + cause.getMessage());
+        fail("cannot connect: " + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
     }
 
     @Override
