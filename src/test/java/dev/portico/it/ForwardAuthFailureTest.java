@@ -12,7 +12,10 @@ import dev.portico.testing.PorticoExtension;
 import dev.portico.testing.RawBackend;
 import dev.portico.testing.RawClient;
 import dev.portico.testing.TestBackend;
+import dev.portico.testing.TestCertificates;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -176,6 +179,19 @@ class ForwardAuthFailureTest {
         assertThat(portico.get("/two").statusCode()).isEqualTo(200);
         assertThat(backend.take().headers().get("X-User")).isEqualTo("second");
         assertThat(rawAuth.accepted()).isEqualTo(2);
+    }
+
+    @Test
+    void anHttpsAuthServiceWithAnUntrustedCertificateIsAFailure() throws Exception {
+        TestCertificates.Issued cert = TestCertificates.server(TestCertificates.ca("Unknown CA"), "127.0.0.1");
+        try (TestBackend tls = TestBackend.startTls(SslContextBuilder.forServer(cert.key(), cert.chain())
+                .sslProvider(SslProvider.JDK).build(), (req, ctx) -> ctx.writeAndFlush(
+                        TestBackend.text(HttpResponseStatus.OK, "never trusted")))) {
+            start(policy("https://127.0.0.1:" + tls.port() + "/verify").timeout(Duration.ofSeconds(5)).build());
+            assertThat(portico.get("/app").statusCode()).isEqualTo(503);
+            assertThat(tls.pending()).as("no request over an unverified connection").isZero();
+            assertThat(backend.connections()).isZero();
+        }
     }
 
     @Test
