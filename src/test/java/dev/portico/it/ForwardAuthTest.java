@@ -9,17 +9,21 @@ import dev.portico.config.ProxyConfig;
 import dev.portico.testing.H2Client;
 import dev.portico.testing.LoadRunner;
 import dev.portico.testing.PorticoExtension;
+import dev.portico.testing.RawBackend;
 import dev.portico.testing.RawClient;
 import dev.portico.testing.TestBackend;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -153,11 +157,7 @@ class ForwardAuthTest {
     void theBodyIsNotReadUntilTheAuthServiceAllowsThenArrivesIntact() throws Exception {
         CountDownLatch decide = new CountDownLatch(1);
         auth.script((req, ctx) -> ctx.executor().execute(() -> {
-            try {
-                decide.await(10, TimeUnit.SECONDS); // holds the auth service's loop: nothing else is asked of it
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            awaitQuietly(decide); // holds the auth service's loop: nothing else is asked of it
             ctx.writeAndFlush(allow("bob"));
         }));
         start(policy().build());
@@ -176,6 +176,53 @@ class ForwardAuthTest {
         TestBackend.Received got = backend.take();
         assertThat(got.body()).isEqualTo("hello world");
         assertThat(got.headers().get("X-User")).isEqualTo("bob");
+    }
+
+    @Test
+    void whileTheAuthServiceDecidesNoBodyIsReadThenAll64MiBArrive() throws Exception {
+        long size = 64L << 20;
+        CountDownLatch decide = new CountDownLatch(1);
+        auth.script((req, ctx) -> ctx.executor().execute(() -> {
+            awaitQuietly(decide);
+            ctx.writeAndFlush(allow("frank"));
+        }));
+        AtomicLong received = new AtomicLong();
+        try (RawBackend counting = RawBackend.start(c -> {
+            c.readHead();
+            for (long left = size; left > 0; left -= 65536) {
+                received.addAndGet(c.readBytes((int) Math.min(65536, left)).length);
+            }
+            c.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        })) {
+            portico.start(ProxyConfig.builder().listen("127.0.0.1", 0).workers(1)
+                    .route("/", r -> r.upstream(counting.url()).policies(policy().build())).build());
+            AtomicLong written = new AtomicLong();
+            try (RawClient c = portico.raw()) {
+                c.send("POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: " + size + "\r\n\r\n");
+                Thread writer = new Thread(() -> {
+                    byte[] chunk = new byte[65536];
+                    try {
+                        for (long left = size; left > 0; left -= chunk.length) {
+                            c.send(chunk);
+                            written.addAndGet(chunk.length);
+                        }
+                    } catch (IOException e) {
+                        // the test fails on the counts below
+                    }
+                });
+                writer.start();
+                assertThat(auth.take().uri()).isEqualTo("/verify?rd=1");
+                long[] last = {-1};
+                Awaitility.await().pollInterval(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10))
+                        .until(() -> last[0] == (last[0] = written.get())); // the client's writes have stalled
+                assertThat(written.get()).as("only socket buffers hold the body").isLessThan(16L << 20);
+                assertThat(received.get()).isZero();
+                decide.countDown();
+                writer.join(20_000);
+                assertThat(c.read().status()).isEqualTo(200);
+            }
+            assertThat(received.get()).isEqualTo(size);
+        }
     }
 
     @Test
@@ -244,5 +291,13 @@ class ForwardAuthTest {
         assertThat(got.body()).hasSize(50_000);
         assertThat(got.headers().getAll("X-User")).containsExactly("dave");
         assertThat(backend.pending()).isZero();
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
