@@ -33,6 +33,9 @@ final class ForwardAuthPolicy implements Policy {
     private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** How much longer the suspension waits than the call, so the call's own timeout (on_failure) decides. */
     private static final Duration SUSPENSION_MARGIN = Duration.ofSeconds(1);
+    /** The fields describing the request, in the order of their values in {@link #authHeaders}. */
+    private static final String[] FORWARDED = {"X-Forwarded-Method", "X-Forwarded-Proto", "X-Forwarded-Host",
+        "X-Forwarded-Uri", "X-Forwarded-For"};
     private static final LocalResponse UNAVAILABLE = LocalResponse.text(503, "authentication service unavailable\n");
 
     final ForwardAuthPolicyConfig config;
@@ -101,12 +104,10 @@ final class ForwardAuthPolicy implements Policy {
         String rawHost = in.get(HttpHeaderNames.HOST);
         String[] forwarded = {run.method(), run.scheme(), rawHost != null ? rawHost : run.host(),
             run.originalPath() + run.query(), run.clientIp()};
-        String[] names = {"X-Forwarded-Method", "X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Uri",
-            "X-Forwarded-For"};
-        for (int i = 0; i < names.length; i++) {
-            h.set(names[i], forwarded[i]);
+        for (int i = 0; i < FORWARDED.length; i++) {
+            h.set(FORWARDED[i], forwarded[i]);
             if (key != null) {
-                key.add(names[i]).add(forwarded[i]);
+                key.add(FORWARDED[i]).add(forwarded[i]);
             }
         }
         return h;
