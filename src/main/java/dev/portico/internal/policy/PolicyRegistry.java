@@ -2,6 +2,7 @@ package dev.portico.internal.policy;
 
 import dev.portico.config.CorsPolicyConfig;
 import dev.portico.config.CustomPolicyConfig;
+import dev.portico.config.ForwardAuthPolicyConfig;
 import dev.portico.config.HeadersPolicyConfig;
 import dev.portico.config.IpFilterPolicyConfig;
 import dev.portico.config.PolicyConfig;
@@ -107,6 +108,8 @@ public final class PolicyRegistry {
             return new SecurityHeadersPolicy(s);
         } else if (c instanceof CorsPolicyConfig cors) {
             return new CorsPolicy(cors);
+        } else if (c instanceof ForwardAuthPolicyConfig f) {
+            return new ForwardAuthPolicy(f);
         }
         return ((CustomPolicyConfig) c).policy();
     }
