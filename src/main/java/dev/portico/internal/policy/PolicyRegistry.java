@@ -3,6 +3,7 @@ package dev.portico.internal.policy;
 import dev.portico.config.BasicAuthPolicyConfig;
 import dev.portico.config.CorsPolicyConfig;
 import dev.portico.config.CustomPolicyConfig;
+import dev.portico.config.ForwardAuthPolicyConfig;
 import dev.portico.config.HeadersPolicyConfig;
 import dev.portico.config.IpFilterPolicyConfig;
 import dev.portico.config.JwtPolicyConfig;
@@ -109,6 +110,8 @@ public final class PolicyRegistry {
             return new SecurityHeadersPolicy(s);
         } else if (c instanceof CorsPolicyConfig cors) {
             return new CorsPolicy(cors);
+        } else if (c instanceof ForwardAuthPolicyConfig f) {
+            return new ForwardAuthPolicy(f);
         } else if (c instanceof BasicAuthPolicyConfig basic) {
             return new BasicAuthPolicy(basic);
         } else if (c instanceof JwtPolicyConfig jwt) {

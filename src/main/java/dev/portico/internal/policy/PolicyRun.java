@@ -6,6 +6,7 @@ import dev.portico.policy.LocalResponse;
 import dev.portico.policy.Policy;
 import dev.portico.policy.RequestContext;
 import dev.portico.policy.Suspension;
+import dev.portico.internal.upstream.UpstreamPool;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.concurrent.EventExecutor;
@@ -83,6 +84,10 @@ public final class PolicyRun implements RequestContext {
     private Waiting suspension;
     private boolean inRequestPhase;
     private boolean cancelled;
+    /** The backend connections of this run's event loop, for policies that call a service (forward_auth). */
+    private UpstreamPool upstreamPool;
+    /** What a waiting policy lets go of when the client leaves (its call to a service); null for nothing. */
+    private Runnable onCancel;
 
     /**
      * @param chain the route's policies
@@ -191,6 +196,33 @@ public final class PolicyRun implements RequestContext {
         if (suspension != null) {
             suspension.cancelTimer();
         }
+        Runnable r = onCancel;
+        onCancel = null;
+        if (r != null) {
+            r.run();
+        }
+    }
+
+    /**
+     * @param action run on the event loop if the client leaves while this run waits (not after it resumed)
+     */
+    void onCancel(Runnable action) {
+        onCancel = action;
+    }
+
+    /** @param pool the upstream pool of this run's event loop */
+    public void upstreamPool(UpstreamPool pool) {
+        upstreamPool = pool;
+    }
+
+    /** @return the upstream pool of this run's event loop, or {@code null} when none was given */
+    UpstreamPool upstreamPool() {
+        return upstreamPool;
+    }
+
+    /** @return the client connection's event loop */
+    EventExecutor loop() {
+        return loop;
     }
 
     /** @return whether the request waits on a suspension */
@@ -315,11 +347,6 @@ public final class PolicyRun implements RequestContext {
         verifiedClaims = Map.copyOf(claims);
     }
 
-    /** @return the client connection's event loop, where a policy finishes work that resumes this run */
-    EventExecutor loop() {
-        return loop;
-    }
-
     /** @return the claims a policy verified earlier on this request, or an empty map */
     public Map<String, Object> verifiedClaims() {
         return verifiedClaims;
@@ -350,6 +377,7 @@ public final class PolicyRun implements RequestContext {
             return;
         }
         suspension = null;
+        onCancel = null;
         if (w.failure != null) {
             host.policyFailed(this, w.failure, w.policy);
         } else if (w.response != null) {

@@ -112,6 +112,7 @@ final class Admission {
         PolicyRun run = new PolicyRun(chain, waiting, side.clientChannel().eventLoop(), request, target.path(),
                 target.query(), routingHost, side.secure(), request.protocolVersion().text(), client,
                 requestId(snapshot, request), route.config().path());
+        run.upstreamPool(runtime.pool(side.clientChannel().eventLoop()));
         side.hold(run);
         run.start();
     }
