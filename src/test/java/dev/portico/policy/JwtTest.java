@@ -20,6 +20,8 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
@@ -33,6 +35,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /** jwt through a real proxy, with tokens minted here and a JWK set served by an in-test identity provider. */
 @Timeout(60)
@@ -244,5 +247,27 @@ class JwtTest {
         start(policy().build(), reader);
         assertThat(bearer(token(c -> c.claim("tenant", "t-7"))).statusCode()).isEqualTo(200);
         assertThat(seen.get()).containsEntry("sub", "alice").containsEntry("tenant", "t-7");
+    }
+
+    @Test
+    void aPemKeyAndAnHmacSecretFileVerifyTheirOwnTokensOnly(@TempDir Path dir) throws Exception {
+        Path pem = dir.resolve("key.pem");
+        Files.writeString(pem, "-----BEGIN PUBLIC KEY-----\n" + java.util.Base64.getMimeEncoder()
+                .encodeToString(K2.toECPublicKey().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
+        start(JwtPolicyConfig.key(pem).algorithms("ES256").build());
+        assertThat(bearer(AuthFixtures.token(K2)).statusCode()).isEqualTo(200);
+        assertInvalid(bearer(AuthFixtures.token(K1)));
+
+        byte[] secret = "a shared secret of more than 32 bytes".getBytes(StandardCharsets.UTF_8);
+        Path file = dir.resolve("secret");
+        Files.write(file, secret);
+        start(JwtPolicyConfig.secretFile(file).build());
+        SignedJWT hs = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), AuthFixtures.claims().build());
+        hs.sign(new MACSigner(secret));
+        assertThat(bearer(hs.serialize()).statusCode()).isEqualTo(200);
+        SignedJWT other = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), AuthFixtures.claims().build());
+        other.sign(new MACSigner("another secret, also long enough!!".getBytes(StandardCharsets.UTF_8)));
+        assertInvalid(bearer(other.serialize()));
+        assertInvalid(bearer(AuthFixtures.token(K1)));
     }
 }
