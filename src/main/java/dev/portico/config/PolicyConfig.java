@@ -8,7 +8,7 @@ package dev.portico.config;
  */
 public sealed interface PolicyConfig permits HeadersPolicyConfig, RewritePolicyConfig, RedirectPolicyConfig,
         RespondPolicyConfig, IpFilterPolicyConfig, SecurityHeadersPolicyConfig, CorsPolicyConfig, CustomPolicyConfig,
-        ForwardAuthPolicyConfig {
+        ForwardAuthPolicyConfig, BasicAuthPolicyConfig, JwtPolicyConfig {
     /** @return the policy type's YAML key, e.g. {@code headers} */
     String type();
 }

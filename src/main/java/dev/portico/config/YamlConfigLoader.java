@@ -43,9 +43,12 @@ final class YamlConfigLoader {
     private PoliciesParser policies;
     /** Reads the listener mappings and the TLS settings. */
     private final TlsConfigReader tls;
+    /** Where relative file names are resolved: the config file's directory. */
+    final Path baseDir;
 
     private YamlConfigLoader(Path baseDir) {
         this.tls = new TlsConfigReader(this, baseDir);
+        this.baseDir = baseDir;
     }
 
     static ProxyConfig load(Path file) {

@@ -1,5 +1,7 @@
 package dev.portico.internal.ops;
 
+import dev.portico.config.BasicAuthPolicyConfig;
+import dev.portico.config.FileContent;
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
@@ -17,7 +19,8 @@ import java.util.regex.Pattern;
  * The effective configuration as JSON for {@code GET /config}: every record component under its YAML key name,
  * durations as {@code 5s}-style text, addresses and URLs as text (a listener's {@code h2c} beside its address), a
  * route's inherited body limit as the limit it inherits. Components whose name says they hold a secret (password,
- * passphrase, secret, token, private key content) are shown as {@code "<redacted>"}; file names are not secrets.
+ * passphrase, secret, token, private key content) are shown as {@code "<redacted>"}, and so are basic_auth's password
+ * hashes; file names are not secrets, and a file read into the configuration shows its name and digest only.
  * Written by walking the records, so keys added to the configuration appear without changes here.
  */
 final class ConfigJson {
@@ -51,6 +54,13 @@ final class ConfigJson {
             string(sb, e.name().toLowerCase(Locale.ROOT));
         } else if (v instanceof ListenerConfig l) {
             listener(sb, l);
+        } else if (v instanceof FileContent f) {
+            // a file's contents may be secret (password hashes, an HMAC key): its name and digest say which it is
+            sb.append("{\"path\":");
+            string(sb, f.path().toString());
+            sb.append(",\"sha256\":");
+            string(sb, f.digest());
+            sb.append('}');
         } else if (v instanceof ListenAddress || v instanceof UpstreamUrl) {
             string(sb, v.toString()); // the text is the whole value (an admin address has no h2c)
         } else if (v instanceof Record r) {
@@ -113,6 +123,11 @@ final class ConfigJson {
             if (r instanceof RouteConfig route && c.getName().equals("maxRequestBody")
                     && route.maxRequestBody() == RouteConfig.INHERIT && root != null) {
                 v = root.limits().maxRequestBody();
+            }
+            if (r instanceof BasicAuthPolicyConfig && c.getName().equals("users")) {
+                Map<String, String> hidden = new java.util.LinkedHashMap<>();
+                ((Map<?, ?>) v).keySet().forEach(user -> hidden.put(String.valueOf(user), "<redacted>"));
+                v = hidden; // password hashes can be attacked offline
             }
             if (v != null && SECRET.matcher(c.getName()).matches()) {
                 sb.append(REDACTED);

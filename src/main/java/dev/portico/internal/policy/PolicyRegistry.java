@@ -1,10 +1,12 @@
 package dev.portico.internal.policy;
 
+import dev.portico.config.BasicAuthPolicyConfig;
 import dev.portico.config.CorsPolicyConfig;
 import dev.portico.config.CustomPolicyConfig;
 import dev.portico.config.ForwardAuthPolicyConfig;
 import dev.portico.config.HeadersPolicyConfig;
 import dev.portico.config.IpFilterPolicyConfig;
+import dev.portico.config.JwtPolicyConfig;
 import dev.portico.config.PolicyConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RedirectPolicyConfig;
@@ -110,6 +112,10 @@ public final class PolicyRegistry {
             return new CorsPolicy(cors);
         } else if (c instanceof ForwardAuthPolicyConfig f) {
             return new ForwardAuthPolicy(f);
+        } else if (c instanceof BasicAuthPolicyConfig basic) {
+            return new BasicAuthPolicy(basic);
+        } else if (c instanceof JwtPolicyConfig jwt) {
+            return new JwtPolicy(jwt);
         }
         return ((CustomPolicyConfig) c).policy();
     }
