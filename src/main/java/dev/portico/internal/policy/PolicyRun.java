@@ -1,5 +1,6 @@
 package dev.portico.internal.policy;
 
+import dev.portico.internal.metrics.PolicyDecisions;
 import dev.portico.policy.Decision;
 import dev.portico.policy.Headers;
 import dev.portico.policy.LocalResponse;
@@ -83,6 +84,8 @@ public final class PolicyRun implements RequestContext {
     private Waiting suspension;
     private boolean inRequestPhase;
     private boolean cancelled;
+    /** Set by {@link #reportError()}: the current policy's decision counts as an error whatever it was. */
+    private boolean errorReported;
 
     /**
      * @param chain the route's policies
@@ -133,21 +136,25 @@ public final class PolicyRun implements RequestContext {
             int i = next++;
             Decision d;
             inRequestPhase = true;
+            errorReported = false;
             try {
                 d = policies[i].onRequest(this);
             } catch (RuntimeException | LinkageError e) {
                 suspension = null;
+                count(i, PolicyDecisions.ERROR);
                 host.policyFailed(this, e, chain.names[i]);
                 return;
             } finally {
                 inRequestPhase = false;
             }
             if (d == null) {
+                count(i, PolicyDecisions.ERROR);
                 host.policyFailed(this, new IllegalStateException("request phase returned null"), chain.names[i]);
                 return;
             }
             if (d.isSuspended()) {
                 if (suspension == null) {
+                    count(i, PolicyDecisions.ERROR);
                     host.policyFailed(this, new IllegalStateException("returned suspended() without suspend()"),
                             chain.names[i]);
                 } else {
@@ -156,11 +163,30 @@ public final class PolicyRun implements RequestContext {
                 return;
             }
             if (d.response() != null) {
+                count(i, outcome(d.response()));
                 host.policyAnswered(this, d.response(), chain.names[i]);
                 return;
             }
+            count(i, PolicyDecisions.ALLOWED);
         }
         host.policiesPassed(this);
+    }
+
+    /**
+     * Makes the decision of the policy now deciding count as {@code error} in {@code portico_policy_decisions_total}
+     * whatever it decides: for a built-in policy that worked around a failure (a store it could not reach) by
+     * letting the request through or refusing it. Call it in the request phase, or before resuming its suspension.
+     */
+    public void reportError() {
+        errorReported = true;
+    }
+
+    private void count(int policy, int outcome) {
+        chain.decisions[policy].count(errorReported ? PolicyDecisions.ERROR : outcome);
+    }
+
+    private static int outcome(LocalResponse r) {
+        return r.status() == 429 ? PolicyDecisions.LIMITED : PolicyDecisions.DENIED;
     }
 
     /**
@@ -345,11 +371,15 @@ public final class PolicyRun implements RequestContext {
             return;
         }
         suspension = null;
+        int i = next - 1;
         if (w.failure != null) {
+            count(i, PolicyDecisions.ERROR);
             host.policyFailed(this, w.failure, w.policy);
         } else if (w.response != null) {
+            count(i, outcome(w.response));
             host.policyAnswered(this, w.response, w.policy);
         } else {
+            count(i, PolicyDecisions.ALLOWED);
             runPhases();
         }
     }
