@@ -1,0 +1,138 @@
+package dev.portico.internal.policy;
+
+import dev.portico.config.RedisConfig;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connection to the {@code redis:} server that {@code store: redis} policies share, through Lettuce: one
+ * multiplexed connection, asynchronous commands only, so no event loop ever waits on Redis. Lettuce runs on its own
+ * small thread set (one I/O thread, one for its timers and callbacks) rather than on Portico's loops: its event loop
+ * provider asks for Netty 4.1 group classes, which Portico's 4.2 I/O groups are not.
+ *
+ * <p>Failures never queue: while disconnected a command fails at once (so {@code on_store_failure} applies without
+ * waiting), and Lettuce reconnects by itself with a short backoff. A link that never connected tries again on use,
+ * at most once a second. Owned by a {@link PolicyRegistry}; closed when no configuration uses it any more.
+ */
+final class RedisLink implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger("portico");
+    private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final RedisConfig config;
+    private final ClientResources resources;
+    private final RedisClient client;
+    private final RedisURI uri;
+    private volatile StatefulRedisConnection<String, String> connection;
+    private volatile boolean connecting;
+    private volatile boolean closed;
+    private volatile long lastAttempt = System.nanoTime() - RETRY_NANOS;
+
+    RedisLink(RedisConfig config) {
+        this.config = config;
+        RedisURI u = RedisURI.create(config.url());
+        if (!config.password().isEmpty()) {
+            if (config.username().isEmpty()) {
+                u.setAuthentication(config.password());
+            } else {
+                u.setAuthentication(config.username(), config.password());
+            }
+        }
+        u.setTimeout(config.timeout());
+        this.uri = u;
+        this.resources = ClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1)
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(20), Duration.ofMillis(500), 2,
+                        TimeUnit.MILLISECONDS))
+                .build();
+        this.client = RedisClient.create(resources, u);
+        client.setOptions(ClientOptions.builder().autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(config.timeout()))
+                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(2)).keepAlive(true)
+                        .tcpNoDelay(true).build())
+                .requestQueueSize(65_536)
+                .build());
+        connect();
+    }
+
+    /** @return the settings this link was made for */
+    RedisConfig config() {
+        return config;
+    }
+
+    /**
+     * Runs a script by its digest, loading it on {@code NOSCRIPT} (a restarted or flushed Redis).
+     *
+     * @return the script's reply, or a failure; never completes on the caller's thread before returning
+     */
+    CompletableFuture<List<Object>> eval(RedisScript script, String key, String... args) {
+        StatefulRedisConnection<String, String> c = connection;
+        if (c == null || !c.isOpen()) {
+            connect();
+            return CompletableFuture.failedFuture(new IllegalStateException("not connected to " + config.url()));
+        }
+        String[] keys = {key};
+        CompletableFuture<List<Object>> f = c.async().<List<Object>>evalsha(script.sha(), ScriptOutputType.MULTI,
+                keys, args).toCompletableFuture();
+        return f.exceptionallyCompose(e -> {
+            if (String.valueOf(e.getMessage()).contains("NOSCRIPT")) {
+                return c.async().<List<Object>>eval(script.text(), ScriptOutputType.MULTI, keys, args)
+                        .toCompletableFuture();
+            }
+            return CompletableFuture.failedFuture(e);
+        });
+    }
+
+    /** Opens the connection in the background, unless one is open, opening, or was tried within a second. */
+    private void connect() {
+        long now = System.nanoTime();
+        if (closed || connecting || now - lastAttempt < RETRY_NANOS) {
+            return;
+        }
+        synchronized (this) {
+            if (connecting || connection != null && connection.isOpen()) {
+                return;
+            }
+            connecting = true;
+            lastAttempt = now;
+        }
+        client.connectAsync(StringCodec.UTF8, uri).whenComplete((c, e) -> {
+            if (e != null) {
+                LOG.debug("redis {}: cannot connect: {}", config.url(), e.toString());
+            } else if (closed) {
+                c.closeAsync();
+            } else {
+                StatefulRedisConnection<String, String> old = connection;
+                connection = c;
+                if (old != null) {
+                    old.closeAsync();
+                }
+            }
+            connecting = false;
+        });
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        StatefulRedisConnection<String, String> c = connection;
+        if (c != null) {
+            c.closeAsync();
+        }
+        client.shutdownAsync(0, 2, TimeUnit.SECONDS).whenComplete((v, e) ->
+                resources.shutdown(0, 2, TimeUnit.SECONDS));
+    }
+}
