@@ -18,7 +18,7 @@ final class LocalBuckets {
     LocalBuckets(RateLimitPolicyConfig config, int maxKeys) {
         this.tokensPerNano = (double) config.rate() / config.per().toNanos();
         this.burst = config.burst();
-        this.table = new BoundedTable<>(maxKeys, k -> new Bucket(burst, System.nanoTime()));
+        this.table = new BoundedTable<>(maxKeys, k -> new Bucket(burst, Long.MIN_VALUE));
     }
 
     /** @return the decision for one request of {@code key} at {@code nowNanos} ({@link System#nanoTime()}) */
@@ -27,7 +27,9 @@ final class LocalBuckets {
     }
 
     private Verdict take(Bucket b, long now) {
-        if (now > b.stamp) {
+        if (b.stamp == Long.MIN_VALUE) {
+            b.stamp = now; // a new key: a full bucket as of now
+        } else if (now > b.stamp) {
             b.tokens = Math.min(burst, b.tokens + (now - b.stamp) * tokensPerNano);
             b.stamp = now;
         }
