@@ -132,7 +132,8 @@ final class RateLimitParser {
         List<String> result = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
             String at = node instanceof List ? path + "[" + i + "]" : path;
-            String k = y.text(list.get(i), at, "client_ip, header:NAME, route or jwt_claim:NAME", s -> s);
+            String k = y.text(list.get(i), at, "client_ip, header:NAME, route or jwt_claim:NAME",
+                    RateLimitPolicyConfig::checkKey);
             if (k == null) {
                 return null;
             }
@@ -161,7 +162,7 @@ final class RateLimitParser {
         for (E e : type.getEnumConstants()) {
             names.add(e.name().toLowerCase(Locale.ROOT));
         }
-        String expected = String.join(" | ", names);
+        String expected = "one of " + String.join(", ", names);
         String v = y.text(m.get(key), path + "." + key, expected, s -> s);
         if (v == null) {
             return null;

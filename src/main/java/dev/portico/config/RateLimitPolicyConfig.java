@@ -70,7 +70,11 @@ public record RateLimitPolicyConfig(String name, List<String> key, long rate, Du
             throw new IllegalArgumentException("key must name at least one part");
         }
         for (String k : key) {
-            checkKey(k);
+            try {
+                checkKey(k);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("key " + e.getMessage());
+            }
         }
         if (rate < 1) {
             throw new IllegalArgumentException("rate must be at least 1 per period, got " + rate);
@@ -93,20 +97,21 @@ public record RateLimitPolicyConfig(String name, List<String> key, long rate, Du
         }
     }
 
-    private static void checkKey(String k) {
+    /** @throws IllegalArgumentException if {@code k} is not a key part */
+    static String checkKey(String k) {
         if (k.equals("client_ip") || k.equals("route")) {
-            return;
+            return k;
         }
         int colon = k.indexOf(':');
         String kind = colon < 0 ? k : k.substring(0, colon);
         String arg = colon < 0 ? "" : k.substring(colon + 1);
         if (kind.equals("header") && Headers.isFieldName(arg)) {
-            return;
+            return k;
         }
         if (kind.equals("jwt_claim") && !arg.isEmpty()) {
-            return;
+            return k;
         }
-        throw new IllegalArgumentException("key: expected client_ip, header:NAME, route or jwt_claim:NAME, got \""
+        throw new IllegalArgumentException("expected client_ip, header:NAME, route or jwt_claim:NAME, got \""
                 + k + "\"");
     }
 
