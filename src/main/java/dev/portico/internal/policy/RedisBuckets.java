@@ -9,8 +9,10 @@ import java.util.concurrent.TimeUnit;
  * The buckets of a {@code store: redis} policy: one {@link RedisScript#TOKEN_BUCKET} call per decision, under the key
  * {@code portico:rl:NAME:RATE:BURST:KEY} (instances that share a policy name and its numbers share its buckets).
  * With {@code lease: N} a call asks for N tokens; what it gets beyond the one the request needs is kept in a local
- * {@link BoundedTable} and spent without Redis until it runs out, so Redis sees about one call per N requests of a
- * key, and an instance can hold at most N - 1 tokens others cannot have.
+ * {@link BoundedTable} and spent without Redis until it runs out; when Redis had fewer than N, the instance refuses
+ * the key locally until N are due again. So Redis sees about one call per N admitted requests of a key (and none
+ * for the requests refused meanwhile), at the price of an instance holding at most N - 1 tokens others cannot have
+ * and of admitting in steps of N rather than one by one.
  */
 final class RedisBuckets {
     private final RedisLink link;
@@ -35,15 +37,22 @@ final class RedisBuckets {
 
     /** @return a verdict from tokens leased earlier, or null when there are none for {@code key}: {@link #ask} */
     Verdict fromLease(String key) {
-        return leases == null ? null : leases.with(key, 0, RedisBuckets::spend);
+        return leases == null ? null : leases.with(key, System.nanoTime(), RedisBuckets::spend);
     }
 
-    private static Verdict spend(Lease l, long unused) {
-        if (l.tokens == 0) {
-            return null;
+    private static Verdict spend(Lease l, long now) {
+        if (l.tokens > 0) {
+            l.tokens--;
+            return new Verdict(true, l.remaining + l.tokens, 0, l.fullMillis);
         }
-        l.tokens--;
-        return new Verdict(true, l.remaining + l.tokens, 0, l.fullMillis);
+        if (l.refusing) {
+            long wait = l.refusedUntil - now;
+            if (wait > 0) {
+                return new Verdict(false, 0, TimeUnit.NANOSECONDS.toMillis(wait) + 1, l.fullMillis);
+            }
+            l.refusing = false;
+        }
+        return null;
     }
 
     /**
@@ -61,11 +70,14 @@ final class RedisBuckets {
         long remaining = (Long) reply.get(1);
         long wait = (Long) reply.get(2);
         long full = (Long) reply.get(3);
-        if (granted > 1 && leases != null) {
+        if (leases != null && (granted > 1 || wait > 0)) {
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(wait);
             leases.with(key, granted - 1, (l, extra) -> {
-                l.tokens += extra;
+                l.tokens += Math.max(0, extra);
                 l.remaining = remaining;
                 l.fullMillis = full;
+                l.refusedUntil = until;
+                l.refusing = wait > 0;
                 return null;
             });
         }
@@ -77,5 +89,8 @@ final class RedisBuckets {
         long tokens;
         long remaining;
         long fullMillis;
+        /** Whether Redis will not have a lease's worth of tokens before {@link #refusedUntil} (nanoTime). */
+        boolean refusing;
+        long refusedUntil;
     }
 }

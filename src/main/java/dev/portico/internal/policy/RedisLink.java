@@ -24,9 +24,11 @@ import org.slf4j.LoggerFactory;
  * small thread set (one I/O thread, one for its timers and callbacks) rather than on Portico's loops: its event loop
  * provider asks for Netty 4.1 group classes, which Portico's 4.2 I/O groups are not.
  *
- * <p>Failures never queue: while disconnected a command fails at once (so {@code on_store_failure} applies without
- * waiting), and Lettuce reconnects by itself with a short backoff. A link that never connected tries again on use,
- * at most once a second. Owned by a {@link PolicyRegistry}; closed when no configuration uses it any more.
+ * <p>Failures never queue: once connected, a command sent while the connection is down fails at once (so
+ * {@code on_store_failure} applies without waiting), and Lettuce reconnects by itself with a short backoff. Commands
+ * sent while the first connection is being made wait for it (within their timeout); a link that could not connect
+ * tries again on use, at most once a second. Owned by a {@link PolicyRegistry}; closed when no configuration uses it
+ * any more.
  */
 final class RedisLink implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
@@ -36,8 +38,10 @@ final class RedisLink implements AutoCloseable {
     private final ClientResources resources;
     private final RedisClient client;
     private final RedisURI uri;
+    /** The connection once made; Lettuce keeps it (reconnecting) from then on. */
     private volatile StatefulRedisConnection<String, String> connection;
-    private volatile boolean connecting;
+    /** The first connection while it is being made, else null. */
+    private volatile CompletableFuture<StatefulRedisConnection<String, String>> pending;
     private volatile boolean closed;
     private volatile long lastAttempt = System.nanoTime() - RETRY_NANOS;
 
@@ -80,13 +84,30 @@ final class RedisLink implements AutoCloseable {
      */
     CompletableFuture<List<Object>> eval(RedisScript script, String key, String... args) {
         StatefulRedisConnection<String, String> c = connection;
-        if (c == null || !c.isOpen()) {
+        if (c != null) {
+            return run(c, script, key, args);
+        }
+        CompletableFuture<StatefulRedisConnection<String, String>> p = pending;
+        if (p == null) {
             connect();
+            p = pending;
+        }
+        if (p == null) {
             return CompletableFuture.failedFuture(new IllegalStateException("not connected to " + config.url()));
         }
+        return p.thenCompose(conn -> run(conn, script, key, args));
+    }
+
+    private static CompletableFuture<List<Object>> run(StatefulRedisConnection<String, String> c, RedisScript script,
+                                                       String key, String[] args) {
         String[] keys = {key};
-        CompletableFuture<List<Object>> f = c.async().<List<Object>>evalsha(script.sha(), ScriptOutputType.MULTI,
-                keys, args).toCompletableFuture();
+        CompletableFuture<List<Object>> f;
+        try {
+            f = c.async().<List<Object>>evalsha(script.sha(), ScriptOutputType.MULTI, keys, args)
+                    .toCompletableFuture();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e); // a link closed by a reload while a request was on its way
+        }
         return f.exceptionallyCompose(e -> {
             if (String.valueOf(e.getMessage()).contains("NOSCRIPT")) {
                 return c.async().<List<Object>>eval(script.text(), ScriptOutputType.MULTI, keys, args)
@@ -96,42 +117,31 @@ final class RedisLink implements AutoCloseable {
         });
     }
 
-    /** Opens the connection in the background, unless one is open, opening, or was tried within a second. */
-    private void connect() {
+    /** Makes the first connection in the background, unless one is made, being made, or was tried within a second. */
+    private synchronized void connect() {
         long now = System.nanoTime();
-        if (closed || connecting || now - lastAttempt < RETRY_NANOS) {
+        if (closed || connection != null || pending != null || now - lastAttempt < RETRY_NANOS) {
             return;
         }
-        synchronized (this) {
-            if (connecting || connection != null && connection.isOpen()) {
-                return;
-            }
-            connecting = true;
-            lastAttempt = now;
-        }
-        client.connectAsync(StringCodec.UTF8, uri).whenComplete((c, e) -> {
-            if (e != null) {
-                LOG.debug("redis {}: cannot connect: {}", config.url(), e.toString());
-            } else if (closed) {
-                c.closeAsync();
-            } else {
-                StatefulRedisConnection<String, String> old = connection;
-                connection = c;
-                if (old != null) {
-                    old.closeAsync();
+        lastAttempt = now;
+        CompletableFuture<StatefulRedisConnection<String, String>> p =
+                client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture();
+        pending = p;
+        p.whenComplete((c, e) -> {
+            synchronized (this) {
+                if (e != null) {
+                    LOG.debug("redis {}: cannot connect: {}", config.url(), e.toString());
+                } else {
+                    connection = c; // closed meanwhile: the client's shutdown closes it
                 }
+                pending = null;
             }
-            connecting = false;
         });
     }
 
     @Override
     public void close() {
         closed = true;
-        StatefulRedisConnection<String, String> c = connection;
-        if (c != null) {
-            c.closeAsync();
-        }
         client.shutdownAsync(0, 2, TimeUnit.SECONDS).whenComplete((v, e) ->
                 resources.shutdown(0, 2, TimeUnit.SECONDS));
     }

@@ -10,7 +10,7 @@ import java.util.HexFormat;
  * Time is Redis's {@code TIME} (instances' clocks never disagree); a bucket is a hash with tokens and timestamp that
  * expires once it would be full again. {@code ARGV}: rate, period in microseconds, burst, tokens wanted. Grants the
  * tokens wanted, or when fewer are left (a lease) the whole ones there are, or none. Returns granted, whole tokens
- * left, milliseconds until one token (0 unless none was granted), milliseconds until full.
+ * left, milliseconds until the tokens wanted are there (0 if they were granted), milliseconds until full.
  */
 final class RedisScript {
     static final RedisScript TOKEN_BUCKET = new RedisScript("""
@@ -42,8 +42,8 @@ final class RedisScript {
             redis.call('HSET', KEYS[1], 'tk', string.format('%.6f', tokens), 'ts', string.format('%.0f', ts))
             redis.call('PEXPIRE', KEYS[1], full + 1000)
             local wait = 0
-            if granted == 0 then
-              wait = math.ceil((1 - tokens) * per / rate / 1000)
+            if granted < want then
+              wait = math.ceil((want - tokens) * per / rate / 1000)
             end
             return {granted, math.floor(tokens), wait, full}
             """);
