@@ -81,6 +81,16 @@ public final class PolicyRegistry implements AutoCloseable {
         return new PolicyRegistry(next, metrics, link);
     }
 
+    /** @return the Redis link, or null (tests) */
+    RedisLink redis() {
+        return redis;
+    }
+
+    /** @return the instance made for a record, or null (tests) */
+    Policy instance(PolicyConfig c) {
+        return instances.get(c);
+    }
+
     private static boolean usesRedis(PolicyConfig c) {
         return c instanceof RateLimitPolicyConfig r && r.store() == RateLimitPolicyConfig.Store.REDIS;
     }

@@ -139,6 +139,11 @@ final class RedisLink implements AutoCloseable {
         });
     }
 
+    /** @return whether {@link #close()} was called */
+    boolean closed() {
+        return closed;
+    }
+
     @Override
     public void close() {
         closed = true;
