@@ -147,7 +147,7 @@ final class RedisLink implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        client.shutdownAsync(0, 2, TimeUnit.SECONDS).whenComplete((v, e) ->
-                resources.shutdown(0, 2, TimeUnit.SECONDS));
+        client.shutdownAsync(100, 2000, TimeUnit.MILLISECONDS).whenComplete((v, e) ->
+                resources.shutdown(100, 2000, TimeUnit.MILLISECONDS));
     }
 }
