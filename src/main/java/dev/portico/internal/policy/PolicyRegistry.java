@@ -15,6 +15,7 @@ import dev.portico.config.SecurityHeadersPolicyConfig;
 import dev.portico.internal.metrics.Metrics;
 import dev.portico.internal.metrics.PolicyDecisions;
 import dev.portico.policy.Policy;
+import io.netty.channel.EventLoopGroup;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -37,24 +38,29 @@ public final class PolicyRegistry implements AutoCloseable {
     private final Metrics metrics;
     /** The link to {@code redis:}, or null when no policy uses it. */
     private final RedisLink redis;
+    /** The proxy's event loops, which the Redis client runs on; null for a registry without a proxy (tests). */
+    private final EventLoopGroup loops;
 
-    private PolicyRegistry(Map<PolicyConfig, Policy> instances, Metrics metrics, RedisLink redis) {
+    private PolicyRegistry(Map<PolicyConfig, Policy> instances, Metrics metrics, RedisLink redis,
+                           EventLoopGroup loops) {
         this.instances = instances;
         this.metrics = metrics;
         this.redis = redis;
+        this.loops = loops;
     }
 
     /** @return a registry with no instances, counting nothing */
     public static PolicyRegistry empty() {
-        return empty(null);
+        return empty(null, null);
     }
 
     /**
      * @param metrics where the registry's policies count their decisions
+     * @param loops the proxy's event loops, for clients of stores such as Redis
      * @return a registry with no instances
      */
-    public static PolicyRegistry empty(Metrics metrics) {
-        return new PolicyRegistry(new HashMap<>(), metrics, null);
+    public static PolicyRegistry empty(Metrics metrics, EventLoopGroup loops) {
+        return new PolicyRegistry(new HashMap<>(), metrics, null, loops);
     }
 
     /**
@@ -70,7 +76,7 @@ public final class PolicyRegistry implements AutoCloseable {
         }
         boolean usesRedis = all.stream().anyMatch(PolicyRegistry::usesRedis);
         RedisLink link = !usesRedis ? null
-                : redis != null && redis.config().equals(config.redis()) ? redis : new RedisLink(config.redis());
+                : redis != null && redis.config().equals(config.redis()) ? redis : new RedisLink(config.redis(), loops);
         for (PolicyConfig c : all) {
             next.computeIfAbsent(c, k -> {
                 Policy old = instances.get(k);
@@ -78,7 +84,7 @@ public final class PolicyRegistry implements AutoCloseable {
                 return old != null && (!usesRedis(k) || link == redis) ? old : create(k, link);
             });
         }
-        return new PolicyRegistry(next, metrics, link);
+        return new PolicyRegistry(next, metrics, link, loops);
     }
 
     /** @return the Redis link, or null (tests) */

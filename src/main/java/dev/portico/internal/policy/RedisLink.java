@@ -11,6 +11,12 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
+import io.lettuce.core.resource.EventLoopGroupProvider;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.EventExecutorGroup;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -20,9 +26,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The connection to the {@code redis:} server that {@code store: redis} policies share, through Lettuce: one
- * multiplexed connection, asynchronous commands only, so no event loop ever waits on Redis. Lettuce runs on its own
- * small thread set (one I/O thread, one for its timers and callbacks) rather than on Portico's loops: its event loop
- * provider asks for Netty 4.1 group classes, which Portico's 4.2 I/O groups are not.
+ * multiplexed connection, asynchronous commands only, so no event loop ever waits on Redis. Lettuce's connection and
+ * its callbacks run on Portico's own event loops (the proxy's I/O group, lent and never shut down by Lettuce), so
+ * Redis costs Portico one timer thread and no event loop of its own; a link made without a group (tests of the
+ * registry alone) gets one I/O and one callback thread.
  *
  * <p>Failures never queue: once connected, a command sent while the connection is down fails at once (so
  * {@code on_store_failure} applies without waiting), and Lettuce reconnects by itself with a short backoff. Commands
@@ -45,7 +52,11 @@ final class RedisLink implements AutoCloseable {
     private volatile boolean closed;
     private volatile long lastAttempt = System.nanoTime() - RETRY_NANOS;
 
-    RedisLink(RedisConfig config) {
+    /**
+     * @param config the settings
+     * @param loops the proxy's event loop group to run on, or null for small threads of Lettuce's own
+     */
+    RedisLink(RedisConfig config, EventLoopGroup loops) {
         this.config = config;
         RedisURI u = RedisURI.create(config.url());
         if (!config.password().isEmpty()) {
@@ -57,10 +68,14 @@ final class RedisLink implements AutoCloseable {
         }
         u.setTimeout(config.timeout());
         this.uri = u;
-        this.resources = ClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1)
-                .reconnectDelay(Delay.exponential(Duration.ofMillis(20), Duration.ofMillis(500), 2,
-                        TimeUnit.MILLISECONDS))
-                .build();
+        ClientResources.Builder r = ClientResources.builder().reconnectDelay(Delay.exponential(Duration.ofMillis(20),
+                Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS));
+        if (loops != null) {
+            r.eventLoopGroupProvider(new LentLoops(loops)).eventExecutorGroup(loops);
+        } else {
+            r.ioThreadPoolSize(1).computationThreadPoolSize(1);
+        }
+        this.resources = r.build();
         this.client = RedisClient.create(resources, u);
         client.setOptions(ClientOptions.builder().autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -137,6 +152,43 @@ final class RedisLink implements AutoCloseable {
                 pending = null;
             }
         });
+    }
+
+    /** The proxy's event loops, lent to Lettuce: it may use them, never shut them down. */
+    private static final class LentLoops implements EventLoopGroupProvider {
+        private final EventLoopGroup loops;
+
+        LentLoops(EventLoopGroup loops) {
+            this.loops = loops;
+        }
+
+        @Override
+        public <T extends EventLoopGroup> T allocate(Class<T> type) {
+            if (!type.isInstance(loops)) {
+                throw new IllegalStateException("Lettuce asks for a " + type.getName() + ", the proxy runs a "
+                        + loops.getClass().getName());
+            }
+            return type.cast(loops);
+        }
+
+        @Override
+        public int threadPoolSize() {
+            int n = 0;
+            for (EventExecutor ignored : loops) {
+                n++;
+            }
+            return n;
+        }
+
+        @Override
+        public Future<Boolean> release(EventExecutorGroup group, long quiet, long timeout, TimeUnit unit) {
+            return ImmediateEventExecutor.INSTANCE.newSucceededFuture(Boolean.TRUE);
+        }
+
+        @Override
+        public Future<Boolean> shutdown(long quiet, long timeout, TimeUnit unit) {
+            return ImmediateEventExecutor.INSTANCE.newSucceededFuture(Boolean.TRUE);
+        }
     }
 
     /** @return whether {@link #close()} was called */

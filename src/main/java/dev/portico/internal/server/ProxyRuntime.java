@@ -135,7 +135,7 @@ public final class ProxyRuntime {
 
     /** Builds what exchanges read from a configuration: routes (resolved here), router, route meters. */
     private Snapshot snapshot(ProxyConfig config) {
-        PolicyRegistry current = snapshot == null ? PolicyRegistry.empty(metrics) : snapshot.policies;
+        PolicyRegistry current = snapshot == null ? PolicyRegistry.empty(metrics, group) : snapshot.policies;
         return new Snapshot(config, upstreams.routes(config), metrics, current.next(config));
     }
 

@@ -86,6 +86,9 @@ class RedisRateLimitTest {
         assertThat(load.count(429)).isEqualTo(1000 - load.count(200));
         assertThat(load.perTarget(0, 200)).isPositive();
         assertThat(load.perTarget(1, 200)).isPositive();
+        // Lettuce ran on the proxies' event loops: it made no I/O or callback threads of its own.
+        assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+                .noneMatch(n -> n.startsWith("lettuce-") && n.contains("Loop"));
     }
 
     @Test
