@@ -78,7 +78,7 @@ public final class RedisServer implements AutoCloseable {
     /** @return whether the server came up on {@link #port}; false if the port was taken */
     private synchronized boolean launch() throws IOException, InterruptedException {
         Process p = new ProcessBuilder(BINARY, "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--protected-mode", "no").redirectErrorStream(true).start();
+                "--save", "", "--appendonly", "no", "--protected-mode", "no", "--enable-debug-command", "local").redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line;
         StringBuilder seen = new StringBuilder();
@@ -132,6 +132,23 @@ public final class RedisServer implements AutoCloseable {
             }
             return first;
         }
+    }
+
+    /**
+     * Sends one command without waiting for its reply (e.g. {@code DEBUG SLEEP 2}, to make Redis slow).
+     *
+     * @return the connection, to read the reply from or close
+     */
+    public Socket sendOnly(String... args) throws IOException {
+        Socket s = new Socket("127.0.0.1", port);
+        s.setSoTimeout(10_000);
+        StringBuilder req = new StringBuilder("*" + args.length + "\r\n");
+        for (String a : args) {
+            req.append('$').append(a.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(a).append("\r\n");
+        }
+        s.getOutputStream().write(req.toString().getBytes(StandardCharsets.UTF_8));
+        s.getOutputStream().flush();
+        return s;
     }
 
     /** @return the calls of one command in {@code INFO commandstats}, e.g. {@code evalsha}; 0 if never called */

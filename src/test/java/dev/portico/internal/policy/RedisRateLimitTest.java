@@ -178,6 +178,30 @@ class RedisRateLimitTest {
         Load.run(List.of(uri(a, "/warm"), uri(b, "/warm")), 200, Duration.ofSeconds(1));
     }
 
+    @Test
+    void aRedisSlowerThanTheTimeoutIsAStoreFailure() throws Exception {
+        RateLimitPolicyConfig deny = RateLimitPolicyConfig.builder("20/s").name("slow").store(Store.REDIS)
+                .onStoreFailure(OnStoreFailure.DENY).build();
+        ProxyServer p = proxy(Duration.ofMillis(100), deny);
+        URI slow = uri(p, "/slow");
+        assertThat(get(slow)).isEqualTo(200);
+
+        int status;
+        long millis;
+        // Redis runs one command at a time: while it sleeps, the policy's script waits behind it.
+        try (java.net.Socket sleeping = redis.sendOnly("DEBUG", "SLEEP", "2")) {
+            long started = System.nanoTime();
+            status = get(slow);
+            millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            assertThat(sleeping.getInputStream().read()).isEqualTo('+'); // +OK once the 2 s are over
+        }
+
+        assertThat(status).isEqualTo(503);
+        assertThat(millis).isBetween(90L, 600L); // the 100 ms timeout, not the 2 s Redis took
+        // Answered again once Redis is (its first moments awake go to the commands that queued up).
+        await().atMost(Duration.ofSeconds(10)).until(() -> get(slow) == 200);
+    }
+
     private static URI uri(ProxyServer p, String path) {
         return URI.create("http://127.0.0.1:" + p.port() + path);
     }
