@@ -3,18 +3,21 @@ package dev.portico.internal.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.config.CustomPolicyConfig;
+import dev.portico.config.ListenAddress;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RateLimitPolicyConfig;
 import dev.portico.config.RateLimitPolicyConfig.HeaderStyle;
 import dev.portico.policy.Decision;
 import dev.portico.policy.Policy;
 import dev.portico.policy.RequestContext;
+import dev.portico.testing.H2Client;
 import dev.portico.testing.PorticoExtension;
 import dev.portico.testing.TestBackend;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -144,6 +147,22 @@ class RateLimitPolicyTest {
         assertThat(get("/a", "X-Test-Sub", "bob").statusCode()).isEqualTo(200);
         assertThat(get("/a").statusCode()).isEqualTo(200);
         assertThat(get("/a").statusCode()).isEqualTo(429);
+    }
+
+    @Test
+    void http2StreamsAreLimitedTheSameWay() throws Exception {
+        portico.start(ProxyConfig.builder().listen(new ListenAddress("127.0.0.1", 0, true)).workers(1)
+                .route("/", r -> r.upstream(backend.url()).policies(RateLimitPolicyConfig.builder("1/m").build()))
+                .build());
+        try (H2Client c = H2Client.connect(portico.port())) {
+            assertThat(c.get("/a").get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            H2Client.Result refused = c.get("/a").get(10, TimeUnit.SECONDS);
+
+            assertThat(refused.status()).isEqualTo(429);
+            assertThat(refused.headers().get("retry-after")).isEqualTo("60");
+            assertThat(refused.headers().get("ratelimit")).startsWith("\"default\";r=0;");
+        }
+        assertThat(backend.pending()).isEqualTo(1);
     }
 
     @Test
