@@ -49,6 +49,22 @@ public final class PolicyChain {
                 decisions.toArray(new PolicyDecisions[0]));
     }
 
+    /**
+     * Counts a decision of policy {@code i} in {@code portico_policy_decisions_total}.
+     *
+     * @param i the policy's index on the chain
+     * @param outcome what it decided, a {@link PolicyDecisions} outcome
+     * @param error whether it reported a failure it worked around: then it counts as an error whatever it decided
+     */
+    void count(int i, int outcome, boolean error) {
+        decisions[i].count(error ? PolicyDecisions.ERROR : outcome);
+    }
+
+    /** @return the outcome of answering with {@code r}: a 429 limits, anything else denies */
+    static int outcome(dev.portico.policy.LocalResponse r) {
+        return r.status() == 429 ? PolicyDecisions.LIMITED : PolicyDecisions.DENIED;
+    }
+
     /** @return whether the chain has no policy */
     public boolean isEmpty() {
         return policies.length == 0;

@@ -141,20 +141,20 @@ public final class PolicyRun implements RequestContext {
                 d = policies[i].onRequest(this);
             } catch (RuntimeException | LinkageError e) {
                 suspension = null;
-                count(i, PolicyDecisions.ERROR);
+                chain.count(i, PolicyDecisions.ERROR, errorReported);
                 host.policyFailed(this, e, chain.names[i]);
                 return;
             } finally {
                 inRequestPhase = false;
             }
             if (d == null) {
-                count(i, PolicyDecisions.ERROR);
+                chain.count(i, PolicyDecisions.ERROR, errorReported);
                 host.policyFailed(this, new IllegalStateException("request phase returned null"), chain.names[i]);
                 return;
             }
             if (d.isSuspended()) {
                 if (suspension == null) {
-                    count(i, PolicyDecisions.ERROR);
+                    chain.count(i, PolicyDecisions.ERROR, errorReported);
                     host.policyFailed(this, new IllegalStateException("returned suspended() without suspend()"),
                             chain.names[i]);
                 } else {
@@ -163,11 +163,11 @@ public final class PolicyRun implements RequestContext {
                 return;
             }
             if (d.response() != null) {
-                count(i, outcome(d.response()));
+                chain.count(i, PolicyChain.outcome(d.response()), errorReported);
                 host.policyAnswered(this, d.response(), chain.names[i]);
                 return;
             }
-            count(i, PolicyDecisions.ALLOWED);
+            chain.count(i, PolicyDecisions.ALLOWED, errorReported);
         }
         host.policiesPassed(this);
     }
@@ -179,14 +179,6 @@ public final class PolicyRun implements RequestContext {
      */
     public void reportError() {
         errorReported = true;
-    }
-
-    private void count(int policy, int outcome) {
-        chain.decisions[policy].count(errorReported ? PolicyDecisions.ERROR : outcome);
-    }
-
-    private static int outcome(LocalResponse r) {
-        return r.status() == 429 ? PolicyDecisions.LIMITED : PolicyDecisions.DENIED;
     }
 
     /**
@@ -373,13 +365,13 @@ public final class PolicyRun implements RequestContext {
         suspension = null;
         int i = next - 1;
         if (w.failure != null) {
-            count(i, PolicyDecisions.ERROR);
+            chain.count(i, PolicyDecisions.ERROR, errorReported);
             host.policyFailed(this, w.failure, w.policy);
         } else if (w.response != null) {
-            count(i, outcome(w.response));
+            chain.count(i, PolicyChain.outcome(w.response), errorReported);
             host.policyAnswered(this, w.response, w.policy);
         } else {
-            count(i, PolicyDecisions.ALLOWED);
+            chain.count(i, PolicyDecisions.ALLOWED, errorReported);
             runPhases();
         }
     }
