@@ -7,6 +7,8 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -20,10 +22,12 @@ public final class RedisServer implements AutoCloseable {
     /** Where CI installs it (apt's redis-server). */
     public static final String BINARY = "/usr/bin/redis-server";
 
+    private final String[] extra;
     private int port;
     private Process process;
 
-    private RedisServer() {
+    private RedisServer(String[] extra) {
+        this.extra = extra;
     }
 
     /** @return whether the binary is installed */
@@ -31,9 +35,12 @@ public final class RedisServer implements AutoCloseable {
         return new java.io.File(BINARY).canExecute();
     }
 
-    /** @return a running server on a free port */
-    public static RedisServer start() throws Exception {
-        RedisServer r = new RedisServer();
+    /**
+     * @param extraArgs more server options, e.g. {@code --requirepass secret}
+     * @return a running server on a free port
+     */
+    public static RedisServer start(String... extraArgs) throws Exception {
+        RedisServer r = new RedisServer(extraArgs);
         for (int attempt = 0; attempt < 20; attempt++) {
             r.port = ThreadLocalRandom.current().nextInt(20000, 30000);
             if (r.launch()) {
@@ -77,8 +84,10 @@ public final class RedisServer implements AutoCloseable {
 
     /** @return whether the server came up on {@link #port}; false if the port was taken */
     private synchronized boolean launch() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(BINARY, "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--protected-mode", "no", "--enable-debug-command", "local").redirectErrorStream(true).start();
+        List<String> cmd = new ArrayList<>(List.of(BINARY, "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--protected-mode", "no", "--enable-debug-command", "local"));
+        cmd.addAll(List.of(extra));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line;
         StringBuilder seen = new StringBuilder();

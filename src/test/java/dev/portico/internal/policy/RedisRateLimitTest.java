@@ -202,6 +202,30 @@ class RedisRateLimitTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> get(slow) == 200);
     }
 
+    @Test
+    void aPasswordInTheUrlAuthenticatesAndAWrongOneIsAStoreFailure() throws Exception {
+        try (RedisServer locked = RedisServer.start("--requirepass", "s3cret")) {
+            RateLimitPolicyConfig limit = RateLimitPolicyConfig.builder("1/m").name("locked").store(Store.REDIS)
+                    .onStoreFailure(OnStoreFailure.DENY).build();
+            ProxyServer right = started(ProxyConfig.builder().listen("127.0.0.1", 0).workers(1)
+                    .redis(locked.url().replace("//", "//:s3cret@"), r -> r.timeout(Duration.ofSeconds(1)))
+                    .route("/locked", r -> r.upstream(backend.url()).policies(limit)).build());
+            ProxyServer wrong = started(ProxyConfig.builder().listen("127.0.0.1", 0).workers(1)
+                    .redis(locked.url(), r -> r.password("guess").timeout(Duration.ofSeconds(1)))
+                    .route("/locked", r -> r.upstream(backend.url()).policies(limit)).build());
+
+            assertThat(get(uri(right, "/locked"))).isEqualTo(200);
+            assertThat(get(uri(right, "/locked"))).isEqualTo(429); // the bucket lives in the locked Redis
+            assertThat(get(uri(wrong, "/locked"))).isEqualTo(503);
+        }
+    }
+
+    private ProxyServer started(ProxyConfig config) {
+        ProxyServer p = new ProxyServer(config).start();
+        proxies.add(p);
+        return p;
+    }
+
     private static URI uri(ProxyServer p, String path) {
         return URI.create("http://127.0.0.1:" + p.port() + path);
     }
