@@ -51,6 +51,8 @@ final class LogConfigurator {
         accessLogger.setAdditive(false);
         accessLogger.addAppender(access);
         context.getLogger("io.netty").setLevel(Level.WARN);
+        // rate_limit reports a Redis outage itself, once per 10 s; Lettuce would add its own reconnect warnings.
+        context.getLogger("io.lettuce").setLevel(Level.ERROR);
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.INFO);
         root.addAppender(err);

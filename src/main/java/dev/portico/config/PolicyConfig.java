@@ -8,7 +8,8 @@ package dev.portico.config;
  */
 public sealed interface PolicyConfig permits HeadersPolicyConfig, RewritePolicyConfig, RedirectPolicyConfig,
         RespondPolicyConfig, IpFilterPolicyConfig, SecurityHeadersPolicyConfig, CorsPolicyConfig, CustomPolicyConfig,
-        ForwardAuthPolicyConfig, BasicAuthPolicyConfig, JwtPolicyConfig {
+        ForwardAuthPolicyConfig, BasicAuthPolicyConfig, JwtPolicyConfig,
+        RateLimitPolicyConfig {
     /** @return the policy type's YAML key, e.g. {@code headers} */
     String type();
 }

@@ -21,10 +21,11 @@ import java.util.function.UnaryOperator;
  * @param http2 the HTTP/2 limits
  * @param operations admin endpoint, request ids, tracing and reload settings
  * @param policies default policies and trusted proxies
+ * @param redis the Redis that {@code rate_limit} policies with {@code store: redis} share, or {@code null}
  */
 public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
                           LimitsConfig limits, int workers, AccessLogConfig accessLog, Http2Config http2,
-                          OperationsConfig operations, PoliciesConfig policies) {
+                          OperationsConfig operations, PoliciesConfig policies, RedisConfig redis) {
     /** The most event loop threads {@code workers} accepts. */
     public static final int MAX_WORKERS = 1024;
 
@@ -40,9 +41,29 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         Objects.requireNonNull(policies, "policies");
         List<String> problems = problems(listen, routes, workers);
         problems.addAll(policyProblems(listen, policies));
+        problems.addAll(redisProblems(routes, policies, redis));
         if (!problems.isEmpty()) {
             throw new ConfigException("configuration", problems);
         }
+    }
+
+    /**
+     * A configuration without a {@code redis:} section.
+     *
+     * @param listen the addresses to listen on
+     * @param routes the routes
+     * @param timeouts the timeouts
+     * @param limits the request size limits
+     * @param workers event loop threads, 0 for one per core
+     * @param accessLog the access log settings
+     * @param http2 the HTTP/2 limits
+     * @param operations admin endpoint, request ids, tracing and reload settings
+     * @param policies default policies and trusted proxies
+     */
+    public ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes, TimeoutsConfig timeouts,
+                       LimitsConfig limits, int workers, AccessLogConfig accessLog, Http2Config http2,
+                       OperationsConfig operations, PoliciesConfig policies) {
+        this(listen, routes, timeouts, limits, workers, accessLog, http2, operations, policies, null);
     }
 
     /**
@@ -124,6 +145,21 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         return problems;
     }
 
+    /** A {@code rate_limit} with {@code store: redis} needs the {@code redis:} section. */
+    static List<String> redisProblems(List<RouteConfig> routes, PoliciesConfig policies, RedisConfig redis) {
+        if (redis != null) {
+            return List.of();
+        }
+        List<PolicyConfig> all = new ArrayList<>(policies.defaults());
+        routes.forEach(r -> all.addAll(r.policies()));
+        for (PolicyConfig p : all) {
+            if (p instanceof RateLimitPolicyConfig r && r.store() == RateLimitPolicyConfig.Store.REDIS) {
+                return List.of("redis: is required by rate_limit policy \"" + r.name() + "\" (store: redis)");
+            }
+        }
+        return List.of();
+    }
+
     /**
      * Reads and validates a YAML configuration file.
      *
@@ -164,6 +200,7 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         private OperationsConfig operations = OperationsConfig.DEFAULTS;
         private final List<PolicyConfig> defaultPolicies = new ArrayList<>();
         private final List<Cidr> trustedProxies = new ArrayList<>();
+        private RedisConfig redis;
 
         private Builder() {
         }
@@ -382,6 +419,27 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
         }
 
         /**
+         * @param value the Redis that {@code rate_limit} policies with {@code store: redis} share
+         * @return this
+         */
+        public Builder redis(RedisConfig value) {
+            this.redis = Objects.requireNonNull(value, "redis");
+            return this;
+        }
+
+        /**
+         * Sets the {@code redis:} section, e.g. {@code redis("redis://127.0.0.1:6379", r -> r.timeout(...))}.
+         *
+         * @param url the Redis URL, possibly with credentials
+         * @param value sets the other keys
+         * @return this
+         */
+        public Builder redis(String url, UnaryOperator<RedisConfig.Builder> value) {
+            this.redis = value.apply(RedisConfig.builder(url)).build();
+            return this;
+        }
+
+        /**
          * Adds peers whose {@code X-Forwarded-For} and PROXY protocol header are believed.
          *
          * @param blocks CIDR blocks or addresses, e.g. {@code 10.0.0.0/8}
@@ -400,7 +458,7 @@ public record ProxyConfig(List<ListenerConfig> listen, List<RouteConfig> routes,
          */
         public ProxyConfig build() {
             return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2, operations,
-                    new PoliciesConfig(defaultPolicies, trustedProxies));
+                    new PoliciesConfig(defaultPolicies, trustedProxies), redis);
         }
     }
 }

@@ -30,7 +30,7 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
 final class YamlConfigLoader {
     private static final List<String> TOP_KEYS =
             List.of("listen", "routes", "upstreams", "timeouts", "limits", "workers", "access_log", "http2", "admin",
-                    "request_id", "tracing", "reload", "policies", "default_policies", "trusted_proxies");
+                    "request_id", "tracing", "reload", "policies", "default_policies", "trusted_proxies", "redis");
     private static final List<String> ROUTE_KEYS =
             List.of("path", "host", "upstream", "strip_prefix", "max_request_body", "upstream_tls", "policies",
                     "skip_default_policies");
@@ -45,6 +45,8 @@ final class YamlConfigLoader {
     private final TlsConfigReader tls;
     /** Where relative file names are resolved: the config file's directory. */
     final Path baseDir;
+    /** Whether the document has a {@code redis:} section, which {@code store: redis} needs. */
+    private boolean redisConfigured;
 
     private YamlConfigLoader(Path baseDir) {
         this.tls = new TlsConfigReader(this, baseDir);
@@ -105,6 +107,8 @@ final class YamlConfigLoader {
         boolean listenOk = problems.size() == before;
         upstreams = new UpstreamsParser(this, tls);
         upstreams.parse(top.get("upstreams"));
+        redisConfigured = top.containsKey("redis");
+        RedisConfig redis = new RateLimitParser(this).redis(top.get("redis"), baseDir);
         policies = new PoliciesParser(this, policyClassLoader());
         policies.parseNamed(top.get("policies"));
         List<PolicyConfig> defaults = policies.list(top.get("default_policies"), "default_policies");
@@ -138,7 +142,7 @@ final class YamlConfigLoader {
             return null;
         }
         return new ProxyConfig(listen, routes, timeouts, limits, workers, accessLog, http2, operations,
-                new PoliciesConfig(defaults, trusted));
+                new PoliciesConfig(defaults, trusted), redis);
     }
 
     /** Custom policy classes come from the thread's context class loader (plugins), else Portico's own. */
@@ -309,6 +313,10 @@ final class YamlConfigLoader {
             return convert(path, () -> ConfigValues.parseSize(String.valueOf(node)));
         }
         return problem(path + ": expected a size such as 64KiB, got " + describe(node));
+    }
+
+    boolean redisConfigured() {
+        return redisConfigured;
     }
 
     int problemCount() {

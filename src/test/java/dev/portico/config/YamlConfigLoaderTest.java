@@ -143,7 +143,7 @@ class YamlConfigLoaderTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            proxy: 1                        | proxy: unknown key (known: listen, routes, upstreams, timeouts, limits, workers, access_log, http2, admin, request_id, tracing, reload, policies, default_policies, trusted_proxies)
+            proxy: 1                        | proxy: unknown key (known: listen, routes, upstreams, timeouts, limits, workers, access_log, http2, admin, request_id, tracing, reload, policies, default_policies, trusted_proxies, redis)
             timeouts: {conect: 5s}          | timeouts.conect: unknown key (known: connect, response, idle, request_header, drain, tls_handshake, tunnel_idle, drain_delay)
             limits: {max_body: 1}           | limits.max_body: unknown key (known: max_request_line, max_header_size, max_request_body, max_headers, max_connections, max_requests_per_connection, max_method_length, max_buffered_bytes)
             access_log: {file: /tmp/x}      | access_log.file: unknown key (known: enabled, format, path)

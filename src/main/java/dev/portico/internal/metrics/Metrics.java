@@ -135,6 +135,28 @@ public final class Metrics implements AutoCloseable {
         local.response(status);
     }
 
+    /**
+     * @param policy the policy's label
+     * @return its {@code portico_policy_decisions_total} counters (the same meters for the same label)
+     */
+    public PolicyDecisions policyDecisions(String policy) {
+        return new PolicyDecisions(registry, policy);
+    }
+
+    /**
+     * Registers (or finds) a counter with one tag.
+     *
+     * @param name the meter name, dotted
+     * @param description what it counts
+     * @param tag the tag name
+     * @param tagValue the tag value
+     * @return what increments it; thread-safe and lock-free
+     */
+    public Runnable counter(String name, String description, String tag, String tagValue) {
+        Counter c = Counter.builder(name).tag(tag, tagValue).description(description).register(registry);
+        return c::increment;
+    }
+
     /** @param success whether a reload was applied */
     public void reload(boolean success) {
         (success ? reloadOk : reloadFailed).increment();

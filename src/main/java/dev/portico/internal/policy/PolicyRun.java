@@ -1,5 +1,6 @@
 package dev.portico.internal.policy;
 
+import dev.portico.internal.metrics.PolicyDecisions;
 import dev.portico.policy.Decision;
 import dev.portico.policy.Headers;
 import dev.portico.policy.LocalResponse;
@@ -88,6 +89,8 @@ public final class PolicyRun implements RequestContext {
     private UpstreamPool upstreamPool;
     /** What a waiting policy lets go of when the client leaves (its call to a service); null for nothing. */
     private Runnable onCancel;
+    /** Set by {@link #reportError()}: the current policy's decision counts as an error whatever it was. */
+    private boolean errorReported;
 
     /**
      * @param chain the route's policies
@@ -138,21 +141,25 @@ public final class PolicyRun implements RequestContext {
             int i = next++;
             Decision d;
             inRequestPhase = true;
+            errorReported = false;
             try {
                 d = policies[i].onRequest(this);
             } catch (RuntimeException | LinkageError e) {
                 suspension = null;
+                chain.count(i, PolicyDecisions.ERROR, errorReported);
                 host.policyFailed(this, e, chain.names[i]);
                 return;
             } finally {
                 inRequestPhase = false;
             }
             if (d == null) {
+                chain.count(i, PolicyDecisions.ERROR, errorReported);
                 host.policyFailed(this, new IllegalStateException("request phase returned null"), chain.names[i]);
                 return;
             }
             if (d.isSuspended()) {
                 if (suspension == null) {
+                    chain.count(i, PolicyDecisions.ERROR, errorReported);
                     host.policyFailed(this, new IllegalStateException("returned suspended() without suspend()"),
                             chain.names[i]);
                 } else {
@@ -161,11 +168,22 @@ public final class PolicyRun implements RequestContext {
                 return;
             }
             if (d.response() != null) {
+                chain.count(i, PolicyChain.outcome(d.response()), errorReported);
                 host.policyAnswered(this, d.response(), chain.names[i]);
                 return;
             }
+            chain.count(i, PolicyDecisions.ALLOWED, errorReported);
         }
         host.policiesPassed(this);
+    }
+
+    /**
+     * Makes the decision of the policy now deciding count as {@code error} in {@code portico_policy_decisions_total}
+     * whatever it decides: for a built-in policy that worked around a failure (a store it could not reach) by
+     * letting the request through or refusing it. Call it in the request phase, or before resuming its suspension.
+     */
+    public void reportError() {
+        errorReported = true;
     }
 
     /**
@@ -378,11 +396,15 @@ public final class PolicyRun implements RequestContext {
         }
         suspension = null;
         onCancel = null;
+        int i = next - 1;
         if (w.failure != null) {
+            chain.count(i, PolicyDecisions.ERROR, errorReported);
             host.policyFailed(this, w.failure, w.policy);
         } else if (w.response != null) {
+            chain.count(i, PolicyChain.outcome(w.response), errorReported);
             host.policyAnswered(this, w.response, w.policy);
         } else {
+            chain.count(i, PolicyDecisions.ALLOWED, errorReported);
             runPhases();
         }
     }

@@ -135,7 +135,7 @@ public final class ProxyRuntime {
 
     /** Builds what exchanges read from a configuration: routes (resolved here), router, route meters. */
     private Snapshot snapshot(ProxyConfig config) {
-        PolicyRegistry current = snapshot == null ? PolicyRegistry.empty() : snapshot.policies;
+        PolicyRegistry current = snapshot == null ? PolicyRegistry.empty(metrics, group) : snapshot.policies;
         return new Snapshot(config, upstreams.routes(config), metrics, current.next(config));
     }
 
@@ -191,9 +191,12 @@ public final class ProxyRuntime {
             added.values().forEach(l -> l.channel().close().awaitUninterruptibly());
             newTls.forEach(tls::remove);
             upstreams.retain(snapshot.routeList); // retire the upstreams only the refused config named
+            built.policies.retire(snapshot.policies); // and the policy state only it made (a Redis link)
             throw e;
         }
+        Snapshot previous = snapshot;
         snapshot = built;
+        previous.policies.retire(built.policies);
         upstreams.retain(built.routeList);
         metrics.retainRoutes(built.routeMetrics());
         accessLog.configure(next.accessLog());
@@ -432,6 +435,9 @@ public final class ProxyRuntime {
             p.close();
         }
         upstreams.close();
+        if (snapshot != null) {
+            snapshot.policies.close();
+        }
         tls.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         accessLog.close();

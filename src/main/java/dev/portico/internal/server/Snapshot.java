@@ -43,7 +43,7 @@ final class Snapshot {
     }
 
     Snapshot(ProxyConfig config, List<Route> routes, Metrics metrics) {
-        this(config, routes, metrics, PolicyRegistry.empty().next(config));
+        this(config, routes, metrics, PolicyRegistry.empty(metrics, null).next(config));
     }
 
     /**
