@@ -17,12 +17,13 @@ import java.util.regex.Pattern;
  * The effective configuration as JSON for {@code GET /config}: every record component under its YAML key name,
  * durations as {@code 5s}-style text, addresses and URLs as text (a listener's {@code h2c} beside its address), a
  * route's inherited body limit as the limit it inherits. Components whose name says they hold a secret (password,
- * passphrase, secret, token, private key content) are shown as {@code "<redacted>"}; file names are not secrets.
+ * passphrase, secret, token, private key content, admin users' password hashes) are shown as {@code "<redacted>"};
+ * file names ({@code token_file}) are not secrets.
  * Written by walking the records, so keys added to the configuration appear without changes here.
  */
 final class ConfigJson {
     private static final Pattern SECRET = Pattern.compile("(?i).*(password|passphrase|secret|token|privatekeypem"
-            + "|credential).*");
+            + "|credential|users).*");
     private static final String REDACTED = "\"<redacted>\"";
 
     /** The configuration being written, for values a record leaves to it; {@code null} for another record. */
@@ -114,7 +115,7 @@ final class ConfigJson {
                     && route.maxRequestBody() == RouteConfig.INHERIT && root != null) {
                 v = root.limits().maxRequestBody();
             }
-            if (v != null && SECRET.matcher(c.getName()).matches()) {
+            if (v != null && SECRET.matcher(c.getName()).matches() && !c.getName().endsWith("File")) {
                 sb.append(REDACTED);
             } else {
                 value(sb, v);
