@@ -4,6 +4,7 @@
 (() => {
   const PAGE = 50;
   const SPARK = 120;
+  const HISTORY = 300;
   const STALE_MS = 3500;
   const origin = location.origin; // never location.href: it may hold credentials, which fetch refuses
   const st = { routes: new Map(), endpoints: new Map(), sections: {}, history: [], spark: new Map(),
@@ -39,7 +40,7 @@
     for (const k of m.endpointsGone) st.endpoints.delete(k);
     Object.assign(st.sections, m.sections);
     st.history.push(m.totals);
-    if (st.history.length > 300) st.history.shift();
+    if (st.history.length > HISTORY) st.history.shift();
     received(m);
     drawSections(Object.keys(m.sections));
   }
@@ -89,17 +90,18 @@
     $('t-p50').textContent = fmt(t[4]) + ' ms';
     $('t-p99').textContent = fmt(t[5]) + ' ms';
     $('t-bps').textContent = fmt(t[6], 'B');
-    chart($('chart-rps'), st.history.map(h => h[1]), 300, 60);
-    chart($('chart-p99'), st.history.map(h => Math.max(0, h[5])), 300, 60);
-    chart($('chart-e5'), st.history.map(h => h[3]), 300, 60);
+    chart($('chart-rps'), st.history.map(h => h[1]), 300, 60, HISTORY);
+    chart($('chart-p99'), st.history.map(h => Math.max(0, h[5])), 300, 60, HISTORY);
+    chart($('chart-e5'), st.history.map(h => h[3]), 300, 60, HISTORY);
   }
 
   const NS = 'http://www.w3.org/2000/svg';
-  function chart(svg, values, w, h) {
+  /** A polyline of the last {@code capacity} values, the newest at the right edge. */
+  function chart(svg, values, w, h, capacity) {
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     if (values.length < 2) return;
     const max = Math.max(1e-9, ...values);
-    const step = w / (Math.max(values.length, SPARK) - 1);
+    const step = w / (Math.max(values.length, capacity) - 1);
     const x0 = w - step * (values.length - 1);
     const pts = values.map((v, i) => (x0 + i * step).toFixed(1) + ',' + (h - 2 - (v / max) * (h - 4)).toFixed(1));
     const line = document.createElementNS(NS, 'polyline');
@@ -152,7 +154,7 @@
       const svg = document.createElementNS(NS, 'svg');
       svg.setAttribute('viewBox', '0 0 120 18');
       svg.setAttribute('preserveAspectRatio', 'none');
-      chart(svg, st.spark.get(k) || [], 120, 18);
+      chart(svg, st.spark.get(k) || [], 120, 18, SPARK);
       td.appendChild(svg);
       body.appendChild(tr);
     }
