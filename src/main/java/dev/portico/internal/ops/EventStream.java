@@ -22,16 +22,28 @@ import org.slf4j.LoggerFactory;
 /**
  * The dashboard's server-sent events: each subscriber gets the whole state once, then one delta a second. Runs on
  * the admin event loop alone (subscribers, the latest state), so a delta and a new subscriber's whole state never
- * cross. One message is encoded once and shared by every subscriber. A subscriber whose connection does not take
- * what it is sent (its write buffer is over the admin channels' high water mark) is dropped rather than buffered
- * for: its page reconnects and starts again from the whole state.
+ * cross. One message is encoded once and shared by every subscriber. What a subscriber has unsent is bounded: while
+ * its connection is over the admin channels' high water mark it is sent nothing (and gets the whole state again
+ * once it drains, since it missed deltas); one that stays over it for {@value #DROP_AFTER} publications in a row
+ * is dropped, and its page reconnects.
  */
 final class EventStream {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
 
+    /** Publications in a row a subscriber may stay unwritable before it is dropped. */
+    static final int DROP_AFTER = 10;
+
     private final EventLoop loop;
-    /** Subscribers, and whether each still needs the whole state before a delta. Admin loop only. */
-    private final Map<Channel, Boolean> subscribers = new LinkedHashMap<>();
+    /** Subscribers and their state. Admin loop only. */
+    private final Map<Channel, Subscriber> subscribers = new LinkedHashMap<>();
+
+    /** What is known of one subscriber; admin loop only. */
+    private static final class Subscriber {
+        /** Whether it needs the whole state before a delta: it has none yet, or missed deltas. */
+        boolean needsFull;
+        /** Publications in a row it could not take. */
+        int unwritable;
+    }
     private String latestFull;
     /** How many subscribe now, readable from any thread. */
     private volatile int count;
@@ -55,7 +67,9 @@ final class EventStream {
         if (latestFull != null) {
             ch.writeAndFlush(content(event("full", latestFull)), ch.voidPromise());
         }
-        subscribers.put(ch, latestFull == null);
+        Subscriber sub = new Subscriber();
+        sub.needsFull = latestFull == null;
+        subscribers.put(ch, sub);
         count = subscribers.size();
         ch.closeFuture().addListener(f -> loop.execute(() -> {
             subscribers.remove(ch);
@@ -84,23 +98,29 @@ final class EventStream {
             ByteBuf fullBuf = null;
             ByteBuf deltaBuf = Unpooled.copiedBuffer(event("delta", delta), StandardCharsets.UTF_8);
             try {
-                for (Map.Entry<Channel, Boolean> e : subscribers.entrySet()) {
+                for (Map.Entry<Channel, Subscriber> e : subscribers.entrySet()) {
                     Channel ch = e.getKey();
+                    Subscriber sub = e.getValue();
                     if (!ch.isActive()) {
                         continue;
                     }
                     if (!ch.isWritable()) {
-                        LOG.info("dashboard: dropping a slow event stream subscriber {}", ch.remoteAddress());
-                        ch.close();
+                        sub.needsFull = true; // it misses this delta
+                        if (++sub.unwritable >= DROP_AFTER) {
+                            LOG.info("dashboard: dropping an event stream subscriber that does not read: {}",
+                                    ch.remoteAddress());
+                            ch.close();
+                        }
                         continue;
                     }
+                    sub.unwritable = 0;
                     ByteBuf msg;
-                    if (e.getValue()) {
+                    if (sub.needsFull) {
                         if (fullBuf == null) {
                             fullBuf = Unpooled.copiedBuffer(event("full", full), StandardCharsets.UTF_8);
                         }
                         msg = fullBuf.retainedDuplicate();
-                        e.setValue(false);
+                        sub.needsFull = false;
                     } else {
                         msg = deltaBuf.retainedDuplicate();
                     }

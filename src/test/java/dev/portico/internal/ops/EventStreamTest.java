@@ -169,7 +169,7 @@ class EventStreamTest {
 
     @Test
     @Timeout(10)
-    void aSubscriberThatDoesNotReadIsDroppedAndTheOthersAreServed() {
+    void aSubscriberThatDoesNotReadIsSentNothingThenTheWholeStateOrIsDropped() {
         EmbeddedChannel slow = new EmbeddedChannel(new ChannelInboundHandlerAdapter());
         EventStream stream = new EventStream(slow.eventLoop());
         stream.publish("{\"n\":0}", "{}");
@@ -189,6 +189,20 @@ class EventStreamTest {
         slow.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
         stream.publish("{\"n\":2}", "{\"d\":2}");
         slow.runPendingTasks();
+        assertThat((Object) slow.readOutbound()).as("nothing more is buffered for it").isNull();
+        assertThat(slow.isActive()).isTrue();
+        // It reads again: having missed a delta, it gets the whole state.
+        slow.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        stream.publish("{\"n\":3}", "{\"d\":3}");
+        slow.runPendingTasks();
+        assertThat(text(slow.readOutbound())).isEqualTo("event: full\ndata: {\"n\":3}\n\n");
+
+        slow.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        for (int i = 0; i < EventStream.DROP_AFTER; i++) {
+            assertThat(slow.isActive()).isTrue();
+            stream.publish("{\"n\":4}", "{\"d\":4}");
+            slow.runPendingTasks();
+        }
 
         assertThat(slow.isActive()).isFalse();
         await().atMost(Duration.ofSeconds(5)).until(() -> {
