@@ -4,7 +4,6 @@ import dev.portico.internal.metrics.RouteMetrics;
 import dev.portico.internal.metrics.RouteMetrics.Reading;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -134,16 +133,30 @@ final class RouteRates {
         return BOUNDS[BOUNDS.length - 1]; // beyond the last bound: shown as at least that
     }
 
-    /** @return {@code v} with at most {@code digits} decimals, as JSON */
+    /** @return {@code v} with at most {@code digits} (0 to 3) decimals, as JSON; no formatter: it runs per cell */
     static String num(double v, int digits) {
         if (!Double.isFinite(v)) {
             return "null";
         }
-        String s = String.format(Locale.ROOT, "%." + digits + "f", v);
-        if (s.indexOf('.') >= 0) {
-            s = s.replaceAll("0+$", "");
-            s = s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
+        long scale = digits == 0 ? 1 : digits == 1 ? 10 : digits == 2 ? 100 : 1000;
+        long r = Math.round(Math.abs(v) * scale);
+        if (r == 0) {
+            return "0";
         }
-        return s.equals("-0") ? "0" : s;
+        StringBuilder sb = new StringBuilder(12);
+        if (v < 0) {
+            sb.append('-');
+        }
+        sb.append(r / scale);
+        long fraction = r % scale;
+        if (fraction != 0) {
+            String f = Long.toString(scale + fraction).substring(1); // zero-padded to the digits
+            int end = f.length();
+            while (f.charAt(end - 1) == '0') {
+                end--;
+            }
+            sb.append('.').append(f, 0, end);
+        }
+        return sb.toString();
     }
 }
