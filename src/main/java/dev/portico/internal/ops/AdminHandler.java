@@ -33,7 +33,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
      * written (HTTP/1.1 answers in request order). Touched only on the admin event loop.
      */
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
-    private boolean busy;
+    private boolean reloading;
     /** The connection carries the event stream now: nothing more is read from it as a request. */
     private boolean streaming;
 
@@ -48,7 +48,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         if (streaming) {
             return;
         }
-        if (busy) {
+        if (reloading) {
             ctx.channel().config().setAutoRead(false);
             waiting.add(req.retain());
             return;
@@ -72,11 +72,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             answer(ctx, req, path, keepAlive, gate.join());
             return;
         }
-        busy = true; // a password is being checked: hold what follows, as behind a reload
+        reloading = true; // a password is being checked: hold what follows, as behind a reload (same flag)
         req.retain();
         String p = path;
         gate.whenComplete((refusal, e) -> ctx.executor().execute(() -> {
-            busy = false;
+            reloading = false;
             try {
                 answer(ctx, req, p, keepAlive, e == null ? refusal : AdminAccess.Refusal.BUSY);
             } finally {
@@ -125,7 +125,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     notAllowed(ctx, "POST", keepAlive);
                     return;
                 }
-                busy = true;
+                reloading = true;
                 ops.reload("POST /reload").whenComplete((r, e) -> ctx.executor().execute(() -> {
                     if (e != null) {
                         LOG.error("reload failed", e);
@@ -135,7 +135,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                         send(ctx, r.applied() ? HttpResponseStatus.OK : HttpResponseStatus.BAD_REQUEST,
                                 "application/json", json(r), keepAlive);
                     }
-                    busy = false;
+                    reloading = false;
                     answerWaiting(ctx);
                 }));
             }
@@ -160,14 +160,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private void answerWaiting(ChannelHandlerContext ctx) {
         FullHttpRequest next;
-        while (!busy && (next = waiting.poll()) != null) {
+        while (!reloading && (next = waiting.poll()) != null) {
             try {
                 handle(ctx, next);
             } finally {
                 next.release();
             }
         }
-        if (!busy && ctx.channel().isActive()) {
+        if (!reloading && ctx.channel().isActive()) {
             ctx.channel().config().setAutoRead(true);
         }
     }
@@ -213,8 +213,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         write(ctx, response(status, type, body, keepAlive), keepAlive);
     }
 
-    static FullHttpResponse response(HttpResponseStatus status, String type, String body,
-                                             boolean keepAlive) {
+    static FullHttpResponse response(HttpResponseStatus status, String type, String body, boolean keepAlive) {
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, type)
