@@ -176,6 +176,36 @@ class DashboardBrowserTest {
         screenshot("dashboard-1000-routes.png");
     }
 
+    @Test
+    @Timeout(120)
+    void showsStalenessWhileTheProxyIsDownAndReconnectsWhenItIsBack() throws Exception {
+        Path file = dir.resolve("portico.yaml");
+        Files.writeString(file, "listen: 127.0.0.1:0\nworkers: 1\naccess_log: {enabled: false}\n"
+                + "admin: {listen: 127.0.0.1:0}\nroutes:\n  /a: \"" + backend.url() + "\"\n");
+        proxy = new ProxyServer(ProxyConfig.load(file), file).start();
+        int admin = proxy.adminAddress().getPort();
+        browser.get("http://127.0.0.1:" + admin + "/");
+        await().atMost(Duration.ofSeconds(20)).until(() -> text("status").equals("live"));
+
+        proxy.close();
+        proxy = null;
+        await().atMost(Duration.ofSeconds(20)).until(() -> text("status").startsWith("stale: no update for"));
+        assertThat(browser.findElement(By.tagName("body")).getAttribute("class")).contains("stale");
+
+        // The proxy comes back on the same admin address, as after a restart, with one more route.
+        Files.writeString(file, "listen: 127.0.0.1:0\nworkers: 1\naccess_log: {enabled: false}\n"
+                + "admin: {listen: 127.0.0.1:" + admin + "}\nroutes:\n  /a: \"" + backend.url() + "\"\n  /c: \""
+                + backend.url() + "\"\n");
+        try {
+            proxy = new ProxyServer(ProxyConfig.load(file), file).start();
+        } catch (java.io.UncheckedIOException e) {
+            Assumptions.abort("the admin port was taken by another process meanwhile: " + e.getMessage());
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> text("status").equals("live")
+                && routeCell("/c", "route").equals("/c"));
+        screenshot("dashboard-reconnected.png");
+    }
+
     private String text(String id) {
         return browser.findElement(By.id(id)).getText().strip();
     }
