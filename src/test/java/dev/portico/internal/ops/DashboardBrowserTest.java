@@ -39,6 +39,7 @@ import org.openqa.selenium.chrome.ChromeOptions;
  */
 class DashboardBrowserTest {
     private static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+    private static final String CHROMIUM = "/usr/bin/chromium";
     private static final String PASSWORD = "dashboard-pw";
     private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -55,11 +56,10 @@ class DashboardBrowserTest {
         dead.stop(); // its port now refuses connections: the endpoint that gets ejected
         Assumptions.assumeTrue(new File(CHROMEDRIVER).canExecute(),
                 "no " + CHROMEDRIVER + ": install chromium and chromium-driver to run the dashboard's browser test");
+        Assumptions.assumeTrue(new File(CHROMIUM).canExecute(),
+                "no " + CHROMIUM + ": install chromium to run the dashboard's browser test");
         ChromeOptions options = new ChromeOptions();
-        String binary = new File("/usr/bin/chromium").canExecute() ? "/usr/bin/chromium" : null;
-        if (binary != null) {
-            options.setBinary(binary);
-        }
+        options.setBinary(CHROMIUM); // given, so Selenium never looks for (or fetches) a browser of its own
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=1400,1000", "--no-first-run", "--disable-extensions");
         // An explicit driver executable keeps Selenium Manager from looking for (or downloading) one.
