@@ -12,15 +12,17 @@
   const $ = id => document.getElementById(id);
   let source = null;
 
+  let connectedAt = 0;
+
   function connect() {
+    if (source) source.close();
+    connectedAt = Date.now();
     source = new EventSource(origin + '/events');
     source.addEventListener('full', e => { full(JSON.parse(e.data)); });
     source.addEventListener('delta', e => { delta(JSON.parse(e.data)); });
     source.onerror = () => {
       status();
-      if (source.readyState === EventSource.CLOSED) { // refused (401, restart halfway): try again ourselves
-        setTimeout(connect, 3000);
-      }
+      // A closed source (a 401, a restart halfway) is retried by the watchdog below.
     };
   }
 
@@ -260,7 +262,13 @@
     $('routes-filter').addEventListener('input', () => { st.rpage = 0; drawRoutes(); });
     $('routes-sort').addEventListener('change', drawRoutes);
     $('endpoints-filter').addEventListener('input', () => { st.epage = 0; drawEndpoints(); });
-    setInterval(status, 500);
+    setInterval(() => {
+      status();
+      // The watchdog: browsers give up on, or back off from, a stream whose server went away; without an update
+      // for a while, start a new one (at most every five seconds).
+      const quiet = Date.now() - Math.max(st.last, connectedAt);
+      if (quiet > 2 * STALE_MS && Date.now() - connectedAt > 5000) connect();
+    }, 500);
     connect();
   });
 })();
