@@ -192,5 +192,14 @@ class AdminAuthTest {
                 + proxy.adminAddress().getPort() + "/healthz")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.body()).isEqualTo("ok\n");
+        // The dashboard lists the certificate with its names and days to expiry.
+        var events = tls.send(HttpRequest.newBuilder(URI.create("https://localhost:"
+                + proxy.adminAddress().getPort() + "/events")).build(), HttpResponse.BodyHandlers.ofLines());
+        String full;
+        try (var lines = events.body()) {
+            full = lines.filter(l -> l.startsWith("data: ")).findFirst().orElseThrow();
+        }
+        assertThat(full).contains("{\"key\":\"admin.tls.certificates[0]\"", "\"names\":[\"localhost\"]",
+                "\"days\":");
     }
 }
