@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.ProxyServer;
 import dev.portico.config.ProxyConfig;
+import dev.portico.testing.RawClient;
 import dev.portico.testing.TestBackend;
 import dev.portico.testing.TestCertificates;
 import java.net.URI;
@@ -120,6 +121,25 @@ class AdminAuthTest {
         assertThat(get("/config", "Authorization", "Basic !!!").statusCode()).isEqualTo(401);
         // Remembered after a match: the second request is answered without hashing again, and still right.
         assertThat(get("/config", "Authorization", basic("alice", "alice-pw")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void requestsPipelinedBehindAPasswordCheckAreAnsweredInOrder() throws Exception {
+        start("  auth:\n    users: {alice: \"" + Hashes.bcrypt("alice-pw") + "\"}\n");
+        String auth = basic("alice", "alice-pw");
+
+        try (RawClient c = new RawClient(proxy.adminAddress().getPort())) {
+            c.send("GET /config HTTP/1.1\r\nHost: a\r\nAuthorization: " + auth + "\r\n\r\n"
+                    + "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
+                    + "GET /config HTTP/1.1\r\nHost: a\r\nAuthorization: " + basic("alice", "wrong") + "\r\n\r\n"
+                    + "GET /readyz HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawClient.Response first = c.read();
+            assertThat(first.status()).isEqualTo(200);
+            assertThat(first.body()).startsWith("{\"listen\"");
+            assertThat(c.read().body()).isEqualTo("ok\n");
+            assertThat(c.read().status()).isEqualTo(401);
+            assertThat(c.read().body()).isEqualTo("ready\n");
+        }
     }
 
     @Test
