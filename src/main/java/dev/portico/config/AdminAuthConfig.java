@@ -23,9 +23,15 @@ import java.util.regex.Pattern;
  * @param protectMetrics whether {@code /metrics} needs authentication too ({@code protect_metrics})
  */
 public record AdminAuthConfig(Path tokenFile, String token, Map<String, String> users, boolean protectMetrics) {
+    /**
+     * The most memory an argon2id hash may ask for, in KiB: it comes out of the heap each time a password is checked
+     * (128 MiB; 19 to 64 MiB are the usual settings).
+     */
+    public static final int MAX_ARGON2_MEMORY_KIB = 128 * 1024;
     /** The shortest token accepted: a guessable token is no protection. */
     public static final int MIN_TOKEN_LENGTH = 16;
     private static final Pattern BCRYPT = Pattern.compile("\\$2[aby]\\$\\d\\d\\$[./A-Za-z0-9]{53}");
+    private static final Pattern ARGON2_MEMORY = Pattern.compile("^\\$argon2id\\$v=19\\$m=(\\d+),");
     private static final Pattern ARGON2ID = Pattern.compile(
             "\\$argon2id\\$v=19\\$m=\\d{1,7},t=\\d{1,3},p=\\d{1,3}\\$[A-Za-z0-9+/]{11,}\\$[A-Za-z0-9+/]{16,}");
 
@@ -52,11 +58,27 @@ public record AdminAuthConfig(Path tokenFile, String token, Map<String, String> 
                 throw new IllegalArgumentException("users has a bad name \"" + name
                         + "\" (printable ASCII without spaces or ':')");
             }
-            if (!isHash(u.getValue())) {
-                throw new IllegalArgumentException("users." + name + " is not a bcrypt ($2a$, $2b$, $2y$) or "
-                        + "argon2id ($argon2id$v=19$m=...,t=...,p=...$salt$hash) hash");
+            String problem = hashProblem(u.getValue());
+            if (problem != null) {
+                throw new IllegalArgumentException("users." + name + ": " + problem);
             }
         }
+    }
+
+    /**
+     * @param hash a password hash
+     * @return what is wrong with it as a {@code users} value, or {@code null} if nothing is
+     */
+    public static String hashProblem(String hash) {
+        if (!isHash(hash)) {
+            return "not a bcrypt ($2a$, $2b$, $2y$) or argon2id ($argon2id$v=19$m=...,t=...,p=...$salt$hash) hash";
+        }
+        java.util.regex.Matcher m = ARGON2_MEMORY.matcher(hash);
+        if (m.find() && Long.parseLong(m.group(1)) > MAX_ARGON2_MEMORY_KIB) {
+            return "asks argon2id for m=" + m.group(1) + " KiB of memory per check; at most "
+                    + MAX_ARGON2_MEMORY_KIB + " is accepted";
+        }
+        return null;
     }
 
     /**

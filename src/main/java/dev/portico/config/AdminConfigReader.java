@@ -53,9 +53,10 @@ final class AdminConfigReader {
                 for (Map.Entry<String, Object> e : u.entrySet()) {
                     String hash = loader.text(e.getValue(), "admin.auth.users." + e.getKey(),
                             "a bcrypt or argon2id hash", s -> s);
-                    if (hash != null && !AdminAuthConfig.isHash(hash)) {
-                        loader.problem("admin.auth.users." + e.getKey() + ": not a bcrypt ($2a$, $2b$, $2y$) or "
-                                + "argon2id ($argon2id$v=19$m=...,t=...,p=...$salt$hash) hash (quote it in YAML)");
+                    String problem = hash == null ? null : AdminAuthConfig.hashProblem(hash);
+                    if (problem != null) {
+                        loader.problem("admin.auth.users." + e.getKey() + ": " + problem
+                                + (AdminAuthConfig.isHash(hash) ? "" : " (quote it in YAML)"));
                     } else if (hash != null) {
                         users.put(e.getKey(), hash);
                     }

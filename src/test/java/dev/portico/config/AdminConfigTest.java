@@ -78,6 +78,15 @@ class AdminConfigTest {
     }
 
     @Test
+    void anArgon2idHashThatWouldTakeTooMuchHeapIsRefused() {
+        String greedy = ARGON.replace("m=1024,", "m=1048576,");
+
+        assertThat(problemsOf("admin:\n  listen: 127.0.0.1:9901\n  auth: {users: {a: \"" + greedy + "\"}}\n"))
+                .containsExactly("admin.auth.users.a: asks argon2id for m=1048576 KiB of memory per check; at most "
+                        + "131072 is accepted");
+    }
+
+    @Test
     void aShortTokenIsRefused() throws Exception {
         Files.writeString(dir.resolve("short.token"), "abc\n");
 

@@ -90,6 +90,9 @@ final class EventStream {
      * @param delta what changed since the last publication, as JSON
      */
     void publish(String full, String delta) {
+        if (loop.isShuttingDown()) {
+            return; // the admin endpoint is closing
+        }
         loop.execute(() -> {
             latestFull = full;
             if (subscribers.isEmpty()) {
