@@ -1,6 +1,7 @@
 package dev.portico.config;
 
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -12,9 +13,11 @@ import java.util.regex.Pattern;
  * @param generateTraceparent whether a {@code traceparent} is started for requests without one
  *     ({@code tracing.generate})
  * @param watch whether a change to the configuration file reloads it ({@code reload.watch})
+ * @param admin the admin endpoint's TLS and authentication ({@code admin.tls}, {@code admin.auth},
+ *     {@code admin.insecure})
  */
 public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabled, String requestIdHeader,
-                               boolean generateTraceparent, boolean watch) {
+                               boolean generateTraceparent, boolean watch, AdminConfig admin) {
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     /** Default {@code request_id.header}. */
     public static final String DEFAULT_REQUEST_ID_HEADER = "X-Request-Id";
@@ -22,12 +25,31 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
     public static final OperationsConfig DEFAULTS = new OperationsConfig(null, true, DEFAULT_REQUEST_ID_HEADER,
             false, false);
 
-    /** Validates the header name (an RFC 9110 token). */
+    /**
+     * Validates the header name (an RFC 9110 token), and that an admin endpoint reachable from the network has
+     * authentication (or says {@code admin.insecure}).
+     */
     public OperationsConfig {
         Objects.requireNonNull(requestIdHeader, "requestIdHeader");
+        Objects.requireNonNull(admin, "admin");
         if (!TOKEN.matcher(requestIdHeader).matches()) {
             throw new IllegalArgumentException("not a valid header field name: \"" + requestIdHeader + "\"");
         }
+        admin.checkExposure(adminListen);
+    }
+
+    /**
+     * Settings with an unprotected admin endpoint (fit for a loopback address).
+     *
+     * @param adminListen the admin endpoint's address, or {@code null} for none
+     * @param requestIdEnabled whether request ids are propagated and generated
+     * @param requestIdHeader the request id field
+     * @param generateTraceparent whether a {@code traceparent} is started for requests without one
+     * @param watch whether a change to the configuration file reloads it
+     */
+    public OperationsConfig(ListenAddress adminListen, boolean requestIdEnabled, String requestIdHeader,
+                            boolean generateTraceparent, boolean watch) {
+        this(adminListen, requestIdEnabled, requestIdHeader, generateTraceparent, watch, AdminConfig.NONE);
     }
 
     /** @return a builder starting from {@link #DEFAULTS} */
@@ -46,8 +68,10 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
         private String requestIdHeader;
         private boolean tracingGenerate;
         private boolean reloadWatch;
+        private AdminConfig admin;
 
         Builder(OperationsConfig from) {
+            admin = from.admin;
             adminListen = from.adminListen;
             requestIdEnabled = from.requestIdEnabled;
             requestIdHeader = from.requestIdHeader;
@@ -102,12 +126,33 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
         }
 
         /**
+         * @param value {@code admin.tls}, {@code admin.auth} and {@code admin.insecure}
+         * @return this
+         */
+        public Builder admin(AdminConfig value) {
+            admin = Objects.requireNonNull(value, "admin");
+            return this;
+        }
+
+        /**
+         * @param value sets {@code admin.tls}, {@code admin.auth} and {@code admin.insecure}, e.g.
+         *     {@code admin(a -> a.auth(u -> u.tokenFile(file)))}
+         * @return this
+         */
+        public Builder admin(UnaryOperator<AdminConfig.Builder> value) {
+            admin = value.apply(AdminConfig.builder().tls(admin.tls()).auth(admin.auth()).insecure(admin.insecure()))
+                    .build();
+            return this;
+        }
+
+        /**
          * @return the operations settings
-         * @throws IllegalArgumentException if the request id header is not a valid field name
+         * @throws IllegalArgumentException if the request id header is not a valid field name, or the admin
+         *     endpoint is reachable from the network without authentication
          */
         public OperationsConfig build() {
             return new OperationsConfig(adminListen, requestIdEnabled, requestIdHeader, tracingGenerate,
-                    reloadWatch);
+                    reloadWatch, admin);
         }
     }
 }

@@ -9,7 +9,7 @@ import java.util.Map;
  */
 final class OperationsConfigLoader {
     private static final List<String> ACCESS_LOG_KEYS = List.of("enabled", "format", "path");
-    private static final List<String> ADMIN_KEYS = List.of("listen");
+    private static final List<String> ADMIN_KEYS = List.of("listen", "tls", "auth", "insecure");
     private static final List<String> REQUEST_ID_KEYS = List.of("enabled", "header");
     private static final List<String> TRACING_KEYS = List.of("generate");
     private static final List<String> RELOAD_KEYS = List.of("watch");
@@ -46,11 +46,13 @@ final class OperationsConfigLoader {
         OperationsConfig d = OperationsConfig.DEFAULTS;
         boolean ok = true;
         ListenAddress admin = d.adminListen();
+        AdminConfig protection = d.admin();
         if (top.get("admin") != null) {
             Map<String, Object> m = loader.mapping(top.get("admin"), "admin", ADMIN_KEYS);
             if (m != null && m.get("listen") != null) {
                 admin = loader.text(m.get("listen"), "admin.listen", "host:port", ListenAddress::parse);
-                ok = admin != null;
+                protection = new AdminConfigReader(loader).read(m);
+                ok = admin != null && protection != null;
             } else {
                 ok = loader.problem("admin.listen: is required in an admin section (host:port)") != null;
             }
@@ -76,10 +78,16 @@ final class OperationsConfigLoader {
             return null;
         }
         ListenAddress adminListen = admin;
+        AdminConfig adminConfig = protection;
         boolean requestIds = idEnabled;
         String header = idHeader;
+        try {
+            adminConfig.checkExposure(adminListen);
+        } catch (IllegalArgumentException e) {
+            return loader.problem("admin." + e.getMessage().replaceFirst(" ", ": "));
+        }
         return loader.build("request_id", REQUEST_ID_KEYS,
-                () -> new OperationsConfig(adminListen, requestIds, header, generate, watch));
+                () -> new OperationsConfig(adminListen, requestIds, header, generate, watch, adminConfig));
     }
 
     private Boolean flag(Map<String, Object> top, String section, List<String> keys, String key, boolean dflt) {

@@ -60,7 +60,7 @@ final class TlsConfigReader {
                 proxyProtocol));
     }
 
-    private ListenerTlsConfig tls(Object node, String path) {
+    ListenerTlsConfig tls(Object node, String path) {
         Map<String, Object> m = loader.mapping(node, path, TLS_KEYS);
         if (m == null) {
             return null;
@@ -173,7 +173,7 @@ final class TlsConfigReader {
     }
 
     /** @return the file, resolved against the config file's directory, if it can be read */
-    private Path file(Object node, String path) {
+    Path file(Object node, String path) {
         Path file = loader.text(node, path, "a file name", s -> {
             if (s.isBlank()) {
                 throw new IllegalArgumentException("file name is empty");

@@ -53,6 +53,11 @@ final class YamlConfigLoader {
         this.baseDir = baseDir;
     }
 
+    /** @return the reader of {@code tls} mappings and of the files they name */
+    TlsConfigReader tlsReader() {
+        return tls;
+    }
+
     static ProxyConfig load(Path file) {
         Objects.requireNonNull(file, "file");
         String text;

@@ -90,7 +90,11 @@ public final class PasswordHash {
      */
     public boolean matches(String password) {
         if (salt == null) {
-            return OpenBSDBCrypt.checkPassword(text, password.toCharArray());
+            try {
+                return OpenBSDBCrypt.checkPassword(text, password.toCharArray());
+            } catch (IllegalArgumentException e) {
+                return false; // a password beyond bcrypt's 72 bytes, which no stored hash can match
+            }
         }
         Argon2Parameters params = new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)
                 .withVersion(Argon2Parameters.ARGON2_VERSION_13).withMemoryAsKB(memoryKib).withIterations(iterations)

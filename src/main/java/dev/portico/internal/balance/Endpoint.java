@@ -37,6 +37,17 @@ public final class Endpoint {
     private volatile boolean healthy = true;
     /** When the endpoint last came back from the active check (System.nanoTime), 0 if never. */
     private volatile long recoveredAt;
+    /** Why the endpoint last failed, for the dashboard; null if it never did. */
+    private volatile Failure lastFailure;
+
+    /**
+     * A failure of an endpoint, as the dashboard shows it.
+     *
+     * @param reason what went wrong
+     * @param atMillis when, in milliseconds since the epoch
+     */
+    public record Failure(String reason, long atMillis) {
+    }
 
     /**
      * An endpoint of an {@code http://} server.
@@ -137,6 +148,21 @@ public final class Endpoint {
     /** @return open connections to this endpoint */
     public int connections() {
         return connections.get();
+    }
+
+    /** @return until when (System.nanoTime) passive ejection keeps this endpoint out; 0 if it never did */
+    public long ejectedUntil() {
+        return ejectedUntil.get();
+    }
+
+    /** @param reason why a try or a health check failed, kept for the dashboard */
+    public void failed(String reason) {
+        lastFailure = new Failure(reason, System.currentTimeMillis());
+    }
+
+    /** @return the last failure seen, or {@code null} */
+    public Failure lastFailure() {
+        return lastFailure;
     }
 
     void healthy(boolean value, long now) {

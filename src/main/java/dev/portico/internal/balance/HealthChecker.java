@@ -132,6 +132,9 @@ public final class HealthChecker {
         int[] streak = streaks.computeIfAbsent(e, k -> new int[1]);
         streak[0] = pass ? Math.max(streak[0], 0) + 1 : Math.min(streak[0], 0) - 1;
         long now = System.nanoTime();
+        if (!pass) {
+            e.failed("health check: " + why);
+        }
         if (pass && !e.healthy() && streak[0] >= config.healthyThreshold()) {
             e.healthy(true, now);
             LOG.info("upstream {}: endpoint {} is healthy again", group.name(), e.text());

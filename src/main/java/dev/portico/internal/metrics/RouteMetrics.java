@@ -109,6 +109,62 @@ public final class RouteMetrics {
         // The connect failure meters are labelled by upstream alone and may be shared with a route that stays.
     }
 
+    /** @return the route label */
+    public String route() {
+        return route;
+    }
+
+    /** @return the upstream label */
+    public String upstream() {
+        return upstream;
+    }
+
+    /**
+     * The counts so far, for the dashboard's rates. Cheap enough to call once a second for every route; registers
+     * nothing for a route that never had an exchange.
+     *
+     * @return cumulative counts; all zero for a route never used
+     */
+    public Reading read() {
+        Meters m = meters;
+        long[] byClass = new long[CLASSES.length];
+        long[] buckets = new long[BUCKETS.length];
+        if (m == null) {
+            return new Reading(byClass, 0, 0, 0, buckets);
+        }
+        for (int i = 0; i < byClass.length; i++) {
+            byClass[i] = (long) m.requests[i].count();
+        }
+        io.micrometer.core.instrument.distribution.CountAtBucket[] counts = m.duration.takeSnapshot()
+                .histogramCounts();
+        for (int i = 0; i < Math.min(counts.length, buckets.length); i++) {
+            buckets[i] = (long) counts[i].count();
+        }
+        return new Reading(byClass, (long) m.bytesIn.count(), (long) m.bytesOut.count(), m.duration.count(),
+                buckets);
+    }
+
+    /** @return the upper bounds of the duration histogram's buckets, in milliseconds */
+    public static long[] bucketMillis() {
+        long[] out = new long[BUCKETS.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = BUCKETS[i].toMillis();
+        }
+        return out;
+    }
+
+    /**
+     * Cumulative counts of one route.
+     *
+     * @param byClass responses by status class: none, 1xx, 2xx, 3xx, 4xx, 5xx
+     * @param bytesIn request body bytes
+     * @param bytesOut response body bytes
+     * @param exchanges exchanges timed
+     * @param buckets exchanges at or under each bound of {@link #bucketMillis()}
+     */
+    public record Reading(long[] byClass, long bytesIn, long bytesOut, long exchanges, long[] buckets) {
+    }
+
     private Meters meters() {
         Meters m = meters;
         if (m == null) {

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,19 +26,28 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 
     private final Operations ops;
+    private final AdminAccess access;
+    private final Dashboard dashboard;
     /**
-     * Requests pipelined behind a reload under way: answered in order once the reload's answer is written (HTTP/1.1
-     * answers in request order). Touched only on the admin event loop.
+     * Requests pipelined behind a reload or a password check under way: answered in order once its answer is
+     * written (HTTP/1.1 answers in request order). Touched only on the admin event loop.
      */
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
     private boolean reloading;
+    /** The connection carries the event stream now: nothing more is read from it as a request. */
+    private boolean streaming;
 
-    AdminHandler(Operations ops) {
+    AdminHandler(Operations ops, AdminAccess access, Dashboard dashboard) {
         this.ops = ops;
+        this.access = access;
+        this.dashboard = dashboard;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        if (streaming) {
+            return;
+        }
         if (reloading) {
             ctx.channel().config().setAutoRead(false);
             waiting.add(req.retain());
@@ -56,6 +66,35 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         int q = path.indexOf('?');
         if (q >= 0) {
             path = path.substring(0, q);
+        }
+        CompletableFuture<AdminAccess.Refusal> gate = access.check(req, path);
+        if (gate.isDone()) {
+            answer(ctx, req, path, keepAlive, gate.join());
+            return;
+        }
+        reloading = true; // a password is being checked: hold what follows, as behind a reload (same flag)
+        req.retain();
+        String p = path;
+        gate.whenComplete((refusal, e) -> ctx.executor().execute(() -> {
+            reloading = false;
+            try {
+                answer(ctx, req, p, keepAlive, e == null ? refusal : AdminAccess.Refusal.BUSY);
+            } finally {
+                req.release();
+            }
+            answerWaiting(ctx);
+        }));
+    }
+
+    private void answer(ChannelHandlerContext ctx, FullHttpRequest req, String path, boolean keepAlive,
+                        AdminAccess.Refusal refusal) {
+        if (refusal != null) {
+            FullHttpResponse res = response(refusal.status(), "text/plain", refusal.body(), keepAlive);
+            if (refusal.challenge() != null) {
+                res.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, refusal.challenge());
+            }
+            write(ctx, res, keepAlive);
+            return;
         }
         HttpMethod method = req.method();
         switch (path) {
@@ -100,8 +139,22 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     answerWaiting(ctx);
                 }));
             }
-            default -> send(ctx, HttpResponseStatus.NOT_FOUND, "text/plain",
-                    "not found; try /healthz /readyz /metrics /config, or POST /reload\n", keepAlive);
+            case Dashboard.EVENTS -> {
+                if (get(ctx, method, keepAlive)) {
+                    streaming = true;
+                    dashboard.subscribe(ctx);
+                }
+            }
+            default -> {
+                FullHttpResponse page = method.equals(HttpMethod.GET) ? dashboard.asset(path, keepAlive) : null;
+                if (page != null) {
+                    write(ctx, page, keepAlive);
+                } else {
+                    send(ctx, HttpResponseStatus.NOT_FOUND, "text/plain",
+                            "not found; try / (the dashboard), /healthz /readyz /metrics /config, or POST /reload\n",
+                            keepAlive);
+                }
+            }
         }
     }
 
@@ -160,8 +213,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         write(ctx, response(status, type, body, keepAlive), keepAlive);
     }
 
-    private static FullHttpResponse response(HttpResponseStatus status, String type, String body,
-                                             boolean keepAlive) {
+    static FullHttpResponse response(HttpResponseStatus status, String type, String body, boolean keepAlive) {
         FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
                 Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
         res.headers().set(HttpHeaderNames.CONTENT_TYPE, type)

@@ -19,8 +19,9 @@ import java.util.regex.Pattern;
  * The effective configuration as JSON for {@code GET /config}: every record component under its YAML key name,
  * durations as {@code 5s}-style text, addresses and URLs as text (a listener's {@code h2c} beside its address), a
  * route's inherited body limit as the limit it inherits. Components whose name says they hold a secret (password,
- * passphrase, secret, token, private key content) are shown as {@code "<redacted>"}, and so are basic_auth's password
- * hashes; file names are not secrets, and a file read into the configuration shows its name and digest only.
+ * passphrase, secret, token, private key content) are shown as {@code "<redacted>"}, and so are the password
+ * hashes of basic_auth's and the admin endpoint's users (their names stay); file names are not secrets, and a file
+ * read into the configuration shows its name and digest only.
  * Written by walking the records, so keys added to the configuration appear without changes here.
  */
 final class ConfigJson {
@@ -124,12 +125,13 @@ final class ConfigJson {
                     && route.maxRequestBody() == RouteConfig.INHERIT && root != null) {
                 v = root.limits().maxRequestBody();
             }
-            if (r instanceof BasicAuthPolicyConfig && c.getName().equals("users")) {
+            if (c.getName().equals("users") && v instanceof Map<?, ?> users) {
                 Map<String, String> hidden = new java.util.LinkedHashMap<>();
-                ((Map<?, ?>) v).keySet().forEach(user -> hidden.put(String.valueOf(user), "<redacted>"));
+                users.keySet().forEach(user -> hidden.put(String.valueOf(user), "<redacted>"));
                 v = hidden; // password hashes can be attacked offline
             }
-            if (v != null && SECRET.matcher(c.getName()).matches()) {
+            if (v != null && SECRET.matcher(c.getName()).matches() && !(v instanceof java.nio.file.Path)
+                    && !c.getName().equals("tokenFrom")) {
                 sb.append(REDACTED);
             } else {
                 value(sb, v);

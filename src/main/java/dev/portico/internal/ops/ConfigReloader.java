@@ -88,6 +88,9 @@ public final class ConfigReloader implements AutoCloseable {
         if (!Objects.equals(next.operations().adminListen(), old.operations().adminListen())) {
             LOG.warn("admin.listen: a change takes a restart; keeping {}", old.operations().adminListen());
         }
+        if (!Objects.equals(next.operations().admin().tls(), old.operations().admin().tls())) {
+            LOG.warn("admin.tls: a change takes a restart; the admin endpoint keeps its TLS settings");
+        }
         try {
             runtime.reload(next);
         } catch (ConfigException e) {

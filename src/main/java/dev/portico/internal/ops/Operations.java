@@ -1,6 +1,7 @@
 package dev.portico.internal.ops;
 
 import dev.portico.config.ReloadResult;
+import dev.portico.config.AdminAuthConfig;
 import dev.portico.config.ListenAddress;
 import dev.portico.internal.server.ProxyRuntime;
 import java.io.IOException;
@@ -21,11 +22,29 @@ public final class Operations implements AutoCloseable {
     private final ConfigReloader reloader;
     private final AdminServer admin;
     private FileWatcher watcher;
+    /** The outcome of the last reload, for the dashboard; null before the first. */
+    private volatile LastReload lastReload;
+
+    /**
+     * A reload's outcome as the dashboard shows it.
+     *
+     * @param atMillis when it ended, in milliseconds since the epoch
+     * @param why what asked for it
+     * @param result its outcome
+     */
+    record LastReload(long atMillis, String why, ReloadResult result) {
+        String json() {
+            StringBuilder sb = new StringBuilder("{\"at\":").append(atMillis).append(",\"why\":");
+            ConfigJson.string(sb, why);
+            return sb.append(",\"result\":").append(AdminHandler.json(result).strip()).append('}').toString();
+        }
+    }
 
     private Operations(ProxyRuntime runtime, Path configFile, ListenAddress adminListen) {
         this.runtime = runtime;
         this.reloader = new ConfigReloader(runtime, configFile);
-        this.admin = adminListen == null ? null : AdminServer.start(adminListen, this);
+        this.admin = adminListen == null ? null
+                : AdminServer.start(adminListen, runtime.config().operations().admin().tls(), this);
     }
 
     /**
@@ -54,6 +73,7 @@ public final class Operations implements AutoCloseable {
      */
     public CompletableFuture<ReloadResult> reload(String why) {
         return reloader.reload(why).thenApply(r -> {
+            lastReload = new LastReload(System.currentTimeMillis(), why, r);
             syncWatcher();
             return r;
         });
@@ -68,6 +88,21 @@ public final class Operations implements AutoCloseable {
     /** @return the admin endpoint's bound address, or {@code null} if there is none */
     public InetSocketAddress adminAddress() {
         return admin == null ? null : admin.address();
+    }
+
+    /** @return the running proxy */
+    ProxyRuntime runtime() {
+        return runtime;
+    }
+
+    /** @return the last reload's outcome, or {@code null} */
+    LastReload lastReload() {
+        return lastReload;
+    }
+
+    /** @return the running configuration's {@code admin.auth}, or {@code null} */
+    AdminAuthConfig adminAuth() {
+        return runtime.config().operations().admin().auth();
     }
 
     boolean ready() {

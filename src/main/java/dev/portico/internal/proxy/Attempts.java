@@ -136,6 +136,7 @@ final class Attempts {
     void succeeded(boolean failure) {
         if (last != null) {
             if (failure) {
+                last.failed("5xx response (passive.on_5xx)");
                 group.onFailure(last);
             } else {
                 group.onSuccess(last);
@@ -143,9 +144,10 @@ final class Attempts {
         }
     }
 
-    /** The current try failed for a reason passive health counts. */
-    void failed() {
+    /** The current try failed for a reason passive health counts ({@code why}, shown by the dashboard). */
+    void failed(String why) {
         if (last != null) {
+            last.failed(why);
             group.onFailure(last);
         }
     }

@@ -243,8 +243,9 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             fail(new ProxyFailure(Kind.NO_HEALTHY_ENDPOINT, cause.getMessage()));
             return;
         }
-        attempts.failed();
-        retryOrFail(Cause.CONNECT_FAILURE, ProxyFailure.connectFailure(cause));
+        ProxyFailure failure = ProxyFailure.connectFailure(cause);
+        attempts.failed(failure.getMessage());
+        retryOrFail(Cause.CONNECT_FAILURE, failure);
     }
 
     /** The last body part was written upstream (or failed to be). */
@@ -260,7 +261,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     @Override
     public void onUpstreamResponseTimeout() {
         if (state == State.FORWARDING) {
-            attempts.failed();
+            attempts.failed("no response within " + responseTimeoutMillis + "ms");
             retryOrFail(Cause.TIMEOUT, new ProxyFailure(Kind.RESPONSE_TIMEOUT, "no response within "
                     + responseTimeoutMillis + "ms"));
         }
@@ -292,7 +293,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             return;
         }
         if (state == State.FORWARDING && !skippingInformational) {
-            attempts.failed();
+            attempts.failed(why);
             retryOrFail(Cause.RESET, new ProxyFailure(Kind.UPSTREAM_RESET, why));
             return;
         }

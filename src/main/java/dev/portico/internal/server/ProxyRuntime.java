@@ -303,6 +303,11 @@ public final class ProxyRuntime {
         return upstreams.upstreams();
     }
 
+    /** @return the meters of the running configuration's routes, in configuration order (the dashboard) */
+    public List<dev.portico.internal.metrics.RouteMetrics> routeMeters() {
+        return snapshot.routeMetrics();
+    }
+
     /** @return the addresses actually bound, in config order */
     public synchronized List<InetSocketAddress> boundAddresses() {
         List<InetSocketAddress> out = new ArrayList<>();

@@ -75,11 +75,11 @@ final class Snapshot {
         }
     }
 
-    /** @return the meter sets of this snapshot's routes */
-    java.util.Collection<RouteMetrics> routeMetrics() {
+    /** @return the meter sets of this snapshot's routes, in configuration order */
+    java.util.List<RouteMetrics> routeMetrics() {
         java.util.List<RouteMetrics> out = new java.util.ArrayList<>(routes.size());
-        for (RouteInfo i : routes.values()) {
-            out.add(i.metrics());
+        for (Route r : routeList) {
+            out.add(routes.get(r).metrics());
         }
         return out;
     }
