@@ -12,9 +12,10 @@ import java.util.regex.Pattern;
  * @param generateTraceparent whether a {@code traceparent} is started for requests without one
  *     ({@code tracing.generate})
  * @param watch whether a change to the configuration file reloads it ({@code reload.watch})
+ * @param tracing span export and sampling (the other keys of {@code tracing})
  */
 public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabled, String requestIdHeader,
-                               boolean generateTraceparent, boolean watch) {
+                               boolean generateTraceparent, boolean watch, TracingConfig tracing) {
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     /** Default {@code request_id.header}. */
     public static final String DEFAULT_REQUEST_ID_HEADER = "X-Request-Id";
@@ -24,10 +25,25 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
 
     /** Validates the header name (an RFC 9110 token). */
     public OperationsConfig {
+        Objects.requireNonNull(tracing, "tracing");
         Objects.requireNonNull(requestIdHeader, "requestIdHeader");
         if (!TOKEN.matcher(requestIdHeader).matches()) {
             throw new IllegalArgumentException("not a valid header field name: \"" + requestIdHeader + "\"");
         }
+    }
+
+    /**
+     * The settings without span export ({@link TracingConfig#DEFAULTS}).
+     *
+     * @param adminListen as the record's component
+     * @param requestIdEnabled as the record's component
+     * @param requestIdHeader as the record's component
+     * @param generateTraceparent as the record's component
+     * @param watch as the record's component
+     */
+    public OperationsConfig(ListenAddress adminListen, boolean requestIdEnabled, String requestIdHeader,
+                            boolean generateTraceparent, boolean watch) {
+        this(adminListen, requestIdEnabled, requestIdHeader, generateTraceparent, watch, TracingConfig.DEFAULTS);
     }
 
     /** @return a builder starting from {@link #DEFAULTS} */
@@ -46,8 +62,10 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
         private String requestIdHeader;
         private boolean tracingGenerate;
         private boolean reloadWatch;
+        private TracingConfig tracing;
 
         Builder(OperationsConfig from) {
+            tracing = from.tracing;
             adminListen = from.adminListen;
             requestIdEnabled = from.requestIdEnabled;
             requestIdHeader = from.requestIdHeader;
@@ -93,6 +111,15 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
         }
 
         /**
+         * @param value the other keys of {@code tracing}: span export and sampling
+         * @return this
+         */
+        public Builder tracing(TracingConfig value) {
+            tracing = java.util.Objects.requireNonNull(value, "tracing");
+            return this;
+        }
+
+        /**
          * @param value {@code reload.watch}: whether a change to the configuration file reloads it
          * @return this
          */
@@ -107,7 +134,7 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
          */
         public OperationsConfig build() {
             return new OperationsConfig(adminListen, requestIdEnabled, requestIdHeader, tracingGenerate,
-                    reloadWatch);
+                    reloadWatch, tracing);
         }
     }
 }

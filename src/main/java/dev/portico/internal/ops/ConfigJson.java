@@ -2,6 +2,7 @@ package dev.portico.internal.ops;
 
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ListenerConfig;
+import dev.portico.config.OtlpConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RouteConfig;
 import dev.portico.config.UpstreamUrl;
@@ -114,6 +115,10 @@ final class ConfigJson {
                     && route.maxRequestBody() == RouteConfig.INHERIT && root != null) {
                 v = root.limits().maxRequestBody();
             }
+            if (r instanceof OtlpConfig o && c.getName().equals("headers")) {
+                // An exporter's headers are its credentials (API keys): their names are shown, never the values.
+                v = redactedValues(o.headers());
+            }
             if (v != null && SECRET.matcher(c.getName()).matches()) {
                 sb.append(REDACTED);
             } else {
@@ -121,6 +126,12 @@ final class ConfigJson {
             }
         }
         sb.append('}');
+    }
+
+    private static Map<String, String> redactedValues(Map<String, String> headers) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        headers.keySet().forEach(k -> out.put(k, "<redacted>"));
+        return out;
     }
 
     static String snake(String camel) {

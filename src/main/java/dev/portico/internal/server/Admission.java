@@ -186,6 +186,9 @@ final class Admission {
         }
         ExchangeLog.answered(side.runtime().accessLog(), request, clientIp, status, bytes, id, route,
                 side.tlsSummary(), policy);
+        if (snapshot.tracing != null) {
+            snapshot.tracing.local(request, route, clientIp, side.secure(), status, bytes, policy);
+        }
         side.runtime().metrics().localResponse(status);
         side.answer(request, response, close);
     }

@@ -7,6 +7,7 @@ import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.internal.policy.PolicyRegistry;
 import dev.portico.internal.metrics.Metrics;
+import dev.portico.internal.trace.TraceExport;
 import dev.portico.internal.proxy.AccessLog;
 import dev.portico.internal.proxy.BufferBudget;
 import dev.portico.internal.proxy.ExchangeLog;
@@ -65,6 +66,8 @@ public final class ProxyRuntime {
     /** The config, router and route meters new exchanges use; swapped whole by {@link #reload}. */
     private volatile Snapshot snapshot;
     private final Metrics metrics = new Metrics(ProxyFailure.Kind.class);
+    /** Span export across reloads; loads nothing of the tracing SDK until a configuration has tracing.otlp. */
+    private final TraceExport traces = new TraceExport();
     private final BufferBudget buffered;
     private final TlsRuntime tls;
     private final UpstreamRegistry upstreams;
@@ -107,6 +110,8 @@ public final class ProxyRuntime {
                 epoll ? EpollDatagramChannel.class : NioDatagramChannel.class, tls);
         LOG.info("{} transport, {} event loop thread{}", epoll ? "epoll" : "nio", threads, threads == 1 ? "" : "s");
         RuntimeMeters.register(metrics, connections, pools.values(), accessLog, buffered);
+        metrics.counter("portico.tracing.spans.dropped", "Spans dropped: the export queue was full or the "
+                + "collector did not take them", traces.drops()::count);
     }
 
     /**
@@ -122,6 +127,7 @@ public final class ProxyRuntime {
         ProxyRuntime runtime = new ProxyRuntime(config, tls);
         try {
             runtime.snapshot = runtime.snapshot(config);
+            runtime.traces.applied(runtime.snapshot.tracing);
             runtime.upstreams.retain(runtime.snapshot.routeList);
             runtime.bindAll();
         } catch (RuntimeException e) {
@@ -136,7 +142,8 @@ public final class ProxyRuntime {
     /** Builds what exchanges read from a configuration: routes (resolved here), router, route meters. */
     private Snapshot snapshot(ProxyConfig config) {
         PolicyRegistry current = snapshot == null ? PolicyRegistry.empty() : snapshot.policies;
-        return new Snapshot(config, upstreams.routes(config), metrics, current.next(config));
+        return new Snapshot(config, upstreams.routes(config), metrics, current.next(config),
+                traces.next(config.operations().tracing()));
     }
 
     /**
@@ -194,6 +201,7 @@ public final class ProxyRuntime {
             throw e;
         }
         snapshot = built;
+        traces.applied(built.tracing);
         upstreams.retain(built.routeList);
         metrics.retainRoutes(built.routeMetrics());
         accessLog.configure(next.accessLog());
@@ -435,6 +443,7 @@ public final class ProxyRuntime {
         tls.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         accessLog.close();
+        traces.close();
         metrics.close();
     }
 }
