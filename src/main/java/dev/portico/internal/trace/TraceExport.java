@@ -31,7 +31,7 @@ public final class TraceExport implements AutoCloseable {
      * and says so once a minute. Held here: java.util.logging keeps its loggers weakly, and the level with them.
      */
     private static final java.util.logging.Logger EXPORTER_LOG =
-            java.util.logging.Logger.getLogger("io.opentelemetry.exporter.internal");
+            java.util.logging.Logger.getLogger("io.opentelemetry.exporter.otlp.internal");
 
     private final Drops drops = new Drops();
     private Tracing current;
