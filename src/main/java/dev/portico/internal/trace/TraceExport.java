@@ -130,7 +130,8 @@ public final class TraceExport implements AutoCloseable {
         authority += e.getRawAuthority();
         String path = e.getRawPath() == null ? "" : e.getRawPath();
         if (otlp.grpc()) {
-            var b = OtlpGrpcSpanExporter.builder().setEndpoint(authority + path).setTimeout(otlp.timeout());
+            var b = OtlpGrpcSpanExporter.builder().setEndpoint(authority + path).setTimeout(otlp.timeout())
+                    .setComponentLoader(NettyGrpcSender.LOADER).setRetryPolicy(null);
             for (Map.Entry<String, String> h : otlp.headers().entrySet()) {
                 b.addHeader(h.getKey(), h.getValue());
             }

@@ -211,6 +211,21 @@ class TracingTest {
     }
 
     @Test
+    void aGrpcEndpointGetsTheSpansOverHttp2WithoutGrpcJava() throws Exception {
+        try (TestBackend backend = TestBackend.echo(); GrpcReceiver grpc = new GrpcReceiver()) {
+            start("otlp: {endpoint: '%s', timeout: 2s}".formatted(grpc.endpoint()), backend.url());
+
+            assertThat(get("/api/g").statusCode()).isEqualTo(200);
+
+            await().atMost(Duration.ofSeconds(20)).until(() -> grpc.spans().size() >= 2);
+            assertThat(grpc.spans()).extracting(Span::getKind)
+                    .containsExactlyInAnyOrder(Span.SpanKind.SPAN_KIND_SERVER, Span.SpanKind.SPAN_KIND_CLIENT);
+            assertThat(grpc.paths()).contains("/opentelemetry.proto.collector.trace.v1.TraceService/Export");
+            assertThat(dropped()).as("every export was taken").isZero();
+        }
+    }
+
+    @Test
     void requestsSampledOutExportNothingAndKeepTheirTraceparent() throws Exception {
         try (TestBackend backend = TestBackend.echo()) {
             start("otlp: {endpoint: '%s'}\nsampler: {ratio: 0}".formatted(collector.endpoint()), backend.url());
