@@ -107,15 +107,16 @@ final class Snapshot {
 
     /**
      * Settles the request's id and trace context (setting them on the request, which the backend gets) and makes
-     * the exchange's log.
+     * the exchange's log. {@code admittedNanos} ({@link System#nanoTime}) is when the request was admitted, if its
+     * policies ran since, else 0 (now).
      */
     ExchangeLog exchangeLog(ExchangeHost host, AccessLog accessLog, HttpRequest request, String client,
-                            Route route) {
+                            Route route, long admittedNanos) {
         RouteInfo info = routes.get(route);
         String requestId = requestIdName == null ? null : Correlation.requestId(request.headers(), requestIdName);
         // The span first: its sampling reads the traceparent as the client sent it, before one is generated.
         Span span = tracing == null ? null : tracing.server(request, route.config().path(), client,
-                host instanceof RequestSide side && side.secure());
+                host instanceof RequestSide side && side.secure(), admittedNanos);
         String traceId = span != null ? span.getSpanContext().getTraceId()
                 : Correlation.traceId(request.headers(), generateTraceparent);
         ExchangeLog log = new ExchangeLog(host, accessLog, request, client, route, info.label(), info.metrics(),

@@ -67,9 +67,10 @@ public final class Tracing {
      * @param route the route's configured path, or {@code null} when no route matched
      * @param client the client's address
      * @param secure whether the request came over TLS
+     * @param startNanos when the request was admitted ({@link System#nanoTime}), or 0 for now
      * @return the span, or {@code null} when the request is not traced
      */
-    public Span server(HttpRequest request, String route, String client, boolean secure) {
+    public Span server(HttpRequest request, String route, String client, boolean secure, long startNanos) {
         HttpHeaders h = request.headers();
         if (!sampling.sampled(h.get(TRACEPARENT))) {
             return null;
@@ -88,6 +89,9 @@ public final class Tracing {
                 .setAttribute(PROTOCOL_VERSION, protocolVersion(request));
         if (route != null) {
             b.setAttribute(ROUTE, route);
+        }
+        if (startNanos != 0) {
+            b.setStartTimestamp(epochNanos() - (System.nanoTime() - startNanos), TimeUnit.NANOSECONDS);
         }
         if (host != null) {
             int colon = host.lastIndexOf(':');
@@ -112,10 +116,11 @@ public final class Tracing {
      * @param status the status sent, 0 if none
      * @param bytes the response body bytes
      * @param policy the policy that answered, or {@code null}
+     * @param startNanos when the request was admitted ({@link System#nanoTime}), or 0 for now
      */
     public void local(HttpRequest request, String route, String client, boolean secure, int status, long bytes,
-                      String policy) {
-        Span s = server(request, route, client, secure);
+                      String policy, long startNanos) {
+        Span s = server(request, route, client, secure, startNanos);
         if (s != null) {
             if (policy != null) {
                 s.setAttribute(POLICY, policy);

@@ -9,7 +9,10 @@ import dev.portico.config.ProxyConfig;
 import dev.portico.testing.H2Client;
 import dev.portico.testing.PorticoExtension;
 import dev.portico.testing.TestBackend;
+import dev.portico.testing.WebSocketBackend;
+import dev.portico.testing.WebSocketTestClient;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.opentelemetry.proto.trace.v1.Span;
 import io.opentelemetry.proto.trace.v1.Status;
 import java.net.URI;
@@ -174,6 +177,49 @@ class TracingTest {
             assertThat(attr(tries.get(1), "http.request.resend_count")).isEqualTo("1");
             assertThat(attr(tries.get(1), "http.response.status_code")).isEqualTo("200");
             assertThat(attr(server, "http.response.status_code")).isEqualTo("200");
+        }
+    }
+
+    @Test
+    void aPolicysAnswerGetsAServerSpanNamingThePolicy() throws Exception {
+        try (TestBackend backend = TestBackend.echo()) {
+            portico.start(ProxyConfig.parse("""
+                    listen: 127.0.0.1:0
+                    workers: 1
+                    routes:
+                      - path: /closed
+                        upstream: %s
+                        policies: [{ip_filter: {deny: [127.0.0.0/8]}}]
+                    tracing: {otlp: {endpoint: '%s'}}
+                    """.formatted(backend.url(), collector.endpoint()), "test.yaml"));
+
+            assertThat(get("/closed/x").statusCode()).isEqualTo(403);
+
+            Span server = only(awaitSpans(1), Span.SpanKind.SPAN_KIND_SERVER);
+            assertThat(server.getName()).isEqualTo("GET /closed");
+            assertThat(attr(server, "http.response.status_code")).isEqualTo("403");
+            assertThat(attr(server, "portico.policy")).isEqualTo("ip_filter");
+            assertThat(backend.pending()).isZero();
+        }
+    }
+
+    @Test
+    void aWebSocketsSpanEndsAtThe101() throws Exception {
+        try (WebSocketBackend backend = new WebSocketBackend()) {
+            portico.start(ProxyConfig.parse("listen: 127.0.0.1:0\nworkers: 1\nroutes: {/ws: '%s'}\n"
+                    .formatted(backend.url()) + "tracing: {otlp: {endpoint: '%s'}}\n".formatted(collector.endpoint()),
+                    "test.yaml"));
+            try (WebSocketTestClient client = WebSocketTestClient.connect(portico.port(), "/ws")) {
+                client.send(new TextWebSocketFrame("hello"));
+                assertThat(client.next()).isEqualTo("hello");
+
+                // The tunnel is still open: the request's span ended when it began.
+                List<Span> spans = awaitSpans(2);
+                Span server = only(spans, Span.SpanKind.SPAN_KIND_SERVER);
+                assertThat(attr(server, "http.response.status_code")).isEqualTo("101");
+                assertThat(only(spans, Span.SpanKind.SPAN_KIND_CLIENT).getParentSpanId())
+                        .isEqualTo(server.getSpanId());
+            }
         }
     }
 
