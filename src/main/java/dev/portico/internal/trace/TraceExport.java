@@ -1,20 +1,6 @@
 package dev.portico.internal.trace;
 
-import dev.portico.config.OtlpConfig;
 import dev.portico.config.TracingConfig;
-import io.opentelemetry.api.common.AttributeKey;
-import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
-import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
-import io.opentelemetry.sdk.resources.Resource;
-import io.opentelemetry.sdk.trace.SdkTracerProvider;
-import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
-import io.opentelemetry.sdk.trace.export.SpanExporter;
-import io.opentelemetry.sdk.trace.samplers.Sampler;
-import java.net.InetAddress;
-import java.net.URI;
-import java.time.Duration;
-import java.util.Map;
 
 /**
  * The span export of a running proxy across reloads: one {@link Tracing} per distinct configuration, made when a
@@ -23,16 +9,6 @@ import java.util.Map;
  * count lives here, so it continues across them. Thread-safe.
  */
 public final class TraceExport implements AutoCloseable {
-    /** How long ended spans wait to be sent together: short, so traces show up soon, and batches stay large. */
-    static final Duration SCHEDULE_DELAY = Duration.ofSeconds(1);
-
-    /**
-     * The SDK's exporters log each failed export themselves (through java.util.logging); {@link Drops} counts them
-     * and says so once a minute. Held here: java.util.logging keeps its loggers weakly, and the level with them.
-     */
-    private static final java.util.logging.Logger EXPORTER_LOG =
-            java.util.logging.Logger.getLogger("io.opentelemetry.exporter.otlp.internal");
-
     private final Drops drops = new Drops();
     private Tracing current;
     private Tracing candidate;
@@ -62,7 +38,7 @@ public final class TraceExport implements AutoCloseable {
         if (candidate != null) {
             closeLater(candidate);
         }
-        candidate = start(config, drops);
+        candidate = SdkExport.start(config, drops);
         return candidate;
     }
 
@@ -101,65 +77,5 @@ public final class TraceExport implements AutoCloseable {
         Thread closer = new Thread(t::close, "portico-tracing-close");
         closer.setDaemon(true);
         closer.start();
-    }
-
-    static Tracing start(TracingConfig config, Drops drops) {
-        EXPORTER_LOG.setLevel(java.util.logging.Level.OFF);
-        BoundedExport bound = new BoundedExport(drops);
-        OtlpConfig otlp = config.otlp();
-        bound.batch(BatchSpanProcessor.builder(bound.counting(exporter(otlp)))
-                .setMaxQueueSize(BoundedExport.MAX_QUEUED * 2) // never full: BoundedExport drops first, and counts
-                .setMaxExportBatchSize(512)
-                .setScheduleDelay(SCHEDULE_DELAY)
-                .setExporterTimeout(otlp.timeout())
-                .build());
-        SdkTracerProvider provider = SdkTracerProvider.builder()
-                .setResource(Resource.getDefault().merge(Resource.create(Attributes.of(
-                        AttributeKey.stringKey("service.name"), config.serviceName(),
-                        AttributeKey.stringKey("service.version"), version(),
-                        AttributeKey.stringKey("host.name"), hostName()))))
-                .setSampler(Sampler.alwaysOn()) // Sampling decided already: only sampled requests get here
-                .addSpanProcessor(bound)
-                .build();
-        return new Tracing(config, provider);
-    }
-
-    private static SpanExporter exporter(OtlpConfig otlp) {
-        URI e = otlp.endpoint();
-        String authority = e.getScheme().toLowerCase(java.util.Locale.ROOT).endsWith("s") ? "https://" : "http://";
-        authority += e.getRawAuthority();
-        String path = e.getRawPath() == null ? "" : e.getRawPath();
-        if (otlp.grpc()) {
-            var b = OtlpGrpcSpanExporter.builder().setEndpoint(authority + path).setTimeout(otlp.timeout())
-                    .setComponentLoader(NettyGrpcSender.LOADER).setRetryPolicy(null);
-            for (Map.Entry<String, String> h : otlp.headers().entrySet()) {
-                b.addHeader(h.getKey(), h.getValue());
-            }
-            return b.build();
-        }
-        var b = OtlpHttpSpanExporter.builder()
-                .setEndpoint(authority + (path.isEmpty() || path.equals("/") ? "/v1/traces" : path))
-                .setTimeout(otlp.timeout());
-        for (Map.Entry<String, String> h : otlp.headers().entrySet()) {
-            b.addHeader(h.getKey(), h.getValue());
-        }
-        return b.build();
-    }
-
-    static String version() {
-        String v = TraceExport.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
-    }
-
-    private static String hostName() {
-        String env = System.getenv("HOSTNAME");
-        if (env != null && !env.isBlank()) {
-            return env;
-        }
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
-            return "localhost";
-        }
     }
 }

@@ -51,7 +51,7 @@ public final class Tracing {
     Tracing(TracingConfig config, SdkTracerProvider provider) {
         this.config = config;
         this.provider = provider;
-        this.tracer = provider.get("dev.portico", TraceExport.version());
+        this.tracer = provider.get("dev.portico", SdkExport.version());
         this.sampling = new Sampling(config.samplerRatio(), config.samplerParentBased());
     }
 
