@@ -120,6 +120,16 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
         }
 
         /**
+         * Sets the other keys of {@code tracing}, e.g. {@code t -> t.otlp("http://collector:4318").samplerRatio(0.1)}.
+         *
+         * @param tracing changes to the current settings
+         * @return this
+         */
+        public Builder tracing(java.util.function.UnaryOperator<TracingConfig.Builder> tracing) {
+            return tracing(tracing.apply(this.tracing.toBuilder()).build());
+        }
+
+        /**
          * @param value {@code reload.watch}: whether a change to the configuration file reloads it
          * @return this
          */

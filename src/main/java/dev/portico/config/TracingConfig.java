@@ -36,17 +36,26 @@ public record TracingConfig(OtlpConfig otlp, double samplerRatio, boolean sample
 
     /** @return a builder starting from {@link #DEFAULTS} */
     public static Builder builder() {
-        return new Builder();
+        return new Builder(DEFAULTS);
+    }
+
+    /** @return a builder starting from these settings */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     /** Builds {@link TracingConfig}; each method is named after its key under {@code tracing}. Not thread-safe. */
     public static final class Builder {
         private OtlpConfig otlp;
-        private double samplerRatio = DEFAULTS.samplerRatio;
-        private boolean samplerParentBased = DEFAULTS.samplerParentBased;
-        private String serviceName = DEFAULT_SERVICE_NAME;
+        private double samplerRatio;
+        private boolean samplerParentBased;
+        private String serviceName;
 
-        Builder() {
+        Builder(TracingConfig from) {
+            otlp = from.otlp;
+            samplerRatio = from.samplerRatio;
+            samplerParentBased = from.samplerParentBased;
+            serviceName = from.serviceName;
         }
 
         /**

@@ -94,5 +94,8 @@ class TracingConfigTest {
                 .tracing().otlp()).isEqualTo(new OtlpConfig(URI.create("http://c:4318"), Map.of(),
                 OtlpConfig.DEFAULT_TIMEOUT));
         assertThat(List.of(OtlpConfig.of("grpcs://c:4317").grpc())).containsExactly(true);
+        OperationsConfig ops = OperationsConfig.builder().tracing(t -> t.otlp("http://c:4318").samplerRatio(0.1))
+                .tracing(t -> t.serviceName("edge")).build();
+        assertThat(ops.tracing()).isEqualTo(new TracingConfig(OtlpConfig.of("http://c:4318"), 0.1, true, "edge"));
     }
 }

@@ -1,19 +1,19 @@
 package dev.portico.internal.proxy;
 
 import dev.portico.internal.balance.Endpoint;
+import dev.portico.internal.metrics.Exemplars;
 import dev.portico.internal.metrics.RouteMetrics;
 import dev.portico.internal.proxy.ProxyFailure.Kind;
 import dev.portico.internal.route.Route;
-import dev.portico.internal.metrics.Exemplars;
 import dev.portico.internal.trace.Tracing;
 import dev.portico.internal.upstream.UpstreamConnection;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.StatusCode;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.AsciiString;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
