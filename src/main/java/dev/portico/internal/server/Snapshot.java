@@ -118,7 +118,7 @@ final class Snapshot {
         Span span = tracing == null ? null : tracing.server(request, route.config().path(), client,
                 host instanceof RequestSide side && side.secure(), admittedNanos);
         String traceId = span != null ? span.getSpanContext().getTraceId()
-                : Correlation.traceId(request.headers(), generateTraceparent);
+                : Correlation.traceId(request.headers(), generateTraceparent, tracing == null);
         ExchangeLog log = new ExchangeLog(host, accessLog, request, client, route, info.label(), info.metrics(),
                 requestIdName, requestId, traceId);
         if (span != null) {

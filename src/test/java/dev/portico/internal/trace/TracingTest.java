@@ -288,6 +288,19 @@ class TracingTest {
     }
 
     @Test
+    void aTraceparentGeneratedForASampledOutRequestSaysNotSampled() throws Exception {
+        try (TestBackend backend = TestBackend.echo()) {
+            start("generate: true\notlp: {endpoint: '%s'}\nsampler: {ratio: 0}".formatted(collector.endpoint()),
+                    backend.url());
+
+            assertThat(get("/api/a").statusCode()).isEqualTo(200);
+
+            // Portico exports no span for it: a backend following the flag must not start a trace without a root.
+            assertThat(backend.take().headers().get("traceparent")).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-00");
+        }
+    }
+
+    @Test
     void aCollectorThatIsDownSlowsNoRequestAndItsSpansAreCountedAsDropped() throws Exception {
         int deadPort;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
