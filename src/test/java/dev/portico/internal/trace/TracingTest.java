@@ -301,6 +301,65 @@ class TracingTest {
     }
 
     @Test
+    void aFailedExchangeHasErrorSpansNamingTheFailureKind() throws Exception {
+        int deadPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            deadPort = s.getLocalPort();
+        }
+        start("otlp: {endpoint: '%s'}".formatted(collector.endpoint()), "http://127.0.0.1:" + deadPort);
+
+        assertThat(get("/api/down").statusCode()).isEqualTo(502);
+
+        List<Span> spans = awaitSpans(2);
+        Span server = only(spans, Span.SpanKind.SPAN_KIND_SERVER);
+        assertThat(server.getStatus().getCode()).isEqualTo(Status.StatusCode.STATUS_CODE_ERROR);
+        assertThat(attr(server, "error.type")).isEqualTo("connect_refused");
+        assertThat(attr(server, "http.response.status_code")).isEqualTo("502");
+        assertThat(spans).filteredOn(s -> s.getKind() == Span.SpanKind.SPAN_KIND_CLIENT)
+                .allSatisfy(t -> assertThat(t.getStatus().getCode()).isEqualTo(Status.StatusCode.STATUS_CODE_ERROR));
+    }
+
+    @Test
+    void aTryThatWaitsForAConnectionSlotSaysSo() throws Exception {
+        java.util.concurrent.ConcurrentLinkedQueue<io.netty.channel.ChannelHandlerContext> held =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
+        try (TestBackend backend = TestBackend.start((req, ctx) -> {
+            if (req.uri().endsWith("/hold")) {
+                held.add(ctx);
+            } else {
+                ctx.writeAndFlush(TestBackend.text(HttpResponseStatus.OK, "ok"));
+            }
+        })) {
+            portico.start(ProxyConfig.parse("""
+                    listen: 127.0.0.1:0
+                    workers: 1
+                    upstreams:
+                      app: {servers: ['%s'], max_connections: 1, max_pending: 5}
+                    routes: {/api: app}
+                    tracing: {otlp: {endpoint: '%s'}}
+                    """.formatted(backend.url(), collector.endpoint()), "test.yaml"));
+            var endpoint = dev.portico.testing.Upstreams.of(portico.proxy(), "app").endpoints().get(0);
+
+            var holder = CLIENT.sendAsync(HttpRequest.newBuilder(portico.uri("/api/hold")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            await().atMost(Duration.ofSeconds(10)).until(() -> held.size() == 1);
+            var waiter = CLIENT.sendAsync(HttpRequest.newBuilder(portico.uri("/api/wait")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            await().atMost(Duration.ofSeconds(10)).until(() -> endpoint.waiting() == 1);
+            held.poll().writeAndFlush(TestBackend.text(HttpResponseStatus.OK, "held"));
+
+            assertThat(holder.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            assertThat(waiter.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            List<Span> spans = awaitSpans(4);
+            Span waited = spans.stream().filter(s -> s.getKind() == Span.SpanKind.SPAN_KIND_SERVER
+                    && "/api/wait".equals(attr(s, "url.path"))).findFirst().orElseThrow();
+            assertThat(spans).filteredOn(s -> s.getParentSpanId().equals(waited.getSpanId())).singleElement()
+                    .satisfies(t -> assertThat(t.getEventsList()).extracting(Span.Event::getName)
+                            .containsSubsequence("pool.wait", "connection.acquired"));
+        }
+    }
+
+    @Test
     void aCollectorThatIsDownSlowsNoRequestAndItsSpansAreCountedAsDropped() throws Exception {
         int deadPort;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
