@@ -15,9 +15,11 @@ import java.util.regex.Pattern;
  * @param watch whether a change to the configuration file reloads it ({@code reload.watch})
  * @param admin the admin endpoint's TLS and authentication ({@code admin.tls}, {@code admin.auth},
  *     {@code admin.insecure})
+ * @param tracing span export and sampling (the other keys of {@code tracing})
  */
 public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabled, String requestIdHeader,
-                               boolean generateTraceparent, boolean watch, AdminConfig admin) {
+                               boolean generateTraceparent, boolean watch, AdminConfig admin,
+                               TracingConfig tracing) {
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     /** Default {@code request_id.header}. */
     public static final String DEFAULT_REQUEST_ID_HEADER = "X-Request-Id";
@@ -30,6 +32,7 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
      * authentication (or says {@code admin.insecure}).
      */
     public OperationsConfig {
+        Objects.requireNonNull(tracing, "tracing");
         Objects.requireNonNull(requestIdHeader, "requestIdHeader");
         Objects.requireNonNull(admin, "admin");
         if (!TOKEN.matcher(requestIdHeader).matches()) {
@@ -39,7 +42,7 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
     }
 
     /**
-     * Settings with an unprotected admin endpoint (fit for a loopback address).
+     * Settings with an unprotected admin endpoint (fit for a loopback address) and no span export.
      *
      * @param adminListen the admin endpoint's address, or {@code null} for none
      * @param requestIdEnabled whether request ids are propagated and generated
@@ -49,7 +52,8 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
      */
     public OperationsConfig(ListenAddress adminListen, boolean requestIdEnabled, String requestIdHeader,
                             boolean generateTraceparent, boolean watch) {
-        this(adminListen, requestIdEnabled, requestIdHeader, generateTraceparent, watch, AdminConfig.NONE);
+        this(adminListen, requestIdEnabled, requestIdHeader, generateTraceparent, watch, AdminConfig.NONE,
+                TracingConfig.DEFAULTS);
     }
 
     /** @return a builder starting from {@link #DEFAULTS} */
@@ -69,9 +73,11 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
         private boolean tracingGenerate;
         private boolean reloadWatch;
         private AdminConfig admin;
+        private TracingConfig tracing;
 
         Builder(OperationsConfig from) {
             admin = from.admin;
+            tracing = from.tracing;
             adminListen = from.adminListen;
             requestIdEnabled = from.requestIdEnabled;
             requestIdHeader = from.requestIdHeader;
@@ -117,6 +123,25 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
         }
 
         /**
+         * @param value the other keys of {@code tracing}: span export and sampling
+         * @return this
+         */
+        public Builder tracing(TracingConfig value) {
+            tracing = java.util.Objects.requireNonNull(value, "tracing");
+            return this;
+        }
+
+        /**
+         * Sets the other keys of {@code tracing}, e.g. {@code t -> t.otlp("http://collector:4318").samplerRatio(0.1)}.
+         *
+         * @param tracing changes to the current settings
+         * @return this
+         */
+        public Builder tracing(java.util.function.UnaryOperator<TracingConfig.Builder> tracing) {
+            return tracing(tracing.apply(this.tracing.toBuilder()).build());
+        }
+
+        /**
          * @param value {@code reload.watch}: whether a change to the configuration file reloads it
          * @return this
          */
@@ -152,7 +177,7 @@ public record OperationsConfig(ListenAddress adminListen, boolean requestIdEnabl
          */
         public OperationsConfig build() {
             return new OperationsConfig(adminListen, requestIdEnabled, requestIdHeader, tracingGenerate,
-                    reloadWatch, admin);
+                    reloadWatch, admin, tracing);
         }
     }
 }

@@ -11,7 +11,7 @@ final class OperationsConfigLoader {
     private static final List<String> ACCESS_LOG_KEYS = List.of("enabled", "format", "path");
     private static final List<String> ADMIN_KEYS = List.of("listen", "tls", "auth", "insecure");
     private static final List<String> REQUEST_ID_KEYS = List.of("enabled", "header");
-    private static final List<String> TRACING_KEYS = List.of("generate");
+    private static final List<String> TRACING_KEYS = TracingParser.KEYS;
     private static final List<String> RELOAD_KEYS = List.of("watch");
 
     private final YamlConfigLoader loader;
@@ -74,7 +74,8 @@ final class OperationsConfigLoader {
         }
         Boolean generate = flag(top, "tracing", TRACING_KEYS, "generate", d.generateTraceparent());
         Boolean watch = flag(top, "reload", RELOAD_KEYS, "watch", d.watch());
-        if (!ok || generate == null || watch == null) {
+        TracingConfig tracing = new TracingParser(loader).tracing(top.get("tracing"));
+        if (!ok || generate == null || watch == null || tracing == null) {
             return null;
         }
         ListenAddress adminListen = admin;
@@ -87,7 +88,8 @@ final class OperationsConfigLoader {
             return loader.problem("admin." + e.getMessage().replaceFirst(" ", ": "));
         }
         return loader.build("request_id", REQUEST_ID_KEYS,
-                () -> new OperationsConfig(adminListen, requestIds, header, generate, watch, adminConfig));
+                () -> new OperationsConfig(adminListen, requestIds, header, generate, watch, adminConfig,
+                        tracing));
     }
 
     private Boolean flag(Map<String, Object> top, String section, List<String> keys, String key, boolean dflt) {

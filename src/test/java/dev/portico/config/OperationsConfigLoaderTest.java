@@ -69,7 +69,7 @@ class OperationsConfigLoaderTest {
         assertThat(problemsOf(MINIMAL + "access_log: {format: xml}\nadmin: {listen: nowhere}\ntracing: {on: 1}\n"))
                 .containsExactly("access_log.format: expected combined or json, got \"xml\"",
                         "admin.listen: not host:port: \"nowhere\"",
-                        "tracing.on: unknown key (known: generate)");
+                        "tracing.on: unknown key (known: generate, otlp, sampler, service_name)");
     }
 
     private static List<String> problemsOf(String yaml) {

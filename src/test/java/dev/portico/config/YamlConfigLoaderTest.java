@@ -147,7 +147,7 @@ class YamlConfigLoaderTest {
             timeouts: {conect: 5s}          | timeouts.conect: unknown key (known: connect, response, idle, request_header, drain, tls_handshake, tunnel_idle, drain_delay)
             limits: {max_body: 1}           | limits.max_body: unknown key (known: max_request_line, max_header_size, max_request_body, max_headers, max_connections, max_requests_per_connection, max_method_length, max_buffered_bytes)
             access_log: {file: /tmp/x}      | access_log.file: unknown key (known: enabled, format, path)
-            tracing: {generate: true, export: otlp} | tracing.export: unknown key (known: generate)
+            tracing: {generate: true, export: otlp} | tracing.export: unknown key (known: generate, otlp, sampler, service_name)
             reload: {watch: true, on: hup}  | reload.on: unknown key (known: watch)
             """)
     void rejectsUnknownKeysWithTheirPath(String yaml, String problem) {

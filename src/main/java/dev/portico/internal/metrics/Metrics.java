@@ -29,7 +29,10 @@ import java.util.function.ToDoubleFunction;
 public final class Metrics implements AutoCloseable {
     /** The route and upstream label of a response that no route or upstream produced. */
     public static final String LOCAL = "none";
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /** Histograms carry the trace of a recent sampled request as an exemplar (shown in the OpenMetrics format). */
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT,
+            new io.prometheus.metrics.model.registry.PrometheusRegistry(), io.micrometer.core.instrument.Clock.SYSTEM,
+            new Exemplars());
     private final ConcurrentHashMap<String, RouteMetrics> routes = new ConcurrentHashMap<>();
     /** One counter per failure kind, by the kind's ordinal. */
     private final Counter[] rejected;
@@ -216,6 +219,14 @@ public final class Metrics implements AutoCloseable {
     /** @return every meter in the Prometheus text format */
     public String scrape() {
         return registry.scrape();
+    }
+
+    /**
+     * @param accept the scraper's {@code Accept} field, or {@code null}
+     * @return every meter in the format it asks for: OpenMetrics (with exemplars) or the Prometheus text format
+     */
+    public String scrape(String accept) {
+        return registry.scrape(accept == null ? "text/plain" : accept);
     }
 
     @Override

@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
     static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+    static final String OPENMETRICS_TEXT = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
     private final Operations ops;
     private final AdminAccess access;
@@ -112,7 +113,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             case "/metrics" -> {
                 if (get(ctx, method, keepAlive)) {
-                    send(ctx, HttpResponseStatus.OK, PROMETHEUS_TEXT, ops.scrape(), keepAlive);
+                    String accept = req.headers().get(HttpHeaderNames.ACCEPT);
+                    boolean open = accept != null && accept.contains("application/openmetrics-text");
+                    // OpenMetrics when the scraper asks for it: only that format carries the exemplars.
+                    send(ctx, HttpResponseStatus.OK, open ? OPENMETRICS_TEXT : PROMETHEUS_TEXT,
+                            open ? ops.scrape(accept) : ops.scrape(), keepAlive);
                 }
             }
             case "/config" -> {

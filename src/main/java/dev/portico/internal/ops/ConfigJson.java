@@ -4,6 +4,7 @@ import dev.portico.config.BasicAuthPolicyConfig;
 import dev.portico.config.FileContent;
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ListenerConfig;
+import dev.portico.config.OtlpConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RouteConfig;
 import dev.portico.config.UpstreamUrl;
@@ -125,10 +126,12 @@ final class ConfigJson {
                     && route.maxRequestBody() == RouteConfig.INHERIT && root != null) {
                 v = root.limits().maxRequestBody();
             }
+            if (r instanceof OtlpConfig o && c.getName().equals("headers")) {
+                // An exporter's headers are its credentials (API keys): their names are shown, never the values.
+                v = redactedValues(o.headers());
+            }
             if (c.getName().equals("users") && v instanceof Map<?, ?> users) {
-                Map<String, String> hidden = new java.util.LinkedHashMap<>();
-                users.keySet().forEach(user -> hidden.put(String.valueOf(user), "<redacted>"));
-                v = hidden; // password hashes can be attacked offline
+                v = redactedValues(users); // password hashes can be attacked offline: names only
             }
             if (v != null && SECRET.matcher(c.getName()).matches() && !(v instanceof java.nio.file.Path)
                     && !c.getName().equals("tokenFrom")) {
@@ -138,6 +141,12 @@ final class ConfigJson {
             }
         }
         sb.append('}');
+    }
+
+    private static Map<String, String> redactedValues(Map<?, ?> secrets) {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        secrets.keySet().forEach(k -> out.put(String.valueOf(k), "<redacted>"));
+        return out;
     }
 
     static String snake(String camel) {

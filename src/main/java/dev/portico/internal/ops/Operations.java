@@ -113,6 +113,11 @@ public final class Operations implements AutoCloseable {
         return runtime.metrics().scrape();
     }
 
+    /** @return the metrics in the format the scraper's {@code Accept} asks for (OpenMetrics carries exemplars) */
+    String scrape(String accept) {
+        return runtime.metrics().scrape(accept);
+    }
+
     String configJson() {
         return ConfigJson.of(runtime.config());
     }

@@ -68,13 +68,26 @@ public final class Correlation {
      * @return the trace id (32 hex digits) if the traceparent is well-formed, else {@code null}
      */
     public static String traceId(HttpHeaders headers, boolean generate) {
+        return traceId(headers, generate, true);
+    }
+
+    /**
+     * As {@link #traceId(HttpHeaders, boolean)}, with the sampled flag of a generated traceparent: unset when
+     * Portico exports spans and left this request out, so backends do not record a trace whose root is missing.
+     *
+     * @param headers the request's headers
+     * @param generate whether to start a trace for a request without a traceparent
+     * @param sampled the sampled flag of a generated traceparent
+     * @return the trace id (32 hex digits) if the traceparent is well-formed, else {@code null}
+     */
+    public static String traceId(HttpHeaders headers, boolean generate, boolean sampled) {
         String tp = headers.get(TRACEPARENT);
         if (tp == null) {
             if (!generate) {
                 return null;
             }
             String traceId = randomHex(16);
-            headers.set(TRACEPARENT, "00-" + traceId + "-" + randomHex(8) + "-01");
+            headers.set(TRACEPARENT, "00-" + traceId + "-" + randomHex(8) + (sampled ? "-01" : "-00"));
             return traceId;
         }
         // version "-" trace-id "-" parent-id "-" flags: 2 + 1 + 32 + 1 + 16 + 1 + 2 (RFC: W3C Trace Context).

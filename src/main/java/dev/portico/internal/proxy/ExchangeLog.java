@@ -1,13 +1,19 @@
 package dev.portico.internal.proxy;
 
 import dev.portico.internal.balance.Endpoint;
+import dev.portico.internal.metrics.Exemplars;
 import dev.portico.internal.metrics.RouteMetrics;
 import dev.portico.internal.proxy.ProxyFailure.Kind;
 import dev.portico.internal.route.Route;
+import dev.portico.internal.trace.Tracing;
+import dev.portico.internal.upstream.UpstreamConnection;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.AsciiString;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +40,11 @@ public final class ExchangeLog {
     private final long startMillis = System.currentTimeMillis();
     private final long startNanos = System.nanoTime();
     private long upstreamNanos = -1;
+    /** The request's span and its current try's, when the request is traced; else null, and nothing is done. */
+    private Tracing tracing;
+    private Span span;
+    private Span trySpan;
+    private String failure;
 
     /**
      * @param host the client connection
@@ -65,6 +76,51 @@ public final class ExchangeLog {
         this.userAgent = accessLog.enabled() ? request.headers().get(HttpHeaderNames.USER_AGENT) : null;
     }
 
+    /**
+     * Traces this exchange: its tries get spans, children of {@code span}, which ends with the exchange.
+     *
+     * @param tracing the spans' source
+     * @param span the request's SERVER span
+     */
+    public void trace(Tracing tracing, Span span) {
+        this.tracing = tracing;
+        this.span = span;
+    }
+
+    /** A try starts on {@code endpoint}: its span starts (the previous try's, if still open, ends). */
+    void tryStarted(Endpoint endpoint, int attempt) {
+        if (span == null) {
+            return;
+        }
+        if (trySpan != null) {
+            trySpan.end();
+        }
+        trySpan = tracing.attempt(span, request.method().name(), endpoint.address().getHostString(),
+                endpoint.address().getPort(), attempt);
+    }
+
+    /** The try waits for a connection slot ({@code max_connections}, {@code max_pending}). */
+    void tryQueued() {
+        if (trySpan != null) {
+            trySpan.addEvent("pool.wait");
+        }
+    }
+
+    /** The try has its connection: the request head goes out now, naming the try's span in its traceparent. */
+    void tryConnected(UpstreamConnection connection, HttpHeaders upstreamHeaders) {
+        if (trySpan != null) {
+            Tracing.connected(trySpan, connection.reused(), connection.connectedNanos(),
+                    connection.handshakeNanos(), upstreamHeaders);
+        }
+    }
+
+    private void tryRetried(String why) {
+        if (trySpan != null) {
+            Tracing.retried(trySpan, why);
+            trySpan = null;
+        }
+    }
+
     /** @return the client's IP address */
     String clientAddress() {
         return clientAddress;
@@ -78,7 +134,14 @@ public final class ExchangeLog {
     /** The backend's response head arrived: note the time, and give the client the request id. */
     void responseHead(HttpResponse toClient) {
         upstreamNanos = System.nanoTime() - startNanos;
+        if (trySpan != null) {
+            trySpan.setAttribute("http.response.status_code", toClient.status().code());
+            Exemplars.begin(span.getSpanContext().getTraceId(), span.getSpanContext().getSpanId());
+        }
         metrics.upstreamResponse(upstreamNanos);
+        if (trySpan != null) {
+            Exemplars.end();
+        }
         if (requestIdName != null) {
             toClient.headers().set(requestIdName, requestId);
         }
@@ -95,7 +158,21 @@ public final class ExchangeLog {
      */
     void access(int status, long requestBytes, long responseBytes, Endpoint endpoint, int attempts) {
         long duration = System.nanoTime() - startNanos;
-        metrics.exchange(status, duration, requestBytes, responseBytes);
+        if (span == null) {
+            metrics.exchange(status, duration, requestBytes, responseBytes);
+        } else {
+            if (trySpan != null) {
+                if (failure != null) {
+                    trySpan.setStatus(StatusCode.ERROR, failure);
+                }
+                trySpan.end();
+                trySpan = null;
+            }
+            Exemplars.begin(span.getSpanContext().getTraceId(), span.getSpanContext().getSpanId());
+            metrics.exchange(status, duration, requestBytes, responseBytes);
+            Exemplars.end();
+            Tracing.endServer(span, status, requestBytes, responseBytes, failure);
+        }
         accessLog.log(new AccessLogEntry(startMillis, clientAddress, request.method().name(), request.uri(),
                 request.protocolVersion().text(), status, responseBytes, duration,
                 endpoint == null ? null : endpoint.text(), upstreamNanos, requestId, routeLabel, attempts, referer,
@@ -157,6 +234,9 @@ public final class ExchangeLog {
     /** One WARN line per failed exchange (DEBUG when the client went away: nothing to fix on our side). */
     void failed(ProxyFailure failure, Endpoint endpoint) {
         metrics.rejected(failure.kind());
+        if (span != null) {
+            this.failure = failure.kind().name().toLowerCase(java.util.Locale.ROOT);
+        }
         if (failure.kind() == Kind.CONNECT_REFUSED || failure.kind() == Kind.CONNECT_TIMEOUT) {
             metrics.connectFailure(failure.kind() == Kind.CONNECT_TIMEOUT);
         }
@@ -172,6 +252,7 @@ public final class ExchangeLog {
 
     void retrying(Endpoint endpoint) {
         metrics.retry();
+        tryRetried("connection closed before a response (keep-alive race)");
         if (LOG.isDebugEnabled()) {
             LOG.debug("{} connection to {} was closed before a response; sending the request again", id(), endpoint);
         }
@@ -179,6 +260,7 @@ public final class ExchangeLog {
 
     void retry(Endpoint endpoint, String why, int tries) {
         metrics.retry();
+        tryRetried(why);
         if (LOG.isDebugEnabled()) {
             LOG.debug("{} try {} on {} failed ({}); retrying", id(), tries, endpoint, why);
         }

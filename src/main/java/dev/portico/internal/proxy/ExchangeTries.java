@@ -118,7 +118,11 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         state = State.CONNECTING;
         bodySent = false;
         var u = route.upstream().config();
+        log.tryStarted(e, attempts.count());
         cancelWait = pool.acquire(e, e.tls(), u.maxConnections(), u.maxPending(), proxyHeader, this, this);
+        if (cancelWait != null) {
+            log.tryQueued();
+        }
     }
 
     /** @return whether the whole request body has been received from the client */
@@ -216,6 +220,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         conn = connection;
         state = State.FORWARDING;
         Channel ch = connection.channel();
+        log.tryConnected(connection, upstreamRequest.headers());
         ch.write(upstreamRequest, ch.voidPromise());
         if (conn != connection || state != State.FORWARDING) {
             return; // the write failed at once and the exchange moved on (a retry, or a failure)
@@ -288,8 +293,12 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             bodySent = false;
             var u = route.upstream().config();
             Endpoint same = attempts.again();
+            log.tryStarted(same, attempts.count());
             cancelWait = pool.acquire(same, same.tls(), u.maxConnections(), u.maxPending(), proxyHeader, this,
                     this);
+            if (cancelWait != null) {
+                log.tryQueued();
+            }
             return;
         }
         if (state == State.FORWARDING && !skippingInformational) {

@@ -82,7 +82,7 @@ final class Admission {
             r.headers().set(HttpHeaderNames.LOCATION, location);
             answer(side, snapshot, request, r, responsePhases(side, snapshot, snapshot.defaultChain, request, target),
                     body || !HttpUtil.isKeepAlive(request), null, null,
-                    clientAddress(side, snapshot, request).getHostAddress());
+                    clientAddress(side, snapshot, request).getHostAddress(), 0);
             return;
         }
         Route route = snapshot.router.find(routingHost, target.routingPath());
@@ -105,7 +105,7 @@ final class Admission {
         PolicyChain chain = route.policies();
         if (chain.isEmpty()) {
             forward(side, snapshot, request, route, target.path(), target.query(), routingHost, clientHost, client,
-                    null);
+                    null, 0);
             return;
         }
         Waiting waiting = new Waiting(side, snapshot, request, route, target, routingHost, clientHost, client, body);
@@ -120,7 +120,7 @@ final class Admission {
     /** Starts the exchange of an admitted request whose policies let it through. */
     private static void forward(RequestSide side, Snapshot snapshot, HttpRequest request, Route route, String path,
                                 String query, String routingHost, String clientHost, InetAddress client,
-                                PolicyRun run) {
+                                PolicyRun run, long admittedNanos) {
         ProxyRuntime runtime = side.runtime();
         if (request.headers().contains(HttpHeaderNames.EXPECT)) {
             side.sendContinue(request); // only now: a request a policy refuses never makes the client send its body
@@ -130,7 +130,7 @@ final class Admission {
         boolean keepAlive = request.protocolVersion() == Http2StreamHandler.HTTP_2 || HttpUtil.isKeepAlive(request);
         boolean webSocket = WebSocketUpgrade.requested(request);
         String clientIp = client == side.peer() ? side.peerIp() : client.getHostAddress();
-        ExchangeLog log = snapshot.exchangeLog(side, runtime.accessLog(), request, clientIp, route);
+        ExchangeLog log = snapshot.exchangeLog(side, runtime.accessLog(), request, clientIp, route, admittedNanos);
         // X-Forwarded-For gets the hop Portico saw (the peer), after the chain it received.
         HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, upstreamHost, side.peerIp(),
                 clientHost, side.secure());
@@ -159,7 +159,7 @@ final class Admission {
         side.runtime().metrics().rejected(failure.kind());
         FullHttpResponse r = ErrorResponses.of(failure.kind().status(), failure.getMessage(), true);
         answer(side, snapshot, request, r, phases, close || !HttpUtil.isKeepAlive(request), null, null,
-                side.peerIp());
+                side.peerIp(), 0);
     }
 
     /**
@@ -167,7 +167,8 @@ final class Admission {
      * request id, HEAD's empty body, the access-log line (naming the policy that answered) and the metrics.
      */
     private static void answer(RequestSide side, Snapshot snapshot, HttpRequest request, FullHttpResponse response,
-                               PolicyRun phases, boolean close, String policy, String route, String clientIp) {
+                               PolicyRun phases, boolean close, String policy, String route, String clientIp,
+                               long admittedNanos) {
         if (phases != null) {
             phases.onResponse(response, true);
         }
@@ -187,6 +188,9 @@ final class Admission {
         }
         ExchangeLog.answered(side.runtime().accessLog(), request, clientIp, status, bytes, id, route,
                 side.tlsSummary(), policy);
+        if (snapshot.tracing != null) {
+            snapshot.tracing.local(request, route, clientIp, side.secure(), status, bytes, policy, admittedNanos);
+        }
         side.runtime().metrics().localResponse(status);
         side.answer(request, response, close);
     }
@@ -267,6 +271,8 @@ final class Admission {
         private final String clientHost;
         private final InetAddress client;
         private final boolean body;
+        /** When the request was admitted: its span starts then, so time spent in the policies is in it. */
+        private final long admittedNanos = System.nanoTime();
 
         Waiting(RequestSide side, Snapshot snapshot, HttpRequest request, Route route, RequestTarget target,
                 String routingHost, String clientHost, InetAddress client, boolean body) {
@@ -284,7 +290,8 @@ final class Admission {
         @Override
         public void policiesPassed(PolicyRun run) {
             side.hold(null);
-            forward(side, snapshot, request, route, run.path(), target.query(), routingHost, clientHost, client, run);
+            forward(side, snapshot, request, route, run.path(), target.query(), routingHost, clientHost, client, run,
+                    admittedNanos);
         }
 
         @Override
@@ -298,7 +305,7 @@ final class Admission {
                 return;
             }
             answer(side, snapshot, request, r, run, body || !HttpUtil.isKeepAlive(request), policy,
-                    route.config().path(), client.getHostAddress());
+                    route.config().path(), client.getHostAddress(), admittedNanos);
         }
 
         @Override
@@ -313,7 +320,7 @@ final class Admission {
             FullHttpResponse r = ErrorResponses.of(status, timeout ? "a policy did not decide in time"
                     : "a policy failed", true);
             answer(side, snapshot, request, r, run, body || !HttpUtil.isKeepAlive(request), policy,
-                    route.config().path(), client.getHostAddress());
+                    route.config().path(), client.getHostAddress(), admittedNanos);
         }
     }
 }

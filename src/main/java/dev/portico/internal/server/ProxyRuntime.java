@@ -14,6 +14,7 @@ import dev.portico.internal.proxy.ProxyFailure;
 import dev.portico.internal.route.Route;
 import dev.portico.internal.tls.ServerTls;
 import dev.portico.internal.tls.TlsRuntime;
+import dev.portico.internal.trace.TraceExport;
 import dev.portico.internal.upstream.UpstreamPool;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -65,6 +66,8 @@ public final class ProxyRuntime {
     /** The config, router and route meters new exchanges use; swapped whole by {@link #reload}. */
     private volatile Snapshot snapshot;
     private final Metrics metrics = new Metrics(ProxyFailure.Kind.class);
+    /** Span export across reloads; loads nothing of the tracing SDK until a configuration has tracing.otlp. */
+    private final TraceExport traces = new TraceExport();
     private final BufferBudget buffered;
     private final TlsRuntime tls;
     private final UpstreamRegistry upstreams;
@@ -107,6 +110,8 @@ public final class ProxyRuntime {
                 epoll ? EpollDatagramChannel.class : NioDatagramChannel.class, tls);
         LOG.info("{} transport, {} event loop thread{}", epoll ? "epoll" : "nio", threads, threads == 1 ? "" : "s");
         RuntimeMeters.register(metrics, connections, pools.values(), accessLog, buffered);
+        metrics.counter("portico.tracing.spans.dropped", "Spans dropped: the export queue was full or the "
+                + "collector did not take them", traces.drops()::count);
     }
 
     /**
@@ -122,6 +127,7 @@ public final class ProxyRuntime {
         ProxyRuntime runtime = new ProxyRuntime(config, tls);
         try {
             runtime.snapshot = runtime.snapshot(config);
+            runtime.traces.applied(runtime.snapshot.tracing);
             runtime.upstreams.retain(runtime.snapshot.routeList);
             runtime.bindAll();
         } catch (RuntimeException e) {
@@ -136,7 +142,8 @@ public final class ProxyRuntime {
     /** Builds what exchanges read from a configuration: routes (resolved here), router, route meters. */
     private Snapshot snapshot(ProxyConfig config) {
         PolicyRegistry current = snapshot == null ? PolicyRegistry.empty(metrics, group) : snapshot.policies;
-        return new Snapshot(config, upstreams.routes(config), metrics, current.next(config));
+        return new Snapshot(config, upstreams.routes(config), metrics, current.next(config),
+                traces.next(config.operations().tracing()));
     }
 
     /**
@@ -197,6 +204,7 @@ public final class ProxyRuntime {
         Snapshot previous = snapshot;
         snapshot = built;
         previous.policies.retire(built.policies);
+        traces.applied(built.tracing);
         upstreams.retain(built.routeList);
         metrics.retainRoutes(built.routeMetrics());
         accessLog.configure(next.accessLog());
@@ -446,6 +454,7 @@ public final class ProxyRuntime {
         tls.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         accessLog.close();
+        traces.close();
         metrics.close();
     }
 }

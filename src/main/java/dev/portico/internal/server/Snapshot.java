@@ -13,8 +13,10 @@ import dev.portico.internal.proxy.ExchangeHost;
 import dev.portico.internal.proxy.ExchangeLog;
 import dev.portico.internal.route.Route;
 import dev.portico.internal.route.Router;
+import dev.portico.internal.trace.Tracing;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.AsciiString;
+import io.opentelemetry.api.trace.Span;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +37,8 @@ final class Snapshot {
     final PolicyRegistry policies;
     /** The chain of responses without a route: the default policies. */
     final PolicyChain defaultChain;
+    /** The spans of this configuration, or {@code null} when no span is exported ({@code tracing.otlp}). */
+    final Tracing tracing;
     /** {@code trusted_proxies}, empty when none. */
     final List<Cidr> trustedProxies;
     private final Map<Route, RouteInfo> routes;
@@ -53,6 +57,18 @@ final class Snapshot {
      * @param policies the policy instances made for {@code config}
      */
     Snapshot(ProxyConfig config, List<Route> resolved, Metrics metrics, PolicyRegistry policies) {
+        this(config, resolved, metrics, policies, null);
+    }
+
+    /**
+     * @param config the configuration
+     * @param resolved its routes, each with its upstream's live state
+     * @param metrics the meter registry
+     * @param policies the policy instances made for {@code config}
+     * @param tracing the span export of {@code config}, or {@code null} for none
+     */
+    Snapshot(ProxyConfig config, List<Route> resolved, Metrics metrics, PolicyRegistry policies, Tracing tracing) {
+        this.tracing = tracing;
         this.policies = policies;
         this.defaultChain = policies.defaultChain(config);
         this.trustedProxies = config.policies().trustedProxies();
@@ -91,14 +107,23 @@ final class Snapshot {
 
     /**
      * Settles the request's id and trace context (setting them on the request, which the backend gets) and makes
-     * the exchange's log.
+     * the exchange's log. {@code admittedNanos} ({@link System#nanoTime}) is when the request was admitted, if its
+     * policies ran since, else 0 (now).
      */
     ExchangeLog exchangeLog(ExchangeHost host, AccessLog accessLog, HttpRequest request, String client,
-                            Route route) {
+                            Route route, long admittedNanos) {
         RouteInfo info = routes.get(route);
         String requestId = requestIdName == null ? null : Correlation.requestId(request.headers(), requestIdName);
-        String traceId = Correlation.traceId(request.headers(), generateTraceparent);
-        return new ExchangeLog(host, accessLog, request, client, route, info.label(), info.metrics(),
+        // The span first: its sampling reads the traceparent as the client sent it, before one is generated.
+        Span span = tracing == null ? null : tracing.server(request, route.config().path(), client,
+                host instanceof RequestSide side && side.secure(), admittedNanos);
+        String traceId = span != null ? span.getSpanContext().getTraceId()
+                : Correlation.traceId(request.headers(), generateTraceparent, tracing == null);
+        ExchangeLog log = new ExchangeLog(host, accessLog, request, client, route, info.label(), info.metrics(),
                 requestIdName, requestId, traceId);
+        if (span != null) {
+            log.trace(tracing, span);
+        }
+        return log;
     }
 }

@@ -54,6 +54,28 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         return endpoint;
     }
 
+    /** When this connection was established, and its TLS handshake completed ({@link System#nanoTime}; 0: not yet). */
+    private long connectedNanos;
+    private long handshakeNanos;
+
+    /** @return when the connection was established ({@link System#nanoTime}), 0 if not yet */
+    public long connectedNanos() {
+        return connectedNanos;
+    }
+
+    /** @return when its TLS handshake completed ({@link System#nanoTime}), 0 if there was none */
+    public long handshakeNanos() {
+        return handshakeNanos;
+    }
+
+    void connected(long nanos) {
+        connectedNanos = nanos;
+    }
+
+    void handshaken(long nanos) {
+        handshakeNanos = nanos;
+    }
+
     /** @return whether this connection served an exchange before the current one */
     public boolean reused() {
         return uses > 1;

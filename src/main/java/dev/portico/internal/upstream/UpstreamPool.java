@@ -226,10 +226,13 @@ public final class UpstreamPool {
                 conn.discard(); // its close must not reach the borrower, who may be on a next try already
                 callback.failed(done.cause());
             } else if (handshake[0] == null) {
+                conn.connected(System.nanoTime());
                 callback.acquired(conn);
             } else {
+                conn.connected(System.nanoTime());
                 handshake[0].addListener(hs -> {
                     if (hs.isSuccess()) {
+                        conn.handshaken(System.nanoTime());
                         callback.acquired(conn);
                     } else {
                         conn.discard();
