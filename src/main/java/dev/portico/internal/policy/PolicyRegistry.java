@@ -1,5 +1,6 @@
 package dev.portico.internal.policy;
 
+import dev.portico.config.CachePolicyConfig;
 import dev.portico.config.CorsPolicyConfig;
 import dev.portico.config.CustomPolicyConfig;
 import dev.portico.config.HeadersPolicyConfig;
@@ -11,6 +12,7 @@ import dev.portico.config.RespondPolicyConfig;
 import dev.portico.config.RewritePolicyConfig;
 import dev.portico.config.RouteConfig;
 import dev.portico.config.SecurityHeadersPolicyConfig;
+import dev.portico.internal.cache.CachePolicy;
 import dev.portico.policy.Policy;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -91,6 +93,11 @@ public final class PolicyRegistry {
         return PolicyChain.of(policies, names);
     }
 
+    /** @return the live cache policies (for purges and metrics) */
+    public List<CachePolicy> caches() {
+        return instances.values().stream().filter(CachePolicy.class::isInstance).map(CachePolicy.class::cast).toList();
+    }
+
     /** @return the instance a record makes: built-in types here, custom ones as configured */
     static Policy create(PolicyConfig c) {
         if (c instanceof HeadersPolicyConfig h) {
@@ -107,6 +114,8 @@ public final class PolicyRegistry {
             return new SecurityHeadersPolicy(s);
         } else if (c instanceof CorsPolicyConfig cors) {
             return new CorsPolicy(cors);
+        } else if (c instanceof CachePolicyConfig cache) {
+            return new CachePolicy(cache);
         }
         return ((CustomPolicyConfig) c).policy();
     }

@@ -6,8 +6,11 @@ import dev.portico.internal.proxy.ProxyFailure.Kind;
 import dev.portico.internal.route.Route;
 import dev.portico.internal.upstream.UpstreamConnection;
 import dev.portico.internal.upstream.UpstreamPool;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -35,6 +38,9 @@ public final class ProxyExchange extends ExchangeTries {
     private int status;
     /** The route's policies that ran on the request, for the response phases; null when the route has none. */
     private PolicyRun policies;
+    /** A policy's whole response sent instead of the backend's body (a cache's stored body), until sent. */
+    private ByteBuf replacement;
+    private boolean replacementBodiless;
     /** {@code timeouts.tunnel_idle} when the request asks for a WebSocket upgrade; 0 otherwise. */
     private long tunnelIdleMillis;
 
@@ -130,13 +136,22 @@ public final class ProxyExchange extends ExchangeTries {
         attempts.succeeded(countsAsFailure);
         attempts.dropKept(); // the response goes to the client now: no retry can follow
         state = State.RESPONDING;
-        status = st.code();
-        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-        boolean bodiless = clientRequest.method().equals(HttpMethod.HEAD) || status == 204 || status == 304;
+        HttpResponse upstream = response;
+        boolean head = clientRequest.method().equals(HttpMethod.HEAD);
+        boolean upstreamBodiless = head || st.code() == 204 || st.code() == 304;
+        FullHttpResponse replaced = policies == null ? null : policies.substitute(upstream);
+        if (replaced != null) { // a cache answers with what it stored: the backend's body is dropped
+            response = replaced;
+            replacement = replaced.content();
+        }
+        status = response.status().code();
+        upstreamKeepAlive = HttpUtil.isKeepAlive(upstream);
+        boolean bodiless = head || status == 204 || status == 304;
+        replacementBodiless = bodiless;
         responseKeepAlive = clientKeepAlive && requestComplete && !host.closeAfterResponse()
                 && HeaderRewriter.framingAllowsKeepAlive(response, clientRequest.protocolVersion(), bodiless);
-        if (!response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
-                && !HttpUtil.isTransferEncodingChunked(response) && !bodiless) {
+        if (!upstream.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
+                && !HttpUtil.isTransferEncodingChunked(upstream) && !upstreamBodiless) {
             upstreamKeepAlive = false;
         }
         Channel client = host.clientChannel();
@@ -144,6 +159,7 @@ public final class ProxyExchange extends ExchangeTries {
                 responseKeepAlive);
         if (policies != null) {
             policies.onResponse(toClient, false);
+            log.cache(policies.cacheStatus());
         }
         log.responseHead(toClient);
         client.write(toClient, client.voidPromise());
@@ -175,6 +191,20 @@ public final class ProxyExchange extends ExchangeTries {
         if (state != State.RESPONDING) {
             content.release();
             return;
+        }
+        if (replacement != null) {
+            content.release();
+            if (!(content instanceof LastHttpContent)) {
+                return;
+            }
+            content = replacementBodiless ? LastHttpContent.EMPTY_LAST_CONTENT
+                    : new DefaultLastHttpContent(replacement);
+            if (replacementBodiless) {
+                replacement.release();
+            }
+            replacement = null;
+        } else if (policies != null) {
+            policies.onResponseBody(content.content(), content instanceof LastHttpContent);
         }
         Channel client = host.clientChannel();
         if (!(content instanceof LastHttpContent)) {
@@ -296,6 +326,13 @@ public final class ProxyExchange extends ExchangeTries {
         }
         attempts.finish();
         abandon();
+        if (policies != null) {
+            policies.responseAborted();
+        }
+        if (replacement != null) {
+            replacement.release();
+            replacement = null;
+        }
         if (conn != null) {
             conn.discard();
             conn = null;
