@@ -69,6 +69,27 @@ final class CacheControl {
         return new CacheControl(d);
     }
 
+    /**
+     * The {@code Surrogate-Control} directives (W3C Edge Architecture) meant for this cache: those without a target
+     * and those whose {@code ;target} is {@code target}, the target removed.
+     */
+    static CacheControl surrogate(List<String> lines, String target) {
+        if (lines.isEmpty()) {
+            return EMPTY;
+        }
+        StringBuilder mine = new StringBuilder();
+        for (String line : lines) {
+            for (String d : line.split(",")) {
+                int semi = d.indexOf(';');
+                if (semi >= 0 && !d.substring(semi + 1).trim().equalsIgnoreCase(target)) {
+                    continue;
+                }
+                mine.append(semi >= 0 ? d.substring(0, semi) : d).append(',');
+            }
+        }
+        return parse(List.of(mine.toString()));
+    }
+
     boolean has(String name) {
         return directives.containsKey(name);
     }

@@ -3,7 +3,7 @@ package dev.portico.internal.cache;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponse;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * What a cache needs of the exchange beyond the public policy API: implemented by the exchange's policy run, found
@@ -32,11 +32,13 @@ public interface ExchangeHooks {
 
     /**
      * Lets the backend's response head be replaced by a whole response (a 304 turned into the stored response it
-     * freshened, a 5xx into a stale one): the backend's body is then dropped.
+     * freshened, a 5xx into a stale one): the backend's body is then dropped. Also asked with Portico's own error
+     * response when the exchange failed before any response (the backend unreachable, reset or silent).
      *
-     * @param substitute given the backend's head, returns the response to send instead, or {@code null} to keep it
+     * @param substitute given the head and whether Portico made it (a failure), returns the response to send
+     *     instead, or {@code null} to keep it
      */
-    void substitute(Function<HttpResponse, FullHttpResponse> substitute);
+    void substitute(BiFunction<HttpResponse, Boolean, FullHttpResponse> substitute);
 
     /**
      * @param status what the cache did, for the access log's {@code cache} field

@@ -14,6 +14,8 @@ final class Freshness {
     /** Heuristic freshness is capped at one day (RFC 9111 section 4.2.2 suggests a cap; a day is common). */
     static final long HEURISTIC_CAP_SECONDS = 86_400;
     private static final long MAX_SECONDS = 1L << 31;
+    /** The token this cache announces in {@code Surrogate-Capability} and answers to in {@code Surrogate-Control}. */
+    static final String SURROGATE = "portico";
 
     private Freshness() {
     }
@@ -41,7 +43,17 @@ final class Freshness {
         if (status < 200 || status == 206 || status == 304) {
             return false; // not final, or partial content (only full responses are stored), or a 304
         }
-        if (req.has("no-store") || res.has("no-store") || res.has("private")) {
+        if (req.has("no-store")) {
+            return false;
+        }
+        CacheControl sc = surrogate(response);
+        if (sc.has("no-store")) {
+            return false;
+        }
+        if (sc.seconds("max-age") >= 0) {
+            return !varyStar(response); // Surrogate-Control speaks to this cache over Cache-Control
+        }
+        if (res.has("no-store") || res.has("private")) {
             return false;
         }
         if (res.has("must-understand") && !understood(status)) {
@@ -60,6 +72,10 @@ final class Freshness {
 
     private static boolean understood(int status) {
         return heuristicallyCacheable(status) || status == 302 || status == 303 || status == 307;
+    }
+
+    static CacheControl surrogate(HttpHeaders response) {
+        return CacheControl.surrogate(response.getAll("surrogate-control"), SURROGATE);
     }
 
     static boolean varyStar(HttpHeaders response) {
@@ -84,6 +100,10 @@ final class Freshness {
      * @return the lifetime in seconds, 0 when the response is stale from the start
      */
     static long lifetime(int status, HttpHeaders response, CacheControl res, long responseTime, boolean heuristic) {
+        long sc = surrogate(response).seconds("max-age");
+        if (sc >= 0) {
+            return sc;
+        }
         long s = res.seconds("s-maxage");
         if (s != -1) {
             return Math.max(0, s);
@@ -116,26 +136,27 @@ final class Freshness {
     }
 
     /**
-     * RFC 9111 section 5.1: the {@code Age} value in seconds; the first member of a list, ignored (0) if invalid.
+     * RFC 9111 section 5.1: the {@code Age} value in seconds. A value that is not one non-negative integer (a
+     * list, two lines, a sign, a fraction, a parameter) makes the response stale: an age it cannot be sure of is
+     * taken as the largest, the safe side for a shared cache.
      *
      * @param response the response's fields
      * @return the age it states
      */
     static long ageValue(HttpHeaders response) {
-        String a = response.get(HttpHeaderNames.AGE);
-        if (a == null) {
+        List<String> lines = response.getAll(HttpHeaderNames.AGE);
+        if (lines.isEmpty()) {
             return 0;
         }
-        int comma = a.indexOf(',');
-        String v = (comma >= 0 ? a.substring(0, comma) : a).trim();
-        if (v.isEmpty()) {
-            return 0;
+        String v = lines.get(0).trim();
+        if (lines.size() > 1 || v.isEmpty()) {
+            return MAX_SECONDS;
         }
         long n = 0;
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
             if (c < '0' || c > '9') {
-                return 0;
+                return MAX_SECONDS;
             }
             n = Math.min(n * 10 + (c - '0'), MAX_SECONDS);
         }

@@ -33,6 +33,7 @@ final class HitResponse {
                                   boolean stripVia) {
         HttpHeaders h = new DefaultHttpHeaders().add(e.headers);
         h.set(HttpHeaderNames.AGE, Long.toString(e.age(now)));
+        h.remove("surrogate-control"); // meant for this cache alone
         if (stripVia) {
             h.remove(HttpHeaderNames.VIA);
         }

@@ -58,6 +58,7 @@ final class Lookup {
             invalidate = CachePolicy.unsafe(method);
             return Decision.proceed();
         }
+        ctx.headers().add("Surrogate-Capability", Freshness.SURROGATE + "=\"Surrogate/1.0\"");
         List<Entry> variants = p.store.get(key);
         Entry e = null;
         for (Entry candidate : variants) {
@@ -174,9 +175,12 @@ final class Lookup {
     }
 
     /** The backend answered a request this cache forwarded with a stale entry in hand. */
-    private FullHttpResponse substitute(HttpResponse upstream) {
+    private FullHttpResponse substitute(HttpResponse upstream, boolean failed) {
         int st = upstream.status().code();
         long now = p.clock.millis();
+        if (failed) {
+            return stale == null || !mayServeStale(stale) ? null : staleOnFailure(now, st);
+        }
         if (st == 304 && stale != null) {
             Entry fresh = Store304.freshen(stale, upstream.headers(), requestTime, now, p.config.heuristic());
             p.store.replace(stale, fresh);
@@ -193,8 +197,25 @@ final class Lookup {
         return null;
     }
 
+    /**
+     * RFC 9111 section 4.2.4: the backend could not be reached (refused, reset, silent): the cache is disconnected
+     * and may serve its stale entry, unless the entry forbids it or the client asked to revalidate.
+     */
+    private FullHttpResponse staleOnFailure(long now, int st) {
+        p.store.staleServed.increment();
+        status = "fwd=stale; fwd-status=" + st + "; detail=disconnected";
+        substituted = true;
+        FullHttpResponse r = HitResponse.build(stale, now, req, true, false);
+        return method.equals("HEAD") ? r.replace(io.netty.buffer.Unpooled.EMPTY_BUFFER) : r;
+    }
+
+    private boolean mayServeStale(Entry e) {
+        return !e.cc.has("must-revalidate") && !e.cc.has("proxy-revalidate") && !e.cc.has("s-maxage")
+                && !e.cc.has("no-cache") && !reqCc.has("no-cache");
+    }
+
     private boolean staleIfError(Entry e, long now) {
-        if (e.cc.has("must-revalidate") || e.cc.has("proxy-revalidate") || e.cc.has("s-maxage")) {
+        if (!mayServeStale(e)) {
             return false;
         }
         long grace = Math.max(p.config.staleIfError().toSeconds(),
@@ -208,6 +229,7 @@ final class Lookup {
         } else if (fill != null && !answered && !substituted) {
             fill.cancel(); // Portico's own answer (an error): nothing to store, the waiters ask for themselves
         }
+        head.headers().remove("surrogate-control");
         if (p.config.statusHeader()) {
             head.headers().set("Cache-Status", "portico; " + status);
         }

@@ -15,6 +15,10 @@ final class Store304 {
     private static final Set<String> EXCLUDED = Set.of("connection", "keep-alive", "proxy-connection", "te",
             "transfer-encoding", "trailer", "upgrade", "cache-status");
 
+    /** Fields a 304 does not change: they describe the stored body, which the 304 does not replace. */
+    private static final List<String> NOT_UPDATED = List.of("content-length", "content-encoding", "content-md5",
+            "content-range", "etag", "via");
+
     private Store304() {
     }
 
@@ -54,8 +58,9 @@ final class Store304 {
         h.remove(HttpHeaderNames.AGE); // the stored age is replaced by the 304's (or none)
         HttpHeaders n = new DefaultHttpHeaders().add(notModified);
         stripForStorage(n);
-        n.remove(HttpHeaderNames.CONTENT_LENGTH);
-        n.remove(HttpHeaderNames.VIA);
+        for (String keep : NOT_UPDATED) {
+            n.remove(keep);
+        }
         for (String name : n.names()) {
             List<String> values = n.getAll(name);
             h.remove(name);

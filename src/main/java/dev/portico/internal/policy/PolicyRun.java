@@ -20,7 +20,7 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,7 +90,7 @@ public final class PolicyRun implements RequestContext, ExchangeHooks {
     /** The cache's hooks (see {@link ExchangeHooks}); all null unless a cache policy set them. */
     private volatile FullHttpResponse answer;
     private BodyTap tap;
-    private Function<HttpResponse, FullHttpResponse> substitute;
+    private BiFunction<HttpResponse, Boolean, FullHttpResponse> substitute;
     private String cacheStatus;
 
     /**
@@ -347,7 +347,7 @@ public final class PolicyRun implements RequestContext, ExchangeHooks {
     }
 
     @Override
-    public void substitute(Function<HttpResponse, FullHttpResponse> value) {
+    public void substitute(BiFunction<HttpResponse, Boolean, FullHttpResponse> value) {
         substitute = value;
     }
 
@@ -362,11 +362,12 @@ public final class PolicyRun implements RequestContext, ExchangeHooks {
     }
 
     /**
-     * @param upstream the backend's response head
-     * @return the whole response a policy sends instead, or {@code null} to relay the backend's
+     * @param head the backend's response head, or Portico's own error response for a failed exchange
+     * @param local whether Portico made {@code head}
+     * @return the whole response a policy sends instead (a cache's stored one), or {@code null} to send {@code head}
      */
-    public FullHttpResponse substitute(HttpResponse upstream) {
-        return substitute == null ? null : substitute.apply(upstream);
+    public FullHttpResponse substitute(HttpResponse head, boolean local) {
+        return substitute == null ? null : substitute.apply(head, local);
     }
 
     /**

@@ -139,7 +139,7 @@ public final class ProxyExchange extends ExchangeTries {
         HttpResponse upstream = response;
         boolean head = clientRequest.method().equals(HttpMethod.HEAD);
         boolean upstreamBodiless = head || st.code() == 204 || st.code() == 304;
-        FullHttpResponse replaced = policies == null ? null : policies.substitute(upstream);
+        FullHttpResponse replaced = policies == null ? null : policies.substitute(upstream, false);
         if (replaced != null) { // a cache answers with what it stored: the backend's body is dropped
             response = replaced;
             replacement = replaced.content();
