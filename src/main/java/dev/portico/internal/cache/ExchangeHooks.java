@@ -53,6 +53,11 @@ public interface ExchangeHooks {
          */
         void onContent(ByteBuf content, boolean last);
 
+        /** @return whether the rest of the body is wanted even if the client went away */
+        default boolean stillWanted() {
+            return false;
+        }
+
         /** The response ended before its last part. */
         void onAbort();
     }

@@ -99,6 +99,12 @@ final class Fill implements ExchangeHooks.BodyTap {
         }
     }
 
+    /** Others wait for this body: it is read to its end even if the client that asked for it went away. */
+    @Override
+    public synchronized boolean stillWanted() {
+        return chunks != null && !waiters.isEmpty();
+    }
+
     @Override
     public void onAbort() {
         chunks = null;

@@ -100,8 +100,20 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     answerWaiting(ctx);
                 }));
             }
+            case "/cache/purge" -> {
+                if (!method.equals(HttpMethod.POST)) {
+                    notAllowed(ctx, "POST", keepAlive);
+                    return;
+                }
+                try {
+                    send(ctx, HttpResponseStatus.OK, "application/json",
+                            ops.purgeCache(req.content().toString(StandardCharsets.UTF_8)) + "\n", keepAlive);
+                } catch (IllegalArgumentException e) {
+                    send(ctx, HttpResponseStatus.BAD_REQUEST, "text/plain", e.getMessage() + "\n", keepAlive);
+                }
+            }
             default -> send(ctx, HttpResponseStatus.NOT_FOUND, "text/plain",
-                    "not found; try /healthz /readyz /metrics /config, or POST /reload\n", keepAlive);
+                    "not found; try /healthz /readyz /metrics /config, or POST /reload or /cache/purge\n", keepAlive);
         }
     }
 

@@ -386,6 +386,11 @@ public final class PolicyRun implements RequestContext, ExchangeHooks {
         }
     }
 
+    /** @return whether a tap still wants the rest of the body after the client went away */
+    public boolean bodyStillWanted() {
+        return tap != null && tap.stillWanted();
+    }
+
     /** The exchange failed before the response's last part: a tap learns it. */
     public void responseAborted() {
         BodyTap t = tap;

@@ -41,6 +41,8 @@ public final class ProxyExchange extends ExchangeTries {
     /** A policy's whole response sent instead of the backend's body (a cache's stored body), until sent. */
     private ByteBuf replacement;
     private boolean replacementBodiless;
+    /** The client went away while a policy still wants the body (a cache fill others wait for). */
+    private boolean detached;
     /** {@code timeouts.tunnel_idle} when the request asks for a WebSocket upgrade; 0 otherwise. */
     private long tunnelIdleMillis;
 
@@ -192,6 +194,10 @@ public final class ProxyExchange extends ExchangeTries {
             content.release();
             return;
         }
+        if (detached) {
+            finishDetached(content);
+            return;
+        }
         if (replacement != null) {
             content.release();
             if (!(content instanceof LastHttpContent)) {
@@ -230,6 +236,25 @@ public final class ProxyExchange extends ExchangeTries {
         host.exchangeDone(this, keepAlive ? null : last, keepAlive);
     }
 
+    /** The body of a detached exchange goes to the policies' tap alone; the end returns the connection. */
+    private void finishDetached(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        policies.onResponseBody(content.content(), last);
+        content.release();
+        if (last) {
+            state = State.DONE;
+            attempts.finish();
+            UpstreamConnection c = conn;
+            conn = null;
+            if (upstreamKeepAlive && requestComplete) {
+                c.release();
+            } else {
+                c.discard();
+            }
+            log.access(status, requestBodyBytes, sentBytes, attempts.last(), attempts.count());
+        }
+    }
+
     /**
      * Writes a response part, holding its bytes against the proxy-wide budget until they are on the wire. The
      * write completes in order on the client's event loop, which this exchange shares.
@@ -253,7 +278,7 @@ public final class ProxyExchange extends ExchangeTries {
 
     @Override
     public void onUpstreamReadComplete() {
-        if (state == State.RESPONDING) {
+        if (state == State.RESPONDING && !detached) {
             host.clientChannel().flush(); // the head, and every body part this read brought, in one flush
         }
         if (state != State.DONE && conn != null && !host.clientWritable()) {
@@ -263,7 +288,7 @@ public final class ProxyExchange extends ExchangeTries {
 
     /** The client can take more response: read more from the backend. */
     public void onClientWritable() {
-        if (state != State.DONE && conn != null && host.clientWritable()) {
+        if (state != State.DONE && conn != null && !detached && host.clientWritable()) {
             conn.channel().config().setAutoRead(true);
         }
     }
@@ -284,7 +309,7 @@ public final class ProxyExchange extends ExchangeTries {
             return; // connect has its own timeout
         }
         boolean backendBlocks = conn != null && !conn.channel().isWritable();
-        boolean clientBlocks = !host.clientWritable();
+        boolean clientBlocks = !detached && !host.clientWritable();
         if (!requestComplete && backendBlocks) {
             fail(new ProxyFailure(Kind.RESPONSE_TIMEOUT, "upstream stopped reading the request body"));
         } else if (!requestComplete && state == State.FORWARDING) {
@@ -315,6 +340,14 @@ public final class ProxyExchange extends ExchangeTries {
      */
     public void fail(ProxyFailure failure) {
         if (state == State.DONE) {
+            return;
+        }
+        if (!detached && failure.kind() == Kind.CLIENT_ABORTED && state == State.RESPONDING && conn != null
+                && policies != null && policies.bodyStillWanted()) {
+            // A cache fill that other requests wait for: read the backend's body to its end without the client.
+            detached = true;
+            conn.channel().config().setAutoRead(true);
+            host.exchangeFailed(this, failure, true);
             return;
         }
         boolean responseStarted = state == State.RESPONDING;

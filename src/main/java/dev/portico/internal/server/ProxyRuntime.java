@@ -5,6 +5,7 @@ import dev.portico.config.ConfigException;
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
+import dev.portico.internal.cache.CachePolicy;
 import dev.portico.internal.policy.PolicyRegistry;
 import dev.portico.internal.metrics.Metrics;
 import dev.portico.internal.proxy.AccessLog;
@@ -120,6 +121,7 @@ public final class ProxyRuntime {
     public static ProxyRuntime start(ProxyConfig config) {
         TlsRuntime tls = TlsRuntime.create(config);
         ProxyRuntime runtime = new ProxyRuntime(config, tls);
+        runtime.metrics.caches(() -> runtime.caches().stream().map(CachePolicy::stats).toList());
         try {
             runtime.snapshot = runtime.snapshot(config);
             runtime.upstreams.retain(runtime.snapshot.routeList);
@@ -307,6 +309,11 @@ public final class ProxyRuntime {
             out.add((InetSocketAddress) l.channel().localAddress());
         }
         return out;
+    }
+
+    /** @return the cache policies of the running configuration (for purges) */
+    public List<CachePolicy> caches() {
+        return snapshot.policies.caches();
     }
 
     /** @return the configuration new exchanges use */
