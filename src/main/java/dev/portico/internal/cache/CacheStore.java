@@ -115,6 +115,12 @@ final class CacheStore {
         fills.remove(f.key, f);
     }
 
+    /** @return how many requests wait for the fill under way for the URL (0 if none) */
+    synchronized int waiting(String key) {
+        Fill f = fills.get(key);
+        return f == null ? 0 : f.waiting();
+    }
+
     synchronized long bytes() {
         return bytes;
     }

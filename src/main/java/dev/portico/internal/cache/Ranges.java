@@ -34,7 +34,7 @@ final class Ranges {
                 return length == 0 ? UNSATISFIABLE : new long[] {Math.max(0, length - suffix), length - 1};
             }
             long first = digits(a);
-            long last = b.isEmpty() ? length - 1 : digits(b);
+            long last = b.isEmpty() ? Long.MAX_VALUE : digits(b);
             if (last < first) {
                 return null;
             }
