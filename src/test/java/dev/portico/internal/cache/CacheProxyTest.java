@@ -7,6 +7,7 @@ import dev.portico.config.CachePolicyConfig;
 import dev.portico.config.CustomPolicyConfig;
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ProxyConfig;
+import dev.portico.testing.H2Client;
 import dev.portico.testing.PorticoExtension;
 import dev.portico.testing.TestBackend;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -89,6 +90,21 @@ class CacheProxyTest {
         assertThat(served).hasValue(1);
         assertThat(cache.stats().hits()).isEqualTo(1);
         assertThat(cache.stats().misses()).isEqualTo(1);
+    }
+
+    @Test
+    void anEntryStoredOverHttp11IsAHitOverHttp2() throws Exception {
+        start(numbered("Cache-Control", "max-age=60"));
+        get("/both");
+        H2Client.Result hit;
+        try (H2Client c = H2Client.connect(portico.port())) {
+            hit = c.get("/both").get(10, TimeUnit.SECONDS);
+        }
+
+        assertThat(hit.status()).isEqualTo(200);
+        assertThat(hit.bodyStart()).isEqualTo("body 1");
+        assertThat(hit.headers().get("cache-status")).isEqualTo("portico; hit");
+        assertThat(served).hasValue(1);
     }
 
     @Test
@@ -205,6 +221,31 @@ class CacheProxyTest {
         assertThat(item.headers().firstValue("cache-status")).hasValue("portico; fwd=uri-miss; stored");
         assertThat(other.headers().firstValue("cache-status")).hasValue("portico; fwd=uri-miss; stored");
         assertThat(served).hasValue(5);
+    }
+
+    @Test
+    void aStaleEntryStandsInForABackendErrorWithinStaleIfErrorButNotBeyond() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean();
+        start((req, ctx) -> {
+            served.incrementAndGet();
+            FullHttpResponse r = failing.get() ? TestBackend.text(HttpResponseStatus.SERVICE_UNAVAILABLE, "down")
+                    : TestBackend.text(HttpResponseStatus.OK, "good");
+            r.headers().set("Cache-Control", "max-age=10, stale-if-error=60");
+            ctx.writeAndFlush(r);
+        });
+        get("/e");
+        failing.set(true);
+        clock.advanceSeconds(30);
+        HttpResponse<String> rescued = get("/e");
+        clock.advanceSeconds(60);
+        HttpResponse<String> tooOld = get("/e");
+
+        assertThat(rescued.statusCode()).isEqualTo(200);
+        assertThat(rescued.body()).isEqualTo("good");
+        assertThat(rescued.headers().firstValue("cache-status"))
+                .hasValue("portico; fwd=stale; fwd-status=503; detail=stale-if-error");
+        assertThat(tooOld.statusCode()).isEqualTo(503);
+        assertThat(cache.stats().staleServed()).isEqualTo(1);
     }
 
     @Test
