@@ -281,7 +281,7 @@ public final class ProxyExchange extends ExchangeTries {
         if (state == State.RESPONDING && !detached) {
             host.clientChannel().flush(); // the head, and every body part this read brought, in one flush
         }
-        if (state != State.DONE && conn != null && !host.clientWritable()) {
+        if (state != State.DONE && conn != null && !detached && !host.clientWritable()) {
             conn.channel().config().setAutoRead(false);
         }
     }

@@ -119,14 +119,16 @@ class CacheFillTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> cache.store.waiting(key) == 1);
         } // the first client leaves mid-body
         ChannelHandlerContext ctx = held.get();
-        ctx.executor().execute(() -> {
-            ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(filled(1))));
+        ctx.executor().execute(() -> { // 2 MiB more: many reads with nobody but the fill to read them
+            for (int i = 0; i < 64; i++) {
+                ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(filled(1))));
+            }
             ctx.writeAndFlush(new DefaultLastHttpContent());
         });
         java.net.http.HttpResponse<byte[]> r = waiter.get(15, TimeUnit.SECONDS);
 
         assertThat(r.statusCode()).isEqualTo(200);
-        assertThat(r.body()).hasSize(2 * PART);
+        assertThat(r.body()).hasSize(65 * PART);
         assertThat(r.headers().firstValue("cache-status")).hasValue("portico; hit; detail=collapsed");
         assertThat(served).hasValue(1);
         assertThat(cache.stats().entries()).isEqualTo(1);
