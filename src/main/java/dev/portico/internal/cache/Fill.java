@@ -105,6 +105,12 @@ final class Fill implements ExchangeHooks.BodyTap {
         return chunks != null && !waiters.isEmpty();
     }
 
+    /** The fill ends with an entry made otherwise (a freshened one after a 304). */
+    void completeWith(Entry e) {
+        chunks = null;
+        end(e);
+    }
+
     @Override
     public void onAbort() {
         chunks = null;

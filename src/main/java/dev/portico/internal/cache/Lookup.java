@@ -126,6 +126,23 @@ final class Lookup {
             }
         }
         hooks.substitute(this::substitute);
+        if (p.config.coalesce() && get && !reqCc.has("no-cache") && !req.contains(HttpHeaderNames.RANGE)) {
+            // One revalidation at a time: the others wait for it, or take the stale entry if
+            // stale-while-revalidate allows, so an expiring popular entry makes no thundering herd.
+            Fill candidate = new Fill(key, p.store, p.config.maxObjectSize());
+            Fill f = p.store.joinOrLead(key, candidate);
+            if (f != candidate) {
+                long swr = e.cc.seconds("stale-while-revalidate");
+                if (swr >= 0 && staleness <= swr && mayServeStale(e)) {
+                    p.store.staleServed.increment();
+                    status = "hit; detail=stale-while-revalidate";
+                    return answer(HitResponse.build(e, now, req, true, false));
+                }
+                return waitFor(f);
+            }
+            fill = candidate;
+            hooks.tap(fill);
+        }
         return Decision.proceed();
     }
 
@@ -142,6 +159,11 @@ final class Lookup {
             hooks.tap(fill); // now, so that an exchange that fails before its response ends the fill too
             return Decision.proceed();
         }
+        return waitFor(f);
+    }
+
+    /** Waits for the fill under way: answered from its entry, or sent to the backend if it brings none. */
+    private Decision waitFor(Fill f) {
         Suspension s = ctx.suspend(CachePolicy.WAIT_FOR_FILL);
         ExchangeHooks h = hooks;
         if (!f.join(entry -> CachePolicy.resume(s, h, forWaiter(entry)))) {
@@ -186,9 +208,15 @@ final class Lookup {
             p.store.replace(stale, fresh);
             status = "fwd=stale; fwd-status=304";
             substituted = true;
+            if (fill != null) {
+                fill.completeWith(fresh); // requests that waited for this revalidation get the freshened entry
+            }
             return HitResponse.build(fresh, now, req, true, true);
         }
         if (st >= 500 && st <= 504 && stale != null && staleIfError(stale, now)) {
+            if (fill != null) {
+                fill.cancel(); // nothing new to store: requests that waited for it go on their own
+            }
             p.store.staleServed.increment();
             status = "fwd=stale; fwd-status=" + st + "; detail=stale-if-error";
             substituted = true;

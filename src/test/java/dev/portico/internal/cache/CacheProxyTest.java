@@ -201,6 +201,75 @@ class CacheProxyTest {
     }
 
     @Test
+    void concurrentRequestsForAnExpiredEntryMakeOneRevalidation() throws Exception {
+        int clients = 6;
+        AtomicInteger revalidations = new AtomicInteger();
+        start((req, ctx) -> {
+            FullHttpResponse r;
+            if (req.headers().contains("If-None-Match")) {
+                revalidations.incrementAndGet();
+                await().atMost(Duration.ofSeconds(10)).until(() -> cache.store.waiting(key("/pop")) == clients - 1);
+                r = TestBackend.text(HttpResponseStatus.NOT_MODIFIED, "");
+                r.headers().remove("content-length");
+            } else {
+                r = TestBackend.text(HttpResponseStatus.OK, "popular");
+            }
+            r.headers().set("ETag", "\"p\"").set("Cache-Control", "max-age=10");
+            ctx.writeAndFlush(r);
+        });
+        get("/pop");
+        clock.advanceSeconds(20);
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+            all.add(client.sendAsync(HttpRequest.newBuilder(portico.uri("/pop")).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (CompletableFuture<HttpResponse<String>> f : all) {
+            assertThat(f.get(20, TimeUnit.SECONDS).body()).isEqualTo("popular");
+        }
+        assertThat(revalidations).hasValue(1);
+    }
+
+    @Test
+    void staleWhileRevalidateServesTheStaleEntryWhileAnotherRequestRevalidates() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        start((req, ctx) -> {
+            served.incrementAndGet();
+            if (req.headers().contains("If-None-Match")) {
+                new Thread(() -> { // the 304 waits until the test has seen the stale answer
+                    try {
+                        release.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    FullHttpResponse r = TestBackend.text(HttpResponseStatus.NOT_MODIFIED, "");
+                    r.headers().remove("content-length");
+                    r.headers().set("ETag", "\"s\"").set("Cache-Control", "max-age=10, stale-while-revalidate=60");
+                    ctx.writeAndFlush(r);
+                }).start();
+                return;
+            }
+            FullHttpResponse r = TestBackend.text(HttpResponseStatus.OK, "swr");
+            r.headers().set("ETag", "\"s\"").set("Cache-Control", "max-age=10, stale-while-revalidate=60");
+            ctx.writeAndFlush(r);
+        });
+        get("/swr");
+        clock.advanceSeconds(30);
+        CompletableFuture<HttpResponse<String>> revalidating = portico.client().sendAsync(
+                HttpRequest.newBuilder(portico.uri("/swr")).build(), HttpResponse.BodyHandlers.ofString());
+        await().atMost(Duration.ofSeconds(10)).until(() -> served.get() == 2);
+        HttpResponse<String> stale = get("/swr");
+        release.countDown();
+
+        assertThat(stale.body()).isEqualTo("swr");
+        assertThat(stale.headers().firstValue("cache-status")).hasValue("portico; hit; detail=stale-while-revalidate");
+        assertThat(revalidating.get(10, TimeUnit.SECONDS).headers().firstValue("cache-status"))
+                .hasValue("portico; fwd=stale; fwd-status=304");
+        assertThat(served).hasValue(2);
+    }
+
+    @Test
     void anUnsafeMethodInvalidatesTheUriAndItsLocation() throws Exception {
         start((req, ctx) -> {
             served.incrementAndGet();
