@@ -32,6 +32,7 @@ class CacheConformanceIT {
                 + "the caching conformance suite is skipped");
         Path out = Path.of("target", "cachetests").toAbsolutePath();
         Files.createDirectories(out);
+        harness = copy(harness, out.resolve("harness")); // run from a copy: the shared harness stays untouched
         Path results = out.resolve("portico.json");
         Files.deleteIfExists(results);
         String java = ProcessHandle.current().info().command().orElse("java");
@@ -73,6 +74,27 @@ class CacheConformanceIT {
             }
         }
         return null;
+    }
+
+    /** Copies the harness (without its node_modules, which the run installs) into {@code target}. */
+    private static Path copy(Path from, Path to) throws java.io.IOException {
+        try (var files = Files.walk(from)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Path rel = from.relativize(f);
+                if (rel.startsWith("node_modules")) {
+                    continue;
+                }
+                Path dest = to.resolve(rel.toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(dest);
+                } else {
+                    Files.copy(f, dest, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    dest.toFile().setWritable(true, true);
+                    dest.toFile().setExecutable(Files.isExecutable(f), false);
+                }
+            }
+        }
+        return to;
     }
 
     private static boolean onPath(String command) {
