@@ -9,7 +9,7 @@ package dev.portico.config;
 public sealed interface PolicyConfig permits HeadersPolicyConfig, RewritePolicyConfig, RedirectPolicyConfig,
         RespondPolicyConfig, IpFilterPolicyConfig, SecurityHeadersPolicyConfig, CorsPolicyConfig, CustomPolicyConfig,
         ForwardAuthPolicyConfig, BasicAuthPolicyConfig, JwtPolicyConfig,
-        RateLimitPolicyConfig {
+        RateLimitPolicyConfig, CachePolicyConfig {
     /** @return the policy type's YAML key, e.g. {@code headers} */
     String type();
 }

@@ -18,7 +18,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ConcurrentHashMap;
+import dev.portico.internal.cache.CacheStats;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -158,6 +161,32 @@ public final class Metrics implements AutoCloseable {
     public Runnable counter(String name, String description, String tag, String tagValue) {
         Counter c = Counter.builder(name).tag(tag, tagValue).description(description).register(registry);
         return c::increment;
+    }
+
+    /**
+     * Registers the cache meters, read at each scrape from the live cache policies (summed over them; a cache
+     * dropped by a reload takes its counts with it).
+     *
+     * @param source the statistics of every cache policy of the running configuration
+     */
+    public void caches(Supplier<List<CacheStats>> source) {
+        gaugeSources.add(source);
+        cacheCounter("portico.cache.hits", "Requests answered from a cache", source, CacheStats::hits);
+        cacheCounter("portico.cache.misses", "Requests a cache forwarded: nothing usable stored", source,
+                CacheStats::misses);
+        cacheCounter("portico.cache.stale.served", "Stale cache entries served", source, CacheStats::staleServed);
+        cacheCounter("portico.cache.evictions", "Cache entries evicted to stay under max_size", source,
+                CacheStats::evictions);
+        Gauge.builder("portico.cache.stored", source, s -> s.get().stream().mapToLong(CacheStats::bytes).sum())
+                .baseUnit("bytes").description("Bytes held by caches (fields and bodies)").register(registry);
+        Gauge.builder("portico.cache.entries", source, s -> s.get().stream().mapToLong(CacheStats::entries).sum())
+                .description("Entries held by caches").register(registry);
+    }
+
+    private void cacheCounter(String name, String description, Supplier<List<CacheStats>> source,
+                              ToLongFunction<CacheStats> f) {
+        FunctionCounter.builder(name, source, s -> s.get().stream().mapToLong(f).sum())
+                .description(description).register(registry);
     }
 
     /** @param success whether a reload was applied */

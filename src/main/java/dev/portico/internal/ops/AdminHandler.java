@@ -144,6 +144,18 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     answerWaiting(ctx);
                 }));
             }
+            case "/cache/purge" -> {
+                if (!method.equals(HttpMethod.POST)) {
+                    notAllowed(ctx, "POST", keepAlive);
+                    return;
+                }
+                try {
+                    send(ctx, HttpResponseStatus.OK, "application/json",
+                            ops.purgeCache(req.content().toString(StandardCharsets.UTF_8)) + "\n", keepAlive);
+                } catch (IllegalArgumentException e) {
+                    send(ctx, HttpResponseStatus.BAD_REQUEST, "text/plain", e.getMessage() + "\n", keepAlive);
+                }
+            }
             case Dashboard.EVENTS -> {
                 if (get(ctx, method, keepAlive)) {
                     streaming = true;
@@ -156,7 +168,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     write(ctx, page, keepAlive);
                 } else {
                     send(ctx, HttpResponseStatus.NOT_FOUND, "text/plain",
-                            "not found; try / (the dashboard), /healthz /readyz /metrics /config, or POST /reload\n",
+                            "not found; try / (the dashboard), /healthz /readyz /metrics /config, or POST /reload "
+                                    + "or /cache/purge\n",
                             keepAlive);
                 }
             }

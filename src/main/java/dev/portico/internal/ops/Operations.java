@@ -118,6 +118,11 @@ public final class Operations implements AutoCloseable {
         return runtime.metrics().scrape(accept);
     }
 
+    /** @return the answer to a cache purge (see {@link CachePurge}) */
+    String purgeCache(String body) {
+        return CachePurge.purge(body, runtime.caches());
+    }
+
     String configJson() {
         return ConfigJson.of(runtime.config());
     }

@@ -1,6 +1,7 @@
 package dev.portico.internal.policy;
 
 import dev.portico.config.BasicAuthPolicyConfig;
+import dev.portico.config.CachePolicyConfig;
 import dev.portico.config.CorsPolicyConfig;
 import dev.portico.config.CustomPolicyConfig;
 import dev.portico.config.ForwardAuthPolicyConfig;
@@ -17,6 +18,7 @@ import dev.portico.config.RouteConfig;
 import dev.portico.config.SecurityHeadersPolicyConfig;
 import dev.portico.internal.metrics.Metrics;
 import dev.portico.internal.metrics.PolicyDecisions;
+import dev.portico.internal.cache.CachePolicy;
 import dev.portico.policy.Policy;
 import io.netty.channel.EventLoopGroup;
 import java.util.ArrayList;
@@ -192,6 +194,11 @@ public final class PolicyRegistry implements AutoCloseable {
         return create(c);
     }
 
+    /** @return the live cache policies (for purges and metrics) */
+    public List<CachePolicy> caches() {
+        return instances.values().stream().filter(CachePolicy.class::isInstance).map(CachePolicy.class::cast).toList();
+    }
+
     /** @return the instance a record makes: built-in types here, custom ones as configured */
     static Policy create(PolicyConfig c) {
         if (c instanceof HeadersPolicyConfig h) {
@@ -214,6 +221,8 @@ public final class PolicyRegistry implements AutoCloseable {
             return new BasicAuthPolicy(basic);
         } else if (c instanceof JwtPolicyConfig jwt) {
             return new JwtPolicy(jwt);
+        } else if (c instanceof CachePolicyConfig cache) {
+            return new CachePolicy(cache);
         }
         return ((CustomPolicyConfig) c).policy();
     }

@@ -1,6 +1,7 @@
 package dev.portico.internal.policy;
 
 import dev.portico.internal.metrics.PolicyDecisions;
+import dev.portico.internal.cache.ExchangeHooks;
 import dev.portico.policy.Decision;
 import dev.portico.policy.Headers;
 import dev.portico.policy.LocalResponse;
@@ -8,6 +9,8 @@ import dev.portico.policy.Policy;
 import dev.portico.policy.RequestContext;
 import dev.portico.policy.Suspension;
 import dev.portico.internal.upstream.UpstreamPool;
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.concurrent.EventExecutor;
@@ -19,6 +22,7 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * resumes it there. The request phases run in order until one answers, fails or suspends; the response phases of
  * the policies whose request phase ran run in reverse order on the response head.
  */
-public final class PolicyRun implements RequestContext {
+public final class PolicyRun implements RequestContext, ExchangeHooks {
     private static final Logger LOG = LoggerFactory.getLogger(PolicyRun.class);
 
     /** Where a run reports its outcome: the request's admission. Called on the event loop. */
@@ -91,6 +95,11 @@ public final class PolicyRun implements RequestContext {
     private Runnable onCancel;
     /** Set by {@link #reportError()}: the current policy's decision counts as an error whatever it was. */
     private boolean errorReported;
+    /** The cache's hooks (see {@link ExchangeHooks}); all null unless a cache policy set them. */
+    private volatile FullHttpResponse answer;
+    private BodyTap tap;
+    private BiFunction<HttpResponse, Boolean, FullHttpResponse> substitute;
+    private String cacheStatus;
 
     /**
      * @param chain the route's policies
@@ -368,6 +377,77 @@ public final class PolicyRun implements RequestContext {
     /** @return the claims a policy verified earlier on this request, or an empty map */
     public Map<String, Object> verifiedClaims() {
         return verifiedClaims;
+    }
+
+    @Override
+    public void answerWith(FullHttpResponse response) {
+        answer = response;
+    }
+
+    @Override
+    public FullHttpResponse takeAnswer() {
+        FullHttpResponse r = answer;
+        answer = null;
+        return r;
+    }
+
+    @Override
+    public void tap(BodyTap value) {
+        tap = value;
+    }
+
+    @Override
+    public void substitute(BiFunction<HttpResponse, Boolean, FullHttpResponse> value) {
+        substitute = value;
+    }
+
+    @Override
+    public void cacheStatus(String status) {
+        cacheStatus = status;
+    }
+
+    /** @return what a cache policy did, or {@code null} */
+    public String cacheStatus() {
+        return cacheStatus;
+    }
+
+    /**
+     * @param head the backend's response head, or Portico's own error response for a failed exchange
+     * @param local whether Portico made {@code head}
+     * @return the whole response a policy sends instead (a cache's stored one), or {@code null} to send {@code head}
+     */
+    public FullHttpResponse substitute(HttpResponse head, boolean local) {
+        return substitute == null ? null : substitute.apply(head, local);
+    }
+
+    /**
+     * Shows a part of the backend's response body to a policy's tap, if one is set.
+     *
+     * @param content the part's bytes (not retained)
+     * @param last whether it is the last part
+     */
+    public void onResponseBody(ByteBuf content, boolean last) {
+        BodyTap t = tap;
+        if (t != null) {
+            if (last) {
+                tap = null;
+            }
+            t.onContent(content, last);
+        }
+    }
+
+    /** @return whether a tap still wants the rest of the body after the client went away */
+    public boolean bodyStillWanted() {
+        return tap != null && tap.stillWanted();
+    }
+
+    /** The exchange failed before the response's last part: a tap learns it. */
+    public void responseAborted() {
+        BodyTap t = tap;
+        tap = null;
+        if (t != null) {
+            t.onAbort();
+        }
     }
 
     private int indexOf(Policy owner) {

@@ -21,17 +21,28 @@ package dev.portico.internal.proxy;
  * @param traceId the W3C trace id, or {@code null}
  * @param tls the TLS version and cipher suite of the client connection, or {@code null} on a plain one
  * @param policy the policy that answered the request itself, or {@code null}
+ * @param cache what a cache policy did ({@code Cache-Status} parameters, e.g. {@code hit}), or {@code null}
  */
 public record AccessLogEntry(long epochMillis, String client, String method, String target, String version,
                              int status, long bytes, long durationNanos, String upstream, long upstreamNanos,
                              String requestId, String route, int attempts, String referer, String userAgent,
-                             String traceId, String tls, String policy) {
+                             String traceId, String tls, String policy, String cache) {
+    /** An entry without a cache's outcome. */
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    public AccessLogEntry(long epochMillis, String client, String method, String target, String version, int status,
+                          long bytes, long durationNanos, String upstream, long upstreamNanos, String requestId,
+                          String route, int attempts, String referer, String userAgent, String traceId, String tls,
+                          String policy) {
+        this(epochMillis, client, method, target, version, status, bytes, durationNanos, upstream, upstreamNanos,
+                requestId, route, attempts, referer, userAgent, traceId, tls, policy, null);
+    }
+
     /** An entry of a request no policy answered. */
     @SuppressWarnings("checkstyle:ParameterNumber")
     public AccessLogEntry(long epochMillis, String client, String method, String target, String version, int status,
                           long bytes, long durationNanos, String upstream, long upstreamNanos, String requestId,
                           String route, int attempts, String referer, String userAgent, String traceId, String tls) {
         this(epochMillis, client, method, target, version, status, bytes, durationNanos, upstream, upstreamNanos,
-                requestId, route, attempts, referer, userAgent, traceId, tls, null);
+                requestId, route, attempts, referer, userAgent, traceId, tls, null, null);
     }
 }

@@ -90,6 +90,9 @@ final class AccessLogFormat {
         string(sb, "trace_id", e.traceId());
         string(sb, "tls", e.tls());
         string(sb, "policy", e.policy());
+        if (e.cache() != null) {
+            string(sb, "cache", e.cache());
+        }
         return sb.append('}').toString();
     }
 

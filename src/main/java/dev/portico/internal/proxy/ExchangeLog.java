@@ -45,6 +45,7 @@ public final class ExchangeLog {
     private Span span;
     private Span trySpan;
     private String failure;
+    private String cache;
 
     /**
      * @param host the client connection
@@ -176,7 +177,12 @@ public final class ExchangeLog {
         accessLog.log(new AccessLogEntry(startMillis, clientAddress, request.method().name(), request.uri(),
                 request.protocolVersion().text(), status, responseBytes, duration,
                 endpoint == null ? null : endpoint.text(), upstreamNanos, requestId, routeLabel, attempts, referer,
-                userAgent, traceId, host.tlsSummary()));
+                userAgent, traceId, host.tlsSummary(), null, cache));
+    }
+
+    /** @param status what a cache policy did with the request, for the access log's {@code cache} field */
+    public void cache(String status) {
+        this.cache = status;
     }
 
     /**
@@ -209,13 +215,32 @@ public final class ExchangeLog {
      */
     public static void answered(AccessLog accessLog, HttpRequest request, String client, int status, long bytes,
                                 String requestId, String route, String tls, String policy) {
+        answered(accessLog, request, client, status, bytes, requestId, route, tls, policy, null);
+    }
+
+    /**
+     * The access-log line of a request Portico answered itself, with what a cache policy did.
+     *
+     * @param accessLog where the line goes
+     * @param request the request head
+     * @param client the client's IP address
+     * @param status the status sent, 0 if none
+     * @param bytes the response body bytes sent
+     * @param requestId the request id, or {@code null}
+     * @param route the route's label, or {@code null}
+     * @param tls the connection's TLS version and cipher suite, or {@code null}
+     * @param policy the policy that answered, or {@code null}
+     * @param cache the cache's outcome, or {@code null}
+     */
+    public static void answered(AccessLog accessLog, HttpRequest request, String client, int status, long bytes,
+                                String requestId, String route, String tls, String policy, String cache) {
         if (!accessLog.enabled()) {
             return;
         }
         accessLog.log(new AccessLogEntry(System.currentTimeMillis(), client, request.method().name(), request.uri(),
                 request.protocolVersion().text(), status, bytes, 0, null, -1, requestId, route, 0,
                 request.headers().get(HttpHeaderNames.REFERER), request.headers().get(HttpHeaderNames.USER_AGENT),
-                null, tls, policy));
+                null, tls, policy, cache));
     }
 
     /**

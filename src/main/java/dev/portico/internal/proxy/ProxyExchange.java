@@ -6,8 +6,11 @@ import dev.portico.internal.proxy.ProxyFailure.Kind;
 import dev.portico.internal.route.Route;
 import dev.portico.internal.upstream.UpstreamConnection;
 import dev.portico.internal.upstream.UpstreamPool;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -35,6 +38,11 @@ public final class ProxyExchange extends ExchangeTries {
     private int status;
     /** The route's policies that ran on the request, for the response phases; null when the route has none. */
     private PolicyRun policies;
+    /** A policy's whole response sent instead of the backend's body (a cache's stored body), until sent. */
+    private ByteBuf replacement;
+    private boolean replacementBodiless;
+    /** The client went away while a policy still wants the body (a cache fill others wait for). */
+    private boolean detached;
     /** {@code timeouts.tunnel_idle} when the request asks for a WebSocket upgrade; 0 otherwise. */
     private long tunnelIdleMillis;
 
@@ -130,13 +138,22 @@ public final class ProxyExchange extends ExchangeTries {
         attempts.succeeded(countsAsFailure);
         attempts.dropKept(); // the response goes to the client now: no retry can follow
         state = State.RESPONDING;
-        status = st.code();
-        upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-        boolean bodiless = clientRequest.method().equals(HttpMethod.HEAD) || status == 204 || status == 304;
+        HttpResponse upstream = response;
+        boolean head = clientRequest.method().equals(HttpMethod.HEAD);
+        boolean upstreamBodiless = head || st.code() == 204 || st.code() == 304;
+        FullHttpResponse replaced = policies == null ? null : policies.substitute(upstream, false);
+        if (replaced != null) { // a cache answers with what it stored: the backend's body is dropped
+            response = replaced;
+            replacement = replaced.content();
+        }
+        status = response.status().code();
+        upstreamKeepAlive = HttpUtil.isKeepAlive(upstream);
+        boolean bodiless = head || status == 204 || status == 304;
+        replacementBodiless = bodiless;
         responseKeepAlive = clientKeepAlive && requestComplete && !host.closeAfterResponse()
                 && HeaderRewriter.framingAllowsKeepAlive(response, clientRequest.protocolVersion(), bodiless);
-        if (!response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
-                && !HttpUtil.isTransferEncodingChunked(response) && !bodiless) {
+        if (!upstream.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
+                && !HttpUtil.isTransferEncodingChunked(upstream) && !upstreamBodiless) {
             upstreamKeepAlive = false;
         }
         Channel client = host.clientChannel();
@@ -144,6 +161,7 @@ public final class ProxyExchange extends ExchangeTries {
                 responseKeepAlive);
         if (policies != null) {
             policies.onResponse(toClient, false);
+            log.cache(policies.cacheStatus());
         }
         log.responseHead(toClient);
         client.write(toClient, client.voidPromise());
@@ -176,6 +194,24 @@ public final class ProxyExchange extends ExchangeTries {
             content.release();
             return;
         }
+        if (detached) {
+            finishDetached(content);
+            return;
+        }
+        if (replacement != null) {
+            content.release();
+            if (!(content instanceof LastHttpContent)) {
+                return;
+            }
+            content = replacementBodiless ? LastHttpContent.EMPTY_LAST_CONTENT
+                    : new DefaultLastHttpContent(replacement);
+            if (replacementBodiless) {
+                replacement.release();
+            }
+            replacement = null;
+        } else if (policies != null) {
+            policies.onResponseBody(content.content(), content instanceof LastHttpContent);
+        }
         Channel client = host.clientChannel();
         if (!(content instanceof LastHttpContent)) {
             send(client, content, false); // flushed when this read from the backend is over
@@ -198,6 +234,25 @@ public final class ProxyExchange extends ExchangeTries {
         // Logged once the end is on the wire (or lost): the line counts the bytes the client was really sent.
         last.addListener(f -> log.access(status, requestBodyBytes, sentBytes, attempts.last(), attempts.count()));
         host.exchangeDone(this, keepAlive ? null : last, keepAlive);
+    }
+
+    /** The body of a detached exchange goes to the policies' tap alone; the end returns the connection. */
+    private void finishDetached(HttpContent content) {
+        boolean last = content instanceof LastHttpContent;
+        policies.onResponseBody(content.content(), last);
+        content.release();
+        if (last) {
+            state = State.DONE;
+            attempts.finish();
+            UpstreamConnection c = conn;
+            conn = null;
+            if (upstreamKeepAlive && requestComplete) {
+                c.release();
+            } else {
+                c.discard();
+            }
+            log.access(status, requestBodyBytes, sentBytes, attempts.last(), attempts.count());
+        }
     }
 
     /**
@@ -223,17 +278,17 @@ public final class ProxyExchange extends ExchangeTries {
 
     @Override
     public void onUpstreamReadComplete() {
-        if (state == State.RESPONDING) {
+        if (state == State.RESPONDING && !detached) {
             host.clientChannel().flush(); // the head, and every body part this read brought, in one flush
         }
-        if (state != State.DONE && conn != null && !host.clientWritable()) {
+        if (state != State.DONE && conn != null && !detached && !host.clientWritable()) {
             conn.channel().config().setAutoRead(false);
         }
     }
 
     /** The client can take more response: read more from the backend. */
     public void onClientWritable() {
-        if (state != State.DONE && conn != null && host.clientWritable()) {
+        if (state != State.DONE && conn != null && !detached && host.clientWritable()) {
             conn.channel().config().setAutoRead(true);
         }
     }
@@ -254,7 +309,7 @@ public final class ProxyExchange extends ExchangeTries {
             return; // connect has its own timeout
         }
         boolean backendBlocks = conn != null && !conn.channel().isWritable();
-        boolean clientBlocks = !host.clientWritable();
+        boolean clientBlocks = !detached && !host.clientWritable();
         if (!requestComplete && backendBlocks) {
             fail(new ProxyFailure(Kind.RESPONSE_TIMEOUT, "upstream stopped reading the request body"));
         } else if (!requestComplete && state == State.FORWARDING) {
@@ -287,6 +342,14 @@ public final class ProxyExchange extends ExchangeTries {
         if (state == State.DONE) {
             return;
         }
+        if (!detached && failure.kind() == Kind.CLIENT_ABORTED && state == State.RESPONDING && conn != null
+                && policies != null && policies.bodyStillWanted()) {
+            // A cache fill that other requests wait for: read the backend's body to its end without the client.
+            detached = true;
+            conn.channel().config().setAutoRead(true);
+            host.exchangeFailed(this, failure, true);
+            return;
+        }
         boolean responseStarted = state == State.RESPONDING;
         state = State.DONE;
         cancelResponseTimer();
@@ -296,6 +359,13 @@ public final class ProxyExchange extends ExchangeTries {
         }
         attempts.finish();
         abandon();
+        if (policies != null) {
+            policies.responseAborted();
+        }
+        if (replacement != null) {
+            replacement.release();
+            replacement = null;
+        }
         if (conn != null) {
             conn.discard();
             conn = null;

@@ -187,7 +187,7 @@ final class Admission {
             bytes = 0; // Portico's own refusals and redirects log no body, as they always have
         }
         ExchangeLog.answered(side.runtime().accessLog(), request, clientIp, status, bytes, id, route,
-                side.tlsSummary(), policy);
+                side.tlsSummary(), policy, phases == null ? null : phases.cacheStatus());
         if (snapshot.tracing != null) {
             snapshot.tracing.local(request, route, clientIp, side.secure(), status, bytes, policy, admittedNanos);
         }
@@ -297,9 +297,9 @@ final class Admission {
         @Override
         public void policyAnswered(PolicyRun run, LocalResponse response, String policy) {
             side.hold(null);
-            FullHttpResponse r;
+            FullHttpResponse r = run.takeAnswer(); // a cache hit: the stored body, not a copy
             try {
-                r = toResponse(response);
+                r = r != null ? r : toResponse(response);
             } catch (IllegalArgumentException e) {
                 policyFailed(run, e, policy);
                 return;

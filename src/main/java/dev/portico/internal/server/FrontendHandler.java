@@ -286,6 +286,12 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
         // The backend's troubles stay in the log: a client learns the status, not the details.
         String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
         FullHttpResponse response = errorResponse(status, detail, false);
+        FullHttpResponse stale = failed.policies() == null ? null : failed.policies().substitute(response, true);
+        if (stale != null) { // a cache answers with a stale entry while the backend is unreachable
+            response.release();
+            response = stale;
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE); // closed after, as errors are
+        }
         if (failed.policies() != null) {
             failed.policies().onResponse(response, true);
         }

@@ -187,6 +187,11 @@ final class Http2StreamHandler extends Http2StreamSide {
         }
         String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
         FullHttpResponse response = ErrorResponses.of(status, detail, true);
+        FullHttpResponse stale = failed.policies() == null ? null : failed.policies().substitute(response, true);
+        if (stale != null) { // a cache answers with a stale entry while the backend is unreachable
+            response.release();
+            response = stale;
+        }
         if (failed.policies() != null) {
             failed.policies().onResponse(response, true);
         }

@@ -5,6 +5,7 @@ import dev.portico.config.ConfigException;
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ListenerConfig;
 import dev.portico.config.ProxyConfig;
+import dev.portico.internal.cache.CachePolicy;
 import dev.portico.internal.policy.PolicyRegistry;
 import dev.portico.internal.metrics.Metrics;
 import dev.portico.internal.proxy.AccessLog;
@@ -125,6 +126,7 @@ public final class ProxyRuntime {
     public static ProxyRuntime start(ProxyConfig config) {
         TlsRuntime tls = TlsRuntime.create(config);
         ProxyRuntime runtime = new ProxyRuntime(config, tls);
+        runtime.metrics.caches(() -> runtime.caches().stream().map(CachePolicy::stats).toList());
         try {
             runtime.snapshot = runtime.snapshot(config);
             runtime.traces.applied(runtime.snapshot.tracing);
@@ -323,6 +325,11 @@ public final class ProxyRuntime {
             out.add((InetSocketAddress) l.channel().localAddress());
         }
         return out;
+    }
+
+    /** @return the cache policies of the running configuration (for purges) */
+    public List<CachePolicy> caches() {
+        return snapshot.policies.caches();
     }
 
     /** @return the configuration new exchanges use */
