@@ -16,7 +16,7 @@ import java.util.function.Function;
 final class PoliciesParser {
     /** The policy types, each the one key of a policy's mapping. */
     static final List<String> TYPES = List.of("headers", "rewrite", "redirect", "respond", "ip_filter",
-            "security_headers", "cors", "class");
+            "security_headers", "cors", "compress", "class");
     private static final List<String> HEADERS_KEYS = List.of("request", "response");
     private static final List<String> RULE_KEYS = List.of("set", "add", "remove", "set_if_absent");
     private static final List<String> REWRITE_KEYS = List.of("regex", "replacement");
@@ -130,6 +130,7 @@ final class PoliciesParser {
             case "ip_filter": return ipFilter(v, at);
             case "security_headers": return securityHeaders(v, at);
             case "cors": return cors(v, at);
+            case "compress": return new CompressParser(y).parse(v, at);
             default:
                 return y.problem(at + ": unknown policy type (known: " + String.join(", ", TYPES) + ")");
         }

@@ -7,7 +7,8 @@ package dev.portico.config;
  * reload keeps a policy whose record is unchanged.
  */
 public sealed interface PolicyConfig permits HeadersPolicyConfig, RewritePolicyConfig, RedirectPolicyConfig,
-        RespondPolicyConfig, IpFilterPolicyConfig, SecurityHeadersPolicyConfig, CorsPolicyConfig, CustomPolicyConfig {
+        RespondPolicyConfig, IpFilterPolicyConfig, SecurityHeadersPolicyConfig, CorsPolicyConfig, CustomPolicyConfig,
+        CompressPolicyConfig {
     /** @return the policy type's YAML key, e.g. {@code headers} */
     String type();
 }

@@ -1,5 +1,6 @@
 package dev.portico.internal.policy;
 
+import dev.portico.config.CompressPolicyConfig;
 import dev.portico.config.CorsPolicyConfig;
 import dev.portico.config.CustomPolicyConfig;
 import dev.portico.config.HeadersPolicyConfig;
@@ -107,6 +108,8 @@ public final class PolicyRegistry {
             return new SecurityHeadersPolicy(s);
         } else if (c instanceof CorsPolicyConfig cors) {
             return new CorsPolicy(cors);
+        } else if (c instanceof CompressPolicyConfig compress) {
+            return new CompressPolicy(compress);
         }
         return ((CustomPolicyConfig) c).policy();
     }

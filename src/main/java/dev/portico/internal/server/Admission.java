@@ -168,7 +168,7 @@ final class Admission {
     private static void answer(RequestSide side, Snapshot snapshot, HttpRequest request, FullHttpResponse response,
                                PolicyRun phases, boolean close, String policy, String route, String clientIp) {
         if (phases != null) {
-            phases.onResponse(response, true);
+            response = phases.onLocalResponse(response);
         }
         String id = null;
         if (snapshot.requestIdName != null) {

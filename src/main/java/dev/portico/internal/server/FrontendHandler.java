@@ -287,7 +287,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
         String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
         FullHttpResponse response = errorResponse(status, detail, false);
         if (failed.policies() != null) {
-            failed.policies().onResponse(response, true);
+            response = failed.policies().onLocalResponse(response);
         }
         closeAfter(ctx.writeAndFlush(response));
     }

@@ -188,7 +188,7 @@ final class Http2StreamHandler extends Http2StreamSide {
         String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
         FullHttpResponse response = ErrorResponses.of(status, detail, true);
         if (failed.policies() != null) {
-            failed.policies().onResponse(response, true);
+            response = failed.policies().onLocalResponse(response);
         }
         endInputAfter(ctx.writeAndFlush(response));
     }
