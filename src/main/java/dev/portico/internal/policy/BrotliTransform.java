@@ -1,5 +1,6 @@
 package dev.portico.internal.policy;
 
+import com.aayushatharva.brotli4j.Brotli4jLoader;
 import com.aayushatharva.brotli4j.encoder.Encoder;
 import com.aayushatharva.brotli4j.encoder.EncoderJNI;
 import com.aayushatharva.brotli4j.encoder.EncoderJNI.Operation;
@@ -18,6 +19,10 @@ final class BrotliTransform implements BodyTransform {
     /** log2 of the window: 512 KiB, the window nginx's brotli module defaults to. */
     static final int LG_WIN = 19;
     static final int INPUT_BUFFER = 32 * 1024;
+
+    static {
+        Brotli4jLoader.ensureAvailability(); // loads the native library (made only for usable encodings)
+    }
 
     private final EncoderJNI.Wrapper encoder;
     private boolean pending;

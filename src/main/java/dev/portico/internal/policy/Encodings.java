@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,12 +28,20 @@ final class Encodings {
      * @return those that work here, in the same order
      */
     static List<String> usable(List<String> wanted) {
+        return usable(wanted, Encodings::unavailability, WARNED);
+    }
+
+    /**
+     * @param check why an encoding cannot be used, or {@code null} if it can
+     * @param warned the encodings warned about already (added to)
+     */
+    static List<String> usable(List<String> wanted, Function<String, Throwable> check, Set<String> warned) {
         List<String> result = new ArrayList<>(wanted.size());
         for (String e : wanted) {
-            Throwable missing = unavailability(e);
+            Throwable missing = check.apply(e);
             if (missing == null) {
                 result.add(e);
-            } else if (WARNED.add(e)) {
+            } else if (warned.add(e)) {
                 LOG.warn("compress: {} is not available on this machine, responses are not encoded with it ({})",
                         e, String.valueOf(missing));
             }
