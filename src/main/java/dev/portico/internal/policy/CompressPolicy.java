@@ -15,9 +15,9 @@ import java.util.Locale;
  * and Portico's own alike: it decides from the response head and the request's fields, rewrites the head
  * ({@code Content-Encoding}, {@code Vary}, no {@code Content-Length}, a weak {@code ETag}) and hands the run a
  * {@link BodyTransform} that encodes the body part by part. Memory per compressed exchange: the encoder's state
- * (its window and tables: about 256 KiB for gzip, 512 KiB windows for br and zstd, see the transforms) plus the
- * output buffer of the part being encoded; nothing else is held, and the output waits for the client under the same
- * backpressure as any response. The encoding runs on the event loop, a part (at most 64 KiB) at a time.
+ * (its window and tables, native: measured about 0.26 MiB for gzip 5, 1.6 MiB for zstd 3, 3.9 MiB for br 4) plus
+ * the output buffer of the part being encoded; nothing else is held, and the output waits for the client under the
+ * same backpressure as any response. The encoding runs on the event loop, a part (at most 64 KiB) at a time.
  */
 final class CompressPolicy implements Policy {
     private final CompressPolicyConfig config;
