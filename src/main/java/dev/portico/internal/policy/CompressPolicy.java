@@ -9,6 +9,8 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.List;
 import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@code compress} policy. All of it happens in the response phase, so it works on the backend's responses
@@ -20,6 +22,8 @@ import java.util.Locale;
  * same backpressure as any response. The encoding runs on the event loop, a part (at most 64 KiB) at a time.
  */
 final class CompressPolicy implements Policy {
+    private static final Logger LOG = LoggerFactory.getLogger(CompressPolicy.class);
+
     private final CompressPolicyConfig config;
     private final List<String> usable;
     private final ContentTypes types;
@@ -61,7 +65,14 @@ final class CompressPolicy implements Policy {
             return;
         }
         // The encoder first: if it cannot start, the head is left as it was and the body goes unencoded.
-        ((PolicyRun) request).transformBody(Encodings.transform(encoding, config.level(encoding)));
+        BodyTransform t;
+        try {
+            t = Encodings.transform(encoding, config.level(encoding));
+        } catch (RuntimeException | LinkageError e) {
+            LOG.debug("compress: no {} encoder for this response: {}", encoding, String.valueOf(e));
+            return;
+        }
+        ((PolicyRun) request).transformBody(t);
         h.set(HttpHeaderNames.CONTENT_ENCODING, encoding);
         h.remove(HttpHeaderNames.CONTENT_LENGTH);
         if (request.protocol().equals("HTTP/1.1")) {
