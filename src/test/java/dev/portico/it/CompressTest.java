@@ -36,6 +36,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 @Timeout(30)
 class CompressTest {
     private static final byte[] TEXT = TextBody.of(1, 20_000);
+    private static final String EVENT = "event: tick\ndata: the first of many\n\n";
 
     @RegisterExtension
     final PorticoExtension portico = new PorticoExtension();
@@ -64,6 +65,15 @@ class CompressTest {
     /** The backend: the path names the response; {@code h} query parameters add fields ("Name: value"). */
     private static void answer(FullHttpRequest req, io.netty.channel.ChannelHandlerContext ctx) {
         QueryStringDecoder q = new QueryStringDecoder(req.uri());
+        if (q.path().equals("/events")) {
+            io.netty.handler.codec.http.HttpResponse head = new io.netty.handler.codec.http.DefaultHttpResponse(
+                    HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers().set("Content-Type", "text/event-stream").set("Transfer-Encoding", "chunked");
+            ctx.write(head);
+            ctx.writeAndFlush(new io.netty.handler.codec.http.DefaultHttpContent(
+                    Unpooled.copiedBuffer(EVENT, StandardCharsets.US_ASCII))); // and nothing more: the stream stays open
+            return;
+        }
         byte[] body = TEXT;
         String type = "text/html; charset=utf-8";
         int status = 200;
@@ -304,5 +314,42 @@ class CompressTest {
             assertThat(local.headers().get("content-encoding")).isEqualTo(encoding);
             assertThat(Decoding.decode(encoding, local.body())).isEqualTo(TEXT);
         }
+    }
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"gzip", "br", "zstd"})
+    void whatTheBackendSentReachesTheClientDecodableWithoutWaitingForMore(String encoding) throws Exception {
+        try (RawClient c = portico.raw()) {
+            c.socket().setSoTimeout(5_000);
+            c.send("GET /events HTTP/1.1\r\nHost: h\r\nAccept-Encoding: " + encoding + "\r\n\r\n");
+            java.io.InputStream in = c.socket().getInputStream();
+            String head = readLine(in);
+            String line;
+            boolean encoded = false;
+            while (!(line = readLine(in)).isEmpty()) {
+                encoded |= line.equalsIgnoreCase("content-encoding: " + encoding);
+            }
+            assertThat(head).startsWith("HTTP/1.1 200");
+            assertThat(encoded).isTrue();
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            byte[] expected = EVENT.getBytes(StandardCharsets.US_ASCII);
+            // The stream stays open: the event must be decodable from the chunks that came, within the timeout.
+            do {
+                int size = Integer.parseInt(readLine(in).trim(), 16);
+                body.writeBytes(in.readNBytes(size));
+                readLine(in);
+            } while (!java.util.Arrays.equals(Decoding.decodePrefix(encoding, body.toByteArray(), expected.length),
+                    expected));
+        }
+    }
+
+    private static String readLine(java.io.InputStream in) throws java.io.IOException {
+        StringBuilder sb = new StringBuilder();
+        int ch;
+        while ((ch = in.read()) >= 0 && ch != '\n') {
+            if (ch != '\r') {
+                sb.append((char) ch);
+            }
+        }
+        return sb.toString();
     }
 }
