@@ -16,7 +16,7 @@ import java.util.function.Function;
 final class PoliciesParser {
     /** The policy types, each the one key of a policy's mapping. */
     static final List<String> TYPES = List.of("headers", "rewrite", "redirect", "respond", "ip_filter",
-            "security_headers", "cors", "forward_auth", "basic_auth", "jwt", "rate_limit", "cache", "class");
+            "security_headers", "cors", "forward_auth", "basic_auth", "jwt", "rate_limit", "cache", "compress", "class");
     private static final List<String> HEADERS_KEYS = List.of("request", "response");
     private static final List<String> RULE_KEYS = List.of("set", "add", "remove", "set_if_absent");
     private static final List<String> REWRITE_KEYS = List.of("regex", "replacement");
@@ -135,6 +135,7 @@ final class PoliciesParser {
             case "jwt": return new AuthParser(y).jwt(v, at);
             case "rate_limit": return new RateLimitParser(y).policy(v, at, y.redisConfigured());
             case "cache": return CacheParser.parse(y, v, at);
+            case "compress": return new CompressParser(y).parse(v, at);
             default:
                 return y.problem(at + ": unknown policy type (known: " + String.join(", ", TYPES) + ")");
         }

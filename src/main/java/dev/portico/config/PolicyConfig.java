@@ -9,7 +9,8 @@ package dev.portico.config;
 public sealed interface PolicyConfig permits HeadersPolicyConfig, RewritePolicyConfig, RedirectPolicyConfig,
         RespondPolicyConfig, IpFilterPolicyConfig, SecurityHeadersPolicyConfig, CorsPolicyConfig, CustomPolicyConfig,
         ForwardAuthPolicyConfig, BasicAuthPolicyConfig, JwtPolicyConfig,
-        RateLimitPolicyConfig, CachePolicyConfig {
+        RateLimitPolicyConfig, CachePolicyConfig,
+        CompressPolicyConfig {
     /** @return the policy type's YAML key, e.g. {@code headers} */
     String type();
 }

@@ -15,6 +15,11 @@ final class NettyResponseHead implements ResponseHead {
         this.local = local;
     }
 
+    /** @return the Netty head, for built-in policies that change its framing (compress) */
+    HttpResponse response() {
+        return response;
+    }
+
     @Override
     public int status() {
         return response.status().code();

@@ -2,6 +2,7 @@ package dev.portico.internal.policy;
 
 import dev.portico.config.BasicAuthPolicyConfig;
 import dev.portico.config.CachePolicyConfig;
+import dev.portico.config.CompressPolicyConfig;
 import dev.portico.config.CorsPolicyConfig;
 import dev.portico.config.CustomPolicyConfig;
 import dev.portico.config.ForwardAuthPolicyConfig;
@@ -223,6 +224,8 @@ public final class PolicyRegistry implements AutoCloseable {
             return new JwtPolicy(jwt);
         } else if (c instanceof CachePolicyConfig cache) {
             return new CachePolicy(cache);
+        } else if (c instanceof CompressPolicyConfig compress) {
+            return new CompressPolicy(compress);
         }
         return ((CustomPolicyConfig) c).policy();
     }

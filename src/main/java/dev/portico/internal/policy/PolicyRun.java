@@ -87,6 +87,9 @@ public final class PolicyRun implements RequestContext, ExchangeHooks {
     /** The claims of a token a policy verified (jwt), for the policies after it; empty until then. */
     private Map<String, Object> verifiedClaims = Map.of();
     private Waiting suspension;
+    /** The body transform a response phase set (compression), while a caller that applies one runs the phases. */
+    private BodyTransform body;
+    private boolean bodyTransformable;
     private boolean inRequestPhase;
     private boolean cancelled;
     /** The backend connections of this run's event loop, for policies that call a service (forward_auth). */
@@ -215,6 +218,57 @@ public final class PolicyRun implements RequestContext, ExchangeHooks {
                         route.isEmpty() ? "-" : route, String.valueOf(e));
             }
         }
+    }
+
+    /**
+     * Runs the response phases on the head of a body the caller streams itself, and lets them set a
+     * {@link BodyTransform} for it (compression). The caller applies it to every part ({@link BodyTransforms}),
+     * then finishes it, or closes it if the exchange fails.
+     *
+     * @param response the head
+     * @param local whether Portico made the response
+     * @return the transform for the body, or {@code null} for none
+     */
+    public BodyTransform onStreamedResponse(HttpResponse response, boolean local) {
+        bodyTransformable = true;
+        try {
+            onResponse(response, local);
+        } finally {
+            bodyTransformable = false;
+        }
+        BodyTransform t = body;
+        body = null;
+        return t;
+    }
+
+    /**
+     * Runs the response phases on a response Portico holds whole, and applies the body transform they set.
+     *
+     * @param response the response (released if it is replaced)
+     * @return the response to write: {@code response}, or one with the transformed body
+     */
+    public FullHttpResponse onLocalResponse(FullHttpResponse response) {
+        BodyTransform t = onStreamedResponse(response, true);
+        return t == null ? response : BodyTransforms.whole(t, response);
+    }
+
+    /** @return whether the response phases now running may set a body transform (the caller applies it) */
+    boolean bodyTransformable() {
+        return bodyTransformable;
+    }
+
+    /**
+     * Sets the transform of the response body, from a response phase.
+     *
+     * @param t the transform; closed here if it cannot be used
+     * @throws IllegalStateException if the caller does not apply transforms, or a transform is set already
+     */
+    void transformBody(BodyTransform t) {
+        if (!bodyTransformable || body != null) {
+            t.close();
+            throw new IllegalStateException("one body transform per response, from a phase that may set one");
+        }
+        body = t;
     }
 
     /** The client went away: a suspension that decides later does nothing. */

@@ -1,5 +1,7 @@
 package dev.portico.internal.proxy;
 
+import dev.portico.internal.policy.BodyTransform;
+import dev.portico.internal.policy.BodyTransforms;
 import dev.portico.internal.policy.PolicyRun;
 import dev.portico.internal.proxy.Attempts.Cause;
 import dev.portico.internal.proxy.ProxyFailure.Kind;
@@ -43,6 +45,8 @@ public final class ProxyExchange extends ExchangeTries {
     private boolean replacementBodiless;
     /** The client went away while a policy still wants the body (a cache fill others wait for). */
     private boolean detached;
+    /** The response phases' transform of the body (compression), or null: applied part by part as it streams. */
+    private BodyTransform body;
     /** {@code timeouts.tunnel_idle} when the request asks for a WebSocket upgrade; 0 otherwise. */
     private long tunnelIdleMillis;
 
@@ -160,7 +164,7 @@ public final class ProxyExchange extends ExchangeTries {
         HttpResponse toClient = HeaderRewriter.clientResponse(response, clientRequest.protocolVersion(), bodiless,
                 responseKeepAlive);
         if (policies != null) {
-            policies.onResponse(toClient, false);
+            body = policies.onStreamedResponse(toClient, false);
             log.cache(policies.cacheStatus());
         }
         log.responseHead(toClient);
@@ -213,6 +217,13 @@ public final class ProxyExchange extends ExchangeTries {
             policies.onResponseBody(content.content(), content instanceof LastHttpContent);
         }
         Channel client = host.clientChannel();
+        if (body != null) {
+            BodyTransform t = body;
+            body = content instanceof LastHttpContent ? null : t; // the last part finishes it
+            if ((content = BodyTransforms.apply(t, content)) == null) {
+                return; // the encoder holds all of it for now
+            }
+        }
         if (!(content instanceof LastHttpContent)) {
             send(client, content, false); // flushed when this read from the backend is over
             if (!host.clientWritable()) {
@@ -279,6 +290,10 @@ public final class ProxyExchange extends ExchangeTries {
     @Override
     public void onUpstreamReadComplete() {
         if (state == State.RESPONDING && !detached) {
+            HttpContent encoded = body == null ? null : BodyTransforms.flush(body);
+            if (encoded != null) {
+                send(host.clientChannel(), encoded, false); // what the encoder held of this read goes out too
+            }
             host.clientChannel().flush(); // the head, and every body part this read brought, in one flush
         }
         if (state != State.DONE && conn != null && !detached && !host.clientWritable()) {
@@ -365,6 +380,10 @@ public final class ProxyExchange extends ExchangeTries {
         if (replacement != null) {
             replacement.release();
             replacement = null;
+        }
+        if (body != null) {
+            body.close();
+            body = null;
         }
         if (conn != null) {
             conn.discard();

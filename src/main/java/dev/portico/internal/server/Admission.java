@@ -170,7 +170,7 @@ final class Admission {
                                PolicyRun phases, boolean close, String policy, String route, String clientIp,
                                long admittedNanos) {
         if (phases != null) {
-            phases.onResponse(response, true);
+            response = phases.onLocalResponse(response);
         }
         String id = null;
         if (snapshot.requestIdName != null) {

@@ -293,7 +293,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE); // closed after, as errors are
         }
         if (failed.policies() != null) {
-            failed.policies().onResponse(response, true);
+            response = failed.policies().onLocalResponse(response);
         }
         closeAfter(ctx.writeAndFlush(response));
     }

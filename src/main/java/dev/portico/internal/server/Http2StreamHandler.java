@@ -193,7 +193,7 @@ final class Http2StreamHandler extends Http2StreamSide {
             response = stale;
         }
         if (failed.policies() != null) {
-            failed.policies().onResponse(response, true);
+            response = failed.policies().onLocalResponse(response);
         }
         endInputAfter(ctx.writeAndFlush(response));
     }
