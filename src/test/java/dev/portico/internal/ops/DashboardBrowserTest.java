@@ -207,13 +207,28 @@ class DashboardBrowserTest {
     }
 
     private String text(String id) {
-        return browser.findElement(By.id(id)).getText().strip();
+        return fresh(() -> browser.findElement(By.id(id)).getText().strip());
     }
 
     private String routeCell(String route, String cls) {
-        List<WebElement> cells = browser.findElements(By.cssSelector("#routes tr[data-key^='" + route + " '] td."
-                + cls));
-        return cells.isEmpty() ? "" : cells.get(0).getText().strip();
+        return fresh(() -> {
+            List<WebElement> cells = browser.findElements(By.cssSelector("#routes tr[data-key^='" + route
+                    + " '] td." + cls));
+            return cells.isEmpty() ? "" : cells.get(0).getText().strip();
+        });
+    }
+
+    /** Reads the page again when the element read went stale: the page redraws its tables every second. */
+    private static String fresh(java.util.function.Supplier<String> read) {
+        for (int i = 0; ; i++) {
+            try {
+                return read.get();
+            } catch (org.openqa.selenium.StaleElementReferenceException e) {
+                if (i == 4) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private static double number(String text) {
