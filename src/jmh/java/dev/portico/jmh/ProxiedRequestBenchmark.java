@@ -151,7 +151,7 @@ public class ProxiedRequestBenchmark {
                 return new PolicyConfig[] {limit, BasicAuthPolicyConfig.builder()
                         .user("bench", OpenBSDBCrypt.generate("secret".toCharArray(), new byte[16], 10)).build()};
             case "ratelimit_jwt":
-                return new PolicyConfig[] {limit, JwtPolicyConfig.key(jwtKey()).build()};
+                return new PolicyConfig[] {limit, JwtPolicyConfig.key(jwtKey()).algorithms("RS256").build()};
             default:
                 throw new IllegalArgumentException("unknown policies: " + policies);
         }
