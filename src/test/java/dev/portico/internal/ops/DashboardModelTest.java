@@ -20,6 +20,8 @@ import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The dashboard's model: deltas carry only what changed, a removed route is named gone, policy decisions and cache
@@ -59,10 +61,18 @@ class DashboardModelTest {
         }
     }
 
-    @Test
+    @ParameterizedTest(name = "with a cache and a rate limit on every route: {0}")
+    @ValueSource(booleans = {false, true})
     @Timeout(120)
-    void samplesAThousandRoutesQuickly() {
-        ProxyRuntime runtime = ProxyRuntime.start(routes(1000, -1));
+    void samplesAThousandRoutesQuickly(boolean policies) {
+        ProxyConfig config = routes(1000, -1);
+        if (policies) {
+            ProxyConfig.Builder b = ProxyConfig.builder().listen("127.0.0.1:0").workers(1)
+                    .defaultPolicies(CachePolicyConfig.defaults(), RateLimitPolicyConfig.builder("100/s").build());
+            config.routes().forEach(r -> b.route(r.path(), "http://127.0.0.1:9"));
+            config = b.build();
+        }
+        ProxyRuntime runtime = ProxyRuntime.start(config);
         try {
             DashboardModel model = new DashboardModel(runtime, () -> null, new Certificates());
             for (int i = 0; i < 30; i++) {
@@ -75,8 +85,9 @@ class DashboardModelTest {
                 s = model.sample();
             }
             long perSample = (System.nanoTime() - t0) / n;
-            System.out.printf("dashboard model, 1000 routes: %.1f ms per sample, whole state %d KiB, idle delta %d "
-                    + "bytes%n", perSample / 1e6, s.full().length() / 1024, s.delta().length());
+            System.out.printf("dashboard model, 1000 routes%s: %.1f ms per sample, whole state %d KiB, idle delta "
+                    + "%d bytes%n", policies ? " with a cache and a rate limit" : "", perSample / 1e6,
+                    s.full().length() / 1024, s.delta().length());
 
             assertThat(Duration.ofNanos(perSample)).as("one sample of 1000 routes").isLessThan(Duration.ofMillis(500));
             assertThat(s.delta().length()).as("an idle delta").isLessThan(1000);
@@ -134,6 +145,8 @@ class DashboardModelTest {
             assertThat(row.get("r")).isEqualTo(List.of("/cached"));
             // The delta carries both changed sections; a further idle sample with unchanged rates would not.
             assertThat(after.delta()).contains("\"policies\":{", "\"cache\":{");
+            System.out.printf("dashboard model, a rate limit and a cache under traffic: delta %d bytes%n",
+                    after.delta().length());
         } finally {
             runtime.stop(Duration.ZERO);
             backend.close();
