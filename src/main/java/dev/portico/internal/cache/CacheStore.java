@@ -20,6 +20,8 @@ final class CacheStore {
     private final LinkedHashMap<String, List<Entry>> entries = new LinkedHashMap<>(64, 0.75f, true);
     private final Map<String, Fill> fills = new HashMap<>();
     private long bytes;
+    /** Entries (variants) held: kept as they change, so that reading it never walks the map under the lock. */
+    private int count;
 
     final LongAdder hits = new LongAdder();
     final LongAdder misses = new LongAdder();
@@ -44,10 +46,12 @@ final class CacheStore {
             if (old.vary.equals(e.vary) || old.vary.keySet().equals(e.vary.keySet()) && e.vary.isEmpty()) {
                 it.remove();
                 bytes -= old.size;
+                count--;
             }
         }
         v.add(e);
         bytes += e.size;
+        count++;
         Iterator<Map.Entry<String, List<Entry>>> lru = entries.entrySet().iterator();
         while (bytes > maxSize && lru.hasNext()) {
             Map.Entry<String, List<Entry>> oldest = lru.next();
@@ -55,6 +59,7 @@ final class CacheStore {
                 bytes -= x.size;
                 evictions.increment();
             }
+            count -= oldest.getValue().size();
             lru.remove();
         }
     }
@@ -78,6 +83,7 @@ final class CacheStore {
         for (Entry e : v) {
             bytes -= e.size;
         }
+        count -= v.size();
         return v.size();
     }
 
@@ -94,6 +100,7 @@ final class CacheStore {
                     bytes -= e.size;
                 }
                 n += v.size();
+                count -= v.size();
                 it.remove();
             }
         }
@@ -126,10 +133,6 @@ final class CacheStore {
     }
 
     synchronized int size() {
-        int n = 0;
-        for (List<Entry> v : entries.values()) {
-            n += v.size();
-        }
-        return n;
+        return count;
     }
 }

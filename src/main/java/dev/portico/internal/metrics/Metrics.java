@@ -15,6 +15,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.util.internal.PlatformDependent;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,6 +38,10 @@ public final class Metrics implements AutoCloseable {
             new io.prometheus.metrics.model.registry.PrometheusRegistry(), io.micrometer.core.instrument.Clock.SYSTEM,
             new Exemplars());
     private final ConcurrentHashMap<String, RouteMetrics> routes = new ConcurrentHashMap<>();
+    /** The decision counters by policy label, for the dashboard (the registry holds the meters themselves). */
+    private final ConcurrentHashMap<String, PolicyDecisions> decisions = new ConcurrentHashMap<>();
+    /** Counters with one tag, by meter name then tag value, for the dashboard. */
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, Counter>> tagged = new ConcurrentHashMap<>();
     /** One counter per failure kind, by the kind's ordinal. */
     private final Counter[] rejected;
     /** Responses Portico makes itself, before any route or upstream: labelled {@code none}, never retired. */
@@ -146,7 +151,17 @@ public final class Metrics implements AutoCloseable {
      * @return its {@code portico_policy_decisions_total} counters (the same meters for the same label)
      */
     public PolicyDecisions policyDecisions(String policy) {
-        return new PolicyDecisions(registry, policy);
+        return decisions.computeIfAbsent(policy, p -> new PolicyDecisions(registry, p));
+    }
+
+    /**
+     * @return {@code portico_policy_decisions_total} of every policy label counted so far, sorted by label, each
+     *     indexed by outcome as {@link PolicyDecisions#counts()}; any thread, a few reads per label
+     */
+    public java.util.SortedMap<String, long[]> policyDecisionCounts() {
+        java.util.SortedMap<String, long[]> out = new java.util.TreeMap<>();
+        decisions.forEach((label, d) -> out.put(label, d.counts()));
+        return out;
     }
 
     /**
@@ -160,7 +175,21 @@ public final class Metrics implements AutoCloseable {
      */
     public Runnable counter(String name, String description, String tag, String tagValue) {
         Counter c = Counter.builder(name).tag(tag, tagValue).description(description).register(registry);
+        tagged.computeIfAbsent(name, n -> new ConcurrentHashMap<>()).put(tagValue, c);
         return c::increment;
+    }
+
+    /**
+     * @param name a meter name given to {@link #counter(String, String, String, String)}
+     * @return its counts so far by tag value, sorted; empty if there is no such counter; any thread
+     */
+    public java.util.SortedMap<String, Long> counts(String name) {
+        java.util.SortedMap<String, Long> out = new java.util.TreeMap<>();
+        Map<String, Counter> byTag = tagged.get(name);
+        if (byTag != null) {
+            byTag.forEach((v, c) -> out.put(v, (long) c.count()));
+        }
+        return out;
     }
 
     /**

@@ -36,4 +36,13 @@ public final class PolicyDecisions {
     public void count(int outcome) {
         counters[outcome].increment();
     }
+
+    /** @return the counts so far, indexed by outcome ({@link #ALLOWED} to {@link #ERROR}); any thread */
+    public long[] counts() {
+        long[] out = new long[counters.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (long) counters[i].count();
+        }
+        return out;
+    }
 }

@@ -30,8 +30,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final AdminAccess access;
     private final Dashboard dashboard;
     /**
-     * Requests pipelined behind a reload or a password check under way: answered in order once its answer is
-     * written (HTTP/1.1 answers in request order). Touched only on the admin event loop.
+     * Requests pipelined behind a reload, a purge or a password check under way: answered in order once its answer
+     * is written (HTTP/1.1 answers in request order). Touched only on the admin event loop.
      */
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
     private boolean reloading;
@@ -149,12 +149,23 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     notAllowed(ctx, "POST", keepAlive);
                     return;
                 }
-                try {
-                    send(ctx, HttpResponseStatus.OK, "application/json",
-                            ops.purgeCache(req.content().toString(StandardCharsets.UTF_8)) + "\n", keepAlive);
-                } catch (IllegalArgumentException e) {
-                    send(ctx, HttpResponseStatus.BAD_REQUEST, "text/plain", e.getMessage() + "\n", keepAlive);
-                }
+                reloading = true; // what follows waits for the purge's answer, as behind a reload (same flag)
+                ops.purgeCache(req.content().toString(StandardCharsets.UTF_8)).whenComplete((r, e) ->
+                        ctx.executor().execute(() -> {
+                            Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+                            if (cause == null) {
+                                send(ctx, HttpResponseStatus.OK, "application/json", r + "\n", keepAlive);
+                            } else if (cause instanceof IllegalArgumentException bad) {
+                                send(ctx, HttpResponseStatus.BAD_REQUEST, "text/plain", bad.getMessage() + "\n",
+                                        keepAlive);
+                            } else {
+                                LOG.error("cache purge failed", cause);
+                                send(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "text/plain", "purge failed\n",
+                                        keepAlive);
+                            }
+                            reloading = false;
+                            answerWaiting(ctx);
+                        }));
             }
             case Dashboard.EVENTS -> {
                 if (get(ctx, method, keepAlive)) {

@@ -15,9 +15,9 @@ import java.util.function.Supplier;
 
 /**
  * The dashboard's state, sampled once a second off the event loops: rows of routes and of endpoints keyed by a
- * stable id, and sections (listeners, certificates, last reload, configuration) as JSON. Each sample yields the
- * whole state and the delta from the previous one: changed rows, removed row ids and changed sections. Used by
- * the sampling thread alone.
+ * stable id, and sections (listeners, certificates, last reload, configuration, policy decisions, caches) as
+ * JSON. Each sample yields the whole state and the delta from the previous one: changed rows, removed row ids and
+ * changed sections (a section is sent again only when its text changed). Used by the sampling thread alone.
  */
 final class DashboardModel {
     /** Samples of the totals kept for the page's overview chart: five minutes at one a second. */
@@ -27,6 +27,8 @@ final class DashboardModel {
     private final Supplier<Operations.LastReload> lastReload;
     private final Certificates certificates;
     private final RouteRates rates = new RouteRates();
+    private final PolicyPanel policies;
+    private final CachePanel caches = new CachePanel();
     private Map<String, String> routes = Map.of();
     private Map<String, String> endpoints = Map.of();
     private final Map<String, String> sections = new LinkedHashMap<>();
@@ -37,6 +39,7 @@ final class DashboardModel {
         this.runtime = runtime;
         this.lastReload = lastReload;
         this.certificates = certificates;
+        this.policies = new PolicyPanel(runtime.metrics());
     }
 
     /** The whole state and the delta from the previous sample, both JSON objects. */
@@ -84,7 +87,7 @@ final class DashboardModel {
             history.removeFirst();
         }
         Map<String, String> nextEndpoints = endpoints(now, nanos);
-        Map<String, String> changedSections = sections(now);
+        Map<String, String> changedSections = sections(now, nanos);
 
         StringBuilder full = new StringBuilder(256 * (nextRoutes.size() + 4)).append("{\"t\":").append(now);
         rows(full, "routes", nextRoutes, null);
@@ -165,7 +168,7 @@ final class DashboardModel {
     }
 
     /** Updates the sections and returns those that changed. */
-    private Map<String, String> sections(long now) {
+    private Map<String, String> sections(long now, long nanos) {
         Map<String, String> next = new LinkedHashMap<>();
         ProxyConfig config = runtime.config();
         if (config != sectionsOf) {
@@ -191,6 +194,8 @@ final class DashboardModel {
         next.put("certificates", certificates.json(config, now));
         Operations.LastReload r = lastReload.get();
         next.put("reload", r == null ? "null" : r.json());
+        next.put("policies", policies.json(nanos));
+        next.put("cache", caches.json(config, runtime.caches(), nanos));
         Map<String, String> changed = new LinkedHashMap<>();
         next.forEach((k, v) -> {
             if (!v.equals(sections.get(k))) {

@@ -22,6 +22,13 @@ public final class Operations implements AutoCloseable {
     private final ConfigReloader reloader;
     private final AdminServer admin;
     private FileWatcher watcher;
+    /** Runs cache purges, one at a time. */
+    private final java.util.concurrent.ExecutorService purger = java.util.concurrent.Executors
+            .newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "portico-purge");
+                t.setDaemon(true);
+                return t;
+            });
     /** The outcome of the last reload, for the dashboard; null before the first. */
     private volatile LastReload lastReload;
 
@@ -118,9 +125,19 @@ public final class Operations implements AutoCloseable {
         return runtime.metrics().scrape(accept);
     }
 
-    /** @return the answer to a cache purge (see {@link CachePurge}) */
-    String purgeCache(String body) {
-        return CachePurge.purge(body, runtime.caches());
+    /**
+     * Purges on a thread of its own: a purge walks a store's entries under its lock, which is no work for the admin
+     * event loop.
+     *
+     * @return completes with the answer to a cache purge (see {@link CachePurge}), or with the
+     *     {@link IllegalArgumentException} naming what is wrong with the body
+     */
+    CompletableFuture<String> purgeCache(String body) {
+        try {
+            return CompletableFuture.supplyAsync(() -> CachePurge.purge(body, runtime.caches()), purger);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(e); // closing
+        }
     }
 
     String configJson() {
@@ -150,6 +167,7 @@ public final class Operations implements AutoCloseable {
             watcher = null;
         }
         reloader.close();
+        purger.shutdownNow();
         if (admin != null) {
             admin.close();
         }

@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
  * never on the data path; not thread-safe.
  */
 public final class PolicyRegistry implements AutoCloseable {
+    /** The meter of {@code portico_rate_limit_store_failures_total}, tagged {@code policy}. */
+    public static final String STORE_FAILURES = "portico.rate_limit.store.failures";
     private final Map<PolicyConfig, Policy> instances;
     /** Where decisions and store failures are counted; null for a registry without metrics (tests). */
     private final Metrics metrics;
@@ -188,7 +190,7 @@ public final class PolicyRegistry implements AutoCloseable {
     private Policy create(PolicyConfig c, RedisLink link) {
         if (c instanceof RateLimitPolicyConfig r) {
             Runnable failures = metrics == null ? () -> { }
-                    : metrics.counter("portico.rate_limit.store.failures", "rate_limit decisions the Redis store "
+                    : metrics.counter(STORE_FAILURES, "rate_limit decisions the Redis store "
                     + "failed to make (down, error or slower than redis.timeout)", "policy", r.name());
             return new RateLimitPolicy(r, link, failures);
         }

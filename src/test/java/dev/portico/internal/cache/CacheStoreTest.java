@@ -31,6 +31,7 @@ class CacheStoreTest {
         assertThat(store.get(CachePolicy.key("http", "h", "/a"))).hasSize(1);
         assertThat(store.bytes()).isEqualTo(3 * one).isLessThanOrEqualTo(3 * one + one / 2);
         assertThat(store.evictions.sum()).isEqualTo(1);
+        assertThat(store.size()).as("entries, kept as the store changes").isEqualTo(3);
     }
 
     @Test
@@ -44,6 +45,7 @@ class CacheStoreTest {
         assertThat(store.size()).isEqualTo(2);
         assertThat(store.remove(CachePolicy.key("http", "h", "/v"))).isEqualTo(2);
         assertThat(store.bytes()).isZero();
+        assertThat(store.size()).isZero();
     }
 
     @Test

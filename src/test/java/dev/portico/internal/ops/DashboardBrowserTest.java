@@ -34,8 +34,9 @@ import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
- * The dashboard in a real browser: the system's headless Chromium driven through the system's chromedriver
- * (Selenium never downloads one). Skipped, saying why, where the browser cannot start.
+ * The dashboard in a real browser (routes, endpoints, reload, policy decisions, the cache and its purge form): the
+ * system's headless Chromium driven through the system's chromedriver (Selenium never downloads one). Skipped,
+ * saying why, where the browser cannot start.
  */
 class DashboardBrowserTest {
     private static final String CHROMEDRIVER = "/usr/bin/chromedriver";
@@ -140,6 +141,88 @@ class DashboardBrowserTest {
 
     @Test
     @Timeout(120)
+    void showsPolicyDecisionsAndCacheNumbersThatMoveAndItsPurgeFormPurges() throws Exception {
+        TestBackend cacheable = TestBackend.start((req, ctx) -> {
+            io.netty.handler.codec.http.FullHttpResponse r = TestBackend.text(
+                    io.netty.handler.codec.http.HttpResponseStatus.OK, "cacheable");
+            r.headers().set("Cache-Control", "max-age=600");
+            ctx.writeAndFlush(r);
+        });
+        try {
+            Path file = dir.resolve("portico.yaml");
+            Files.writeString(file, "listen: 127.0.0.1:0\nworkers: 1\naccess_log: {enabled: false}\n"
+                    + "admin:\n  listen: 127.0.0.1:0\n  auth:\n    users: {ops: \"" + Hashes.bcrypt(PASSWORD) + "\"}\n"
+                    + "routes:\n"
+                    + "  - {path: /limited, upstream: \"" + backend.url() + "\", policies: [{rate_limit: {rate: 2/s}}]}\n"
+                    + "  - {path: /cached, upstream: \"" + cacheable.url() + "\", policies: [{cache: {}}]}\n");
+            proxy = new ProxyServer(ProxyConfig.load(file), file).start();
+            browser.get("http://ops:" + PASSWORD + "@127.0.0.1:" + proxy.adminAddress().getPort() + "/");
+            try {
+                await().atMost(Duration.ofSeconds(20)).until(() -> text("status").equals("live"));
+                assertThat(browser.findElement(By.id("cache-panel")).isDisplayed()).isTrue();
+                assertThat(browser.findElement(By.id("purge-form")).isDisplayed()).isTrue();
+
+                AtomicBoolean running = new AtomicBoolean(true);
+                Thread load = new Thread(() -> {
+                    while (running.get()) {
+                        for (String path : List.of("/limited/a", "/cached/x", "/cached/y")) {
+                            try {
+                                get(path);
+                                Thread.sleep(20);
+                            } catch (Exception e) {
+                                return;
+                            }
+                        }
+                    }
+                }, "dashboard-policy-load");
+                load.start();
+                try {
+                    await().atMost(Duration.ofSeconds(20)).until(() -> number(policyCell("rate_limit", "r-limited")) > 0
+                            && number(policyCell("rate_limit", "r-allowed")) > 0);
+                    await().atMost(Duration.ofSeconds(20)).until(() -> number(text("c-hs")) > 0);
+                    double limited = number(policyCell("rate_limit", "n-limited"));
+                    double hits = number(cell("#caches td.h"));
+                    await().atMost(Duration.ofSeconds(20)).until(() ->
+                            number(policyCell("rate_limit", "n-limited")) > limited
+                                    && number(cell("#caches td.h")) > hits);
+                    assertThat(text("c-hr")).endsWith("%");
+                    assertThat(number(text("c-hr"))).as("hit ratio over the window: two misses at most")
+                            .isGreaterThan(50);
+                    assertThat(text("c-n")).isEqualTo("2");
+                } finally {
+                    running.set(false);
+                    load.join();
+                }
+
+                browser.findElement(By.id("purge-host")).sendKeys("127.0.0.1");
+                browser.findElement(By.id("purge-prefix")).sendKeys("/cached/");
+                browser.findElement(By.id("purge-btn")).click();
+                await().atMost(Duration.ofSeconds(20)).until(() -> text("purge-result").startsWith("purged"));
+                assertThat(text("purge-result")).isEqualTo("purged 2 entries");
+                var after = CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port()
+                        + "/cached/x")).build(), BodyHandlers.discarding());
+                assertThat(after.headers().firstValue("Cache-Status")).hasValueSatisfying(v ->
+                        assertThat(v).contains("fwd=uri-miss"));
+                await().atMost(Duration.ofSeconds(10)).until(() -> text("c-n").equals("1"));
+            } finally {
+                screenshot("dashboard-policies-cache.png");
+            }
+        } finally {
+            cacheable.close();
+        }
+    }
+
+    private int get(String path) throws Exception {
+        return CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + path))
+                .timeout(Duration.ofSeconds(5)).build(), BodyHandlers.discarding()).statusCode();
+    }
+
+    private String policyCell(String policy, String cls) {
+        return cell("#policies tr[data-policy='" + policy + "'] td." + cls);
+    }
+
+    @Test
+    @Timeout(120)
     void pagesAThousandRoutesAndFindsOneByItsName() throws Exception {
         StringBuilder yaml = new StringBuilder("listen: 127.0.0.1:0\nworkers: 1\naccess_log: {enabled: false}\n"
                 + "admin: {listen: 127.0.0.1:0}\nroutes:\n");
@@ -167,6 +250,8 @@ class DashboardBrowserTest {
                 + "one redraw of the routes table %s ms%n", full.length() / 1024, shown / 1_000_000, drawMillis);
 
         assertThat(browser.findElements(By.cssSelector("#routes tbody tr"))).hasSize(50);
+        assertThat(browser.findElement(By.id("cache-panel")).isDisplayed()).as("no cache: no panel, no purge form")
+                .isFalse();
         assertThat(text("routes-page")).isEqualTo("1 / 20");
         browser.findElement(By.id("routes-next")).click();
         assertThat(routeCell("/r50", "route")).isEqualTo("/r50");
@@ -211,11 +296,17 @@ class DashboardBrowserTest {
     }
 
     private String routeCell(String route, String cls) {
-        return fresh(() -> {
-            List<WebElement> cells = browser.findElements(By.cssSelector("#routes tr[data-key^='" + route
-                    + " '] td." + cls));
-            return cells.isEmpty() ? "" : cells.get(0).getText().strip();
-        });
+        return cell("#routes tr[data-key^='" + route + " '] td." + cls);
+    }
+
+    /**
+     * @return the text of the first element matching a CSS selector, or "" if none; read in one script call, as the
+     *     page replaces its tables' rows on every update (an element found first and read after may be gone)
+     */
+    private String cell(String selector) {
+        Object t = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';", selector);
+        return String.valueOf(t).strip();
     }
 
     /** Reads the page again when the element read went stale: the page redraws its tables every second. */

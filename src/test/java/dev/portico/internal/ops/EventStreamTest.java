@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,8 +36,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
 
-/** The dashboard's event stream: whole state then deltas, numbers that follow traffic, many and slow subscribers. */
+/**
+ * The dashboard's event stream: whole state then deltas, numbers (routes, policy decisions, caches) that follow
+ * traffic, many and slow subscribers.
+ */
 class EventStreamTest {
     private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final TestBackend backend = TestBackend.echo();
@@ -132,6 +138,73 @@ class EventStreamTest {
                 load.join();
             }
         }
+    }
+
+    @Test
+    @Timeout(60)
+    void deltasCarryLimitedDecisionsOfARateLimitAndTheHitsOfACache() throws Exception {
+        TestBackend cacheable = TestBackend.start((req, ctx) -> {
+            io.netty.handler.codec.http.FullHttpResponse r = TestBackend.text(
+                    io.netty.handler.codec.http.HttpResponseStatus.OK, "ok");
+            r.headers().set("Cache-Control", "max-age=60");
+            ctx.writeAndFlush(r);
+        });
+        try {
+            Path file = dir.resolve("portico.yaml");
+            Files.writeString(file, "listen: 127.0.0.1:0\nworkers: 1\naccess_log: {enabled: false}\n"
+                    + "admin: {listen: 127.0.0.1:0}\nroutes:\n"
+                    + "  - {path: /limited, upstream: \"" + backend.url() + "\", policies: [{rate_limit: {rate: 2/m}}]}\n"
+                    + "  - {path: /cached, upstream: \"" + cacheable.url() + "\", policies: [{cache: {}}]}\n");
+            proxy = new ProxyServer(ProxyConfig.load(file), file).start();
+            URI events = URI.create("http://127.0.0.1:" + proxy.adminAddress().getPort() + "/events");
+            var response = CLIENT.send(HttpRequest.newBuilder(events).build(), BodyHandlers.ofLines());
+            try (Stream<String> body = response.body()) {
+                Iterator<String> lines = body.iterator();
+                Map<?, ?> full = sections(next(lines).data());
+                assertThat(((Map<?, ?>) ((Map<?, ?>) full.get("cache")).get("all")).get("h")).isEqualTo(0);
+
+                int limited = 0;
+                for (int i = 0; i < 5; i++) {
+                    limited += get("/limited") == 429 ? 1 : 0;
+                }
+                for (int i = 0; i < 4; i++) {
+                    get("/cached/x"); // a miss, then hits
+                }
+                assertThat(limited).isEqualTo(3);
+
+                Object decisions = null;
+                Object hits = null;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while ((decisions == null || hits == null) && System.nanoTime() < deadline) {
+                    Event delta = next(lines);
+                    assertThat(delta.name()).isEqualTo("delta");
+                    Map<?, ?> s = sections(delta.data());
+                    if (s.get("policies") instanceof Map<?, ?> p
+                            && ((Map<?, ?>) p.get("d")).get("rate_limit") instanceof Map<?, ?> rl
+                            && ((List<?>) rl.get("n")).get(1).equals(3)) {
+                        decisions = rl;
+                    }
+                    if (s.get("cache") instanceof Map<?, ?> c && ((Map<?, ?>) c.get("all")).get("h").equals(3)) {
+                        hits = c.get("all");
+                    }
+                }
+                assertThat(decisions).as("a delta with the rate limit's three 429s").isNotNull();
+                assertThat(((Map<?, ?>) decisions).get("n")).isEqualTo(List.of(2, 3, 0, 0));
+                assertThat(hits).as("a delta with the cache's three hits").isNotNull();
+                assertThat(((Map<?, ?>) hits).get("or")).as("hit ratio since start, %").isEqualTo(75);
+            }
+        } finally {
+            cacheable.close();
+        }
+    }
+
+    private int get(String path) throws Exception {
+        return CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + proxy.port() + path)).build(),
+                BodyHandlers.discarding()).statusCode();
+    }
+
+    private static Map<?, ?> sections(String json) {
+        return (Map<?, ?>) ((Map<?, ?>) new Load(LoadSettings.builder().build()).loadFromString(json)).get("sections");
     }
 
     @Test

@@ -227,6 +227,98 @@
       el.className = r && !r.result.applied ? 'state-bad' : '';
     }
     if (keys.includes('config')) $('config').textContent = JSON.stringify(s.config, null, 2);
+    if (keys.includes('policies')) drawPolicies(s.policies);
+    if (keys.includes('cache')) drawCache(s.cache);
+  }
+
+  const OUTCOMES = ['allowed', 'limited', 'denied', 'error'];
+
+  /** Per policy label: decisions per second over the window, then counts since start, by outcome. */
+  function drawPolicies(p) {
+    const body = document.createElement('tbody');
+    const labels = Object.keys(p.d);
+    for (const k of labels) {
+      const d = p.d[k], tr = document.createElement('tr');
+      tr.dataset.policy = k;
+      cell(tr, k, 'policy');
+      OUTCOMES.forEach((o, i) => cell(tr, fmt(d.r[i]), 'num r-' + o + (o === 'error' && d.r[i] > 0 ? ' hot' : '')));
+      OUTCOMES.forEach((o, i) => cell(tr, d.n[i], 'num n-' + o));
+      body.appendChild(tr);
+    }
+    if (!labels.length) cell(body.insertRow(), 'no route has a policy', 'muted');
+    $('policies').replaceChild(body, $('policies').tBodies[0]);
+    const sf = Object.entries(p.sf);
+    const el = $('store-failures');
+    el.textContent = sf.length ? 'rate_limit store failures: ' + sf.map(([n, v]) => n + ' ' + v[0]
+        + ' (' + fmt(v[1]) + '/s)').join(', ') : '';
+    el.classList.toggle('hot', sf.some(([, v]) => v[1] > 0));
+  }
+
+  function pct(v) { return v === null || v === undefined ? '–' : v + ' %'; }
+
+  /** The caches' numbers, or no panel (and no purge form) without a cache policy. */
+  function drawCache(c) {
+    $('cache-panel').hidden = !c;
+    if (!c) return;
+    const a = c.all;
+    $('c-hr').textContent = pct(a.hr);
+    $('c-or').textContent = pct(a.or);
+    $('c-hs').textContent = fmt(a.hs);
+    $('c-ms').textContent = fmt(a.ms);
+    $('c-st').textContent = a.st;
+    $('c-b').textContent = fmt(a.b, 'B') + ' of ' + fmt(a.max, 'B');
+    $('c-n').textContent = a.n;
+    $('c-ev').textContent = a.ev;
+    $('caches-count').textContent = '(' + c.c.length + (c.c.length === 1 ? ' cache)' : ' caches)');
+    const body = document.createElement('tbody');
+    for (const x of c.c) {
+      const tr = document.createElement('tr');
+      const more = x.rn - x.r.length;
+      cell(tr, x.rn ? x.r.join(', ') + (more > 0 ? ' and ' + more + ' more' : '') : 'responses without a route');
+      cell(tr, pct(x.hr), 'num hr');
+      cell(tr, pct(x.or), 'num or');
+      cell(tr, x.h, 'num h');
+      cell(tr, x.m, 'num m');
+      cell(tr, x.st, 'num st');
+      cell(tr, fmt(x.b, 'B') + ' of ' + fmt(x.max, 'B'), 'num b');
+      cell(tr, x.n, 'num n');
+      cell(tr, x.ev, 'num ev');
+      body.appendChild(tr);
+    }
+    $('caches').replaceChild(body, $('caches').tBodies[0]);
+  }
+
+  /** POST /cache/purge with one URL, or a host and path prefix (either may be empty, not both). */
+  async function purge(ev) {
+    ev.preventDefault();
+    const out = $('purge-result'), btn = $('purge-btn');
+    const url = $('purge-url').value.trim(), host = $('purge-host').value.trim();
+    const prefix = $('purge-prefix').value.trim();
+    const body = url ? { url } : {};
+    if (!url && host) body.host = host;
+    if (!url && prefix) body.path_prefix = prefix;
+    if (!Object.keys(body).length) {
+      out.className = 'bad';
+      out.textContent = 'give a host, a path prefix or a URL';
+      return;
+    }
+    btn.disabled = true;
+    out.className = '';
+    out.textContent = 'purging…';
+    try {
+      const res = await fetch(origin + '/cache/purge', { method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const text = await res.text();
+      let r = null;
+      try { r = JSON.parse(text); } catch (e) { /* a refusal in plain text */ }
+      if (res.ok && r) { out.className = 'ok'; out.textContent = 'purged ' + r.purged + (r.purged === 1 ? ' entry' : ' entries'); }
+      else { out.className = 'bad'; out.textContent = 'not purged: ' + res.status + ' ' + text.trim(); }
+    } catch (e) {
+      out.className = 'bad';
+      out.textContent = 'not purged: ' + e.message;
+    } finally {
+      btn.disabled = false;
+    }
   }
 
   async function reload() {
@@ -255,6 +347,7 @@
 
   document.addEventListener('DOMContentLoaded', () => {
     $('reload-btn').addEventListener('click', reload);
+    $('purge-form').addEventListener('submit', purge);
     $('routes-prev').addEventListener('click', pager('routes', 'rpage', -1));
     $('routes-next').addEventListener('click', pager('routes', 'rpage', 1));
     $('endpoints-prev').addEventListener('click', pager('endpoints', 'epage', -1));
