@@ -60,9 +60,11 @@ public final class PolicyChain {
         decisions[i].count(error ? PolicyDecisions.ERROR : outcome);
     }
 
-    /** @return the outcome of answering with {@code r}: a 429 limits, anything else denies */
+    /** @return the outcome of answering with {@code r}: a 429 limits, another 4xx or 5xx denies, the rest allows */
     static int outcome(dev.portico.policy.LocalResponse r) {
-        return r.status() == 429 ? PolicyDecisions.LIMITED : PolicyDecisions.DENIED;
+        // A policy that serves the request itself (a cache hit, a redirect, a preflight) let it through: allowed.
+        return r.status() == 429 ? PolicyDecisions.LIMITED
+                : r.status() >= 400 ? PolicyDecisions.DENIED : PolicyDecisions.ALLOWED;
     }
 
     /** @return whether the chain has no policy */

@@ -167,8 +167,9 @@ final class Admission {
      * request id, HEAD's empty body, the access-log line (naming the policy that answered) and the metrics.
      */
     private static void answer(RequestSide side, Snapshot snapshot, HttpRequest request, FullHttpResponse response,
-                               PolicyRun phases, boolean close, String policy, String route, String clientIp,
+                               PolicyRun phases, boolean close, String policy, Route route, String clientIp,
                                long admittedNanos) {
+        String routePath = route == null ? null : route.config().path();
         if (phases != null) {
             response = phases.onLocalResponse(response);
         }
@@ -186,12 +187,16 @@ final class Admission {
         if (policy == null) {
             bytes = 0; // Portico's own refusals and redirects log no body, as they always have
         }
-        ExchangeLog.answered(side.runtime().accessLog(), request, clientIp, status, bytes, id, route,
+        ExchangeLog.answered(side.runtime().accessLog(), request, clientIp, status, bytes, id, routePath,
                 side.tlsSummary(), policy, phases == null ? null : phases.cacheStatus());
         if (snapshot.tracing != null) {
-            snapshot.tracing.local(request, route, clientIp, side.secure(), status, bytes, policy, admittedNanos);
+            snapshot.tracing.local(request, routePath, clientIp, side.secure(), status, bytes, policy, admittedNanos);
         }
-        side.runtime().metrics().localResponse(status);
+        if (route != null) { // a policy's answer (a cache hit, a 429, a 401) is one of its route's requests
+            snapshot.routeMetrics(route).exchange(status, System.nanoTime() - admittedNanos, 0, bytes);
+        } else {
+            side.runtime().metrics().localResponse(status);
+        }
         side.answer(request, response, close);
     }
 
@@ -304,8 +309,8 @@ final class Admission {
                 policyFailed(run, e, policy);
                 return;
             }
-            answer(side, snapshot, request, r, run, body || !HttpUtil.isKeepAlive(request), policy,
-                    route.config().path(), client.getHostAddress(), admittedNanos);
+            answer(side, snapshot, request, r, run, body || !HttpUtil.isKeepAlive(request), policy, route,
+                    client.getHostAddress(), admittedNanos);
         }
 
         @Override
@@ -319,8 +324,8 @@ final class Admission {
                     : HttpResponseStatus.INTERNAL_SERVER_ERROR;
             FullHttpResponse r = ErrorResponses.of(status, timeout ? "a policy did not decide in time"
                     : "a policy failed", true);
-            answer(side, snapshot, request, r, run, body || !HttpUtil.isKeepAlive(request), policy,
-                    route.config().path(), client.getHostAddress(), admittedNanos);
+            answer(side, snapshot, request, r, run, body || !HttpUtil.isKeepAlive(request), policy, route,
+                    client.getHostAddress(), admittedNanos);
         }
     }
 }

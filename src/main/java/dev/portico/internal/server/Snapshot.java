@@ -100,6 +100,14 @@ final class Snapshot {
         return out;
     }
 
+    /**
+     * @param route a route of this snapshot
+     * @return its meter set
+     */
+    RouteMetrics routeMetrics(Route route) {
+        return routes.get(route).metrics();
+    }
+
     /** @return the route's label in metrics and logs: its host, if any, then its path prefix */
     static String label(Route r) {
         return r.config().host().isEmpty() ? r.config().path() : r.config().host() + r.config().path();

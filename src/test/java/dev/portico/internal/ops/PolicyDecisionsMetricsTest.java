@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.portico.config.CustomPolicyConfig;
 import dev.portico.config.IpFilterPolicyConfig;
 import dev.portico.config.RateLimitPolicyConfig;
+import dev.portico.config.RedirectPolicyConfig;
 import dev.portico.policy.Decision;
 import dev.portico.policy.Policy;
 import dev.portico.policy.RequestContext;
@@ -71,5 +72,28 @@ class PolicyDecisionsMetricsTest {
         // The request the first policy failed never reached the rate limit.
         assertThat(admin.metrics().value("portico_policy_decisions_total", "policy", "rate_limit", "outcome",
                 "error")).isZero();
+    }
+
+    @Test
+    void aPolicysAnswerCountsAsARequestOfItsRouteAndOneThatServesTheRequestAsAllowed() throws Exception {
+        portico.start(b -> b.operations(MetricsTest.ADMIN)
+                .route("/limited", r -> r.upstream(backend.url())
+                        .policies(RateLimitPolicyConfig.builder("1/m").build()))
+                .route("/moved", r -> r.upstream(backend.url()).policies(RedirectPolicyConfig.of("/new", 301))));
+        Admin admin = new Admin(portico.proxy().adminAddress());
+
+        for (int i = 0; i < 3; i++) {
+            portico.get("/limited");
+        }
+        portico.get("/moved");
+
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+            Prometheus m = admin.metrics();
+            assertThat(m.value("portico_requests_total", "route", "/limited", "status_class", "2xx")).isEqualTo(1.0);
+            assertThat(m.value("portico_requests_total", "route", "/limited", "status_class", "4xx")).isEqualTo(2.0);
+            assertThat(m.value("portico_requests_total", "route", "/moved", "status_class", "3xx")).isEqualTo(1.0);
+            assertThat(m.value("portico_policy_decisions_total", "policy", "redirect", "outcome", "allowed"))
+                    .isEqualTo(1.0);
+        });
     }
 }
