@@ -112,7 +112,7 @@ for path in /1k /100k; do
     done
 done
 check_hits  # still hits after the rounds: nothing expired or was evicted meanwhile
-for t in "${TARGET_LIST[@]}"; do echo "$t $(tr '\0' ' ' < "/proc/${PID[$t]}/cmdline")" >> "$WORK/cmdlines.txt"; done
+for t in "${TARGET_LIST[@]}"; do record_cmdline "$t"; done
 
 # ---- stop, collect, report --------------------------------------------------------------------------------------
 {

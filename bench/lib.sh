@@ -181,6 +181,10 @@ check_alive() {
     return 0
 }
 
+record_cmdline() {  # record_cmdline NAME: the server's command line for the report, paths in the checkout relative
+    echo "$1 $(tr '\0' ' ' < "/proc/${PID[$1]}/cmdline" | sed "s|$ROOT/||g")" >> "$WORK/cmdlines.txt"
+}
+
 metric() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >> "$METRICS"; }  # phase target round name value
 rss_of() { "$PY" "$BENCH/tools.py" rss "${PID[$1]}"; }
 

@@ -95,7 +95,7 @@ done
 for t in "${TARGET_LIST[@]}"; do
     "$PY" "$BENCH/tools.py" check --port "${PORT[$t]}" --path /small --size 1024 || die "$t: /small check failed"
     "$PY" "$BENCH/tools.py" check --port "${PORT[$t]}" --path /large --size 1048576 || die "$t: /large check failed"
-    echo "$t $(tr '\0' ' ' < "/proc/${PID[$t]}/cmdline")" >> "$WORK/cmdlines.txt"
+    record_cmdline "$t"
 done
 
 # ---- phases 1-3: proxy on CPU_PROXY, wrk and backend on CPU_LOAD --------------------------------------------------
