@@ -41,8 +41,8 @@ for t in "${TARGET_LIST[@]}"; do pick_port; PORT[$t]=$PICKED; done
 
 # The caches, added to the configs bench/run.sh uses. nginx: a keys zone with its files on disk (in the page cache
 # once written), freshness from the backend's max-age; hits sent with sendfile and their files' descriptors kept
-# open (open_file_cache), as an nginx cache is usually run: without them a 100 KiB hit took two to three times the
-# CPU. tcp_nopush is left off: with it every 100 KiB hit waited about 40 ms for a delayed ACK here.
+# open (open_file_cache), as an nginx cache is usually run: without them a 100 KiB hit took 2 to 3.5 times the CPU
+# in a trial. tcp_nopush is left off: with it every 100 KiB hit waited about 40 ms for a delayed ACK there.
 # X-Cache-Status shows that it serves hits.
 NGINX_HTTP_EXTRA="proxy_cache_path $WORK/nginx/cache levels=1:2 keys_zone=bench:16m max_size=1g inactive=2h"
 NGINX_HTTP_EXTRA+=" use_temp_path=off;"
@@ -96,7 +96,9 @@ check_hits() {  # each proxy answers both paths from its cache, or the script st
 check_hits
 log "warm-up: ${WARM_DURATION}s per size and proxy"
 for t in "${TARGET_LIST[@]}"; do
-    for path in /1k /100k; do wrk_run "warm${path#/}__${t}__r1" "$CPU_LOAD" "$CONNS" "$WARM_DURATION" "${PORT[$t]}" "$path"; done
+    for path in /1k /100k; do
+        wrk_run "warm${path#/}__${t}__r1" "$CPU_LOAD" "$CONNS" "$WARM_DURATION" "${PORT[$t]}" "$path"
+    done
 done
 for path in /1k /100k; do
     phase=hit${path#/}
