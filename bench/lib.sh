@@ -232,7 +232,8 @@ finish() {
         head -20 "$WORK/problems.$t" > "$RAW/problems__$t.txt"
     done
     cp "$METRICS" "$WORK/meta.txt" "$RAW/"
-    for f in "$WORK"/backend/nginx.conf "$WORK"/nginx/nginx.conf "$WORK"/haproxy/haproxy.cfg "$WORK"/portico/portico.yaml; do
+    for f in "$WORK"/backend/nginx.conf "$WORK"/nginx/nginx.conf "$WORK"/haproxy/haproxy.cfg \
+             "$WORK"/portico/portico.yaml; do
         if [[ -f $f ]]; then cp "$f" "$RAW/config__$(basename "$(dirname "$f")").${f##*.}"; fi  # the configs as run
     done
     mkdir -p "$RESULTS_DIR"
