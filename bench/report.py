@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Turns the raw outputs of bench/run.sh into one markdown report (printed on stdout).
+"""Turns the raw outputs of bench/run.sh (or bench/cache.sh) into one markdown report (printed on stdout).
 
   report.py RAW_DIR
 
 RAW_DIR holds PHASE__TARGET__rROUND.txt (wrk --latency outputs), p5__TARGET.json (idle connections),
-metrics.tsv (phase, target, round, name, value) and meta.txt (key=value). Every figure is the median over the
+metrics.tsv (phase, target, round, name, value) and meta.txt (key=value); with kind=cache in meta.txt it is the
+raw output of bench/cache.sh and the report has its rows. Every figure is the median over the
 rounds with the min-max range beside it; each proxy's ratio to nginx is median / median.
 """
 import json
@@ -106,18 +107,8 @@ def cell(values, integer=False):
     return f"{fmt(med, integer)} ({fmt(min(values), integer)}-{fmt(max(values), integer)})", med
 
 
-def main():
-    raw = sys.argv[1]
-    wrk, metrics, idle, meta = load(raw)
-    targets = [t for t in TARGETS if any(k[1] == t for k in wrk) or t in idle]
-    show_direct = ("p4", "direct") in wrk
-
-    def wrk_values(phase, target, key):
-        return [r.get(key) for _, r in sorted(wrk.get((phase, target), {}).items())]
-
-    def metric_values(phase, target, name, scale=1.0):
-        return [v * scale for _, v in sorted(metrics.get((phase, target, name), {}).items())]
-
+def run_rows(wrk, metrics, idle, meta, targets, wrk_values, metric_values):
+    """The rows of bench/run.sh's report: (section, metric, better, {column: values over the rounds})."""
     def cpu_cost(target):
         direct = {r: f.get("rps") for r, f in wrk.get(("p4", "direct"), {}).items()}
         out = []
@@ -130,6 +121,7 @@ def main():
         d = idle.get(target)
         return [d[key] * scale] if d and d.get(key) is not None else []
 
+    show_direct = ("p4", "direct") in wrk
     warm, conns, conns_high, large_conns = (meta.get(k, "?") for k in
                                             ("warm_duration", "conns", "conns_high", "large_conns"))
     n_idle = max((d.get("requested", 0) for d in idle.values() if d), default=0)
@@ -138,8 +130,7 @@ def main():
 
     p1, p2 = f"1: /small, {conns} conns", f"2: /small, {conns_high} conns"
     p3, p4 = f"3: /large (1 MiB), {large_conns} conns", f"4: one core for all, {conns} conns"
-    rows = [
-        # (section, metric, better, {column: values over the rounds})
+    return [
         ("start-up", "time from start to ready, ms", "lower",
          {t: metric_values("start", t, "ready_ms") for t in targets}),
         wrk_row("start-up", f"req/s in the first {warm} s after start", "higher", "warm", "rps"),
@@ -171,6 +162,76 @@ def main():
          {t: metric_values("logs", t, "problem_lines") for t in targets}),
     ]
 
+
+def cache_rows(wrk, metrics, meta, targets, wrk_values, metric_values):
+    """The rows of bench/cache.sh's report."""
+    def cpu_per_request(phase, target, name="cpu_s"):  # microseconds of CPU per request served
+        out = []
+        for r, f in sorted(wrk.get((phase, target), {}).items()):
+            cpu = metrics.get((phase, target, name), {}).get(r)
+            if cpu is not None and f.get("requests"):
+                out.append(1e6 * cpu / f["requests"])
+        return out
+
+    conns, n = meta.get("conns", "?"), int(meta.get("mem_responses", 0))
+    rows = []
+    for phase, size in (("hit1k", "1 KiB"), ("hit100k", "100 KiB")):
+        section = f"hits, {size}, {conns} conns"
+        rows += [
+            (section, "req/s", "higher", {t: wrk_values(phase, t, "rps") for t in targets}),
+            (section, "MiB/s", "higher", {t: wrk_values(phase, t, "mibps") for t in targets}),
+            (section, "p99 latency, ms", "lower", {t: wrk_values(phase, t, "p99_ms") for t in targets}),
+            (section, "proxy CPU per request, us", "lower", {t: cpu_per_request(phase, t) for t in targets}),
+            (section, "backend CPU during the run, s (0: every request a hit)", "lower",
+             {t: metric_values(phase, t, "backend_cpu_s") for t in targets}),
+        ]
+    memory = f"memory, {meta.get('max_size', '?')} cache"
+    mib = 1 / 1024
+    rows += [
+        (memory, "RSS after start, MiB", "lower", {"portico": metric_values("mem0", "portico", "rss_kib", mib)}),
+        (memory, f"RSS after {n:,} distinct 100 KiB responses, MiB", "lower",
+         {"portico": metric_values("mem1", "portico", "rss_kib", mib)}),
+        (memory, f"peak RSS (VmHWM) during them, MiB", "lower",
+         {"portico": metric_values("mem1", "portico", "hwm_kib", mib)}),
+        (memory, f"RSS after {n:,} more, MiB", "lower", {"portico": metric_values("mem2", "portico", "rss_kib", mib)}),
+        (memory, "peak RSS (VmHWM) over both, MiB", "lower",
+         {"portico": metric_values("mem2", "portico", "hwm_kib", mib)}),
+        (memory, "responses stored (Cache-Status: stored), per pass", "-",
+         {"portico": metric_values("mem1", "portico", "stored") + metric_values("mem2", "portico", "stored")}),
+        (memory, "requests per second, per pass (all misses)", "-",
+         {"portico": [v / s for v, s in zip(metric_values("mem1", "portico", "requests")
+                                            + metric_values("mem2", "portico", "requests"),
+                                            metric_values("mem1", "portico", "seconds")
+                                            + metric_values("mem2", "portico", "seconds")) if s]}),
+        ("errors", "wrk socket errors + non-2xx responses, all runs", "lower",
+         {t: [sum(f.get("socket_errors", 0) + f.get("non2xx", 0)
+                  for (_, tt), rs in wrk.items() if tt == t for f in rs.values())] for t in targets}),
+        ("errors", "failed requests, memory passes", "lower",
+         {"portico": [sum(metric_values("mem1", "portico", "failed") + metric_values("mem2", "portico", "failed"))]}),
+        ("errors", "problem lines in the server's log", "lower",
+         {t: metric_values("logs", t, "problem_lines") for t in targets}),
+    ]
+    return rows
+
+
+def main():
+    raw = sys.argv[1]
+    wrk, metrics, idle, meta = load(raw)
+    cache = meta.get("kind") == "cache"
+    targets = [t for t in TARGETS if any(k[1] == t for k in wrk) or t in idle]
+    show_direct = ("p4", "direct") in wrk
+
+    def wrk_values(phase, target, key):
+        return [r.get(key) for _, r in sorted(wrk.get((phase, target), {}).items())]
+
+    def metric_values(phase, target, name, scale=1.0):
+        return [v * scale for _, v in sorted(metrics.get((phase, target, name), {}).items())]
+
+    if cache:
+        rows = cache_rows(wrk, metrics, meta, targets, wrk_values, metric_values)
+    else:
+        rows = run_rows(wrk, metrics, idle, meta, targets, wrk_values, metric_values)
+
     columns = (["direct"] if show_direct else []) + targets
     others = [t for t in targets if t != "nginx"] if "nginx" in targets else []
     head = ["phase", "metric", "better"] + [NAMES[c] for c in columns] + [f"{NAMES[t]} / nginx" for t in others]
@@ -187,8 +248,9 @@ def main():
             ratios.append(ratio(a, b))
         lines.append("| " + " | ".join([section, metric, better] + cells + ratios) + " |")
 
-    rounds = max((len(v) for v in wrk.values()), default=0)
-    print(f"# Portico vs nginx vs HAProxy: {meta.get('date', '')}\n")
+    rounds = max((len(v) for k, v in wrk.items() if not k[0].startswith("warm")), default=0)
+    title = "Cache hits and memory, Portico vs nginx proxy_cache" if cache else "Portico vs nginx vs HAProxy"
+    print(f"# {title}: {meta.get('date', '')}\n")
     print(f"Median over {rounds} round(s), min-max in parentheses; targets interleaved within each round. "
           "Ratios are median / nginx's median (for 'lower is better' rows, below 1 means better than nginx). "
           "Set-up and phases: bench/README.md.\n")
@@ -197,8 +259,9 @@ def main():
     for key, label in [("nproc", "cores (nproc)"), ("cpu", "CPU"), ("mem", "memory"), ("kernel", "kernel"),
                        ("nofile", "open-file limit"),
                        ("java", "Java"), ("nginx", "nginx"), ("haproxy", "HAProxy"), ("wrk", "wrk"),
-                       ("portico", "Portico")]:
-        print(f"- {label}: {meta.get(key, '?')}")
+                       ("portico", "Portico"), ("load_average", "load average (1, 5, 15 min) at the end")]:
+        if key in meta or key not in ("haproxy", "load_average"):  # reports of older runs lack these
+            print(f"- {label}: {meta.get(key, '?')}")
     print("\n## Command\n")
     print(f"```\n{meta.get('command', '?')}\n```\n")
     print("Server command lines (as run, from /proc/PID/cmdline):\n")

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Helpers for bench/run.sh (Python 3 standard library only).
+"""Helpers for bench/run.sh and bench/cache.sh (Python 3 standard library only).
 
   launch   start a server, print "PID READY_MS" once it is ready (its port accepts, or a log line appeared)
-  rss      print the summed VmRSS in KiB of some processes and all their descendants
+  rss      print the summed VmRSS (or VmHWM, the peak) in KiB of some processes and all their descendants
+  cpu      print the CPU time (user + system, seconds) of some processes and all their descendants
   idle     open N keep-alive connections, one request on each, hold them and report the RSS they cost
   descendants  print a process and all its descendants
-  check    one GET through a proxy: fail unless it answers 200 with a body of the expected size
+  check    one GET through a proxy: fail unless it answers 200 with a body of the expected size (and headers)
+  fill     GET N distinct URLs (PATH?n=I) over a few keep-alive connections; print counts as "name value" lines
 """
 import argparse
 import asyncio
+import concurrent.futures
+import http.client
 import json
 import os
 import re
@@ -83,17 +87,37 @@ def descendants(pids):
     return seen
 
 
-def rss_kib(pids):
+def rss_kib(pids, field="VmRSS"):
     total = 0
     for p in descendants(pids):
         try:
             with open(f"/proc/{p}/status") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(field + ":"):
                         total += int(line.split()[1])
         except OSError:
             pass
     return total
+
+
+def cpu_seconds(pids):
+    """utime + stime (fields 14 and 15 of /proc/PID/stat: every thread's, exited ones included) of the given
+    processes and their descendants."""
+    ticks = 0
+    for p in descendants(pids):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu(args):
+    print(f"{cpu_seconds(args.pids):.2f}")
+    return 0
 
 
 def print_descendants(args):
@@ -102,7 +126,6 @@ def print_descendants(args):
 
 
 def check(args):
-    import http.client
     conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=10)
     conn.request("GET", args.path)
     resp = conn.getresponse()
@@ -112,11 +135,61 @@ def check(args):
         sys.stderr.write(f"check: GET {args.path} on port {args.port}: {resp.status}, {len(body)} bytes "
                          f"(expected 200, {args.size})\n")
         return 1
+    for expected in args.header:
+        name, _, pattern = expected.partition(":")
+        value = resp.getheader(name.strip())
+        if value is None or not re.search(pattern.strip(), value):
+            sys.stderr.write(f"check: GET {args.path} on port {args.port}: {name.strip()}: {value} "
+                             f"(expected to match '{pattern.strip()}')\n")
+            return 1
     return 0
 
 
+def fill(args):
+    """GET PATH?n=FIRST .. PATH?n=FIRST+N-1, each once, over CONCURRENCY keep-alive connections; counts the answers
+    by Cache-Status ("stored": the cache kept it; "hit"; "other")."""
+    counts = {"requests": 0, "ok": 0, "failed": 0, "stored": 0, "hit": 0, "other": 0, "bytes": 0}
+    sep = "&" if "?" in args.path else "?"
+
+    def worker(indices):
+        mine = dict.fromkeys(counts, 0)
+        conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+        for i in indices:
+            mine["requests"] += 1
+            try:
+                conn.request("GET", f"{args.path}{sep}n={i}")
+                resp = conn.getresponse()
+                body = resp.read()
+            except (OSError, http.client.HTTPException):
+                mine["failed"] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+                continue
+            mine["bytes"] += len(body)
+            if resp.status != 200 or (args.size is not None and len(body) != args.size):
+                mine["failed"] += 1
+                continue
+            mine["ok"] += 1
+            status = resp.getheader("Cache-Status") or ""
+            mine["stored" if "stored" in status else "hit" if re.search(r";\s*hit", status) else "other"] += 1
+        conn.close()
+        return mine
+
+    t0 = time.monotonic()
+    first = args.first
+    chunks = [range(first + k, first + args.n, args.concurrency) for k in range(args.concurrency)]
+    with concurrent.futures.ThreadPoolExecutor(args.concurrency) as pool:
+        for mine in pool.map(worker, chunks):
+            for k, v in mine.items():
+                counts[k] += v
+    counts["seconds"] = round(time.monotonic() - t0, 2)
+    for k, v in counts.items():
+        print(k, v)
+    return 0 if counts["failed"] == 0 else 3
+
+
 def rss(args):
-    print(rss_kib(args.pids))
+    print(rss_kib(args.pids, args.field))
     return 0
 
 
@@ -187,8 +260,13 @@ def main():
     a.set_defaults(func=launch)
 
     r = sub.add_parser("rss", help="summed VmRSS (KiB) of processes and their descendants")
+    r.add_argument("--field", default="VmRSS", help="the /proc/PID/status line to sum (VmHWM: peak RSS)")
     r.add_argument("pids", type=int, nargs="+")
     r.set_defaults(func=rss)
+
+    u = sub.add_parser("cpu", help="CPU seconds (user + system) of processes and their descendants")
+    u.add_argument("pids", type=int, nargs="+")
+    u.set_defaults(func=cpu)
 
     d = sub.add_parser("descendants", help="a process and all its descendants")
     d.add_argument("pid", type=int)
@@ -198,7 +276,18 @@ def main():
     c.add_argument("--port", type=int, required=True)
     c.add_argument("--path", required=True)
     c.add_argument("--size", type=int, required=True)
+    c.add_argument("--header", action="append", default=[], metavar="'NAME: REGEX'",
+                   help="fail unless the response has this field with a value the regex matches (repeatable)")
     c.set_defaults(func=check)
+
+    f = sub.add_parser("fill", help="GET N distinct URLs PATH?n=I; print counts by Cache-Status")
+    f.add_argument("--port", type=int, required=True)
+    f.add_argument("--path", required=True)
+    f.add_argument("--n", type=int, default=10000)
+    f.add_argument("--first", type=int, default=0, help="the first I")
+    f.add_argument("--size", type=int, help="fail an answer whose body has another size")
+    f.add_argument("--concurrency", type=int, default=8)
+    f.set_defaults(func=fill)
 
     i = sub.add_parser("idle", help="hold N idle keep-alive connections and measure RSS")
     i.add_argument("--port", type=int, required=True)
