@@ -60,6 +60,10 @@ class CacheBackgroundRevalidationTest {
      * {@code Accept-Language}) and a conditional one, once the test releases it, with what {@code conditional} makes.
      */
     private void start(Function<FullHttpRequest, FullHttpResponse> conditional) {
+        start(CachePolicyConfig.defaults(), conditional);
+    }
+
+    private void start(CachePolicyConfig config, Function<FullHttpRequest, FullHttpResponse> conditional) {
         backend = TestBackend.start((req, ctx) -> {
             if (!req.headers().contains("If-None-Match")) {
                 FullHttpResponse r = TestBackend.text(HttpResponseStatus.OK, "version one");
@@ -72,7 +76,7 @@ class CacheBackgroundRevalidationTest {
             FullHttpResponse r = conditional.apply(req);
             answerWhenReleased(ctx, r);
         });
-        cache = new CachePolicy(CachePolicyConfig.defaults(), clock);
+        cache = new CachePolicy(config, clock);
         portico.start(ProxyConfig.builder().listen(new ListenAddress("127.0.0.1", 0, true)).workers(2)
                 .route("/", r -> r.upstream(backend.url()).policies(CustomPolicyConfig.of(cache))).build());
     }
@@ -243,5 +247,44 @@ class CacheBackgroundRevalidationTest {
         assertThat(conditionals).hasValue(1);
         assertThat(cache.stats().backgroundRevalidations()).isEqualTo(1);
         assertThat(get("/pop").headers().firstValue("cache-status")).hasValue("portico; hit");
+    }
+
+    @Test
+    void aReplacementOverMaxObjectSizeIsCutOffAndTheOutdatedEntryRemoved() throws Exception {
+        start(CachePolicyConfig.builder().maxObjectSize(1024).build(), req -> {
+            FullHttpResponse r = TestBackend.text(HttpResponseStatus.OK, "x".repeat(64 * 1024));
+            r.headers().remove("content-length").set("Transfer-Encoding", "chunked"); // known only as it streams
+            r.headers().set("ETag", "\"v2\"").set("Cache-Control", SWR);
+            return r;
+        });
+        storeAndAge("/big");
+
+        HttpResponse<String> stale = get("/big");
+        backend.take();
+        release.countDown();
+        awaitRevalidationEnd("/big");
+        await().atMost(Duration.ofSeconds(10)).until(() -> cache.stats().entries() == 0);
+        HttpResponse<String> afterwards = get("/big");
+
+        assertThat(stale.body()).isEqualTo("version one");
+        assertThat(afterwards.body()).isEqualTo("version one");
+        assertThat(afterwards.headers().firstValue("cache-status")).hasValue("portico; fwd=uri-miss; stored");
+        assertThat(cache.stats().backgroundFailures()).isZero();
+    }
+
+    @Test
+    void withCoalesceOffTheStaleEntryStillAnswersAtOnceAndOneRevalidationRuns() throws Exception {
+        start(CachePolicyConfig.builder().coalesce(false).build(), req -> notModified());
+        storeAndAge("/solo");
+
+        HttpResponse<String> first = get("/solo");
+        HttpResponse<String> second = get("/solo");
+        release.countDown();
+        awaitRevalidationEnd("/solo");
+
+        assertThat(first.headers().firstValue("cache-status")).hasValue("portico; hit; detail=stale-while-revalidate");
+        assertThat(second.headers().firstValue("cache-status")).hasValue("portico; hit; detail=stale-while-revalidate");
+        assertThat(conditionals).hasValue(1);
+        assertThat(get("/solo").headers().firstValue("cache-status")).hasValue("portico; hit");
     }
 }
