@@ -10,9 +10,14 @@ package dev.portico.internal.cache;
  * @param bytes bytes stored (fields and bodies)
  * @param entries entries stored
  * @param evictions entries evicted to stay under {@code max_size}
+ * @param backgroundRevalidations background revalidations started ({@code stale-while-revalidate})
+ * @param backgroundFailures background revalidations that failed (error status, no answer, timeout): the stale
+ *     entry stayed
  */
-public record CacheStats(long hits, long misses, long staleServed, long bytes, long entries, long evictions) {
+public record CacheStats(long hits, long misses, long staleServed, long bytes, long entries, long evictions,
+                         long backgroundRevalidations, long backgroundFailures) {
     CacheStats(CacheStore s) {
-        this(s.hits.sum(), s.misses.sum(), s.staleServed.sum(), s.bytes(), s.size(), s.evictions.sum());
+        this(s.hits.sum(), s.misses.sum(), s.staleServed.sum(), s.bytes(), s.size(), s.evictions.sum(),
+                s.backgroundRevalidations.sum(), s.backgroundFailures.sum());
     }
 }

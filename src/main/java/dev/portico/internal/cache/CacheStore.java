@@ -27,6 +27,8 @@ final class CacheStore {
     final LongAdder misses = new LongAdder();
     final LongAdder staleServed = new LongAdder();
     final LongAdder evictions = new LongAdder();
+    final LongAdder backgroundRevalidations = new LongAdder();
+    final LongAdder backgroundFailures = new LongAdder();
 
     CacheStore(long maxSize) {
         this.maxSize = maxSize;
@@ -71,6 +73,17 @@ final class CacheStore {
         if (i >= 0) {
             v.set(i, fresh);
             bytes += fresh.size - old.size;
+        }
+    }
+
+    /** Removes one stored entry (a variant), if it is still stored. */
+    synchronized void drop(Entry e) {
+        List<Entry> v = entries.get(e.key);
+        if (v != null && v.remove(e)) {
+            bytes -= e.size;
+            if (v.isEmpty()) {
+                entries.remove(e.key);
+            }
         }
     }
 
@@ -120,6 +133,11 @@ final class CacheStore {
     /** The fill ended (stored or not): later misses start their own. */
     synchronized void fillEnded(Fill f) {
         fills.remove(f.key, f);
+    }
+
+    /** @return whether a fill (or a revalidation) for the URL is under way */
+    synchronized boolean filling(String key) {
+        return fills.containsKey(key);
     }
 
     /** @return how many requests wait for the fill under way for the URL (0 if none) */

@@ -45,6 +45,13 @@ public interface ExchangeHooks {
      */
     void cacheStatus(String status);
 
+    /**
+     * @return the route's backend as this request's exchange would reach it, for a request of the cache's own
+     *     (background revalidation); {@code null} when the cache may not make one (the route sends the PROXY
+     *     protocol, which names a client)
+     */
+    Origin origin();
+
     /** A view of a response body as it passes. */
     interface BodyTap {
         /**

@@ -107,9 +107,44 @@ final class Lookup {
         if (reqCc.has("only-if-cached")) {
             return gatewayTimeout();
         }
+        stale = e;
+        boolean swr = withinStaleWhileRevalidate(e, staleness);
+        // RFC 5861: within stale-while-revalidate the stale entry answers at once and the cache revalidates it in
+        // the background, unless the request asks for more than staleness allows (its own max-age or min-fresh).
+        boolean background = swr && !noCache && staleness >= 0 && maxAge < 0 && minFresh < 0
+                && hooks.origin() != null;
+        if (get && !reqCc.has("no-cache") && !req.contains(HttpHeaderNames.RANGE)
+                && (p.config.coalesce() || background)) {
+            // One revalidation at a time: the others wait for it, or take the stale entry if
+            // stale-while-revalidate allows, so an expiring popular entry makes no thundering herd.
+            Fill candidate = new Fill(key, p.store, p.config.maxObjectSize());
+            Fill f = p.store.joinOrLead(key, candidate);
+            if (f != candidate) {
+                if (swr) {
+                    return staleWhileRevalidate(e, now);
+                }
+                forward(e);
+                return waitFor(f);
+            }
+            if (background && Revalidation.start(p, hooks.origin(), e, candidate, ctx.scheme(), ctx.path(),
+                    ctx.query())) {
+                return staleWhileRevalidate(e, now);
+            }
+            if (p.config.coalesce()) {
+                fill = candidate;
+                hooks.tap(fill);
+            } else {
+                candidate.cancel(); // registered only for a background revalidation that could not start
+            }
+        }
+        forward(e);
+        return Decision.proceed();
+    }
+
+    /** The stale entry goes to the backend with its validators; the answer is seen by {@link #substitute}. */
+    private void forward(Entry e) {
         p.store.misses.increment();
         status = reqCc.has("no-cache") ? "fwd=request" : "fwd=stale";
-        stale = e;
         if (e.hasValidator()) {
             String etag = e.headers.get(HttpHeaderNames.ETAG);
             String lm = e.headers.get(HttpHeaderNames.LAST_MODIFIED);
@@ -126,24 +161,19 @@ final class Lookup {
             }
         }
         hooks.substitute(this::substitute);
-        if (p.config.coalesce() && get && !reqCc.has("no-cache") && !req.contains(HttpHeaderNames.RANGE)) {
-            // One revalidation at a time: the others wait for it, or take the stale entry if
-            // stale-while-revalidate allows, so an expiring popular entry makes no thundering herd.
-            Fill candidate = new Fill(key, p.store, p.config.maxObjectSize());
-            Fill f = p.store.joinOrLead(key, candidate);
-            if (f != candidate) {
-                long swr = e.cc.seconds("stale-while-revalidate");
-                if (swr >= 0 && staleness <= swr && mayServeStale(e)) {
-                    p.store.staleServed.increment();
-                    status = "hit; detail=stale-while-revalidate";
-                    return answer(HitResponse.build(e, now, req, true, false));
-                }
-                return waitFor(f);
-            }
-            fill = candidate;
-            hooks.tap(fill);
-        }
-        return Decision.proceed();
+    }
+
+    private boolean withinStaleWhileRevalidate(Entry e, long staleness) {
+        long swr = e.cc.seconds("stale-while-revalidate");
+        return swr >= 0 && staleness <= swr && mayServeStale(e);
+    }
+
+    /** Answers from the stale entry while it is revalidated (by another request, or in the background). */
+    private Decision staleWhileRevalidate(Entry e, long now) {
+        p.store.hits.increment();
+        p.store.staleServed.increment();
+        status = "hit; detail=stale-while-revalidate";
+        return answer(HitResponse.build(e, now, req, true, false));
     }
 
     /** Nothing usable is stored: lead a fill, or wait for the one under way. */

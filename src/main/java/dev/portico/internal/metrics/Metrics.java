@@ -206,6 +206,10 @@ public final class Metrics implements AutoCloseable {
         cacheCounter("portico.cache.stale.served", "Stale cache entries served", source, CacheStats::staleServed);
         cacheCounter("portico.cache.evictions", "Cache entries evicted to stay under max_size", source,
                 CacheStats::evictions);
+        cacheCounter("portico.cache.revalidations.background", "Background revalidations (stale-while-revalidate)",
+                source, CacheStats::backgroundRevalidations);
+        cacheCounter("portico.cache.revalidations.background.failed", "Background revalidations that failed, the "
+                + "stale entry kept", source, CacheStats::backgroundFailures);
         Gauge.builder("portico.cache.stored", source, s -> s.get().stream().mapToLong(CacheStats::bytes).sum())
                 .baseUnit("bytes").description("Bytes held by caches (fields and bodies)").register(registry);
         Gauge.builder("portico.cache.entries", source, s -> s.get().stream().mapToLong(CacheStats::entries).sum())

@@ -103,6 +103,7 @@ public final class PolicyRun implements RequestContext, ExchangeHooks {
     private BodyTap tap;
     private BiFunction<HttpResponse, Boolean, FullHttpResponse> substitute;
     private String cacheStatus;
+    private dev.portico.internal.cache.Origin origin;
 
     /**
      * @param chain the route's policies
@@ -458,6 +459,16 @@ public final class PolicyRun implements RequestContext, ExchangeHooks {
     @Override
     public void cacheStatus(String status) {
         cacheStatus = status;
+    }
+
+    /** @param value the route's backend for requests a cache makes on its own, or {@code null} for none */
+    public void origin(dev.portico.internal.cache.Origin value) {
+        origin = value;
+    }
+
+    @Override
+    public dev.portico.internal.cache.Origin origin() {
+        return origin;
     }
 
     /** @return what a cache policy did, or {@code null} */

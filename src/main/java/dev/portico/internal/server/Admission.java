@@ -1,6 +1,8 @@
 package dev.portico.internal.server;
 
 import dev.portico.config.UpstreamConfig;
+import dev.portico.internal.balance.UpstreamGroup;
+import dev.portico.internal.cache.Origin;
 import dev.portico.internal.policy.ClientAddress;
 import dev.portico.internal.policy.PolicyChain;
 import dev.portico.internal.policy.PolicyRun;
@@ -13,6 +15,7 @@ import dev.portico.internal.proxy.ProxyFailure;
 import dev.portico.internal.proxy.ProxyFailure.Kind;
 import dev.portico.internal.proxy.WebSocketUpgrade;
 import dev.portico.internal.route.Route;
+import dev.portico.internal.upstream.UpstreamPool;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -25,6 +28,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AsciiString;
+import io.netty.util.concurrent.EventExecutor;
 import java.net.InetAddress;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
@@ -113,6 +117,9 @@ final class Admission {
                 target.query(), routingHost, side.secure(), request.protocolVersion().text(), client,
                 requestId(snapshot, request), route.config().path());
         run.upstreamPool(runtime.pool(side.clientChannel().eventLoop()));
+        if (route.config().upstream().sendProxyProtocol() == UpstreamConfig.SendProxyProtocol.OFF) {
+            run.origin(waiting); // a connection that opens with a PROXY header names a client: none for the cache's
+        }
         side.hold(run);
         run.start();
     }
@@ -266,7 +273,7 @@ final class Admission {
     };
 
     /** A request on its way through its route's policies: what the outcome needs to go on. */
-    private static final class Waiting implements PolicyRun.Host {
+    private static final class Waiting implements PolicyRun.Host, Origin {
         private final RequestSide side;
         private final Snapshot snapshot;
         private final HttpRequest request;
@@ -290,6 +297,42 @@ final class Admission {
             this.clientHost = clientHost;
             this.client = client;
             this.body = body;
+        }
+
+        @Override
+        public EventExecutor loop() {
+            return side.clientChannel().eventLoop();
+        }
+
+        @Override
+        public UpstreamPool pool() {
+            return side.runtime().pool(side.clientChannel().eventLoop());
+        }
+
+        @Override
+        public UpstreamGroup group() {
+            return route.upstream();
+        }
+
+        @Override
+        public String target(String path, String query) {
+            return route.upstreamTarget(path, query);
+        }
+
+        @Override
+        public String authority() {
+            return routingHost != null ? routingHost : route.config().upstream().authority(); // as forward() does
+        }
+
+        @Override
+        public String forwardedHost() {
+            return clientHost;
+        }
+
+        @Override
+        public long responseTimeoutMillis() {
+            var perTry = route.upstream().config().retry().perTryTimeout();
+            return perTry != null ? perTry.toMillis() : snapshot.config.timeouts().response().toMillis();
         }
 
         @Override

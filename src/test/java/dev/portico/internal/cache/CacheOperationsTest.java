@@ -101,6 +101,8 @@ class CacheOperationsTest {
         assertThat(metric(metrics, "portico_cache_misses_total")).isEqualTo(1.0);
         assertThat(metric(metrics, "portico_cache_stored_bytes")).isGreaterThan(2.0);
         assertThat(metric(metrics, "portico_cache_entries")).isEqualTo(1.0);
+        assertThat(metric(metrics, "portico_cache_revalidations_background_total")).isZero();
+        assertThat(metric(metrics, "portico_cache_revalidations_background_failed_total")).isZero();
     }
 
     private static double metric(String text, String name) {
