@@ -81,6 +81,7 @@ final class CacheStore {
         List<Entry> v = entries.get(e.key);
         if (v != null && v.remove(e)) {
             bytes -= e.size;
+            count--;
             if (v.isEmpty()) {
                 entries.remove(e.key);
             }
