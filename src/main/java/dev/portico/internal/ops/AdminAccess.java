@@ -24,25 +24,30 @@ final class AdminAccess {
     record Refusal(HttpResponseStatus status, String body, String challenge) {
         static final Refusal CROSS_SITE = new Refusal(HttpResponseStatus.FORBIDDEN,
                 "cross-site request refused\n", null);
+        /** No credentials from a browser: the login form instead of a challenge (with {@code users} only). */
+        static final Refusal LOGIN = new Refusal(HttpResponseStatus.UNAUTHORIZED, "sign in\n", null);
         static final Refusal BUSY = new Refusal(HttpResponseStatus.SERVICE_UNAVAILABLE,
                 "too many password checks under way; try again\n", null);
     }
 
     /** A well-formed bcrypt hash no password matches in practice, checked for unknown users so they take as long. */
-    private static final String NOBODY = "$2b$10$" + "N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
+    static final String NOBODY = "$2b$10$" + "N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
 
     private final Supplier<AdminAuthConfig> auth;
     private final AdminPasswords passwords;
+    private final AdminLogin login;
     private final boolean tls;
 
     /**
      * @param auth the running configuration's {@code admin.auth}, read per request so a reload applies at once
      * @param passwords checks passwords off the event loop
+     * @param login the login form's sessions, which a cookie names
      * @param tls whether the admin listener has TLS (for the origin it expects)
      */
-    AdminAccess(Supplier<AdminAuthConfig> auth, AdminPasswords passwords, boolean tls) {
+    AdminAccess(Supplier<AdminAuthConfig> auth, AdminPasswords passwords, AdminLogin login, boolean tls) {
         this.auth = auth;
         this.passwords = passwords;
+        this.login = login;
         this.tls = tls;
     }
 
@@ -61,10 +66,17 @@ final class AdminAccess {
                 || path.equals("/metrics") && !a.protectMetrics()) {
             return done(null);
         }
+        if (path.equals("/login") || path.equals("/logout") || path.equals("/login.css")) {
+            return done(null); // they sign in and out; a POST to them passed the same-origin check above
+        }
         String header = req.headers().get(HttpHeaderNames.AUTHORIZATION);
         Refusal challenge = challenge(a);
         if (header == null) {
-            return done(challenge);
+            // A session cookie (a POST with one passed the same-origin check above: the CSRF guard).
+            if (login.user(req, a) != null) {
+                return done(null);
+            }
+            return done(!a.users().isEmpty() && AdminLogin.browser(req) ? Refusal.LOGIN : challenge);
         }
         int space = header.indexOf(' ');
         String scheme = space < 0 ? header : header.substring(0, space);

@@ -341,6 +341,18 @@
     }
   }
 
+  /** Shows "sign out" when this page was opened by the login form's session cookie (not by basic auth). */
+  async function session() {
+    try {
+      const res = await fetch(origin + '/session', { credentials: 'same-origin' });
+      const s = res.ok ? await res.json() : null;
+      if (s && s.cookie) {
+        $('signed-in-as').textContent = s.user;
+        $('signout-form').hidden = false;
+      }
+    } catch (e) { /* no sign-out button then */ }
+  }
+
   function pager(which, key, sign) {
     return () => { st[key] = Math.max(0, st[key] + sign); which === 'routes' ? drawRoutes() : drawEndpoints(); };
   }
@@ -363,5 +375,6 @@
       if (quiet > 2 * STALE_MS && Date.now() - connectedAt > 5000) connect();
     }, 500);
     connect();
+    session();
   });
 })();
