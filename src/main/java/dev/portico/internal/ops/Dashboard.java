@@ -89,7 +89,9 @@ final class Dashboard implements AutoCloseable {
                 .set(HttpHeaderNames.CACHE_CONTROL, "no-store")
                 .set("X-Content-Type-Options", "nosniff")
                 .set("X-Frame-Options", "DENY")
-                .set("Referrer-Policy", "no-referrer")
+                // same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with a form it
+                // posts (the login form, sign-out), which the same-origin check must refuse.
+                .set("Referrer-Policy", "same-origin")
                 .set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
                         + "form-action 'self'");
         return res;
