@@ -14,10 +14,12 @@ import java.util.function.Supplier;
 
 /**
  * Who may do what on the admin endpoint. {@code /healthz} and {@code /readyz} are open; {@code /metrics} is open
- * unless {@code protect_metrics}; everything else needs a bearer token or a user's password when {@code admin.auth}
- * is set. A request that changes something ({@code POST}) is refused if a browser says it comes from another site
+ * unless {@code protect_metrics}; everything else needs a bearer token, a user's password or the login form's session
+ * cookie when {@code admin.auth} is set (a browser without them gets the login form, see {@link AdminLogin}). A
+ * request that changes something ({@code POST}) is refused if a browser says it comes from another site
  * ({@code Sec-Fetch-Site}, or an {@code Origin} other than this endpoint's), with or without authentication: basic
- * credentials a browser remembers would otherwise let any page the operator visits reload the proxy.
+ * credentials a browser remembers, or its session cookie, would otherwise let any page the operator visits reload
+ * the proxy. With {@code SameSite=Strict} on the cookie, this is the CSRF guard of cookie sign-in.
  */
 final class AdminAccess {
     /** A refusal to send instead of the answer. */

@@ -37,6 +37,8 @@ final class AdminLogin {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
     static final String FAILED = "Wrong user name or password.";
     static final String BUSY = "Too many sign-ins under way; try again.";
+    /** The cookie's Max-Age: the session's absolute limit, after which the browser drops it too. */
+    private static final long MAX_AGE = TimeUnit.NANOSECONDS.toSeconds(AdminSessions.MAX_NANOS);
 
     private final Supplier<AdminAuthConfig> auth;
     private final AdminPasswords passwords;
@@ -132,8 +134,6 @@ final class AdminLogin {
         res.headers().add(HttpHeaderNames.SET_COOKIE, setCookie("", 0));
         return res;
     }
-
-    private static final long MAX_AGE = TimeUnit.NANOSECONDS.toSeconds(AdminSessions.MAX_NANOS);
 
     private String setCookie(String value, long maxAge) {
         DefaultCookie c = new DefaultCookie(cookie, value);
