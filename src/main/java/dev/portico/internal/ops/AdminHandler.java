@@ -217,6 +217,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 if (get(ctx, method, keepAlive)) {
                     streaming = true;
                     dashboard.subscribe(ctx);
+                    login.watch(ctx, req);
                 }
             }
             default -> {

@@ -37,6 +37,8 @@ final class AdminLogin {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
     static final String FAILED = "Wrong user name or password.";
     static final String BUSY = "Too many sign-ins under way; try again.";
+    /** How often an event stream's session is checked. */
+    static final long WATCH_SECONDS = 5;
     /** The cookie's Max-Age: the session's absolute limit, after which the browser drops it too. */
     private static final long MAX_AGE = TimeUnit.NANOSECONDS.toSeconds(AdminSessions.MAX_NANOS);
 
@@ -125,6 +127,28 @@ final class AdminLogin {
             res.headers().add(HttpHeaderNames.SET_COOKIE, setCookie(sessions.open(user, a), MAX_AGE));
             return res;
         });
+    }
+
+    /**
+     * Keeps an event stream opened with the session cookie (and no {@code Authorization}) no longer than its
+     * session: checked every {@link #WATCH_SECONDS}, and closed once the session has ended (signed out, a reload
+     * changed {@code admin.auth}, the absolute limit). An open stream counts as use, so a dashboard left open does
+     * not go idle; its page then finds the login form when it reconnects.
+     *
+     * @param ctx the stream's connection, on the admin event loop
+     * @param req the request that opened it
+     */
+    void watch(io.netty.channel.ChannelHandlerContext ctx, FullHttpRequest req) {
+        String id = sessionId(req);
+        if (req.headers().contains(HttpHeaderNames.AUTHORIZATION) || user(req, auth.get()) == null) {
+            return;
+        }
+        var check = ctx.executor().scheduleAtFixedRate(() -> {
+            if (sessions.user(id, auth.get()) == null) {
+                ctx.close();
+            }
+        }, WATCH_SECONDS, WATCH_SECONDS, TimeUnit.SECONDS);
+        ctx.channel().closeFuture().addListener(f -> check.cancel(false));
     }
 
     /** {@code POST /logout}: ends the session, if any, and sends the browser to the form. */

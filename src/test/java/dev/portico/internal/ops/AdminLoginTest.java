@@ -1,6 +1,7 @@
 package dev.portico.internal.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.portico.ProxyServer;
 import dev.portico.config.ProxyConfig;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -220,6 +222,30 @@ class AdminLoginTest {
                 assertThat(v).startsWith("portico-session=; Max-Age=0;"));
         assertThat(get("/config", "Cookie", cookie).statusCode()).isEqualTo(401);
         assertThat(get("/", "Cookie", cookie, "Accept", HTML).body()).contains("id=\"login-form\"");
+    }
+
+    @Test
+    void anEventStreamOpenedWithTheCookieIsClosedWhenItsSessionEnds() throws Exception {
+        start(users(Hashes.bcrypt(PASSWORD)));
+        String cookie = signIn();
+        String basic = "Basic " + Base64.getEncoder().encodeToString(("ops:" + PASSWORD)
+                .getBytes(StandardCharsets.UTF_8));
+        var byCookie = client.send(HttpRequest.newBuilder(URI.create(base + "/events")).header("Cookie", cookie)
+                .build(), HttpResponse.BodyHandlers.ofLines());
+        var byBasic = client.send(HttpRequest.newBuilder(URI.create(base + "/events")).header("Cookie", cookie)
+                .header("Authorization", basic).build(), HttpResponse.BodyHandlers.ofLines());
+        assertThat(byCookie.statusCode()).isEqualTo(200);
+        assertThat(byBasic.statusCode()).isEqualTo(200);
+        var cookieEnded = CompletableFuture.runAsync(() -> byCookie.body().forEach(l -> { }));
+        var basicEnded = CompletableFuture.runAsync(() -> byBasic.body().forEach(l -> { }));
+
+        // At least one check passes with the session alive: the stream stays open.
+        await().during(Duration.ofMillis(TimeUnit.SECONDS.toMillis(AdminLogin.WATCH_SECONDS) + 500))
+                .atMost(Duration.ofSeconds(AdminLogin.WATCH_SECONDS * 3)).until(() -> !cookieEnded.isDone());
+        assertThat(post("/logout", "", sameOrigin("Cookie", cookie)).statusCode()).isEqualTo(303);
+        await().atMost(Duration.ofSeconds(AdminLogin.WATCH_SECONDS * 3)).until(cookieEnded::isDone);
+        assertThat(basicEnded).as("a stream opened with basic credentials is not the session's").isNotDone();
+        byBasic.body().close();
     }
 
     @Test

@@ -247,6 +247,17 @@ class DashboardBrowserTest {
             await().atMost(Duration.ofSeconds(20)).until(() -> text("reload-result").startsWith("reloaded in"));
             screenshot("dashboard-signed-in.png");
 
+            // Signed out elsewhere (another tab, say): the page's stream is closed and it shows the login form.
+            var out = CLIENT.send(HttpRequest.newBuilder(URI.create(base + "/logout"))
+                    .header("Cookie", "portico-session=" + cookie.getValue()).header("Origin", base)
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), BodyHandlers.discarding());
+            assertThat(out.statusCode()).isEqualTo(303);
+            await().atMost(Duration.ofSeconds(30)).until(() -> browser.getTitle().equals("Portico admin: sign in"));
+
+            signIn(proxy.adminAddress().getPort());
+            await().atMost(Duration.ofSeconds(10)).until(() -> browser.findElement(By.id("signout-btn"))
+                    .isDisplayed());
+
             browser.findElement(By.id("signout-btn")).click();
             await().atMost(Duration.ofSeconds(10)).until(() -> browser.getTitle().equals("Portico admin: sign in"));
             assertThat(browser.manage().getCookieNamed("portico-session")).isNull();
