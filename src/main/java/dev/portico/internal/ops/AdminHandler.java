@@ -188,7 +188,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                         answerWaiting(ctx);
                     }));
                 } else if (get(ctx, method, keepAlive)) {
-                    write(ctx, login.page(HttpResponseStatus.OK, "", keepAlive), keepAlive);
+                    write(ctx, login.form(req, keepAlive), keepAlive);
                 }
             }
             case "/login.css" -> {

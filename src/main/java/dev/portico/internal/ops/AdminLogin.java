@@ -113,6 +113,7 @@ final class AdminLogin {
             return CompletableFuture.completedFuture(page(HttpResponseStatus.BAD_REQUEST, FAILED, keepAlive));
         }
         String hash = a.users().get(user);
+        String previous = sessionId(req);
         // An unknown user is checked against a hash too, so that it takes as long as a known one.
         return passwords.check(user, hash == null ? AdminAccess.NOBODY : hash, password).thenApply(o -> {
             if (o == AdminPasswords.Outcome.BUSY) {
@@ -123,6 +124,7 @@ final class AdminLogin {
                 return page(HttpResponseStatus.UNAUTHORIZED, FAILED, keepAlive);
             }
             LOG.info("admin: {} signed in to the dashboard", user);
+            sessions.close(previous); // a session the browser had before is not carried over: a new id each time
             FullHttpResponse res = redirect(keepAlive);
             res.headers().add(HttpHeaderNames.SET_COOKIE, setCookie(sessions.open(user, a), MAX_AGE));
             return res;
@@ -149,6 +151,16 @@ final class AdminLogin {
             }
         }, WATCH_SECONDS, WATCH_SECONDS, TimeUnit.SECONDS);
         ctx.channel().closeFuture().addListener(f -> check.cancel(false));
+    }
+
+    /** {@code GET /login}: the form, or straight to the dashboard for a browser already signed in. */
+    FullHttpResponse form(FullHttpRequest req, boolean keepAlive) {
+        AdminAuthConfig a = auth.get();
+        if (a == null || a.users().isEmpty()) {
+            return AdminHandler.response(HttpResponseStatus.NOT_FOUND, "text/plain",
+                    "no users are configured (admin.auth.users): nothing to sign in to\n", keepAlive);
+        }
+        return user(req, a) != null ? redirect(keepAlive) : page(HttpResponseStatus.OK, "", keepAlive);
     }
 
     /** {@code POST /logout}: ends the session, if any, and sends the browser to the form. */

@@ -170,13 +170,21 @@ class AdminLoginTest {
         assertThat(set).matches("portico-session=[A-Za-z0-9_-]{43}; Max-Age=43200; Expires=.*")
                 .contains("; Path=/", "; HTTPOnly", "; SameSite=Strict").doesNotContain("Secure");
         String cookie = set.substring(0, set.indexOf(';'));
-        assertThat(signIn()).as("a new random id for each sign-in").isNotEqualTo(cookie);
+        String other = signIn();
+        assertThat(other).as("a new random id for each sign-in").isNotEqualTo(cookie);
+        HttpResponse<String> again = post("/login", "user=ops&password=" + PASSWORD,
+                sameOrigin("Content-Type", "application/x-www-form-urlencoded", "Cookie", other));
+        assertThat(again.statusCode()).isEqualTo(303);
+        assertThat(get("/config", "Cookie", other).statusCode()).as("the session signed in over is ended")
+                .isEqualTo(401);
 
         HttpResponse<String> config = get("/config", "Cookie", cookie);
         assertThat(config.statusCode()).isEqualTo(200);
         assertThat(config.body()).startsWith("{\"listen\"");
         assertThat(get("/", "Cookie", cookie, "Accept", HTML).body()).contains("<title>Portico dashboard");
         assertThat(get("/session", "Cookie", cookie).body()).isEqualTo("{\"cookie\":true,\"user\":\"ops\"}\n");
+        assertThat(get("/login", "Cookie", cookie).statusCode()).as("signed in already: to the dashboard")
+                .isEqualTo(303);
         var events = client.send(HttpRequest.newBuilder(URI.create(base + "/events")).header("Cookie", cookie)
                 .build(), HttpResponse.BodyHandlers.ofLines());
         assertThat(events.statusCode()).isEqualTo(200);
@@ -280,6 +288,7 @@ class AdminLoginTest {
         assertThat(page.statusCode()).isEqualTo(401);
         assertThat(page.headers().firstValue("WWW-Authenticate")).hasValue("Bearer realm=\"Portico admin\"");
         assertThat(login("ops", PASSWORD).statusCode()).isEqualTo(404);
+        assertThat(get("/login", "Accept", HTML).statusCode()).isEqualTo(404);
     }
 
     @Test
