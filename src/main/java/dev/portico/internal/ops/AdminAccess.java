@@ -14,35 +14,42 @@ import java.util.function.Supplier;
 
 /**
  * Who may do what on the admin endpoint. {@code /healthz} and {@code /readyz} are open; {@code /metrics} is open
- * unless {@code protect_metrics}; everything else needs a bearer token or a user's password when {@code admin.auth}
- * is set. A request that changes something ({@code POST}) is refused if a browser says it comes from another site
+ * unless {@code protect_metrics}; everything else needs a bearer token, a user's password or the login form's session
+ * cookie when {@code admin.auth} is set (a browser without them gets the login form, see {@link AdminLogin}). A
+ * request that changes something ({@code POST}) is refused if a browser says it comes from another site
  * ({@code Sec-Fetch-Site}, or an {@code Origin} other than this endpoint's), with or without authentication: basic
- * credentials a browser remembers would otherwise let any page the operator visits reload the proxy.
+ * credentials a browser remembers, or its session cookie, would otherwise let any page the operator visits reload
+ * the proxy. With {@code SameSite=Strict} on the cookie, this is the CSRF guard of cookie sign-in.
  */
 final class AdminAccess {
     /** A refusal to send instead of the answer. */
     record Refusal(HttpResponseStatus status, String body, String challenge) {
         static final Refusal CROSS_SITE = new Refusal(HttpResponseStatus.FORBIDDEN,
                 "cross-site request refused\n", null);
+        /** No credentials from a browser: the login form instead of a challenge (with {@code users} only). */
+        static final Refusal LOGIN = new Refusal(HttpResponseStatus.UNAUTHORIZED, "sign in\n", null);
         static final Refusal BUSY = new Refusal(HttpResponseStatus.SERVICE_UNAVAILABLE,
                 "too many password checks under way; try again\n", null);
     }
 
     /** A well-formed bcrypt hash no password matches in practice, checked for unknown users so they take as long. */
-    private static final String NOBODY = "$2b$10$" + "N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
+    static final String NOBODY = "$2b$10$" + "N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy";
 
     private final Supplier<AdminAuthConfig> auth;
     private final AdminPasswords passwords;
+    private final AdminLogin login;
     private final boolean tls;
 
     /**
      * @param auth the running configuration's {@code admin.auth}, read per request so a reload applies at once
      * @param passwords checks passwords off the event loop
+     * @param login the login form's sessions, which a cookie names
      * @param tls whether the admin listener has TLS (for the origin it expects)
      */
-    AdminAccess(Supplier<AdminAuthConfig> auth, AdminPasswords passwords, boolean tls) {
+    AdminAccess(Supplier<AdminAuthConfig> auth, AdminPasswords passwords, AdminLogin login, boolean tls) {
         this.auth = auth;
         this.passwords = passwords;
+        this.login = login;
         this.tls = tls;
     }
 
@@ -61,10 +68,17 @@ final class AdminAccess {
                 || path.equals("/metrics") && !a.protectMetrics()) {
             return done(null);
         }
+        if (path.equals("/login") || path.equals("/logout") || path.equals("/login.css")) {
+            return done(null); // they sign in and out; a POST to them passed the same-origin check above
+        }
         String header = req.headers().get(HttpHeaderNames.AUTHORIZATION);
         Refusal challenge = challenge(a);
         if (header == null) {
-            return done(challenge);
+            // A session cookie (a POST with one passed the same-origin check above: the CSRF guard).
+            if (login.user(req, a) != null) {
+                return done(null);
+            }
+            return done(!a.users().isEmpty() && AdminLogin.browser(req) ? Refusal.LOGIN : challenge);
         }
         int space = header.indexOf(' ');
         String scheme = space < 0 ? header : header.substring(0, space);

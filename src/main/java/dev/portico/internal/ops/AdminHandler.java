@@ -29,6 +29,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final Operations ops;
     private final AdminAccess access;
     private final Dashboard dashboard;
+    private final AdminLogin login;
     /**
      * Requests pipelined behind a reload, a purge or a password check under way: answered in order once its answer
      * is written (HTTP/1.1 answers in request order). Touched only on the admin event loop.
@@ -38,10 +39,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** The connection carries the event stream now: nothing more is read from it as a request. */
     private boolean streaming;
 
-    AdminHandler(Operations ops, AdminAccess access, Dashboard dashboard) {
+    AdminHandler(Operations ops, AdminAccess access, Dashboard dashboard, AdminLogin login) {
         this.ops = ops;
         this.access = access;
         this.dashboard = dashboard;
+        this.login = login;
     }
 
     @Override
@@ -89,6 +91,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private void answer(ChannelHandlerContext ctx, FullHttpRequest req, String path, boolean keepAlive,
                         AdminAccess.Refusal refusal) {
+        if (refusal == AdminAccess.Refusal.LOGIN) {
+            write(ctx, login.page(HttpResponseStatus.UNAUTHORIZED, "", keepAlive), keepAlive);
+            return;
+        }
         if (refusal != null) {
             FullHttpResponse res = response(refusal.status(), "text/plain", refusal.body(), keepAlive);
             if (refusal.challenge() != null) {
@@ -167,10 +173,51 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                             answerWaiting(ctx);
                         }));
             }
+            case "/login" -> {
+                if (method.equals(HttpMethod.POST)) {
+                    reloading = true; // what follows waits for the password check, as behind a reload
+                    login.login(req, keepAlive).whenComplete((res, e) -> ctx.executor().execute(() -> {
+                        if (e != null) {
+                            LOG.error("admin: sign-in failed", e);
+                            send(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, "text/plain", "sign-in failed\n",
+                                    keepAlive);
+                        } else {
+                            write(ctx, res, keepAlive);
+                        }
+                        reloading = false;
+                        answerWaiting(ctx);
+                    }));
+                } else if (get(ctx, method, keepAlive)) {
+                    write(ctx, login.form(req, keepAlive), keepAlive);
+                }
+            }
+            case "/login.css" -> {
+                if (get(ctx, method, keepAlive)) {
+                    write(ctx, login.css(keepAlive), keepAlive);
+                }
+            }
+            case "/logout" -> {
+                if (!method.equals(HttpMethod.POST)) {
+                    notAllowed(ctx, "POST", keepAlive);
+                    return;
+                }
+                write(ctx, login.logout(req, keepAlive), keepAlive);
+            }
+            case "/session" -> {
+                if (get(ctx, method, keepAlive)) {
+                    String user = login.user(req, ops.adminAuth());
+                    StringBuilder json = new StringBuilder("{\"cookie\":").append(user != null);
+                    if (user != null) {
+                        ConfigJson.string(json.append(",\"user\":"), user);
+                    }
+                    send(ctx, HttpResponseStatus.OK, "application/json", json.append("}\n").toString(), keepAlive);
+                }
+            }
             case Dashboard.EVENTS -> {
                 if (get(ctx, method, keepAlive)) {
                     streaming = true;
                     dashboard.subscribe(ctx);
+                    login.watch(ctx, req);
                 }
             }
             default -> {
@@ -180,7 +227,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 } else {
                     send(ctx, HttpResponseStatus.NOT_FOUND, "text/plain",
                             "not found; try / (the dashboard), /healthz /readyz /metrics /config, or POST /reload "
-                                    + "or /cache/purge\n",
+                                    + "or /cache/purge or /login or /logout\n",
                             keepAlive);
                 }
             }

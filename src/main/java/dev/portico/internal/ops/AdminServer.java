@@ -75,7 +75,8 @@ final class AdminServer implements AutoCloseable {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("portico-admin", true),
                 NioIoHandler.newFactory());
         AdminPasswords passwords = new AdminPasswords();
-        AdminAccess access = new AdminAccess(ops::adminAuth, passwords, tls != null);
+        AdminLogin login = new AdminLogin(ops::adminAuth, passwords, new AdminSessions(), tls != null);
+        AdminAccess access = new AdminAccess(ops::adminAuth, passwords, login, tls != null);
         Dashboard dashboard = new Dashboard(new DashboardModel(ops.runtime(), ops::lastReload, new Certificates()),
                 (EventLoop) group.next(), Long.getLong(SAMPLE_PROPERTY, 1000));
         ServerTls serverTls = tls;
@@ -89,7 +90,7 @@ final class AdminServer implements AutoCloseable {
                             ch.pipeline().addLast(serverTls.newHandler());
                         }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(MAX_REQUEST),
-                                new AdminHandler(ops, access, dashboard));
+                                new AdminHandler(ops, access, dashboard, login));
                     }
                 });
         ChannelFuture f = b.bind(address.host(), address.port()).awaitUninterruptibly();

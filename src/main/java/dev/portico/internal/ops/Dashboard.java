@@ -73,16 +73,27 @@ final class Dashboard implements AutoCloseable {
         if (a == null) {
             return null;
         }
-        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
-                Unpooled.wrappedBuffer(files.get(a[0])));
-        res.headers().set(HttpHeaderNames.CONTENT_TYPE, a[1])
+        FullHttpResponse res = secured(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                Unpooled.wrappedBuffer(files.get(a[0]))), a[1]);
+        HttpUtil.setKeepAlive(res, keepAlive);
+        return res;
+    }
+
+    /**
+     * Sets the fields every page of the admin endpoint carries: its type and length, no caching, and a content
+     * security policy that lets it load nothing but its own files, be framed by no one and post forms only here.
+     */
+    static FullHttpResponse secured(FullHttpResponse res, String type) {
+        res.headers().set(HttpHeaderNames.CONTENT_TYPE, type)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, res.content().readableBytes())
                 .set(HttpHeaderNames.CACHE_CONTROL, "no-store")
                 .set("X-Content-Type-Options", "nosniff")
                 .set("X-Frame-Options", "DENY")
-                .set("Referrer-Policy", "no-referrer")
-                .set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
-        HttpUtil.setKeepAlive(res, keepAlive);
+                // same-origin, not no-referrer: under no-referrer a browser sends "Origin: null" with a form it
+                // posts (the login form, sign-out), which the same-origin check must refuse.
+                .set("Referrer-Policy", "same-origin")
+                .set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                        + "form-action 'self'");
         return res;
     }
 
@@ -96,7 +107,7 @@ final class Dashboard implements AutoCloseable {
         return events;
     }
 
-    private static byte[] read(String name) {
+    static byte[] read(String name) {
         try (InputStream in = Dashboard.class.getResourceAsStream("dashboard/" + name)) {
             if (in == null) {
                 throw new IllegalStateException("the jar lacks the dashboard's " + name);

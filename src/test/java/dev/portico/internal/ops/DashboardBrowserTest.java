@@ -34,7 +34,8 @@ import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
- * The dashboard in a real browser (routes, endpoints, reload, policy decisions, the cache and its purge form): the
+ * The dashboard in a real browser (its login form, routes, endpoints, reload, policy decisions, the cache and its
+ * purge form, signing out): the
  * system's headless Chromium driven through the system's chromedriver (Selenium never downloads one). Skipped,
  * saying why, where the browser cannot start.
  */
@@ -98,7 +99,7 @@ class DashboardBrowserTest {
         proxy = new ProxyServer(ProxyConfig.load(file), file).start();
         int admin = proxy.adminAddress().getPort();
 
-        browser.get("http://ops:" + PASSWORD + "@127.0.0.1:" + admin + "/");
+        signIn(admin);
         try {
             await().atMost(Duration.ofSeconds(20)).until(() -> text("status").equals("live"));
             assertThat(routeCell("/a", "route")).isEqualTo("/a");
@@ -156,7 +157,7 @@ class DashboardBrowserTest {
                     + "  - {path: /limited, upstream: \"" + backend.url() + "\", policies: [{rate_limit: {rate: 2/s}}]}\n"
                     + "  - {path: /cached, upstream: \"" + cacheable.url() + "\", policies: [{cache: {}}]}\n");
             proxy = new ProxyServer(ProxyConfig.load(file), file).start();
-            browser.get("http://ops:" + PASSWORD + "@127.0.0.1:" + proxy.adminAddress().getPort() + "/");
+            signIn(proxy.adminAddress().getPort());
             try {
                 await().atMost(Duration.ofSeconds(20)).until(() -> text("status").equals("live"));
                 assertThat(browser.findElement(By.id("cache-panel")).isDisplayed()).isTrue();
@@ -210,6 +211,73 @@ class DashboardBrowserTest {
         } finally {
             cacheable.close();
         }
+    }
+
+    @Test
+    @Timeout(120)
+    void signsInThroughTheLoginFormReloadsAndSignsOut() throws Exception {
+        Path file = dir.resolve("portico.yaml");
+        Files.writeString(file, "listen: 127.0.0.1:0\nworkers: 1\naccess_log: {enabled: false}\n"
+                + "admin:\n  listen: 127.0.0.1:0\n  auth:\n    users: {ops: \"" + Hashes.bcrypt(PASSWORD) + "\"}\n"
+                + "routes:\n  /a: \"" + backend.url() + "\"\n");
+        proxy = new ProxyServer(ProxyConfig.load(file), file).start();
+        String base = "http://127.0.0.1:" + proxy.adminAddress().getPort();
+        try {
+            browser.get(base + "/");
+            assertThat(browser.getTitle()).isEqualTo("Portico admin: sign in");
+            browser.findElement(By.id("login-user")).sendKeys("ops");
+            browser.findElement(By.id("login-password")).sendKeys("wrong");
+            screenshot("login.png");
+            browser.findElement(By.id("login-btn")).click();
+            await().atMost(Duration.ofSeconds(10)).until(() -> text("login-message").equals(AdminLogin.FAILED));
+            assertThat(browser.manage().getCookies()).isEmpty();
+
+            signIn(proxy.adminAddress().getPort());
+            await().atMost(Duration.ofSeconds(20)).until(() -> text("status").equals("live"));
+            assertThat(browser.getCurrentUrl()).isEqualTo(base + "/");
+            assertThat(routeCell("/a", "route")).isEqualTo("/a");
+            var cookie = browser.manage().getCookieNamed("portico-session");
+            assertThat(cookie.isHttpOnly()).isTrue();
+            assertThat(cookie.getSameSite()).isEqualTo("Strict");
+            await().atMost(Duration.ofSeconds(10)).until(() -> browser.findElement(By.id("signout-btn"))
+                    .isDisplayed());
+            assertThat(text("signed-in-as")).isEqualTo("ops");
+
+            browser.findElement(By.id("reload-btn")).click();
+            await().atMost(Duration.ofSeconds(20)).until(() -> text("reload-result").startsWith("reloaded in"));
+            screenshot("dashboard-signed-in.png");
+
+            // Signed out elsewhere (another tab, say): the page's stream is closed and it shows the login form.
+            var out = CLIENT.send(HttpRequest.newBuilder(URI.create(base + "/logout"))
+                    .header("Cookie", "portico-session=" + cookie.getValue()).header("Origin", base)
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), BodyHandlers.discarding());
+            assertThat(out.statusCode()).isEqualTo(303);
+            await().atMost(Duration.ofSeconds(30)).until(() -> browser.getTitle().equals("Portico admin: sign in"));
+
+            signIn(proxy.adminAddress().getPort());
+            await().atMost(Duration.ofSeconds(10)).until(() -> browser.findElement(By.id("signout-btn"))
+                    .isDisplayed());
+
+            browser.findElement(By.id("signout-btn")).click();
+            await().atMost(Duration.ofSeconds(10)).until(() -> browser.getTitle().equals("Portico admin: sign in"));
+            assertThat(browser.manage().getCookieNamed("portico-session")).isNull();
+            browser.get(base + "/");
+            assertThat(browser.getTitle()).isEqualTo("Portico admin: sign in");
+        } finally {
+            screenshot("login-signed-out.png");
+        }
+    }
+
+    /** Signs in as ops through the login form the dashboard shows a browser without a session. */
+    private void signIn(int adminPort) {
+        browser.get("http://127.0.0.1:" + adminPort + "/");
+        await().atMost(Duration.ofSeconds(10)).until(() -> !browser.findElements(By.id("login-form")).isEmpty());
+        WebElement user = browser.findElement(By.id("login-user"));
+        user.clear();
+        user.sendKeys("ops");
+        browser.findElement(By.id("login-password")).sendKeys(PASSWORD);
+        browser.findElement(By.id("login-btn")).click();
+        await().atMost(Duration.ofSeconds(10)).until(() -> browser.getTitle().startsWith("Portico dashboard"));
     }
 
     private int get(String path) throws Exception {

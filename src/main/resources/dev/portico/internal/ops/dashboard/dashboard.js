@@ -13,6 +13,7 @@
   let source = null;
 
   let connectedAt = 0;
+  let byCookie = false; // signed in with the login form: a stream closed on us may mean the session ended
 
   function connect() {
     if (source) source.close();
@@ -22,6 +23,7 @@
     source.addEventListener('delta', e => { delta(JSON.parse(e.data)); });
     source.onerror = () => {
       status();
+      if (byCookie) signedOut();
       // A closed source (a 401, a restart halfway) is retried by the watchdog below.
     };
   }
@@ -341,6 +343,27 @@
     }
   }
 
+  /** Shows "sign out" when this page was opened by the login form's session cookie (not by basic auth). */
+  async function session() {
+    try {
+      const res = await fetch(origin + '/session', { credentials: 'same-origin' });
+      const s = res.ok ? await res.json() : null;
+      if (s && s.cookie) {
+        byCookie = true;
+        $('signed-in-as').textContent = s.user;
+        $('signout-form').hidden = false;
+      }
+    } catch (e) { /* no sign-out button then */ }
+  }
+
+  /** The session ended (signed out elsewhere, expired, the users changed): show the login form. */
+  async function signedOut() {
+    try {
+      const res = await fetch(origin + '/session', { credentials: 'same-origin' });
+      if (res.status === 401) location.assign(origin + '/');
+    } catch (e) { /* the proxy is down: the watchdog reconnects */ }
+  }
+
   function pager(which, key, sign) {
     return () => { st[key] = Math.max(0, st[key] + sign); which === 'routes' ? drawRoutes() : drawEndpoints(); };
   }
@@ -363,5 +386,6 @@
       if (quiet > 2 * STALE_MS && Date.now() - connectedAt > 5000) connect();
     }, 500);
     connect();
+    session();
   });
 })();
