@@ -231,6 +231,16 @@ public final class ProxyExchange extends ExchangeTries {
             }
             return;
         }
+        responseEnded();
+        boolean keepAlive = responseKeepAlive && requestComplete && !host.closeAfterResponse();
+        ChannelFuture last = send(client, content, true);
+        // Logged once the end is on the wire (or lost): the line counts the bytes the client was really sent.
+        last.addListener(f -> log.access(status, requestBodyBytes, sentBytes, attempts.last(), attempts.count()));
+        host.exchangeDone(this, keepAlive ? null : last, keepAlive);
+    }
+
+    /** The backend's response ended: the exchange is done, and its connection goes back to the pool or closes. */
+    private void responseEnded() {
         state = State.DONE;
         attempts.finish();
         UpstreamConnection c = conn;
@@ -240,11 +250,6 @@ public final class ProxyExchange extends ExchangeTries {
         } else {
             c.discard();
         }
-        boolean keepAlive = responseKeepAlive && requestComplete && !host.closeAfterResponse();
-        ChannelFuture last = send(client, content, true);
-        // Logged once the end is on the wire (or lost): the line counts the bytes the client was really sent.
-        last.addListener(f -> log.access(status, requestBodyBytes, sentBytes, attempts.last(), attempts.count()));
-        host.exchangeDone(this, keepAlive ? null : last, keepAlive);
     }
 
     /** The body of a detached exchange goes to the policies' tap alone; the end returns the connection. */
@@ -253,15 +258,7 @@ public final class ProxyExchange extends ExchangeTries {
         policies.onResponseBody(content.content(), last);
         content.release();
         if (last) {
-            state = State.DONE;
-            attempts.finish();
-            UpstreamConnection c = conn;
-            conn = null;
-            if (upstreamKeepAlive && requestComplete) {
-                c.release();
-            } else {
-                c.discard();
-            }
+            responseEnded();
             log.access(status, requestBodyBytes, sentBytes, attempts.last(), attempts.count());
         }
     }
