@@ -14,14 +14,11 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,7 +83,7 @@ public final class PolicyRun implements RequestContext, ExchangeHooks {
     private Object[] attachments;
     /** The claims of a token a policy verified (jwt), for the policies after it; empty until then. */
     private Map<String, Object> verifiedClaims = Map.of();
-    private Waiting suspension;
+    private PolicyWait suspension;
     /** The body transform a response phase set (compression), while a caller that applies one runs the phases. */
     private BodyTransform body;
     private boolean bodyTransformable;
@@ -398,7 +395,7 @@ public final class PolicyRun implements RequestContext, ExchangeHooks {
         if (!inRequestPhase || suspension != null) {
             throw new IllegalStateException("suspend() is for a request phase, once");
         }
-        suspension = new Waiting(timeout.toNanos());
+        suspension = new PolicyWait(this, loop, timeout.toNanos());
         return suspension;
     }
 
@@ -535,85 +532,22 @@ public final class PolicyRun implements RequestContext, ExchangeHooks {
     }
 
     /** Called on the event loop once a suspension decided. */
-    private void resumed(Waiting w) {
+    void resumed(PolicyWait w) {
         if (cancelled || suspension != w) {
             return;
         }
         suspension = null;
         onCancel = null;
         int i = next - 1;
-        if (w.failure != null) {
+        if (w.failure() != null) {
             chain.count(i, PolicyDecisions.ERROR, errorReported);
-            host.policyFailed(this, w.failure, w.policy);
-        } else if (w.response != null) {
-            chain.count(i, PolicyChain.outcome(w.response), errorReported);
-            host.policyAnswered(this, w.response, w.policy);
+            host.policyFailed(this, w.failure(), w.policy());
+        } else if (w.response() != null) {
+            chain.count(i, PolicyChain.outcome(w.response()), errorReported);
+            host.policyAnswered(this, w.response(), w.policy());
         } else {
             chain.count(i, PolicyDecisions.ALLOWED, errorReported);
             runPhases();
-        }
-    }
-
-    /** A suspension: decided once, from any thread; resumes the run on its event loop. */
-    private final class Waiting implements Suspension, Runnable {
-        private final long timeoutNanos;
-        private final AtomicBoolean decided = new AtomicBoolean();
-        private volatile LocalResponse response;
-        private volatile Throwable failure;
-        private volatile String policy;
-        private ScheduledFuture<?> timer;
-
-        Waiting(long timeoutNanos) {
-            this.timeoutNanos = timeoutNanos;
-        }
-
-        /** On the loop, after the phase returned: the timeout starts now, unless it was decided already. */
-        void arm(String name) {
-            policy = name;
-            if (!decided.get()) {
-                timer = loop.schedule(() -> fail(new TimeoutException("policy " + name + " did not decide within "
-                        + Duration.ofNanos(timeoutNanos).toMillis() + " ms")), timeoutNanos, TimeUnit.NANOSECONDS);
-            } else {
-                loop.execute(this);
-            }
-        }
-
-        void cancelTimer() {
-            if (timer != null) {
-                timer.cancel(false);
-            }
-        }
-
-        @Override
-        public void proceed() {
-            decide(null, null);
-        }
-
-        @Override
-        public void respond(LocalResponse r) {
-            decide(Objects.requireNonNull(r, "response"), null);
-        }
-
-        @Override
-        public void fail(Throwable cause) {
-            decide(null, Objects.requireNonNull(cause, "cause"));
-        }
-
-        private void decide(LocalResponse r, Throwable f) {
-            if (!decided.compareAndSet(false, true)) {
-                return;
-            }
-            response = r;
-            failure = f;
-            if (policy != null) {
-                loop.execute(this); // armed: resume now; else arm() does when the phase returns
-            }
-        }
-
-        @Override
-        public void run() {
-            cancelTimer();
-            resumed(this);
         }
     }
 }
