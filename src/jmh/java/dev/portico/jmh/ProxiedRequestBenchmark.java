@@ -1,44 +1,21 @@
 package dev.portico.jmh;
 
-import com.sun.management.ThreadMXBean;
-import dev.portico.ProxyServer;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.RSASSASigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import dev.portico.ProxyServer;
 import dev.portico.config.AccessLogConfig;
 import dev.portico.config.BasicAuthPolicyConfig;
+import dev.portico.config.HeadersPolicyConfig;
+import dev.portico.config.IpFilterPolicyConfig;
 import dev.portico.config.JwtPolicyConfig;
 import dev.portico.config.PolicyConfig;
 import dev.portico.config.RateLimitPolicyConfig;
-import dev.portico.config.HeadersPolicyConfig;
-import dev.portico.config.IpFilterPolicyConfig;
 import dev.portico.config.SecurityHeadersPolicyConfig;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.lang.management.ManagementFactory;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,58 +56,24 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-Dio.netty.leakDetection.level=disabled"})
 public class ProxiedRequestBenchmark {
-    private byte[] request = "GET /small HTTP/1.1\r\nHost: bench\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PLAIN = "GET /small HTTP/1.1\r\nHost: bench\r\n\r\n"
+            .getBytes(StandardCharsets.US_ASCII);
 
-    private EventLoopGroup backendGroup;
-    private Channel backend;
+    private LoopbackRig rig;
     private ProxyServer proxy;
-    private Socket client;
-    private OutputStream out;
-    private InputStream in;
-    private byte[] expected;
-    private byte[] buffer;
-    private long proxyThreadId;
-    private long allocatedAtStart;
-    private long requests;
-    private long cpuAtStart;
+    private byte[] request = PLAIN;
 
     @Param({"none", "three", "ratelimit_basic", "ratelimit_jwt"})
     public String policies;
 
     @Setup
     public void setUp() throws IOException {
-        backendGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        ByteBuf body = Unpooled.unreleasableBuffer(Unpooled.directBuffer(1024).writeZero(1024));
-        backend = new ServerBootstrap().group(backendGroup).channel(NioServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(1024),
-                                new SimpleChannelInboundHandler<FullHttpRequest>() {
-                                    @Override
-                                    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
-                                        DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                                                HttpResponseStatus.OK, body.duplicate());
-                                        r.headers().setInt("content-length", 1024);
-                                        ctx.writeAndFlush(r);
-                                    }
-                                });
-                    }
-                }).bind("127.0.0.1", 0).syncUninterruptibly().channel();
-        int backendPort = ((InetSocketAddress) backend.localAddress()).getPort();
-        String upstream = "http://127.0.0.1:" + backendPort;
+        rig = new LoopbackRig();
         PolicyConfig[] chain = chain();
         proxy = ProxyServer.builder().listen("127.0.0.1", 0).workers(1).accessLog(new AccessLogConfig(false))
-                .route("/", r -> r.upstream(upstream).policies(chain))
+                .route("/", r -> r.upstream(rig.backendUrl()).policies(chain))
                 .build().start();
-        connect();
-        out.write(request);
-        expected = readResponse(16 * 1024);
-        buffer = new byte[expected.length];
-        proxyThreadId = Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().startsWith("portico-loop")).findFirst().orElseThrow().getId();
-        allocatedAtStart = allocated();
-        cpuAtStart = ManagementFactory.getThreadMXBean().getThreadCpuTime(proxyThreadId);
+        rig.connect(proxy.port(), request);
     }
 
     /** The route's policies for {@link #policies}; also sets the credentials {@link #request} carries. */
@@ -182,65 +125,17 @@ public class ProxiedRequestBenchmark {
                 .getBytes(StandardCharsets.US_ASCII);
     }
 
-    private byte[] readResponse(int max) throws IOException {
-        byte[] b = new byte[max];
-        int n = 0;
-        while (true) {
-            n += in.read(b, n, max - n);
-            String s = new String(b, 0, n, StandardCharsets.ISO_8859_1);
-            int end = s.indexOf("\r\n\r\n");
-            if (end > 0 && !s.startsWith("HTTP/1.1 200 ")) {
-                throw new IllegalStateException("the proxy did not answer 200: " + s.substring(0, end));
-            }
-            if (end > 0 && n >= end + 4 + 1024) {
-                return java.util.Arrays.copyOf(b, end + 4 + 1024);
-            }
-        }
-    }
-
-    private long allocated() {
-        return ((ThreadMXBean) ManagementFactory.getThreadMXBean()).getThreadAllocatedBytes(proxyThreadId);
-    }
-
     @Benchmark
     public int proxiedSmallRequest() throws IOException {
-        out.write(request);
-        int n = 0;
-        while (n < buffer.length) {
-            int r = in.read(buffer, n, buffer.length - n);
-            if (r < 0) {
-                // limits.max_requests_per_connection closed it: reconnect, as a browser or wrk would.
-                connect();
-                out.write(request);
-                n = 0;
-                continue;
-            }
-            n += r;
-        }
-        requests++;
-        return n;
-    }
-
-    private void connect() throws IOException {
-        if (client != null) {
-            client.close();
-        }
-        client = new Socket("127.0.0.1", proxy.port());
-        client.setTcpNoDelay(true);
-        out = client.getOutputStream();
-        in = client.getInputStream();
+        return rig.exchange();
     }
 
     @TearDown
     public void tearDown() throws IOException {
-        long bytes = allocated() - allocatedAtStart;
-        long cpu = ManagementFactory.getThreadMXBean().getThreadCpuTime(proxyThreadId) - cpuAtStart;
         System.out.printf("%nportico event loop allocated %d bytes and used %.2f us of CPU per proxied request "
-                + "(policies=%s, %d requests)%n", requests == 0 ? 0 : bytes / requests,
-                requests == 0 ? 0.0 : cpu / 1000.0 / requests, policies, requests);
-        client.close();
+                + "(policies=%s, %d requests)%n", rig.loopBytesPerRequest(), rig.loopCpuMicrosPerRequest(), policies,
+                rig.requests());
         proxy.stop();
-        backend.close().syncUninterruptibly();
-        backendGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        rig.close();
     }
 }
