@@ -182,7 +182,9 @@ public final class ProxyExchange extends ExchangeTries {
         conn = null;
         attempts.succeeded(false);
         attempts.finish();
-        log.access(101, requestBodyBytes, 0, attempts.last(), attempts.count());
+        // An extended CONNECT (HTTP/2) is answered 200, an HTTP/1.1 upgrade 101.
+        log.access(host.clientChannel() instanceof io.netty.handler.codec.http2.Http2StreamChannel ? 200 : 101,
+                requestBodyBytes, 0, attempts.last(), attempts.count());
         Tunnel.open(host, this, c, response, tunnelIdleMillis);
     }
 

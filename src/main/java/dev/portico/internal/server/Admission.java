@@ -135,7 +135,7 @@ final class Admission {
         String upstreamHost = routingHost != null ? routingHost : route.config().upstream().authority();
         String upstreamTarget = path.equals("*") ? "*" : route.upstreamTarget(path, query);
         boolean keepAlive = request.protocolVersion() == Http2StreamHandler.HTTP_2 || HttpUtil.isKeepAlive(request);
-        boolean webSocket = WebSocketUpgrade.requested(request);
+        boolean webSocket = side.webSocket(request);
         String clientIp = client == side.peer() ? side.peerIp() : client.getHostAddress();
         ExchangeLog log = snapshot.exchangeLog(side, runtime.accessLog(), request, clientIp, route, admittedNanos);
         // X-Forwarded-For gets the hop Portico saw (the peer), after the chain it received.
@@ -154,6 +154,9 @@ final class Admission {
         }
         if (webSocket) {
             WebSocketUpgrade.forward(upstream);
+            if (request.protocolVersion() == Http2StreamHandler.HTTP_2) {
+                WebSocketUpgrade.handshake(upstream); // RFC 8441: the backend gets an HTTP/1.1 handshake
+            }
             exchange.upgrade(snapshot.config.timeouts().tunnelIdle().toMillis());
         }
         side.begin(exchange, log.requestId());
