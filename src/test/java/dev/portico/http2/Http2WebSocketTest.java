@@ -26,7 +26,16 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -139,6 +148,50 @@ class Http2WebSocketTest {
                 assertThat(memory).isLessThan(512L << 20);
             }
         }
+    }
+
+    @Test
+    void endStreamIsAHalfCloseAndBytesSentBeforeTheAnswerArriveFirst() throws Exception {
+        try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            // Reads the tunnel to its end, then answers with what it got: a reply only a half-close allows.
+            CompletableFuture<String> served = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = backend.accept()) {
+                    InputStream in = s.getInputStream();
+                    String head = readHead(in);
+                    s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                            + "Connection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    String got = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+                    s.getOutputStream().write(("got " + got).getBytes(StandardCharsets.US_ASCII));
+                    s.shutdownOutput();
+                    return head.startsWith("GET /ws HTTP/1.1\r\n") ? got : "unexpected head: " + head;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            int port = startH2c(b -> b.route("/", "http://127.0.0.1:" + backend.getLocalPort()));
+            try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
+                H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), true, false);
+                t.sendRaw("early, ", false); // before the 200: kept until the tunnel opens
+                assertThat(t.head().status().toString()).isEqualTo("200");
+                t.sendRaw("last words", true);
+                assertThat(t.body()).isEqualTo("got early, last words");
+                assertThat(served.get(10, TimeUnit.SECONDS)).isEqualTo("early, last words");
+                assertThat(t.stream().closeFuture().await(5, TimeUnit.SECONDS)).isTrue();
+            }
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("closed in the head: " + head);
+            }
+            head.write(b);
+        }
+        return head.toString(StandardCharsets.US_ASCII);
     }
 
     @Test

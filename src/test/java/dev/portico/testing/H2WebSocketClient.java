@@ -144,7 +144,10 @@ public final class H2WebSocketClient implements AutoCloseable {
             return head.get(10, TimeUnit.SECONDS);
         }
 
-        /** @return the body of a refusal (the DATA that came with a non-2xx head), once the stream ended */
+        /**
+         * @return the body of a refusal (the DATA that came with a non-2xx head), or in raw mode the first 64 KiB of
+         *     the tunnel's bytes, once the stream ended
+         */
         public String body() throws Exception {
             endStream.get(10, TimeUnit.SECONDS);
             synchronized (body) {
@@ -154,6 +157,12 @@ public final class H2WebSocketClient implements AutoCloseable {
 
         public void send(WebSocketFrame frame) throws Exception {
             stream.writeAndFlush(frame).sync();
+        }
+
+        /** Sends raw bytes on the stream, with END_STREAM if {@code end}. */
+        public void sendRaw(String text, boolean end) throws Exception {
+            stream.writeAndFlush(new DefaultHttp2DataFrame(
+                    io.netty.buffer.Unpooled.copiedBuffer(text, java.nio.charset.StandardCharsets.US_ASCII), end)).sync();
         }
 
         /** Ends the client's side of the stream (END_STREAM), as a FIN. */
@@ -209,7 +218,7 @@ public final class H2WebSocketClient implements AutoCloseable {
                     dataBytes.addAndGet(content.readableBytes());
                     boolean accepted = head.isDone() && head.join().status().toString().startsWith("2");
                     if (raw || !accepted) {
-                        if (!accepted) {
+                        if (!accepted || body.size() < 64 * 1024) {
                             synchronized (body) {
                                 body.writeBytes(ByteBufUtil.getBytes(content));
                             }
