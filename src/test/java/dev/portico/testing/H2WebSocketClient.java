@@ -203,7 +203,7 @@ public final class H2WebSocketClient implements AutoCloseable {
                 if (msg instanceof Http2HeadersFrame h) {
                     if (!head.isDone()) {
                         head.complete(h.headers());
-                        if (pauseAfterHead) {
+                        if (pauseAfterHead && h.headers().status().toString().startsWith("2")) {
                             ctx.channel().config().setAutoRead(false);
                         }
                     }

@@ -49,6 +49,8 @@ public final class ProxyExchange extends ExchangeTries {
     private BodyTransform body;
     /** {@code timeouts.tunnel_idle} when the request asks for a WebSocket upgrade; 0 otherwise. */
     private long tunnelIdleMillis;
+    /** The key of a handshake Portico made (HTTP/2 client), or null. */
+    private String handshakeKey;
 
     /**
      * @param host the client connection
@@ -76,6 +78,14 @@ public final class ProxyExchange extends ExchangeTries {
      */
     public void upgrade(long tunnelIdle) {
         this.tunnelIdleMillis = tunnelIdle;
+    }
+
+    /**
+     * @param key the {@code Sec-WebSocket-Key} Portico sent for an HTTP/2 client's extended CONNECT: the backend's
+     *     101 must answer it (RFC 6455 section 4.1), as Portico is the handshake's client
+     */
+    public void handshakeKey(String key) {
+        this.handshakeKey = key;
     }
 
     /**
@@ -121,7 +131,7 @@ public final class ProxyExchange extends ExchangeTries {
         HttpResponseStatus st = response.status();
         if (st.codeClass() == HttpStatusClass.INFORMATIONAL) {
             if (st.code() == 101) {
-                if (tunnelIdleMillis > 0 && requestComplete && WebSocketUpgrade.accepted(response)) {
+                if (tunnelIdleMillis > 0 && requestComplete && WebSocketUpgrade.accepted(response, handshakeKey)) {
                     switchProtocols(response);
                 } else {
                     fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream switched protocols without an upgrade"));

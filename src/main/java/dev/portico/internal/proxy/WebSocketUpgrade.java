@@ -15,6 +15,9 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.HttpConversionUtil;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -34,6 +37,7 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class WebSocketUpgrade {
     /** The upgrade token forwarded. */
     public static final String WEBSOCKET = "websocket";
+    private static final String HANDSHAKE_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
     private WebSocketUpgrade() {
     }
@@ -72,12 +76,26 @@ public final class WebSocketUpgrade {
      * {@code Sec-WebSocket-Protocol} and {@code -Extensions} are end-to-end fields and already carried over.
      *
      * @param upstream the head to send the backend, after {@link #forward}
+     * @return the key sent, which the backend's {@code Sec-WebSocket-Accept} must answer (see {@link #accepted})
      */
-    public static void handshake(HttpRequest upstream) {
+    public static String handshake(HttpRequest upstream) {
         byte[] nonce = new byte[16]; // RFC 6455 section 4.1: a random 16-byte value, base64-encoded
         ThreadLocalRandom.current().nextBytes(nonce);
-        upstream.headers().set(HttpHeaderNames.SEC_WEBSOCKET_KEY, Base64.getEncoder().encodeToString(nonce));
+        String key = Base64.getEncoder().encodeToString(nonce);
+        upstream.headers().set(HttpHeaderNames.SEC_WEBSOCKET_KEY, key);
         upstream.headers().set(HttpHeaderNames.SEC_WEBSOCKET_VERSION, "13");
+        return key;
+    }
+
+    /** @return the {@code Sec-WebSocket-Accept} that answers {@code key} (RFC 6455 section 4.2.2) */
+    static String acceptFor(String key) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-1")
+                    .digest((key + HANDSHAKE_GUID).getBytes(StandardCharsets.US_ASCII));
+            return Base64.getEncoder().encodeToString(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-1", e);
+        }
     }
 
     /**
@@ -105,8 +123,19 @@ public final class WebSocketUpgrade {
      *     protocol the client did not ask for
      */
     static boolean accepted(HttpResponse response) {
+        return accepted(response, null);
+    }
+
+    /**
+     * @param response a backend's response to a forwarded upgrade
+     * @param key the {@code Sec-WebSocket-Key} Portico made ({@link #handshake}), whose answer it checks as the
+     *     handshake's client (RFC 6455 section 4.1); {@code null} when the client made it and checks it itself
+     * @return whether it switches to WebSocket with the right accept value for Portico's key
+     */
+    static boolean accepted(HttpResponse response, String key) {
         return response.status().code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code()
-                && response.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
+                && response.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+                && (key == null || acceptFor(key).equals(response.headers().get(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT)));
     }
 
     /**

@@ -154,10 +154,11 @@ final class Admission {
         }
         if (webSocket) {
             WebSocketUpgrade.forward(upstream);
-            if (request.protocolVersion() == Http2StreamHandler.HTTP_2) {
-                WebSocketUpgrade.handshake(upstream); // RFC 8441: the backend gets an HTTP/1.1 handshake
-            }
             exchange.upgrade(snapshot.config.timeouts().tunnelIdle().toMillis());
+            if (request.protocolVersion() == Http2StreamHandler.HTTP_2) {
+                // RFC 8441: the backend gets an HTTP/1.1 handshake, which Portico makes and checks.
+                exchange.handshakeKey(WebSocketUpgrade.handshake(upstream));
+            }
         }
         side.begin(exchange, log.requestId());
     }
