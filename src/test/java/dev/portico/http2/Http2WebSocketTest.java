@@ -249,6 +249,24 @@ class Http2WebSocketTest {
     }
 
     @Test
+    void aQuietTunnelOutlivesTimeoutsIdleOfStreamsAndConnections() throws Exception {
+        try (WebSocketBackend backend = new WebSocketBackend()) {
+            int port = startH2c(b -> b.timeouts(t -> t.idle(Duration.ofMillis(400)))
+                    .route("/", backend.url()));
+            try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
+                H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), false, false);
+                t.send(new TextWebSocketFrame("first"));
+                assertThat(t.next()).isEqualTo("first");
+                // Quiet for three times timeouts.idle: only tunnel_idle (1h) may close a tunnel.
+                await().pollDelay(Duration.ofMillis(1200)).atMost(Duration.ofSeconds(3))
+                        .until(() -> t.stream().isActive());
+                t.send(new TextWebSocketFrame("still here"));
+                assertThat(t.next()).isEqualTo("still here");
+            }
+        }
+    }
+
+    @Test
     void aDrainClosesTheTunnelAtItsDeadline() throws Exception {
         try (WebSocketBackend backend = new WebSocketBackend()) {
             int port = startH2c(b -> b.timeouts(t -> t.drain(Duration.ofSeconds(1)).drainDelay(Duration.ZERO))
