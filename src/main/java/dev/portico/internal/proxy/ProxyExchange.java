@@ -75,16 +75,11 @@ public final class ProxyExchange extends ExchangeTries {
      * two connections into a {@link Tunnel}. Call before {@link #start}.
      *
      * @param tunnelIdle {@code timeouts.tunnel_idle} in milliseconds
+     * @param key the {@code Sec-WebSocket-Key} Portico made for an HTTP/2 client's extended CONNECT, which the
+     *     backend's 101 must answer (RFC 6455 section 4.1); {@code null} for a client's own handshake
      */
-    public void upgrade(long tunnelIdle) {
+    public void upgrade(long tunnelIdle, String key) {
         this.tunnelIdleMillis = tunnelIdle;
-    }
-
-    /**
-     * @param key the {@code Sec-WebSocket-Key} Portico sent for an HTTP/2 client's extended CONNECT: the backend's
-     *     101 must answer it (RFC 6455 section 4.1), as Portico is the handshake's client
-     */
-    public void handshakeKey(String key) {
         this.handshakeKey = key;
     }
 
@@ -192,9 +187,8 @@ public final class ProxyExchange extends ExchangeTries {
         conn = null;
         attempts.succeeded(false);
         attempts.finish();
-        // An extended CONNECT (HTTP/2) is answered 200, an HTTP/1.1 upgrade 101.
-        log.access(host.clientChannel() instanceof io.netty.handler.codec.http2.Http2StreamChannel ? 200 : 101,
-                requestBodyBytes, 0, attempts.last(), attempts.count());
+        // An HTTP/2 client's extended CONNECT (the handshake Portico made) is answered 200, an upgrade 101.
+        log.access(handshakeKey != null ? 200 : 101, requestBodyBytes, 0, attempts.last(), attempts.count());
         Tunnel.open(host, this, c, response, tunnelIdleMillis);
     }
 

@@ -154,11 +154,10 @@ final class Admission {
         }
         if (webSocket) {
             WebSocketUpgrade.forward(upstream);
-            exchange.upgrade(snapshot.config.timeouts().tunnelIdle().toMillis());
-            if (request.protocolVersion() == Http2StreamHandler.HTTP_2) {
-                // RFC 8441: the backend gets an HTTP/1.1 handshake, which Portico makes and checks.
-                exchange.handshakeKey(WebSocketUpgrade.handshake(upstream));
-            }
+            // RFC 8441: for an HTTP/2 client the backend gets an HTTP/1.1 handshake, which Portico makes and checks.
+            exchange.upgrade(snapshot.config.timeouts().tunnelIdle().toMillis(),
+                    request.protocolVersion() == Http2StreamHandler.HTTP_2 ? WebSocketUpgrade.handshake(upstream)
+                    : null);
         }
         side.begin(exchange, log.requestId());
     }
