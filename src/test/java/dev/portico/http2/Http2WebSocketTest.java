@@ -309,6 +309,19 @@ class Http2WebSocketTest {
     }
 
     @Test
+    void aBackendThatIgnoresTheUpgradeAndAnswers200Is502NotAnOpenTunnel() throws Exception {
+        try (TestBackend backend = TestBackend.start((req, ctx) -> ctx.writeAndFlush(
+                TestBackend.text(HttpResponseStatus.OK, "a page, not a socket")))) {
+            int port = startH2c(b -> b.route("/", backend.url()));
+            try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
+                H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), true, false);
+                // RFC 8441 section 5: a 2xx would tell the client its WebSocket is open.
+                assertThat(t.head().status().toString()).isEqualTo("502");
+            }
+        }
+    }
+
+    @Test
     void theRoutesPoliciesApply() throws Exception {
         try (WebSocketBackend backend = new WebSocketBackend()) {
             int port = startH2c(b -> b.route("/", r -> r.upstream(backend.url())

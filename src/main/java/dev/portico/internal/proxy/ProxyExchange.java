@@ -137,6 +137,10 @@ public final class ProxyExchange extends ExchangeTries {
             skippingInformational = true;
             return;
         }
+        if (handshakeKey != null && st.codeClass() == HttpStatusClass.SUCCESS) { // RFC 8441: 2xx opens the tunnel
+            fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream answered a WebSocket handshake with " + st.code()));
+            return;
+        }
         cancelResponseTimer();
         boolean countsAsFailure = st.code() >= 500 && route.upstream().config().passive().on5xx();
         if (attempts.retriesStatus(st.code()) && attempts.mayRetry(Cause.STATUS, bodySent)) {
@@ -187,7 +191,7 @@ public final class ProxyExchange extends ExchangeTries {
         conn = null;
         attempts.succeeded(false);
         attempts.finish();
-        // An HTTP/2 client's extended CONNECT (the handshake Portico made) is answered 200, an upgrade 101.
+        // An HTTP/2 client's extended CONNECT (Portico's handshake) is answered 200, an upgrade 101.
         log.access(handshakeKey != null ? 200 : 101, requestBodyBytes, 0, attempts.last(), attempts.count());
         Tunnel.open(host, this, c, response, tunnelIdleMillis);
     }
