@@ -26,16 +26,7 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -148,84 +139,6 @@ class Http2WebSocketTest {
                 assertThat(memory).isLessThan(512L << 20);
             }
         }
-    }
-
-    @Test
-    void endStreamIsAHalfCloseAndBytesSentBeforeTheAnswerArriveFirst() throws Exception {
-        try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            // Reads the tunnel to its end, then answers with what it got: a reply only a half-close allows.
-            CompletableFuture<String> served = CompletableFuture.supplyAsync(() -> {
-                try (Socket s = backend.accept()) {
-                    InputStream in = s.getInputStream();
-                    String head = readHead(in);
-                    s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                            + "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept(head) + "\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
-                    String got = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-                    s.getOutputStream().write(("got " + got).getBytes(StandardCharsets.US_ASCII));
-                    s.shutdownOutput();
-                    return head.startsWith("GET /ws HTTP/1.1\r\n") ? got : "unexpected head: " + head;
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-            int port = startH2c(b -> b.route("/", "http://127.0.0.1:" + backend.getLocalPort()));
-            try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
-                H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), true, false);
-                t.sendRaw("early, ", false); // before the 200: kept until the tunnel opens
-                assertThat(t.head().status().toString()).isEqualTo("200");
-                t.sendRaw("last words", true);
-                assertThat(t.body()).isEqualTo("got early, last words");
-                assertThat(served.get(10, TimeUnit.SECONDS)).isEqualTo("early, last words");
-                assertThat(t.stream().closeFuture().await(5, TimeUnit.SECONDS)).isTrue();
-            }
-        }
-    }
-
-    @Test
-    void a101WhoseAcceptDoesNotAnswerPorticosKeyIs502() throws Exception {
-        try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            CompletableFuture.runAsync(() -> {
-                try (Socket s = backend.accept()) {
-                    readHead(s.getInputStream());
-                    s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                            + "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
-                    s.getInputStream().read(); // until Portico closes
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-            int port = startH2c(b -> b.route("/", "http://127.0.0.1:" + backend.getLocalPort()));
-            try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
-                H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), true, false);
-                assertThat(t.head().status().toString()).isEqualTo("502");
-            }
-        }
-    }
-
-    /** The handshake's answer to the key in {@code head} (RFC 6455 section 4.2.2), as a backend computes it. */
-    private static String accept(String head) {
-        String key = head.lines().filter(l -> l.regionMatches(true, 0, "sec-websocket-key:", 0, 18))
-                .map(l -> l.substring(18).trim()).findFirst().orElse("");
-        try {
-            return java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-1")
-                    .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) {
-                throw new IOException("closed in the head: " + head);
-            }
-            head.write(b);
-        }
-        return head.toString(StandardCharsets.US_ASCII);
     }
 
     @Test

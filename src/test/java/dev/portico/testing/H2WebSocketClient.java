@@ -132,6 +132,8 @@ public final class H2WebSocketClient implements AutoCloseable {
         private final boolean raw;
         private final boolean pauseAfterHead;
         private final Frames frames = new Frames();
+        private final AtomicLong uploaded = new AtomicLong();
+        private long toUpload;
         private Http2StreamChannel stream;
 
         Tunnel(boolean raw, boolean pauseAfterHead) {
@@ -163,6 +165,31 @@ public final class H2WebSocketClient implements AutoCloseable {
         public void sendRaw(String text, boolean end) throws Exception {
             stream.writeAndFlush(new DefaultHttp2DataFrame(
                     io.netty.buffer.Unpooled.copiedBuffer(text, java.nio.charset.StandardCharsets.US_ASCII), end)).sync();
+        }
+
+        /**
+         * Sends {@code bytes} zero bytes on the stream, 16 KiB at a time and only while the stream is writable (its
+         * send window open), then END_STREAM; returns at once. {@link #uploaded} counts what was handed over.
+         */
+        public void upload(long bytes) {
+            stream.eventLoop().execute(() -> {
+                toUpload = bytes;
+                pump();
+            });
+        }
+
+        public long uploaded() {
+            return uploaded.get();
+        }
+
+        private void pump() {
+            while (toUpload > 0 && stream.isWritable()) {
+                int n = (int) Math.min(toUpload, 16 * 1024);
+                toUpload -= n;
+                stream.write(new DefaultHttp2DataFrame(stream.alloc().buffer(n).writeZero(n), toUpload == 0));
+                uploaded.addAndGet(n);
+            }
+            stream.flush();
         }
 
         /** Ends the client's side of the stream (END_STREAM), as a FIN. */
@@ -238,6 +265,12 @@ public final class H2WebSocketClient implements AutoCloseable {
             @Override
             public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
                 ctx.write(msg instanceof ByteBuf b ? new DefaultHttp2DataFrame(b) : msg, promise);
+            }
+
+            @Override
+            public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+                pump();
+                ctx.fireChannelWritabilityChanged();
             }
 
             @Override
