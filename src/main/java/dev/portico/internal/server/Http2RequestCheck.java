@@ -105,7 +105,8 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
         if (!isVisibleAscii(path)) {
             return new ProxyFailure(Kind.BAD_REQUEST, "invalid character in :path");
         }
-        if (h.size() > maxHeaders + 4) { // the four pseudo-fields are not header fields in HTTP/1.1 terms
+        // The pseudo-fields (four, five with :protocol) are not header fields in HTTP/1.1 terms.
+        if (h.size() > maxHeaders + (protocol == null ? 4 : 5)) {
             return new ProxyFailure(Kind.HEADERS_TOO_LARGE, "more than " + maxHeaders + " header fields");
         }
         CharSequence authority = h.authority();
