@@ -71,6 +71,7 @@ public final class UpgradedStreamBackend implements AutoCloseable {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             boolean head = msg instanceof HttpRequest;
+            String key = head ? ((HttpRequest) msg).headers().get("sec-websocket-key") : null;
             ReferenceCountUtil.release(msg);
             if (!head || upgraded) {
                 return;
@@ -79,10 +80,21 @@ public final class UpgradedStreamBackend implements AutoCloseable {
             FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                     HttpResponseStatus.SWITCHING_PROTOCOLS);
             r.headers().set("upgrade", "websocket").set("connection", "upgrade")
-                    .set("sec-websocket-accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+                    .set("sec-websocket-accept", accept(key == null ? "" : key));
             ctx.writeAndFlush(r);
             ctx.pipeline().remove(HttpServerCodec.class);
             pump(ctx);
+        }
+
+        /** The handshake's answer to {@code key} (RFC 6455 section 4.2.2). */
+        private static String accept(String key) {
+            try {
+                return java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-1")
+                        .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
         }
 
         private void pump(ChannelHandlerContext ctx) {

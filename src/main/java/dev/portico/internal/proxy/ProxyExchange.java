@@ -49,6 +49,8 @@ public final class ProxyExchange extends ExchangeTries {
     private BodyTransform body;
     /** {@code timeouts.tunnel_idle} when the request asks for a WebSocket upgrade; 0 otherwise. */
     private long tunnelIdleMillis;
+    /** The key of a handshake Portico made (HTTP/2 client), or null. */
+    private String handshakeKey;
 
     /**
      * @param host the client connection
@@ -73,9 +75,12 @@ public final class ProxyExchange extends ExchangeTries {
      * two connections into a {@link Tunnel}. Call before {@link #start}.
      *
      * @param tunnelIdle {@code timeouts.tunnel_idle} in milliseconds
+     * @param key the {@code Sec-WebSocket-Key} Portico made for an HTTP/2 client's extended CONNECT, which the
+     *     backend's 101 must answer (RFC 6455 section 4.1); {@code null} for a client's own handshake
      */
-    public void upgrade(long tunnelIdle) {
+    public void upgrade(long tunnelIdle, String key) {
         this.tunnelIdleMillis = tunnelIdle;
+        this.handshakeKey = key;
     }
 
     /**
@@ -121,7 +126,7 @@ public final class ProxyExchange extends ExchangeTries {
         HttpResponseStatus st = response.status();
         if (st.codeClass() == HttpStatusClass.INFORMATIONAL) {
             if (st.code() == 101) {
-                if (tunnelIdleMillis > 0 && requestComplete && WebSocketUpgrade.accepted(response)) {
+                if (tunnelIdleMillis > 0 && requestComplete && WebSocketUpgrade.accepted(response, handshakeKey)) {
                     switchProtocols(response);
                 } else {
                     fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream switched protocols without an upgrade"));
@@ -130,6 +135,10 @@ public final class ProxyExchange extends ExchangeTries {
             }
             // 100 Continue and other interim responses: Portico answered the client's Expect itself.
             skippingInformational = true;
+            return;
+        }
+        if (handshakeKey != null && st.codeClass() == HttpStatusClass.SUCCESS) { // RFC 8441: 2xx opens the tunnel
+            fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream answered a WebSocket handshake with " + st.code()));
             return;
         }
         cancelResponseTimer();
@@ -182,7 +191,8 @@ public final class ProxyExchange extends ExchangeTries {
         conn = null;
         attempts.succeeded(false);
         attempts.finish();
-        log.access(101, requestBodyBytes, 0, attempts.last(), attempts.count());
+        // An HTTP/2 client's extended CONNECT (Portico's handshake) is answered 200, an upgrade 101.
+        log.access(handshakeKey != null ? 200 : 101, requestBodyBytes, 0, attempts.last(), attempts.count());
         Tunnel.open(host, this, c, response, tunnelIdleMillis);
     }
 

@@ -5,6 +5,7 @@ import dev.portico.internal.upstream.UpstreamConnection;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -14,9 +15,12 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * written, and the other direction stays open until its own FIN. On TLS connections, where a close_notify ends
  * both directions, and on a reset or error, a close on either side closes the other once what was read is written.
  * {@code timeouts.tunnel_idle} without a byte either way closes both.
+ *
+ * <p>The client end may be an HTTP/2 stream (an RFC 8441 extended CONNECT): its DATA frames are the bytes (a
+ * stage of the stream's pipeline turns them into buffers and back), END_STREAM is its FIN (RFC 8441 section 5,
+ * so a half-close is carried through even over TLS), and its writability is the host's, which counts the stream's
+ * send window: the backend is read only while the client grants window, and the client's window is only
+ * replenished while the backend takes bytes.
  */
 final class Tunnel {
     private static final Logger LOG = LoggerFactory.getLogger(Tunnel.class);
@@ -43,8 +53,18 @@ final class Tunnel {
      * @param idleMillis {@code timeouts.tunnel_idle}
      */
     Tunnel(Channel clientChannel, Channel upstreamChannel, long idleMillis) {
-        this.client = new End(clientChannel);
-        this.upstream = new End(upstreamChannel);
+        this(clientChannel, clientChannel::isWritable, upstreamChannel, idleMillis);
+    }
+
+    /**
+     * @param clientChannel the client connection or stream
+     * @param clientWritable whether the client can take more now (for a stream: its send window too)
+     * @param upstreamChannel the backend connection, on the same event loop
+     * @param idleMillis {@code timeouts.tunnel_idle}
+     */
+    Tunnel(Channel clientChannel, BooleanSupplier clientWritable, Channel upstreamChannel, long idleMillis) {
+        this.client = new End(clientChannel, clientWritable);
+        this.upstream = new End(upstreamChannel, upstreamChannel::isWritable);
         this.idleMillis = idleMillis;
         client.peer = upstream;
         upstream.peer = client;
@@ -62,8 +82,11 @@ final class Tunnel {
     static void open(ExchangeHost host, ProxyExchange exchange, UpstreamConnection conn, HttpResponse response,
                      long idleMillis) {
         Channel client = host.clientChannel();
-        client.writeAndFlush(WebSocketUpgrade.clientResponse(response), client.voidPromise());
-        Tunnel tunnel = new Tunnel(client, conn.channel(), idleMillis);
+        boolean stream = client instanceof Http2StreamChannel;
+        client.writeAndFlush(stream ? WebSocketUpgrade.streamResponse(response)
+                : WebSocketUpgrade.clientResponse(response), client.voidPromise());
+        Tunnel tunnel = stream ? new Tunnel(client, host::clientWritable, conn.channel(), idleMillis)
+                : new Tunnel(client, conn.channel(), idleMillis);
         host.switchProtocols(exchange, tunnel.client);
         conn.switchProtocols(tunnel.upstream);
         tunnel.start();
@@ -82,19 +105,22 @@ final class Tunnel {
         }
         if (halfClosable(client.channel) && halfClosable(upstream.channel)) {
             // Per channel and set only now: HTTP connections close on a client's FIN as before.
-            client.channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
-            upstream.channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+            client.allowHalfClosure();
+            upstream.allowHalfClosure();
         }
         client.start(idleMillis);
         upstream.start(idleMillis);
     }
 
     private static boolean halfClosable(Channel ch) {
-        return ch instanceof DuplexChannel && ch.pipeline().get(SslHandler.class) == null;
+        return ch instanceof Http2StreamChannel
+                || ch instanceof DuplexChannel && ch.pipeline().get(SslHandler.class) == null;
     }
 
     private static final class End extends ChannelInboundHandlerAdapter {
         private final Channel channel;
+        /** Whether the channel can take more now, as its peer's reading sees it. */
+        private final BooleanSupplier writable;
         private End peer;
         private ChannelHandlerContext ctx;
         /** Bytes read before {@link #start}: what the removed decoder still held. Owned until written. */
@@ -103,9 +129,20 @@ final class Tunnel {
         private boolean closed;
         /** This side sent its FIN: it reads nothing more, and its peer's output was shut after the last byte. */
         private boolean inputEnded;
+        private boolean halfClosure;
+        /** The write of this stream's END_STREAM, once sent: its close waits for it, or the frame would be lost. */
+        private ChannelFuture outputEnd;
 
-        End(Channel channel) {
+        End(Channel channel, BooleanSupplier writable) {
             this.channel = channel;
+            this.writable = writable;
+        }
+
+        void allowHalfClosure() {
+            halfClosure = true;
+            if (channel instanceof DuplexChannel) {
+                channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+            }
         }
 
         @Override
@@ -126,7 +163,7 @@ final class Tunnel {
                 close(); // closed during the switch: channelInactive went to a handler that is gone
                 return;
             }
-            channel.config().setAutoRead(out.isWritable());
+            channel.config().setAutoRead(peer.writable.getAsBoolean());
         }
 
         @Override
@@ -145,7 +182,7 @@ final class Tunnel {
             }
             Channel out = peer.channel;
             out.write(bytes, out.voidPromise());
-            if (!out.isWritable()) {
+            if (!peer.writable.getAsBoolean()) {
                 context.channel().config().setAutoRead(false); // the peer is behind: stop reading this side
             }
         }
@@ -159,7 +196,7 @@ final class Tunnel {
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext context) {
-            if (started && context.channel().isWritable() && !peer.closed) {
+            if (started && writable.getAsBoolean() && !peer.closed) {
                 peer.channel.config().setAutoRead(true);
             }
             context.fireChannelWritabilityChanged();
@@ -196,20 +233,46 @@ final class Tunnel {
                 return;
             }
             inputEnded = true;
-            if (peer.closed) {
+            if (peer.closed || !halfClosure) {
                 close();
                 return;
             }
             if (peer.inputEnded) {
-                close(); // both directions are done: the peer closes once it has written what it was given
+                // Both directions are done: the peer closes once it has written what it was given, and a stream
+                // once its END_STREAM is out.
+                if (outputEnd != null) {
+                    outputEnd.addListener(f -> close());
+                } else {
+                    close();
+                }
                 return;
             }
-            DuplexChannel out = (DuplexChannel) peer.channel;
+            peer.endOutput();
+        }
+
+        /** The FIN of this side's output, after what it was given: END_STREAM on a stream. */
+        private void endOutput() {
+            if (channel instanceof Http2StreamChannel) {
+                outputEnd = channel.writeAndFlush(new DefaultHttp2DataFrame(true));
+                return;
+            }
+            DuplexChannel out = (DuplexChannel) channel;
             out.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
                 if (f.isSuccess() && out.isActive()) {
                     out.shutdownOutput();
                 }
             });
+        }
+
+        /** Closes this side once what it was given is written; a stream ends with END_STREAM first. */
+        private void closeAfterWrites() {
+            if (outputEnd != null) {
+                outputEnd.addListener(ChannelFutureListener.CLOSE);
+            } else if (channel instanceof Http2StreamChannel) {
+                channel.writeAndFlush(new DefaultHttp2DataFrame(true)).addListener(ChannelFutureListener.CLOSE);
+            } else {
+                channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
         }
 
         /** Closes this side, and the peer once what it was given is written. */
@@ -224,7 +287,7 @@ final class Tunnel {
             }
             channel.close();
             if (!peer.closed) {
-                peer.channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                peer.closeAfterWrites();
             }
         }
     }

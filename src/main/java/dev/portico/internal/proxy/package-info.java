@@ -2,7 +2,8 @@
  * The exchange: {@link dev.portico.internal.proxy.ProxyExchange} carries one request to a backend and its response back,
  * {@link dev.portico.internal.proxy.HeaderRewriter} builds the forwarded heads, {@link dev.portico.internal.proxy.ProxyFailure} is the
  * one failure taxonomy. After a WebSocket upgrade ({@link dev.portico.internal.proxy.WebSocketUpgrade}) a
- * {@link dev.portico.internal.proxy.Tunnel} carries the bytes of both connections.
+ * {@link dev.portico.internal.proxy.Tunnel} carries the bytes of both connections; for an HTTP/2 client's extended
+ * CONNECT (RFC 8441) the client's end is its stream.
  *
  * <p>Threading: an exchange, its client channel and its upstream connection live on one event loop; nothing here
  * is touched from another thread, so no field needs a lock or {@code volatile}.

@@ -135,7 +135,7 @@ final class Admission {
         String upstreamHost = routingHost != null ? routingHost : route.config().upstream().authority();
         String upstreamTarget = path.equals("*") ? "*" : route.upstreamTarget(path, query);
         boolean keepAlive = request.protocolVersion() == Http2StreamHandler.HTTP_2 || HttpUtil.isKeepAlive(request);
-        boolean webSocket = WebSocketUpgrade.requested(request);
+        boolean webSocket = side.webSocket(request);
         String clientIp = client == side.peer() ? side.peerIp() : client.getHostAddress();
         ExchangeLog log = snapshot.exchangeLog(side, runtime.accessLog(), request, clientIp, route, admittedNanos);
         // X-Forwarded-For gets the hop Portico saw (the peer), after the chain it received.
@@ -154,7 +154,10 @@ final class Admission {
         }
         if (webSocket) {
             WebSocketUpgrade.forward(upstream);
-            exchange.upgrade(snapshot.config.timeouts().tunnelIdle().toMillis());
+            // RFC 8441: for an HTTP/2 client the backend gets an HTTP/1.1 handshake, which Portico makes and checks.
+            exchange.upgrade(snapshot.config.timeouts().tunnelIdle().toMillis(),
+                    request.protocolVersion() == Http2StreamHandler.HTTP_2 ? WebSocketUpgrade.handshake(upstream)
+                    : null);
         }
         side.begin(exchange, log.requestId());
     }

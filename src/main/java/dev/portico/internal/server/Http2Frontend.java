@@ -73,7 +73,8 @@ public final class Http2Frontend {
     static Http2FrameCodec codec(Http2Config c, ProxyRuntime runtime) {
         Http2Settings settings = Http2Settings.defaultSettings()
                 .maxConcurrentStreams(c.maxConcurrentStreams())
-                .maxHeaderListSize(c.maxHeaderListSize());
+                .maxHeaderListSize(c.maxHeaderListSize())
+                .connectProtocolEnabled(true); // RFC 8441: WebSocket over a stream by extended CONNECT
         return new Http2CodecBuilder()
                 .initialSettings(settings)
                 .validateHeaders(true)

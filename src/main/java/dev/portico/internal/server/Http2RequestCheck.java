@@ -4,22 +4,30 @@ import dev.portico.internal.proxy.ProxyFailure;
 import dev.portico.internal.proxy.ProxyFailure.Kind;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import dev.portico.internal.proxy.WebSocketUpgrade;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 
 /**
  * The checks on an HTTP/2 request head (RFC 9113 section 8.3) before it becomes an HTTP/1.1 request: the method,
  * scheme and path pseudo-header fields present and well-formed (a token, no space or control character in the
  * path; CONNECT is not proxied: 501), {@code :authority} or else exactly one {@code Host} naming a valid host,
- * and no more fields than {@code limits.max_headers}. {@code :authority} wins over {@code Host}, which is dropped
+ * and no more fields than {@code limits.max_headers}. The one CONNECT that is served is RFC 8441's extended CONNECT
+ * with {@code :protocol websocket} (the listener sends SETTINGS_ENABLE_CONNECT_PROTOCOL): it passes the same checks
+ * as a GET to its {@code :path} and goes on as that GET, its stream marked as a tunnel. Another {@code :protocol}
+ * is 501, as plain CONNECT: the request is well-formed (section 4 lets a client name any registered upgrade token),
+ * Portico just does not tunnel that protocol. {@code :protocol} on another method is malformed: 400. {@code :authority} wins over {@code Host}, which is dropped
  * (section 8.3.1). A failed check is answered on its stream, and the
  * stream's further frames are dropped; the connection and its other streams go on. Netty's decoder has already
  * reset streams with syntactically malformed fields (upper-case names, connection-specific fields, a {@code TE}
  * other than {@code trailers}, pseudo-fields out of place) with PROTOCOL_ERROR, as section 8.1.1 prescribes.
  */
 final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
+    private static final AsciiString PROTOCOL = Http2Headers.PseudoHeaderName.PROTOCOL.value();
     private final Http2StreamHandler stream;
     private final int maxHeaders;
     private boolean headSeen;
@@ -43,7 +51,14 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
         headSeen = true;
         Http2HeadersFrame frame = (Http2HeadersFrame) msg;
         ProxyFailure failure = check(frame.headers(), maxHeaders);
+        if (failure == null && isConnect(frame.headers()) && frame.isEndStream()) {
+            failure = new ProxyFailure(Kind.BAD_REQUEST, "a WebSocket's extended CONNECT ended its stream");
+        }
         if (failure == null) {
+            if (isConnect(frame.headers())) {
+                asGet(frame.headers());
+                stream.extendedConnect();
+            }
             ctx.fireChannelRead(frame);
             return;
         }
@@ -65,8 +80,16 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
         if (!isToken(method)) {
             return new ProxyFailure(Kind.BAD_REQUEST, "invalid :method");
         }
-        if ("CONNECT".contentEquals(method)) {
-            return new ProxyFailure(Kind.NOT_IMPLEMENTED, "CONNECT is not supported");
+        CharSequence protocol = h.get(PROTOCOL);
+        if (isConnect(h)) {
+            if (protocol == null) {
+                return new ProxyFailure(Kind.NOT_IMPLEMENTED, "CONNECT is not supported");
+            }
+            if (!WebSocketUpgrade.WEBSOCKET.equalsIgnoreCase(protocol.toString())) {
+                return new ProxyFailure(Kind.NOT_IMPLEMENTED, "extended CONNECT is supported for websocket only");
+            }
+        } else if (protocol != null) {
+            return new ProxyFailure(Kind.BAD_REQUEST, ":protocol without CONNECT"); // RFC 8441 section 4
         }
         CharSequence scheme = h.scheme();
         if (scheme == null || !("http".contentEquals(scheme) || "https".contentEquals(scheme))) {
@@ -82,7 +105,8 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
         if (!isVisibleAscii(path)) {
             return new ProxyFailure(Kind.BAD_REQUEST, "invalid character in :path");
         }
-        if (h.size() > maxHeaders + 4) { // the four pseudo-fields are not header fields in HTTP/1.1 terms
+        // The pseudo-fields (four, five with :protocol) are not header fields in HTTP/1.1 terms.
+        if (h.size() > maxHeaders + (protocol == null ? 4 : 5)) {
             return new ProxyFailure(Kind.HEADERS_TOO_LARGE, "more than " + maxHeaders + " header fields");
         }
         CharSequence authority = h.authority();
@@ -96,6 +120,16 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
         }
         return RequestValidator.validHost(h.get(HttpHeaderNames.HOST).toString()) ? null
                 : new ProxyFailure(Kind.BAD_REQUEST, "invalid Host header");
+    }
+
+    private static boolean isConnect(Http2Headers h) {
+        return h.method() != null && "CONNECT".contentEquals(h.method());
+    }
+
+    /** An extended CONNECT that passed the checks goes on as a GET to its path (RFC 8441 section 5). */
+    private static void asGet(Http2Headers h) {
+        h.method(HttpMethod.GET.asciiName());
+        h.remove(PROTOCOL);
     }
 
     /** A request line could not carry a space or a control character either (RFC 9112 section 3). */

@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -39,6 +40,12 @@ final class Http2StreamHandler extends Http2StreamSide {
     private boolean headSeen;
     /** The connection's watch on stream send windows; null outside an HTTP/2 connection (unit tests). */
     private Http2FlowWatch flow;
+    /** The request is an extended CONNECT for a WebSocket (RFC 8441): its DATA is the tunnel's, never a body. */
+    private boolean extendedConnect;
+    /** The tunnel's bytes the client sent before the backend's answer; handed to the tunnel, or dropped. */
+    private ArrayDeque<HttpContent> early;
+    /** The stream is a tunnel now: this handler is out of its pipeline. */
+    private boolean tunnelled;
 
     Http2StreamHandler(ProxyRuntime runtime) {
         super(runtime);
@@ -71,6 +78,10 @@ final class Http2StreamHandler extends Http2StreamSide {
         if (msg instanceof LastHttpContent) {
             inputEnded = true;
         }
+        if (headSeen && extendedConnect && msg instanceof HttpContent part) {
+            keepForTunnel(part);
+            return;
+        }
         if (headSeen || !(msg instanceof HttpRequest)) {
             deliver((HttpObject) msg);
             return;
@@ -85,6 +96,38 @@ final class Http2StreamHandler extends Http2StreamSide {
             deliver(end);
         } else {
             onRequestHead((HttpRequest) msg);
+            if (extendedConnect) {
+                deliver(LastHttpContent.EMPTY_LAST_CONTENT); // a GET to the backend: no body, whatever follows
+            }
+        }
+    }
+
+    /** {@link Http2RequestCheck} saw an extended CONNECT for a WebSocket and turned it into a GET. */
+    void extendedConnect() {
+        extendedConnect = true;
+    }
+
+    @Override
+    public boolean webSocket(HttpRequest request) {
+        return extendedConnect;
+    }
+
+    /** Client bytes before the tunnel: kept while the backend decides (reading is off meanwhile), else dropped. */
+    private void keepForTunnel(HttpContent part) {
+        if (waiting == null && (exchange == null || !exchange.awaitsUpgrade())) {
+            part.release(); // refused or answered: what the client still sends is read and dropped
+            return;
+        }
+        if (early == null) {
+            early = new ArrayDeque<>(2);
+        }
+        early.add(part);
+    }
+
+    private void releaseEarly() {
+        HttpContent part;
+        while (early != null && (part = early.poll()) != null) {
+            part.release();
         }
     }
 
@@ -105,6 +148,9 @@ final class Http2StreamHandler extends Http2StreamSide {
 
     private void onRequestHead(HttpRequest request) {
         removeExtensionHeaders(request.headers());
+        if (extendedConnect) {
+            request.headers().remove(HttpHeaderNames.TRANSFER_ENCODING); // the codec's, for a stream left open
+        }
         Admission.admit(this, request);
     }
 
@@ -112,6 +158,7 @@ final class Http2StreamHandler extends Http2StreamSide {
     public void answer(HttpRequest request, FullHttpResponse response, boolean close) {
         endInputAfter(ctx.writeAndFlush(response));
         releaseHeld();
+        releaseEarly();
         updateReading(); // after a suspension nothing else turns reading back on
     }
 
@@ -149,7 +196,9 @@ final class Http2StreamHandler extends Http2StreamSide {
 
     /** The flow controller's view of this stream changed (a WINDOW_UPDATE, data sent, the connection's state). */
     void sendWindowChanged() {
-        if (exchange != null && clientWritable()) {
+        if (tunnelled) {
+            ctx.channel().pipeline().fireChannelWritabilityChanged(); // the tunnel's end asks clientWritable()
+        } else if (exchange != null && clientWritable()) {
             exchange.onClientWritable();
         }
     }
@@ -158,7 +207,7 @@ final class Http2StreamHandler extends Http2StreamSide {
     public void updateReading() {
         ChannelConfig config = ctx.channel().config();
         boolean want = exchange == null ? waiting == null
-                : exchange.requestComplete() || exchange.wantsRequestBody();
+                : !exchange.awaitsUpgrade() && (exchange.requestComplete() || exchange.wantsRequestBody());
         if (config.isAutoRead() != want) {
             config.setAutoRead(want);
         }
@@ -170,6 +219,7 @@ final class Http2StreamHandler extends Http2StreamSide {
             return;
         }
         exchange = null;
+        releaseEarly();
         endInputAfter(lastWrite);
         updateReading(); // the rest of an upload is read and dropped meanwhile, so the client is not stuck
     }
@@ -180,6 +230,7 @@ final class Http2StreamHandler extends Http2StreamSide {
             return;
         }
         exchange = null;
+        releaseEarly();
         HttpResponseStatus status = failure.kind().status();
         if (responseStarted || status == null || !ctx.channel().isActive()) {
             ctx.close(); // RST_STREAM: the truncation is visible on this stream only
@@ -199,8 +250,16 @@ final class Http2StreamHandler extends Http2StreamSide {
     }
 
     @Override
-    public void switchProtocols(ProxyExchange exchange, ChannelHandler tunnelEnd) {
-        ctx.close(); // never asked for: an HTTP/2 request carries no Upgrade (RFC 9113 section 8.2.2)
+    public void switchProtocols(ProxyExchange switched, ChannelHandler tunnelEnd) {
+        if (switched != exchange || !extendedConnect) {
+            ctx.close(); // never asked for: an HTTP/2 request carries no Upgrade (RFC 9113 section 8.2.2)
+            return;
+        }
+        exchange = null;
+        tunnelled = true;
+        if (Http2TunnelFrames.install(ctx, tunnelEnd, early)) {
+            ctx.channel().close(); // the client ended its stream before the tunnel opened: nothing to carry
+        }
     }
 
     @Override
@@ -239,6 +298,7 @@ final class Http2StreamHandler extends Http2StreamSide {
             waiting = null;
         }
         releaseHeld();
+        releaseEarly();
         ProxyExchange ex = exchange;
         exchange = null;
         if (ex != null) {

@@ -4,6 +4,7 @@ import dev.portico.internal.policy.PolicyRun;
 import dev.portico.internal.proxy.ExchangeHost;
 import dev.portico.internal.proxy.ProxyExchange;
 import dev.portico.internal.proxy.ProxyFailure;
+import dev.portico.internal.proxy.WebSocketUpgrade;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpRequest;
 import java.net.InetAddress;
@@ -41,6 +42,16 @@ interface RequestSide extends ExchangeHost {
      * @param request the head
      */
     void normalize(HttpRequest request);
+
+    /**
+     * Call before the headers are rewritten.
+     *
+     * @param request a validated head
+     * @return whether it asks for a WebSocket Portico tunnels: an HTTP/1.1 upgrade, or on HTTP/2 an extended CONNECT
+     */
+    default boolean webSocket(HttpRequest request) {
+        return WebSocketUpgrade.requested(request);
+    }
 
     /**
      * @param request the head

@@ -69,4 +69,44 @@ class WebSocketUpgradeTest {
         h2c.headers().set("upgrade", "h2c");
         assertThat(WebSocketUpgrade.accepted(h2c)).isFalse();
     }
+
+    @Test
+    void anExtendedConnectsHandshakeGetsAFreshKeyAndVersion13AndItsAnswerIsChecked() {
+        HttpRequest upstream = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/ws");
+        upstream.headers().set("sec-websocket-key", "from-the-client").set("sec-websocket-protocol", "chat");
+        String key = WebSocketUpgrade.handshake(upstream);
+        assertThat(key).hasSize(24).isNotEqualTo(WebSocketUpgrade.handshake(
+                new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/ws")));
+        assertThat(upstream.headers().get("sec-websocket-key")).isEqualTo(key);
+        assertThat(upstream.headers().get("sec-websocket-version")).isEqualTo("13");
+        assertThat(upstream.headers().get("sec-websocket-protocol")).isEqualTo("chat");
+
+        HttpResponse backend = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
+        backend.headers().set("upgrade", "websocket").set("sec-websocket-accept", WebSocketUpgrade.acceptFor(key));
+        assertThat(WebSocketUpgrade.accepted(backend, key)).isTrue();
+        backend.headers().set("sec-websocket-accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+        assertThat(WebSocketUpgrade.accepted(backend, key)).isFalse();
+    }
+
+    @Test
+    void theAcceptValueIsRfc6455s() {
+        assertThat(WebSocketUpgrade.acceptFor("dGhlIHNhbXBsZSBub25jZQ==")).isEqualTo("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    }
+
+    @Test
+    void theStreamsAnswerIs200WithTheChosenSubprotocolAndWithoutTheHandshakesOwnFields() {
+        HttpResponse backend = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS);
+        backend.headers().set("Upgrade", "websocket").set("Connection", "Upgrade, X-Secret")
+                .set("Sec-WebSocket-Accept", "abc").set("Sec-WebSocket-Protocol", "chat").set("X-Secret", "1")
+                .set("Content-Length", "0");
+        io.netty.handler.codec.http2.Http2HeadersFrame out = WebSocketUpgrade.streamResponse(backend);
+        assertThat(out.isEndStream()).isFalse();
+        assertThat(out.headers().status().toString()).isEqualTo("200");
+        assertThat(out.headers().get("sec-websocket-protocol").toString()).isEqualTo("chat");
+        assertThat(out.headers().get("via").toString()).isEqualTo("1.1 portico");
+        for (String gone : new String[] {"upgrade", "connection", "sec-websocket-accept", "x-secret",
+            "content-length"}) {
+            assertThat(out.headers().contains(gone)).as(gone).isFalse();
+        }
+    }
 }

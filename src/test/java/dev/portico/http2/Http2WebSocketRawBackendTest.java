@@ -1,0 +1,162 @@
+package dev.portico.http2;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.portico.config.ListenAddress;
+import dev.portico.config.ProxyConfig;
+import dev.portico.testing.H2WebSocketClient;
+import dev.portico.testing.PorticoExtension;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * WebSocket over HTTP/2 against a backend written on plain sockets, so each byte and each FIN is the test's: the
+ * half-close, bytes sent before the 200, the check of the backend's accept value, and a backend that stops reading.
+ */
+@Timeout(90)
+class Http2WebSocketRawBackendTest {
+    @RegisterExtension
+    final PorticoExtension portico = new PorticoExtension();
+
+    private int startH2c(Consumer<ProxyConfig.Builder> more) {
+        ProxyConfig.Builder b = ProxyConfig.builder().listen(new ListenAddress("127.0.0.1", 0, true)).workers(1);
+        more.accept(b);
+        portico.start(b.build());
+        return portico.port();
+    }
+
+    @Test
+    void endStreamIsAHalfCloseAndBytesSentBeforeTheAnswerArriveFirst() throws Exception {
+        try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            // Reads the tunnel to its end, then answers with what it got: a reply only a half-close allows.
+            CompletableFuture<String> served = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = backend.accept()) {
+                    InputStream in = s.getInputStream();
+                    String head = readHead(in);
+                    s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                            + "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept(head) + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    String got = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+                    s.getOutputStream().write(("got " + got).getBytes(StandardCharsets.US_ASCII));
+                    s.shutdownOutput();
+                    return head.startsWith("GET /ws HTTP/1.1\r\n") ? got : "unexpected head: " + head;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            int port = startH2c(b -> b.route("/", "http://127.0.0.1:" + backend.getLocalPort()));
+            try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
+                H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), true, false);
+                t.sendRaw("early, ", false); // before the 200: kept until the tunnel opens
+                assertThat(t.head().status().toString()).isEqualTo("200");
+                t.sendRaw("last words", true);
+                assertThat(t.body()).isEqualTo("got early, last words");
+                assertThat(served.get(10, TimeUnit.SECONDS)).isEqualTo("early, last words");
+                assertThat(t.stream().closeFuture().await(5, TimeUnit.SECONDS)).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void aBackendThatStopsReadingHoldsBackTheClientsStream() throws Exception {
+        long total = 64L << 20;
+        CompletableFuture<Void> readNow = new CompletableFuture<>();
+        try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = backend.accept()) {
+                    s.setReceiveBufferSize(64 * 1024);
+                    InputStream in = s.getInputStream();
+                    String head = readHead(in);
+                    s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                            + "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept(head) + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    readNow.join(); // not reading until told
+                    long n = 0;
+                    byte[] buf = new byte[256 * 1024];
+                    for (int r; (r = in.read(buf)) > 0; ) {
+                        n += r;
+                    }
+                    return n;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            int port = startH2c(b -> b.route("/", "http://127.0.0.1:" + backend.getLocalPort()));
+            try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
+                H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), true, false);
+                assertThat(t.head().status().toString()).isEqualTo("200");
+                t.upload(total);
+                await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(15)).until(() -> {
+                    long before = t.uploaded();
+                    Thread.sleep(300);
+                    return t.uploaded() == before;
+                });
+                assertThat(t.uploaded()).as("what the client could send before its stream's window shut")
+                        .isLessThan(24L << 20);
+
+                readNow.complete(null);
+                assertThat(received.get(60, TimeUnit.SECONDS)).isEqualTo(total); // then END_STREAM as the FIN
+            }
+        }
+    }
+
+    @Test
+    void a101WhoseAcceptDoesNotAnswerPorticosKeyIs502() throws Exception {
+        try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            CompletableFuture.runAsync(() -> {
+                try (Socket s = backend.accept()) {
+                    readHead(s.getInputStream());
+                    s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                            + "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    s.getInputStream().read(); // until Portico closes
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            int port = startH2c(b -> b.route("/", "http://127.0.0.1:" + backend.getLocalPort()));
+            try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
+                H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), true, false);
+                assertThat(t.head().status().toString()).isEqualTo("502");
+            }
+        }
+    }
+
+    /** The handshake's answer to the key in {@code head} (RFC 6455 section 4.2.2), as a backend computes it. */
+    private static String accept(String head) {
+        String key = head.lines().filter(l -> l.regionMatches(true, 0, "sec-websocket-key:", 0, 18))
+                .map(l -> l.substring(18).trim()).findFirst().orElse("");
+        try {
+            return java.util.Base64.getEncoder().encodeToString(java.security.MessageDigest.getInstance("SHA-1")
+                    .digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("closed in the head: " + head);
+            }
+            head.write(b);
+        }
+        return head.toString(StandardCharsets.US_ASCII);
+    }
+}
