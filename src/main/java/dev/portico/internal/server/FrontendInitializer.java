@@ -154,12 +154,17 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         }
     }
 
-    /** Closes what is left of this listener's connections. */
-    void closeAll() {
+    /** Closes the listener's HTTP/3 socket, if it has one, and its QUIC connections. */
+    void closeHttp3() {
         Http3Listener h3 = http3;
         if (h3 != null) {
             h3.close();
         }
+    }
+
+    /** Closes what is left of this listener's connections. */
+    void closeAll() {
+        closeHttp3();
         connections.close();
     }
 }

@@ -154,8 +154,8 @@ final class Http3Listener {
     /** Closes the UDP socket and with it every QUIC connection left. */
     void close() {
         draining = true;
-        connections.close();
-        channel.close();
+        connections.close(); // not awaited: this may run on the executor the group's future would notify on
+        channel.close().awaitUninterruptibly();
     }
 
     /** Each request stream: HTTP/3 frames as HTTP/1.1 objects, an idle timer, the exchange host. */

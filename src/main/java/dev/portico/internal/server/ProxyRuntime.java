@@ -455,6 +455,9 @@ public final class ProxyRuntime {
         ready = false;
         draining = true;
         connections.close().awaitUninterruptibly();
+        synchronized (this) {
+            listeners.values().forEach(l -> l.initializer().closeHttp3()); // the QUIC codec frees native memory
+        }
         for (UpstreamPool p : pools.values()) {
             p.close();
         }
