@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
 final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
 
+    private final int maxStreams;
     private final int maxResets;
     private final long resetWindowNanos;
     private ChannelHandlerContext ctx;
@@ -37,6 +38,7 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
     private long highestStreamId = -4;
 
     Http3ConnectionGuard(Http2Config config) {
+        this.maxStreams = config.maxConcurrentStreams();
         this.maxResets = config.maxResets();
         this.resetWindowNanos = config.resetWindow().toNanos();
     }
@@ -52,8 +54,21 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
         ctx = context;
     }
 
-    /** A request stream began; runs on the connection's event loop, as everything here. */
-    void streamOpened(QuicStreamChannel stream) {
+    /**
+     * A request stream begins; runs on the connection's event loop, as everything here. QUIC's stream credit keeps
+     * a client within {@code max_concurrent_streams}, but a stream the client cancels (STOP_SENDING and
+     * RESET_STREAM) gives its credit back at once while Netty's QUIC stream does not learn of it: its exchange goes
+     * on until it ends or times out. So the streams Portico still serves are counted here too; one beyond the limit
+     * is refused (H3_REQUEST_REJECTED) and counted as a reset, so cancelling streams in a loop (Rapid Reset) ends
+     * with the connection closed rather than with an unbounded number of exchanges.
+     *
+     * @return whether the stream may be served
+     */
+    boolean admit(QuicStreamChannel stream) {
+        if (openStreams >= maxStreams) {
+            clientCausedReset();
+            return false;
+        }
         openStreams++;
         highestStreamId = Math.max(highestStreamId, stream.streamId());
         stream.closeFuture().addListener(f -> streamClosed());

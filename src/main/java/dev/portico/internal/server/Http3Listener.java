@@ -17,6 +17,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.handler.codec.http3.DefaultHttp3SettingsFrame;
 import io.netty.handler.codec.http3.Http3;
+import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.http3.Http3FrameToHttpObjectCodec;
 import io.netty.handler.codec.http3.Http3ServerConnectionHandler;
 import io.netty.handler.codec.http3.Http3SettingsFrame;
@@ -169,8 +170,9 @@ final class Http3Listener {
         @Override
         protected void initChannel(QuicStreamChannel ch) {
             Http3ConnectionGuard guard = Http3ConnectionGuard.of(ch);
-            if (guard != null) {
-                guard.streamOpened(ch);
+            if (guard != null && !guard.admit(ch)) {
+                ch.shutdown(Http3ErrorCode.H3_REQUEST_REJECTED.code()).addListener(f -> ch.close());
+                return;
             }
             ch.pipeline().addLast(
                     new Http3FrameToHttpObjectCodec(true, true),

@@ -157,12 +157,17 @@ final class Http3StreamHandler extends Http2StreamHandler {
     @Override
     public void channelInactive(ChannelHandlerContext context) {
         pendingHead = null;
+        if (!stream().isOutputShutdown()) {
+            // Closed before its response ended: the client reset it (or broke HTTP/3 on it, see exceptionCaught).
+            // Each such stream counts against http2.max_resets, so opening and cancelling streams in a loop (Rapid
+            // Reset) closes the connection.
+            countReset();
+        }
         super.channelInactive(context);
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
-        countReset(); // the client reset the stream, or broke HTTP/3 on it: counted like HTTP/2's resets
         if (cause instanceof QuicStreamResetException) {
             LOG.debug("{} HTTP/3 stream reset by the client", context.channel().id().asShortText());
         } else if (firstClientError()) {
