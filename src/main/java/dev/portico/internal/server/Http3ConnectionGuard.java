@@ -72,6 +72,7 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
         openStreams++;
         highestStreamId = Math.max(highestStreamId, stream.streamId());
         stream.closeFuture().addListener(f -> streamClosed());
+        return true;
     }
 
     private void streamClosed() {
