@@ -41,8 +41,10 @@ class Http3TransferTest {
         try (StreamBackend backend = new StreamBackend()) {
             Http3Fixture.start(portico, dir, b -> b.route("/", backend.url()));
             try (H3Client h3 = client()) {
+                long start = System.nanoTime();
                 H3Client.Response r = h3.send("GET", "/stream?bytes=" + HUNDRED_MIB, Map.of(), -1, null, false, null)
                         .get(150, TimeUnit.SECONDS);
+                report("download", start);
 
                 assertThat(r.status()).isEqualTo(200);
                 assertThat(r.bodyBytes()).isEqualTo(HUNDRED_MIB);
@@ -55,8 +57,10 @@ class Http3TransferTest {
         try (StreamBackend backend = new StreamBackend()) {
             Http3Fixture.start(portico, dir, b -> b.route("/", backend.url()));
             try (H3Client h3 = client()) {
+                long start = System.nanoTime();
                 H3Client.Response r = h3.send("POST", "/upload", Map.of(), HUNDRED_MIB,
                         Unpooled.directBuffer(64 << 10).writeZero(64 << 10), true, null).get(150, TimeUnit.SECONDS);
+                report("upload", start);
 
                 assertThat(r.status()).isEqualTo(200);
                 assertThat(r.text()).isEqualTo(Long.toString(HUNDRED_MIB));
@@ -81,6 +85,8 @@ class Http3TransferTest {
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
                         .until(() -> last.getAndSet(backend.written()) == backend.written());
                 assertThat(backend.written()).isLessThan(BOUND);
+                System.out.printf("HTTP/3 client stopped reading: the backend stopped after %d bytes%n",
+                        backend.written());
 
                 s.eventLoop().submit(() -> s.config().setAutoRead(true)).get();
                 assertThat(response.get(150, TimeUnit.SECONDS).bodyBytes()).isEqualTo(HUNDRED_MIB);
@@ -103,8 +109,15 @@ class Http3TransferTest {
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
                         .until(() -> last.getAndSet(sent(s)) == sent(s) && !s.isWritable());
                 assertThat(sent(s)).isLessThan(BOUND);
+                System.out.printf("HTTP/3 backend stopped reading: the client stopped after %d bytes%n", sent(s));
             }
         }
+    }
+
+    /** Prints the transfer's rate, for the record (the assertions are on the bytes, not the time). */
+    private static void report(String what, long startNanos) {
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        System.out.printf("HTTP/3 %s of 100 MiB through Portico: %d ms, %.1f MiB/s%n", what, ms, 100_000.0 / ms);
     }
 
     /** @return the bytes the client's stream has handed to QUIC so far */

@@ -63,17 +63,27 @@ public final class H3Client implements AutoCloseable {
                 .applicationProtocols(Http3.supportedApplicationProtocols());
         tls = ca == null ? tls.trustManager(InsecureTrustManagerFactory.INSTANCE) : tls.trustManager(ca);
         QuicSslContext context = tls.build();
-        udp = new Bootstrap().group(group).channel(NioDatagramChannel.class)
-                .handler(Http3.newQuicClientCodecBuilder().sslContext(context)
-                        .sslEngineProvider(q -> context.newEngine(q.alloc(), serverName, port))
-                        .maxIdleTimeout(60, TimeUnit.SECONDS)
-                        .initialMaxData(16 << 20)
-                        .initialMaxStreamDataBidirectionalLocal(1 << 20)
-                        .build())
-                .bind(0).sync().channel();
-        quic = QuicChannel.newBootstrap(udp).handler(new Http3ClientConnectionHandler())
-                .remoteAddress(new InetSocketAddress("127.0.0.1", port))
-                .connect().get(10, TimeUnit.SECONDS);
+        Channel bound = null;
+        try {
+            bound = new Bootstrap().group(group).channel(NioDatagramChannel.class)
+                    .handler(Http3.newQuicClientCodecBuilder().sslContext(context)
+                            .sslEngineProvider(q -> context.newEngine(q.alloc(), serverName, port))
+                            .maxIdleTimeout(60, TimeUnit.SECONDS)
+                            .initialMaxData(16 << 20)
+                            .initialMaxStreamDataBidirectionalLocal(1 << 20)
+                            .build())
+                    .bind(0).sync().channel();
+            quic = QuicChannel.newBootstrap(bound).handler(new Http3ClientConnectionHandler())
+                    .remoteAddress(new InetSocketAddress("127.0.0.1", port))
+                    .connect().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            if (bound != null) {
+                bound.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            throw e;
+        }
+        udp = bound;
     }
 
     /** @return the QUIC connection */
