@@ -99,6 +99,23 @@ class Http3LimitsTest {
     }
 
     @Test
+    void maxConnectionsCountsQuicConnections() throws Exception {
+        try (HoldingBackend backend = new HoldingBackend()) {
+            Http3Fixture.start(portico, dir, b -> b.route("/", backend.url()).limits(l -> l.maxConnections(1)));
+            try (H3Client first = client()) {
+                assertThat(first.get("/fast").get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+                    try (H3Client second = client()) {
+                        second.get("/fast").get(10, TimeUnit.SECONDS);
+                    }
+                }).as("a second QUIC connection is closed at once").isNotNull();
+                assertThat(first.get("/fast").get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+            }
+        }
+    }
+
+    @Test
     void anIdleConnectionIsClosedAfterTimeoutsIdle() throws Exception {
         try (HoldingBackend backend = new HoldingBackend()) {
             Http3Fixture.start(portico, dir, b -> b.route("/", backend.url())

@@ -122,6 +122,12 @@ final class Http3Listener {
             ch.close();
             return;
         }
+        int max = runtime.config().limits().maxConnections();
+        if (max > 0 && connections.size() >= max) { // limits.max_connections counts QUIC connections apart from TCP
+            runtime.logConnectionLimit(ch, max);
+            ch.close();
+            return;
+        }
         Http2Config limits = runtime.config().http2();
         DefaultHttp3SettingsFrame settings = new DefaultHttp3SettingsFrame();
         settings.put(Http3SettingsFrame.HTTP3_SETTINGS_MAX_FIELD_SECTION_SIZE, limits.maxHeaderListSize());
