@@ -87,8 +87,8 @@ class Http3LimitsTest {
             Http3Fixture.start(portico, dir, b -> b.route("/", backend.url())
                     .http2(h -> h.maxHeaderListSize(16 * 1024)));
             try (H3Client h3 = client()) {
-                CompletableFuture<H3Client.Response> big = h3.send("GET", "/fast", Map.of("x-big", "a".repeat(32 * 1024)),
-                        null);
+                CompletableFuture<H3Client.Response> big = h3.send("GET", "/fast",
+                        Map.of("x-big", "a".repeat(32 * 1024)), null);
 
                 // Netty's HTTP/3 codec answers an oversized head with a connection error (H3_EXCESSIVE_LOAD).
                 assertThat(big).failsWithin(Duration.ofSeconds(10));

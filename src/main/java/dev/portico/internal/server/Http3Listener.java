@@ -20,7 +20,7 @@ import io.netty.handler.codec.http3.Http3;
 import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.http3.Http3FrameToHttpObjectCodec;
 import io.netty.handler.codec.http3.Http3ServerConnectionHandler;
-import io.netty.handler.codec.http3.Http3SettingsFrame;
+import io.netty.handler.codec.http3.Http3SettingIdentifier;
 import io.netty.handler.codec.quic.Quic;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
@@ -130,7 +130,7 @@ final class Http3Listener {
         }
         Http2Config limits = runtime.config().http2();
         DefaultHttp3SettingsFrame settings = new DefaultHttp3SettingsFrame();
-        settings.put(Http3SettingsFrame.HTTP3_SETTINGS_MAX_FIELD_SECTION_SIZE, limits.maxHeaderListSize());
+        settings.put(Http3SettingIdentifier.HTTP3_SETTINGS_MAX_FIELD_SECTION_SIZE.id(), limits.maxHeaderListSize());
         ch.pipeline().addLast(
                 new Http3ServerConnectionHandler(new StreamInitializer(runtime), null, null, settings, true),
                 new Http3ConnectionGuard(limits));
