@@ -40,12 +40,22 @@ class Http3FallbackTest {
         ListAppender<ILoggingEvent> appender = new ListAppender<>();
         appender.start();
         log.addAppender(appender);
-        // The UDP port is taken; the TCP port of the same number is free (UDP and TCP ports are separate).
-        try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-             TestBackend backend = TestBackend.echo()) {
-            int port = taken.getLocalPort();
-            portico.start(ProxyConfig.builder().listen(Http3Fixture.listener(dir, port)).route("/", backend.url())
-                    .workers(1).build());
+        DatagramSocket taken = null;
+        try (TestBackend backend = TestBackend.echo()) {
+            // The UDP port is taken; the TCP port of the same number is most likely free (another one if not).
+            int port = 0;
+            for (int attempt = 0; attempt < 10 && port == 0; attempt++) {
+                taken = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                try {
+                    portico.start(ProxyConfig.builder().listen(Http3Fixture.listener(dir, taken.getLocalPort()))
+                            .route("/", backend.url()).workers(1).build());
+                    port = taken.getLocalPort();
+                } catch (java.io.UncheckedIOException e) {
+                    taken.close(); // the TCP port of that number was in use: try another
+                    appender.list.clear();
+                }
+            }
+            assertThat(port).as("a port free over TCP and taken over UDP").isPositive();
 
             HttpClient c = HttpClient.newBuilder().sslContext(TestCertificates.trusting(Http3Fixture.ca())).build();
             HttpResponse<String> r = c.send(HttpRequest.newBuilder(URI.create("https://localhost:" + port + "/tcp"))
@@ -60,6 +70,9 @@ class Http3FallbackTest {
                     .endsWith("serving HTTP/1.1 and HTTP/2 only");
         } finally {
             log.detachAppender(appender);
+            if (taken != null) {
+                taken.close();
+            }
         }
     }
 }
