@@ -12,10 +12,15 @@ import java.util.function.UnaryOperator;
  *     routed (plain listeners only)
  * @param proxyProtocol whether every connection must open with a PROXY protocol header (v1 or v2), accepted from
  *     {@code trusted_proxies} only
+ * @param http3 whether the listener also serves HTTP/3 over QUIC on the same port number over UDP (TLS listeners
+ *     only); its HTTP/1.1 and HTTP/2 responses then advertise it with {@code Alt-Svc}
  */
 public record ListenerConfig(ListenAddress address, ListenerTlsConfig tls, boolean redirectHttps,
-                             boolean proxyProtocol) {
-    /** A TLS listener cannot redirect to https (it already is), nor speak h2c (it offers h2 through ALPN). */
+                             boolean proxyProtocol, boolean http3) {
+    /**
+     * A TLS listener cannot redirect to https (it already is), nor speak h2c (it offers h2 through ALPN); HTTP/3
+     * needs TLS (QUIC has no cleartext form).
+     */
     public ListenerConfig {
         Objects.requireNonNull(address, "address");
         if (tls != null && address.h2c()) {
@@ -24,6 +29,22 @@ public record ListenerConfig(ListenAddress address, ListenerTlsConfig tls, boole
         if (tls != null && redirectHttps) {
             throw new IllegalArgumentException("redirect_https is for plain listeners; this one has tls");
         }
+        if (http3 && tls == null) {
+            throw new IllegalArgumentException("http3 needs tls: QUIC is always encrypted");
+        }
+    }
+
+    /**
+     * A listener without HTTP/3.
+     *
+     * @param address the address to bind
+     * @param tls the TLS settings, or {@code null} for plain HTTP
+     * @param redirectHttps whether every request is redirected to https
+     * @param proxyProtocol whether connections open with a PROXY protocol header
+     */
+    public ListenerConfig(ListenAddress address, ListenerTlsConfig tls, boolean redirectHttps,
+                          boolean proxyProtocol) {
+        this(address, tls, redirectHttps, proxyProtocol, false);
     }
 
     /**
@@ -42,7 +63,7 @@ public record ListenerConfig(ListenAddress address, ListenerTlsConfig tls, boole
      * @return a copy of this listener with that setting
      */
     public ListenerConfig withProxyProtocol(boolean value) {
-        return new ListenerConfig(address, tls, redirectHttps, value);
+        return new ListenerConfig(address, tls, redirectHttps, value, http3);
     }
 
     /**
@@ -56,7 +77,7 @@ public record ListenerConfig(ListenAddress address, ListenerTlsConfig tls, boole
     @Override
     public String toString() {
         return address + (tls != null ? " (tls)" : redirectHttps ? " (redirect to https)" : "")
-                + (proxyProtocol ? " (proxy protocol)" : "");
+                + (proxyProtocol ? " (proxy protocol)" : "") + (http3 ? " (http3)" : "");
     }
 
     /** @return a builder for a plain HTTP/1.1 listener; an address must be given */
@@ -71,6 +92,7 @@ public record ListenerConfig(ListenAddress address, ListenerTlsConfig tls, boole
         private boolean redirectHttps;
         private boolean h2c;
         private boolean proxyProtocol;
+        private boolean http3;
 
         private Builder() {
         }
@@ -146,14 +168,25 @@ public record ListenerConfig(ListenAddress address, ListenerTlsConfig tls, boole
         }
 
         /**
+         * @param value {@code http3}: whether the listener also serves HTTP/3 over QUIC on the same port over UDP
+         *     (TLS listeners only)
+         * @return this
+         */
+        public Builder http3(boolean value) {
+            http3 = value;
+            return this;
+        }
+
+        /**
          * @return the listener
-         * @throws IllegalArgumentException if no address was given, or TLS is combined with h2c or redirect_https
+         * @throws IllegalArgumentException if no address was given, TLS is combined with h2c or redirect_https, or
+         *     http3 is asked for without TLS
          */
         public ListenerConfig build() {
             if (address == null) {
                 throw new IllegalArgumentException("address is required (host:port)");
             }
-            return new ListenerConfig(address.withH2c(h2c), tls, redirectHttps, proxyProtocol);
+            return new ListenerConfig(address.withH2c(h2c), tls, redirectHttps, proxyProtocol, http3);
         }
     }
 }

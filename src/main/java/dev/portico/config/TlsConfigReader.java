@@ -17,7 +17,7 @@ import java.util.Map;
 final class TlsConfigReader {
     private static final List<String> PAIR_KEYS = List.of("certificate", "key");
     private static final List<String> LISTENER_KEYS = List.of("address", "tls", "redirect_https", "h2c",
-            "proxy_protocol");
+            "proxy_protocol", "http3");
     private static final List<String> TLS_KEYS = List.of("certificates", "certificate", "key", "protocols", "alpn",
             "client_auth", "client_ca");
     private static final List<String> CERTIFICATE_KEYS = List.of("certificate", "key");
@@ -32,7 +32,7 @@ final class TlsConfigReader {
         this.baseDir = baseDir;
     }
 
-    /** A listener in mapping form: {@code {address, tls, redirect_https, h2c}}. */
+    /** A listener in mapping form: {@code {address, tls, redirect_https, h2c, proxy_protocol, http3}}. */
     ListenerConfig listener(Object node, String path) {
         Map<String, Object> m = loader.mapping(node, path, LISTENER_KEYS);
         if (m == null) {
@@ -47,6 +47,7 @@ final class TlsConfigReader {
         Boolean h2c = m.containsKey("h2c") ? loader.bool(m.get("h2c"), path + ".h2c") : Boolean.FALSE;
         Boolean proxyProtocol = m.containsKey("proxy_protocol")
                 ? loader.bool(m.get("proxy_protocol"), path + ".proxy_protocol") : Boolean.FALSE;
+        Boolean http3 = m.containsKey("http3") ? loader.bool(m.get("http3"), path + ".http3") : Boolean.FALSE;
         if (problems() != before) {
             return null;
         }
@@ -56,8 +57,11 @@ final class TlsConfigReader {
         if (tls != null && redirect) {
             return loader.problem(path + ".redirect_https: is for plain listeners; this one has tls");
         }
+        if (tls == null && http3) {
+            return loader.problem(path + ".http3: needs tls (QUIC is always encrypted); add tls or remove http3");
+        }
         return loader.build(path, LISTENER_KEYS, () -> new ListenerConfig(address.withH2c(h2c), tls, redirect,
-                proxyProtocol));
+                proxyProtocol, http3));
     }
 
     ListenerTlsConfig tls(Object node, String path) {

@@ -53,7 +53,7 @@ class Http2ConfigTest {
                   - {h2c: true}
                 http2: {max_concurrent_streams: 0, max_header_list_size: 10, reset_window: 1500ms, streams: 1}
                 """ + ROUTES)).containsExactly(
-                "listen[0].bogus: unknown key (known: address, tls, redirect_https, h2c, proxy_protocol)",
+                "listen[0].bogus: unknown key (known: address, tls, redirect_https, h2c, proxy_protocol, http3)",
                 "listen[0].h2c: expected true or false, got \"yes\"",
                 "listen[1].address: is required (host:port)",
                 "http2.streams: unknown key (known: max_concurrent_streams, max_header_list_size, max_resets, "

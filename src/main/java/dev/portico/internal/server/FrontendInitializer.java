@@ -32,6 +32,8 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     private final AtomicInteger open = new AtomicInteger();
     /** This listener's connections, so that removing the listener on reload drains just them. */
     private final ChannelGroup connections = new DefaultChannelGroup("listener", GlobalEventExecutor.INSTANCE);
+    /** The listener's HTTP/3 endpoint ({@code http3: true} and QUIC could start), else {@code null}. */
+    private volatile Http3Listener http3;
 
     /**
      * What a listener speaks.
@@ -50,6 +52,11 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
 
     Options options() {
         return options;
+    }
+
+    /** @param endpoint the listener's HTTP/3 endpoint, advertised on the responses of connections accepted next */
+    void http3(Http3Listener endpoint) {
+        http3 = endpoint;
     }
 
     /** @param next what connections accepted from now on speak; open ones keep theirs */
@@ -89,6 +96,10 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         if (o.redirect() != null) {
             ch.attr(REDIRECT).set(o.redirect()); // for HTTP/2 streams, which admit requests on child channels
         }
+        Http3Listener h3 = http3;
+        if (h3 != null) {
+            ch.attr(AltSvc.KEY).set(h3.altSvc()); // HTTP/1.1 and HTTP/2 (each stream) responses advertise HTTP/3
+        }
         if (o.proxyProtocol()) {
             ProxyProtocolHandler.install(ch, config.policies().trustedProxies());
         }
@@ -114,9 +125,12 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         FrontendHandler handler = new FrontendHandler(runtime, tlsSummary, o.redirect());
         ch.pipeline().addLast(
                 new ByteWatcher(handler),
-                new FrontendCodec(decoderConfig(config.limits())),
-                new IdleTimer(config.timeouts().idle().toMillis()),
-                handler);
+                new FrontendCodec(decoderConfig(config.limits())));
+        AltSvc altSvc = ch.attr(AltSvc.KEY).get();
+        if (altSvc != null) {
+            ch.pipeline().addLast(altSvc);
+        }
+        ch.pipeline().addLast(new IdleTimer(config.timeouts().idle().toMillis()), handler);
         if (o.h2c()) {
             H2c.install(ch.pipeline(), runtime, handler);
         }
@@ -124,6 +138,10 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
 
     /** The listener was removed: each connection closes once idle (see {@link FrontendHandler#drain()}). */
     void drain() {
+        Http3Listener h3 = http3;
+        if (h3 != null) {
+            h3.drain();
+        }
         for (Channel ch : connections) {
             ch.eventLoop().execute(() -> {
                 FrontendHandler h = ch.pipeline().get(FrontendHandler.class);
@@ -136,8 +154,17 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         }
     }
 
+    /** Closes the listener's HTTP/3 socket, if it has one, and its QUIC connections. */
+    void closeHttp3() {
+        Http3Listener h3 = http3;
+        if (h3 != null) {
+            h3.close();
+        }
+    }
+
     /** Closes what is left of this listener's connections. */
     void closeAll() {
+        closeHttp3();
         connections.close();
     }
 }

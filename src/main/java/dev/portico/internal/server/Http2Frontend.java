@@ -100,9 +100,12 @@ public final class Http2Frontend {
             Http2StreamHandler handler = new Http2StreamHandler(runtime);
             ch.pipeline().addLast(
                     new Http2RequestCheck(handler, runtime.config().limits().maxHeaders()),
-                    new Http2StreamFrameToHttpObjectCodec(true, true),
-                    new IdleTimer(runtime.config().timeouts().idle().toMillis()),
-                    handler);
+                    new Http2StreamFrameToHttpObjectCodec(true, true));
+            AltSvc altSvc = ch.parent() == null ? null : ch.parent().attr(AltSvc.KEY).get();
+            if (altSvc != null) {
+                ch.pipeline().addLast(altSvc); // the listener serves HTTP/3 too
+            }
+            ch.pipeline().addLast(new IdleTimer(runtime.config().timeouts().idle().toMillis()), handler);
         }
     }
 

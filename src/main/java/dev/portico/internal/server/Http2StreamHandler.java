@@ -30,8 +30,9 @@ import java.util.ArrayDeque;
  * {@link ProxyExchange} exactly as {@link FrontendHandler} does for HTTP/1.1. Reads follow demand through the
  * stream's AUTO_READ (a stream not read sends no WINDOW_UPDATE, so the client's flow-control window closes), and
  * the response follows the stream's writability (its send window). Errors are answered on this stream only.
+ * Not final: {@link Http3StreamHandler} is the same exchange host on a QUIC stream.
  */
-final class Http2StreamHandler extends Http2StreamSide {
+class Http2StreamHandler extends Http2StreamSide {
     private ProxyExchange exchange;
     /** The request's policies while they decide (suspended), or null. */
     private PolicyRun waiting;

@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
  * refusals, and the end of its input after a response (RFC 9113 section 8.1). {@link Http2StreamHandler} adds the
  * request: its body, its exchange, reading and writability. A superclass rather than a collaborator so that a
  * stream's handler stays one object; its fields without an access modifier are shared with the handler alone.
+ * The few protocol frames it sends (a refusal, the stop of the input) are methods an HTTP/3 stream overrides.
  */
 abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements RequestSide {
     /** The version the access log shows for HTTP/2 requests. */
@@ -103,8 +104,29 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
         runtime.logRejected(ctx.channel(), request, new ProxyFailure(ProxyFailure.Kind.OVERLOADED,
                 "too many response bytes held for slow clients"));
         runtime.metrics().rejected(ProxyFailure.Kind.OVERLOADED);
-        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
+        refuseStream();
         return true;
+    }
+
+    /** Resets the stream as refused before any processing (HTTP/2: RST_STREAM REFUSED_STREAM). */
+    void refuseStream() {
+        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
+    }
+
+    /** Asks a client still sending its body to stop, without error (HTTP/2: RST_STREAM NO_ERROR). */
+    void stopInput() {
+        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+    }
+
+    /** Counts a reset the client made Portico send against its connection's limit. */
+    void countReset() {
+        countReset(ctx.channel());
+    }
+
+    /** @return whether this is the first client error on the connection (logged at WARN, later ones at DEBUG) */
+    boolean firstClientError() {
+        Http2ConnectionGuard guard = Http2ConnectionGuard.of(ctx.channel());
+        return guard == null || guard.firstClientError();
     }
 
     @Override
@@ -157,8 +179,7 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
     /** Logs a refusal: once per connection at WARN, so one client's garbage cannot flood the log. */
     @Override
     public void logRefusal(ProxyFailure failure, HttpRequest request) {
-        Http2ConnectionGuard guard = Http2ConnectionGuard.of(ctx.channel());
-        if (guard == null || guard.firstClientError()) {
+        if (firstClientError()) {
             runtime.logRejected(ctx.channel(), request, failure);
         }
     }
@@ -177,8 +198,8 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
 
     void endInput() {
         if (!inputEnded && ctx.channel().isActive()) {
-            ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
-            countReset(ctx.channel());
+            stopInput();
+            countReset();
         }
     }
 

@@ -295,6 +295,10 @@ public final class ProxyRuntime {
             BindException e = new BindException("cannot listen on " + a + ": " + why);
             throw new UncheckedIOException(e.getMessage(), e);
         }
+        if (listener.http3() && options.tls() != null) {
+            init.http3(Http3Listener.bind(this, group, (InetSocketAddress) f.channel().localAddress(), options.tls(),
+                    options.tls().keyPath().replaceFirst("\\.tls$", "")));
+        }
         return new Listener(f.channel(), init);
     }
 
@@ -451,6 +455,9 @@ public final class ProxyRuntime {
         ready = false;
         draining = true;
         connections.close().awaitUninterruptibly();
+        synchronized (this) {
+            listeners.values().forEach(l -> l.initializer().closeHttp3()); // the QUIC codec frees native memory
+        }
         for (UpstreamPool p : pools.values()) {
             p.close();
         }

@@ -11,7 +11,7 @@ import java.net.InetAddress;
 import java.net.SocketAddress;
 
 /**
- * What a protocol handler (HTTP/1.1 connection, HTTP/2 stream, and later HTTP/3) gives {@link Admission}: the few
+ * What a protocol handler (HTTP/1.1 connection, HTTP/2 or HTTP/3 stream) gives {@link Admission}: the few
  * things that differ by protocol. Everything that decides (validation, routing, redirects, limits, policies, the
  * request id, the access-log line and the metrics of a refusal) is {@link Admission}'s alone. All calls on the
  * connection's event loop.

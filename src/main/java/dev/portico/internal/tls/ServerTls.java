@@ -36,6 +36,8 @@ public final class ServerTls {
     private byte[][] seen;
     private volatile ServerCertificates current;
     private final Mapping<String, SslContext> mapping = name -> current.forName(name);
+    /** Told after new certificates were swapped in (the listener's QUIC contexts follow them). */
+    private final List<Runnable> reloadListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * Reads the files and builds the contexts.
@@ -94,6 +96,7 @@ public final class ServerTls {
         try {
             ServerCertificates next = ServerCertificates.build(config, keyPath);
             current = next;
+            reloadListeners.forEach(Runnable::run);
             LOG.info("{}: certificate files changed; new handshakes use the new certificates ({})", keyPath,
                     String.join(", ", next.names()));
             return true;
@@ -102,6 +105,21 @@ public final class ServerTls {
                     keyPath, e.getMessage());
             return false;
         }
+    }
+
+    /** @return the listener's TLS settings */
+    public ListenerTlsConfig config() {
+        return config;
+    }
+
+    /** @return the settings' key path, e.g. {@code listen[0].tls} */
+    public String keyPath() {
+        return keyPath;
+    }
+
+    /** @param listener run (on the reloading thread) each time new certificates have been swapped in */
+    public void onReload(Runnable listener) {
+        reloadListeners.add(listener);
     }
 
     private byte[][] contents() {
