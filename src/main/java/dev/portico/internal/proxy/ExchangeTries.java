@@ -1,6 +1,7 @@
 package dev.portico.internal.proxy;
 
 import dev.portico.internal.balance.Endpoint;
+import dev.portico.internal.grpc.GrpcCall;
 import dev.portico.internal.proxy.Attempts.Cause;
 import dev.portico.internal.proxy.ProxyFailure.Kind;
 import dev.portico.internal.route.Route;
@@ -64,6 +65,8 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     private Runnable cancelWait;
     /** What each new backend connection opens with ({@code send_proxy_protocol}), or {@code null}. */
     private ProxyHeader proxyHeader;
+    /** What gRPC changes in this exchange ({@code grpc-timeout}, gRPC-Web), or null for other requests. */
+    GrpcCall grpc;
 
     /**
      * @param host the client connection
@@ -99,6 +102,21 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         proxyHeader = header;
     }
 
+    /**
+     * Makes the exchange a gRPC call: its {@code grpc-timeout} caps each try's response timeout and is sent on as
+     * what is left of it, and a gRPC-Web request is translated. Call before {@link #start}.
+     *
+     * @param call the call, which has prepared the upstream head
+     */
+    public void grpc(GrpcCall call) {
+        grpc = call;
+    }
+
+    /** @return the gRPC side of this exchange, or {@code null}: Portico's own answers to it are gRPC answers */
+    public GrpcCall grpc() {
+        return grpc;
+    }
+
     /** Picks an endpoint and asks the pool for a connection to it; the request goes out once it is ready. */
     public void start() {
         nextTry();
@@ -107,6 +125,10 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     private void nextTry() {
         retryTimer = null;
         if (state == State.DONE) {
+            return;
+        }
+        if (grpc != null && grpc.expired()) {
+            fail(new ProxyFailure(Kind.RESPONSE_TIMEOUT, "grpc-timeout elapsed before the try"));
             return;
         }
         Endpoint e = attempts.next();
@@ -158,6 +180,10 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         if (limit > 0 && requestBodyBytes > limit) {
             content.release();
             fail(new ProxyFailure(Kind.REQUEST_TOO_LARGE, "request body over " + limit + " bytes"));
+            return;
+        }
+        if (grpc != null && (content = grpc.requestPart(content)) == null) {
+            fail(new ProxyFailure(Kind.BAD_REQUEST, "grpc-web-text body is not base64"));
             return;
         }
         if (content instanceof LastHttpContent) {
@@ -221,6 +247,9 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         state = State.FORWARDING;
         Channel ch = connection.channel();
         log.tryConnected(connection, upstreamRequest.headers());
+        if (grpc != null) {
+            grpc.beforeTry(upstreamRequest.headers());
+        }
         ch.write(upstreamRequest, ch.voidPromise());
         if (conn != connection || state != State.FORWARDING) {
             return; // the write failed at once and the exchange moved on (a retry, or a failure)
@@ -259,7 +288,8 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         if (f.isSuccess() && state == State.FORWARDING && conn != null && f.channel() == conn.channel()) {
             // The whole request is out: timeouts.response starts now.
             requestWritten = true;
-            conn.startResponseDeadline(TimeUnit.MILLISECONDS.toNanos(responseTimeoutMillis));
+            long nanos = TimeUnit.MILLISECONDS.toNanos(responseTimeoutMillis);
+            conn.startResponseDeadline(grpc == null ? nanos : grpc.capTimeout(nanos));
         }
     }
 

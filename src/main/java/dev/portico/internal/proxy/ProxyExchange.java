@@ -134,9 +134,11 @@ public final class ProxyExchange extends ExchangeTries {
         }
         cancelResponseTimer();
         boolean countsAsFailure = st.code() >= 500 && route.upstream().config().passive().on5xx();
-        if (attempts.retriesStatus(st.code()) && attempts.mayRetry(Cause.STATUS, bodySent)) {
+        boolean grpcRetry = grpc != null && attempts.retriesGrpc(response.headers());
+        if ((attempts.retriesStatus(st.code()) || grpcRetry) && attempts.mayRetry(Cause.STATUS, bodySent)) {
             attempts.succeeded(countsAsFailure);
-            retry("upstream answered " + st.code());
+            retry("upstream answered " + (grpcRetry ? "grpc-status " + response.headers().get("grpc-status")
+                    : st.code()));
             return;
         }
         attempts.succeeded(countsAsFailure);
@@ -163,9 +165,14 @@ public final class ProxyExchange extends ExchangeTries {
         Channel client = host.clientChannel();
         HttpResponse toClient = HeaderRewriter.clientResponse(response, clientRequest.protocolVersion(), bodiless,
                 responseKeepAlive);
+        BodyTransform web = grpc == null || replaced != null ? null
+                : grpc.response(toClient, clientRequest.protocolVersion(), client.alloc());
         if (policies != null) {
             body = policies.onStreamedResponse(toClient, false);
             log.cache(policies.cacheStatus());
+        }
+        if (web != null) {
+            body = BodyTransforms.chain(web, body); // gRPC-Web's framing first, then a compression of it
         }
         log.responseHead(toClient);
         client.write(toClient, client.voidPromise());
