@@ -3,6 +3,7 @@ package dev.portico.internal.grpc;
 import dev.portico.internal.policy.BodyTransform;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -169,6 +170,25 @@ public final class GrpcCall {
             HttpUtil.setTransferEncodingChunked(toClient, true);
         }
         return new GrpcWebResponse(alloc, kind == GrpcKind.WEB_TEXT, moved);
+    }
+
+    /**
+     * @param toClient a backend's response head on its way to the client
+     * @return whether it is a gRPC trailers-only head ({@code grpc-status} in it) to be written together with the
+     *     body's end by {@link #trailersOnly}
+     */
+    public boolean holdsHead(HttpResponse toClient) {
+        return !translate && toClient.headers().contains("grpc-status");
+    }
+
+    /**
+     * @param head a held trailers-only head
+     * @param end the body's end (its buffer is taken over)
+     * @return both as one message: on HTTP/2 a HEADERS frame with END_STREAM when the end is empty
+     */
+    public static FullHttpResponse trailersOnly(HttpResponse head, LastHttpContent end) {
+        return new DefaultFullHttpResponse(head.protocolVersion(), head.status(), end.content(), head.headers(),
+                end.trailingHeaders());
     }
 
     /**
