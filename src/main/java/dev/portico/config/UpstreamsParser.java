@@ -15,7 +15,7 @@ final class UpstreamsParser {
             "passive", "retry", "max_connections", "max_pending", "slow_start", "tls", "send_proxy_protocol");
     private static final List<String> SERVER_KEYS = List.of("url", "weight");
     private static final List<String> HEALTH_KEYS = List.of("path", "interval", "timeout", "healthy_threshold",
-            "unhealthy_threshold", "expect_status");
+            "unhealthy_threshold", "expect_status", "grpc", "service");
     private static final List<String> PASSIVE_KEYS = List.of("consecutive_failures", "eject_for",
             "max_ejected_percent", "on_5xx");
     private static final List<String> RETRY_KEYS = List.of("attempts", "retry_on", "idempotent_only",
@@ -163,7 +163,21 @@ final class UpstreamsParser {
             return null;
         }
         int before = y.problemCount();
-        String target = m.get("path") == null ? y.problem(path + ".path: is required (e.g. /healthz)")
+        Boolean grpc = m.containsKey("grpc") ? y.bool(m.get("grpc"), path + ".grpc") : Boolean.FALSE;
+        if (Boolean.TRUE.equals(grpc)) {
+            for (String key : List.of("path", "expect_status")) {
+                if (m.containsKey(key)) {
+                    y.problem(path + "." + key + ": not with grpc: true (the check calls "
+                            + "grpc.health.v1.Health/Check and passes on SERVING)");
+                }
+            }
+        } else if (m.containsKey("service")) {
+            y.problem(path + ".service: needs grpc: true");
+        }
+        String service = m.get("service") == null ? ""
+                : y.text(m.get("service"), path + ".service", "a gRPC service name", s -> s);
+        String target = Boolean.TRUE.equals(grpc) ? "/" : m.get("path") == null
+                ? y.problem(path + ".path: is required (e.g. /healthz)")
                 : y.text(m.get("path"), path + ".path", "a path such as /healthz", s -> s);
         Duration interval = m.containsKey("interval") ? y.positiveDuration(m.get("interval"), path + ".interval")
                 : HealthCheckConfig.DEFAULT_INTERVAL;
@@ -179,7 +193,7 @@ final class UpstreamsParser {
             return null;
         }
         return y.build(path, HEALTH_KEYS, () -> new HealthCheckConfig(target, interval, timeout,
-                clamp(healthy), clamp(unhealthy), expect[0], expect[1]));
+                clamp(healthy), clamp(unhealthy), expect[0], expect[1], grpc, service));
     }
 
     private int[] statusRange(Object node, String path) {

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The active health check of one upstream: every {@code interval}, {@code GET path} on a new connection to each
- * endpoint; {@code unhealthy_threshold} failures in a row take it out, {@code healthy_threshold} passes bring it
+ * endpoint (or with {@code grpc: true} a {@link GrpcHealthCall} over HTTP/2); {@code unhealthy_threshold} failures in a row take it out, {@code healthy_threshold} passes bring it
  * back. Runs on one event loop, the only writer of the endpoints' verdicts.
  */
 public final class HealthChecker {
@@ -98,7 +98,12 @@ public final class HealthChecker {
                 if (e.tls() != null) {
                     e.tls().addTo(ch); // the request waits in the TLS handler until the handshake is done
                 }
-                ch.pipeline().addLast(new HttpClientCodec(), probe);
+                if (config.grpc()) {
+                    GrpcHealthCall.addTo(ch.pipeline());
+                    ch.pipeline().addLast(probe); // sees the connection's end and errors; the stream sees the call
+                } else {
+                    ch.pipeline().addLast(new HttpClientCodec(), probe);
+                }
             }
         }).connect(e.address());
         probe.timer = loop.schedule(() -> probe.done(f.channel(), false, "no answer within "
@@ -108,21 +113,31 @@ public final class HealthChecker {
                 probe.done(f.channel(), false, "connect failed: " + c.cause().getMessage());
                 return;
             }
+            if (config.grpc()) {
+                sendProxyHeader(f.channel());
+                GrpcHealthCall.start(f.channel(), e.server().url().authority(), e.tls() != null, config.service(),
+                        probe);
+                return;
+            }
             DefaultFullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET,
                     config.path());
             req.headers().set(HttpHeaderNames.HOST, e.server().url().authority())
                     .set(HttpHeaderNames.USER_AGENT, "portico-health-check")
                     .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            SendProxyProtocol pp = group.config().sendProxyProtocol();
-            if (pp != SendProxyProtocol.OFF) {
-                // A backend behind send_proxy_protocol expects the header on every connection, checks included.
-                // Written from the first stage, so it precedes TLS; the connect listener runs before the
-                // handshake starts.
-                f.channel().pipeline().firstContext().write(Unpooled.wrappedBuffer(
-                        pp == SendProxyProtocol.V2 ? LOCAL_V2 : LOCAL_V1), f.channel().voidPromise());
-            }
+            sendProxyHeader(f.channel());
             f.channel().writeAndFlush(req);
         });
+    }
+
+    private void sendProxyHeader(Channel ch) {
+        SendProxyProtocol pp = group.config().sendProxyProtocol();
+        if (pp != SendProxyProtocol.OFF) {
+            // A backend behind send_proxy_protocol expects the header on every connection, checks included.
+            // Written from the first stage, so it precedes TLS (and the HTTP/2 preface); the connect listener runs
+            // before the handshake starts.
+            ch.pipeline().firstContext().write(Unpooled.wrappedBuffer(
+                    pp == SendProxyProtocol.V2 ? LOCAL_V2 : LOCAL_V1), ch.voidPromise());
+        }
     }
 
     private void verdict(Endpoint e, boolean pass, String why) {
@@ -146,7 +161,7 @@ public final class HealthChecker {
     }
 
     /** One check of one endpoint: the first outcome counts. */
-    private final class Probe extends ChannelInboundHandlerAdapter {
+    private final class Probe extends ChannelInboundHandlerAdapter implements GrpcHealthCall.Outcome {
         private final Endpoint endpoint;
         private ScheduledFuture<?> timer;
         private boolean finished;
@@ -155,7 +170,8 @@ public final class HealthChecker {
             this.endpoint = endpoint;
         }
 
-        void done(Channel ch, boolean pass, String why) {
+        @Override
+        public void done(Channel ch, boolean pass, String why) {
             if (finished) {
                 return;
             }
