@@ -5,6 +5,7 @@ import dev.portico.internal.proxy.Attempts.Cause;
 import dev.portico.internal.proxy.ProxyFailure.Kind;
 import dev.portico.internal.route.Route;
 import dev.portico.internal.upstream.ProxyHeader;
+import dev.portico.internal.upstream.StreamRefused;
 import dev.portico.internal.upstream.UpstreamConnection;
 import dev.portico.internal.upstream.UpstreamListener;
 import dev.portico.internal.upstream.UpstreamPool;
@@ -283,6 +284,12 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             return; // CONNECTING: a connection that failed to open; the pool reports that through failed()
         }
         String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
+        if (cause instanceof StreamRefused && state == State.FORWARDING && (!bodySent || attempts.bodyKept())) {
+            // An HTTP/2 backend did not process the stream: like a connect failure, nothing reached it.
+            attempts.failed(cause.getMessage());
+            retryOrFail(Cause.CONNECT_FAILURE, new ProxyFailure(Kind.CONNECT_REFUSED, cause.getMessage()));
+            return;
+        }
         if (state == State.FORWARDING && keepAliveRace()) {
             // Not the backend's failure: one free retry on a new connection to the same endpoint, at once.
             staleRetried = true;
