@@ -13,6 +13,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -221,6 +223,14 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         conn = connection;
         state = State.FORWARDING;
         Channel ch = connection.channel();
+        if (upstreamRequest instanceof HeaderRewriter.UpstreamHead u && u.acceptsTrailers()) {
+            // TE is hop-by-hop, but "trailers" is the one value HTTP/2 carries on (RFC 9113 section 8.2.2).
+            if (connection.isHttp2()) {
+                upstreamRequest.headers().set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+            } else {
+                upstreamRequest.headers().remove(HttpHeaderNames.TE);
+            }
+        }
         log.tryConnected(connection, upstreamRequest.headers());
         ch.write(upstreamRequest, ch.voidPromise());
         if (conn != connection || state != State.FORWARDING) {

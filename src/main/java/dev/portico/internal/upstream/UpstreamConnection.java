@@ -8,7 +8,11 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -248,6 +252,24 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         }
         if (parent != null && msg instanceof HttpResponse r) {
             r.headers().remove(HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text()); // Netty's, not the backend's
+            if (msg instanceof FullHttpResponse full) {
+                // A HEADERS frame that ended the stream: exchanges read a head and then the end, as HTTP/1.1 gives.
+                UpstreamListener l = listener;
+                HttpResponse head = new DefaultHttpResponse(full.protocolVersion(), full.status(), full.headers());
+                LastHttpContent end = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
+                if (l == null) {
+                    end.release();
+                    ctx.close();
+                    return;
+                }
+                l.onUpstreamMessage(head);
+                if (listener == l) {
+                    l.onUpstreamMessage(end);
+                } else {
+                    end.release();
+                }
+                return;
+            }
         }
         UpstreamListener l = listener;
         if (l != null && msg instanceof HttpObject) {
