@@ -12,7 +12,8 @@ import java.util.Map;
  */
 final class UpstreamsParser {
     private static final List<String> UPSTREAM_KEYS = List.of("servers", "balance", "hash_on", "health_check",
-            "passive", "retry", "max_connections", "max_pending", "slow_start", "tls", "send_proxy_protocol");
+            "passive", "retry", "max_connections", "max_pending", "slow_start", "tls", "send_proxy_protocol",
+            "protocol", "http2");
     private static final List<String> SERVER_KEYS = List.of("url", "weight");
     private static final List<String> HEALTH_KEYS = List.of("path", "interval", "timeout", "healthy_threshold",
             "unhealthy_threshold", "expect_status", "grpc", "service");
@@ -112,12 +113,16 @@ final class UpstreamsParser {
         UpstreamConfig.SendProxyProtocol sendProxy = m.containsKey("send_proxy_protocol")
                 ? sendProxyProtocol(m.get("send_proxy_protocol"), path + ".send_proxy_protocol")
                 : UpstreamConfig.SendProxyProtocol.OFF;
+        UpstreamHttp2Parser h2 = new UpstreamHttp2Parser(y);
+        UpstreamConfig.Protocol protocol = h2.protocol(m, path);
+        UpstreamHttp2Config http2 = h2.http2(m, path);
         if (y.problemCount() != before) {
             return null;
         }
         return y.build(path, UPSTREAM_KEYS, () -> new UpstreamConfig(name, servers, balance, hashOn, health,
                 passive, retry, Math.toIntExact(Math.min(maxConnections, Integer.MAX_VALUE)),
-                Math.toIntExact(Math.min(maxPending, Integer.MAX_VALUE)), slowStart, tls, sendProxy));
+                Math.toIntExact(Math.min(maxPending, Integer.MAX_VALUE)), slowStart, tls, sendProxy, protocol,
+                http2));
     }
 
     /** {@code off} (which YAML may read as {@code false}), {@code v1} or {@code v2}. */

@@ -6,6 +6,7 @@ import dev.portico.internal.proxy.Attempts.Cause;
 import dev.portico.internal.proxy.ProxyFailure.Kind;
 import dev.portico.internal.route.Route;
 import dev.portico.internal.upstream.ProxyHeader;
+import dev.portico.internal.upstream.StreamRefused;
 import dev.portico.internal.upstream.UpstreamConnection;
 import dev.portico.internal.upstream.UpstreamListener;
 import dev.portico.internal.upstream.UpstreamPool;
@@ -13,6 +14,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -246,6 +249,14 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         conn = connection;
         state = State.FORWARDING;
         Channel ch = connection.channel();
+        if (upstreamRequest instanceof HeaderRewriter.UpstreamHead u && u.acceptsTrailers()) {
+            // TE is hop-by-hop, but "trailers" is the one value HTTP/2 carries on (RFC 9113 section 8.2.2).
+            if (connection.isHttp2()) {
+                upstreamRequest.headers().set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+            } else {
+                upstreamRequest.headers().remove(HttpHeaderNames.TE);
+            }
+        }
         log.tryConnected(connection, upstreamRequest.headers());
         if (grpc != null) {
             grpc.beforeTry(upstreamRequest.headers());
@@ -313,6 +324,12 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             return; // CONNECTING: a connection that failed to open; the pool reports that through failed()
         }
         String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
+        if (cause instanceof StreamRefused && state == State.FORWARDING && (!bodySent || attempts.bodyKept())) {
+            // An HTTP/2 backend did not process the stream: like a connect failure, nothing reached it.
+            attempts.failed(cause.getMessage());
+            retryOrFail(Cause.CONNECT_FAILURE, new ProxyFailure(Kind.CONNECT_REFUSED, cause.getMessage()));
+            return;
+        }
         if (state == State.FORWARDING && keepAliveRace()) {
             // Not the backend's failure: one free retry on a new connection to the same endpoint, at once.
             staleRetried = true;

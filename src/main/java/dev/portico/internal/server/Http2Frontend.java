@@ -100,6 +100,7 @@ public final class Http2Frontend {
             ch.pipeline().addLast(
                     new Http2RequestCheck(handler, runtime.config().limits().maxHeaders()),
                     new Http2StreamFrameToHttpObjectCodec(true, true),
+                    new Http2HeadCoalescer(),
                     new IdleTimer(runtime.config().timeouts().idle().toMillis()),
                     handler);
         }
