@@ -63,20 +63,24 @@ public final class GrpcCall {
         if (kind == null) {
             return null;
         }
-        return new GrpcCall(kind, h.get(HttpHeaderNames.CONTENT_TYPE), grpcWeb && kind.web(),
+        boolean translate = grpcWeb && kind.web();
+        if (translate) {
+            // A browser sends no TE: this makes the backend's gRPC request say it takes trailers, which gRPC
+            // servers require. As the client's own TE, it goes on HTTP/2 tries only (hop-by-hop on HTTP/1.1).
+            h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        }
+        return new GrpcCall(kind, h.get(HttpHeaderNames.CONTENT_TYPE), translate,
                 GrpcTimeout.parseNanos(h.get(GRPC_TIMEOUT)));
     }
 
     /**
-     * Readies the head sent upstream: {@code te: trailers} (which gRPC servers require and the hop-by-hop rules
-     * removed), and for a translated gRPC-Web request the gRPC content type, with chunked framing when the body
-     * is decoded from base64 (its length changes).
+     * Readies the head sent upstream for a translated gRPC-Web request: the gRPC content type, with chunked framing
+     * when the body is decoded from base64 (its length changes).
      *
      * @param upstream the head Portico sends the backend
      */
     public void prepare(HttpRequest upstream) {
         HttpHeaders h = upstream.headers();
-        h.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
         if (!translate) {
             return;
         }
