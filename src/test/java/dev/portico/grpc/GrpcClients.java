@@ -36,10 +36,15 @@ final class GrpcClients implements AutoCloseable {
 
     /** @return the status of a unary call that must fail, with extra request metadata as name, value, ... */
     Status failingUnary(long deadlineMillis, String... metadata) {
+        return failing("hi", deadlineMillis, metadata);
+    }
+
+    /** @return the status of a unary call with this request message that must fail */
+    Status failing(String text, long deadlineMillis, String... metadata) {
         try {
             SimpleServiceGrpc.newBlockingStub(channel).withInterceptors(headers(metadata))
                     .withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
-                    .unaryRpc(SimpleRequest.newBuilder().setRequestMessage("hi").build());
+                    .unaryRpc(SimpleRequest.newBuilder().setRequestMessage(text).build());
         } catch (StatusRuntimeException e) {
             return e.getStatus();
         }

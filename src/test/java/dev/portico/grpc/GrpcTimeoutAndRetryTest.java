@@ -7,6 +7,8 @@ import dev.portico.config.ProxyConfig;
 import dev.portico.grpc.GrpcH1Backend.Ok;
 import dev.portico.grpc.GrpcH1Backend.Silence;
 import dev.portico.grpc.GrpcH1Backend.TrailersOnly;
+import dev.portico.config.UpstreamConfig;
+import dev.portico.testing.GrpcBackend;
 import dev.portico.testing.PorticoExtension;
 import io.grpc.Status;
 import io.grpc.testing.protobuf.SimpleResponse;
@@ -98,6 +100,22 @@ class GrpcTimeoutAndRetryTest {
                 assertThat(client.unary("ping").getResponseMessage()).isEqualTo("pong");
             }
             assertThat(tries).hasValue(2);
+        }
+    }
+
+    @Test
+    void aGrpcJavaServersTrailersOnlyUnavailableOverH2cIsRetried() throws Exception {
+        try (GrpcBackend backend = GrpcBackend.plaintext()) {
+            int port = start(b -> b.route("/", r -> r.upstream(u -> u.servers("http://127.0.0.1:" + backend.port())
+                    .protocol(UpstreamConfig.Protocol.H2C)
+                    .retry(x -> x.attempts(1).retryOn("grpc_unavailable").idempotentOnly(false)))));
+            try (GrpcClients client = new GrpcClients(port)) {
+                Status s = client.failing("fail:14:busy", 10_000);
+                assertThat(s.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                assertThat(s.getDescription()).isEqualTo("busy");
+                assertThat(client.unary("again").getResponseMessage()).isEqualTo("hello again");
+            }
+            assertThat(backend.calls()).as("the failed call was tried twice, then one more call").isEqualTo(3);
         }
     }
 
