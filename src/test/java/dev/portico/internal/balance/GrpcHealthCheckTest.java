@@ -8,7 +8,11 @@ import dev.portico.config.RetryConfig;
 import dev.portico.config.ServerConfig;
 import dev.portico.config.UpstreamConfig;
 import dev.portico.config.UpstreamUrl;
+import dev.portico.config.UpstreamTlsConfig;
+import dev.portico.internal.tls.UpstreamTlsClient;
+import dev.portico.testing.TestCertificates;
 import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -21,13 +25,16 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code health_check: {grpc: true, service: NAME}} against grpc-java's own health service (HealthStatusManager). */
 @Timeout(30)
@@ -52,12 +59,17 @@ class GrpcHealthCheckTest {
     }
 
     private Endpoint startChecking(String service, int port) {
+        return startChecking(service, "http://127.0.0.1:" + port, null);
+    }
+
+    private Endpoint startChecking(String service, String url, UpstreamTlsClient tls) {
         HealthCheckConfig hc = HealthCheckConfig.grpc(service).interval(Duration.ofMillis(100))
                 .timeout(Duration.ofMillis(1000)).healthyThreshold(1).unhealthyThreshold(1).build();
-        ServerConfig s = new ServerConfig(UpstreamUrl.parse("http://127.0.0.1:" + port), 1);
+        ServerConfig s = new ServerConfig(UpstreamUrl.parse(url), 1);
+        int port = s.url().port();
         UpstreamConfig c = new UpstreamConfig("grpc", List.of(s), UpstreamConfig.Balance.ROUND_ROBIN, null, hc,
                 PassiveConfig.DEFAULTS, RetryConfig.DEFAULTS, 0, 0, Duration.ZERO);
-        UpstreamGroup g = new UpstreamGroup(c, "grpc");
+        UpstreamGroup g = tls == null ? new UpstreamGroup(c, "grpc") : new UpstreamGroup(c, "grpc", Map.of(s, tls));
         g.setAddresses(s, List.of(new InetSocketAddress("127.0.0.1", port)));
         checker = new HealthChecker(g, loops.next(), NioSocketChannel.class);
         checker.start();
@@ -94,6 +106,28 @@ class GrpcHealthCheckTest {
         await().until(e::healthy);
         server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         await().until(() -> !e.healthy());
+    }
+
+    @Test
+    void overTlsWithAlpnH2AsAnH2UpstreamOffersIt(@TempDir Path dir) throws Exception {
+        TestCertificates.Issued ca = TestCertificates.ca("test-ca");
+        TestCertificates.Pem serverPem = TestCertificates.server(ca, "localhost").write(dir, "server");
+        TestCertificates.Pem caPem = ca.write(dir, "ca");
+        HealthStatusManager health = new HealthStatusManager();
+        health.setStatus("", ServingStatus.NOT_SERVING);
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .sslContext(GrpcSslContexts.forServer(serverPem.certificate().toFile(), serverPem.key().toFile())
+                        .build())
+                .addService(health.getHealthService()).build().start();
+        UpstreamTlsConfig tlsConfig = UpstreamTlsConfig.builder().ca(caPem.certificate()).serverName("localhost")
+                .build();
+        UpstreamTlsClient tls = new UpstreamTlsClient(tlsConfig, "127.0.0.1", server.getPort(), 1000,
+                "upstreams.grpc.tls", List.of("h2"));
+        Endpoint e = startChecking("", "https://127.0.0.1:" + server.getPort(), tls);
+        await().until(() -> !e.healthy());
+        assertThat(e.lastFailure().reason()).contains("not SERVING"); // the call itself went through TLS and h2
+        health.setStatus("", ServingStatus.SERVING);
+        await().until(e::healthy);
     }
 
     @Test
