@@ -47,10 +47,19 @@ final class UpstreamHttp2Parser {
                 : Long.valueOf(d.connectionsPerEndpoint());
         Duration ping = m.containsKey("ping_interval")
                 ? y.anyDuration(m.get("ping_interval"), path + ".ping_interval") : d.pingInterval();
+        range(streams, UpstreamHttp2Config.MAX_STREAMS, path + ".max_streams_per_connection");
+        range(connections, UpstreamHttp2Config.MAX_CONNECTIONS, path + ".connections_per_endpoint");
         if (y.problemCount() != before) {
             return null;
         }
         return y.build(path, HTTP2_KEYS, () -> new UpstreamHttp2Config(clamp(streams), clamp(connections), ping));
+    }
+
+    /** Each number is checked on its own, so that every one out of range is reported at once. */
+    private void range(Long value, int max, String path) {
+        if (value != null && (value < 1 || value > max)) {
+            y.problem(path + ": must be between 1 and " + max + ", got " + value);
+        }
     }
 
     private static int clamp(long v) {

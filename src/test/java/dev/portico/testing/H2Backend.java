@@ -72,7 +72,7 @@ public final class H2Backend implements AutoCloseable {
     private final AtomicInteger refuse = new AtomicInteger();
     private final AtomicInteger cancelled = new AtomicInteger();
     private final AtomicLong written = new AtomicLong();
-    private volatile boolean answerPings = true;
+    private final java.util.Set<Channel> hung = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private H2Backend(SslContext tls, boolean http1Only, long maxStreams) throws InterruptedException {
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
@@ -171,9 +171,14 @@ public final class H2Backend implements AutoCloseable {
         refuse.set(n);
     }
 
-    /** From now on the backend reads nothing, PINGs included: it hangs without closing. */
-    public void stopAnsweringPings() {
-        answerPings = false;
+    /** The connections open now read nothing more, PINGs included: they hang without closing. */
+    public void hangOpenConnections() {
+        hung.addAll(connections);
+    }
+
+    /** @return connections open now */
+    public int open() {
+        return connections.size();
     }
 
     /** Answers every held request with 200 "held". */
@@ -235,7 +240,7 @@ public final class H2Backend implements AutoCloseable {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             // The codec is after this stage: raw bytes pass; pings are filtered by not reading at all.
-            if (!answerPings) {
+            if (hung.contains(ctx.channel())) {
                 ReferenceCountUtil.release(msg);
                 return;
             }

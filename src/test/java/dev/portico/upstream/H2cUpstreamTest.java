@@ -70,6 +70,24 @@ class H2cUpstreamTest {
         }
     }
 
+    @Test
+    void healthChecksOfAnH2cUpstreamSpeakHttp2() throws Exception {
+        try (H2Backend backend = H2Backend.h2c()) {
+            UpstreamConfig up = UpstreamConfig.builder("h2").servers(backend.url("http"))
+                    .protocol(UpstreamConfig.Protocol.H2C)
+                    .healthCheck("/healthz", h -> h.interval(java.time.Duration.ofMillis(100))).build();
+            portico.start(ProxyConfig.builder().listen(new ListenAddress("127.0.0.1", 0, true)).workers(1)
+                    .route("/", r -> r.upstream(up)).build());
+            H2Backend.Received check = backend.take();
+            assertThat(check.uri()).isEqualTo("/healthz");
+            assertThat(check.protocol()).isEqualTo("h2");
+            // Checks pass: the endpoint stays in service and requests reach it.
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> backend.accepted() >= 3);
+            assertThat(portico.get("/after-checks").body()).isEqualTo("GET /after-checks 0\n");
+        }
+    }
+
     private H2Client connect(H2Backend backend) throws InterruptedException {
         start(backend);
         return H2Client.connect(portico.port());

@@ -5,22 +5,19 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2StreamChannelBootstrap;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 
 /**
- * One call of the gRPC health protocol, {@code grpc.health.v1.Health/Check}, on a new HTTP/2 connection (a small
- * client of Netty's own HTTP/2 codec: the check needs one stream, not a pool). The request and response messages are
+ * One call of the gRPC health protocol, {@code grpc.health.v1.Health/Check}, on a stream of a check connection of
+ * its own (set up as {@link Http2Check} sets up HTTP/2 checks: a check needs one stream, not the pool). The request and response messages are
  * encoded by hand, as they have one field each: {@code HealthCheckRequest.service} (field 1, string) and
  * {@code HealthCheckResponse.status} (field 1, enum; 1 is SERVING). The call passes when the response is 200 with
  * {@code grpc-status: 0} and SERVING; anything else fails it. Runs on the checker's event loop.
@@ -47,16 +44,10 @@ final class GrpcHealthCall extends ChannelInboundHandlerAdapter {
         this.outcome = outcome;
     }
 
-    /** Adds the HTTP/2 client stages (after TLS, if any) to a check's connection. */
-    static void addTo(ChannelPipeline p) {
-        p.addLast(Http2FrameCodecBuilder.forClient().build(), new Http2MultiplexHandler(
-                new ChannelInboundHandlerAdapter()));
-    }
-
     /**
      * Opens the stream and sends the call on a connected check connection.
      *
-     * @param connection the connection, set up by {@link #addTo}
+     * @param connection the connection, with {@link Http2Check#addCodec}'s stages
      * @param authority the {@code :authority}
      * @param https whether the connection is TLS
      * @param service the service asked about

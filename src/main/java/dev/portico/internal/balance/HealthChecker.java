@@ -1,6 +1,7 @@
 package dev.portico.internal.balance;
 
 import dev.portico.config.HealthCheckConfig;
+import dev.portico.config.UpstreamConfig;
 import dev.portico.config.UpstreamConfig.SendProxyProtocol;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
@@ -19,6 +20,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.IdentityHashMap;
@@ -92,16 +94,21 @@ public final class HealthChecker {
 
     private void check(Endpoint e) {
         Probe probe = new Probe(e);
+        // h2 and auto offer h2 in ALPN: what to speak is known only after the handshake.
+        boolean alpn = e.tls() != null && e.speaksHttp2();
+        Future<?>[] handshake = new Future<?>[1];
         ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
                 if (e.tls() != null) {
-                    e.tls().addTo(ch); // the request waits in the TLS handler until the handshake is done
+                    handshake[0] = e.tls().addTo(ch); // the request waits in the TLS handler until it is done
                 }
                 if (config.grpc()) {
-                    GrpcHealthCall.addTo(ch.pipeline());
+                    Http2Check.addCodec(ch); // gRPC is HTTP/2 whatever the protocol: over TLS, ALPN must say h2
                     ch.pipeline().addLast(probe); // sees the connection's end and errors; the stream sees the call
-                } else {
+                } else if (e.protocol() == UpstreamConfig.Protocol.H2C) {
+                    Http2Check.addCodec(ch);
+                } else if (!alpn) {
                     ch.pipeline().addLast(new HttpClientCodec(), probe);
                 }
             }
@@ -125,7 +132,23 @@ public final class HealthChecker {
                     .set(HttpHeaderNames.USER_AGENT, "portico-health-check")
                     .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             sendProxyHeader(f.channel());
-            f.channel().writeAndFlush(req);
+            if (e.protocol() == UpstreamConfig.Protocol.H2C) {
+                Http2Check.send(f.channel(), req, probe);
+            } else if (alpn) {
+                handshake[0].addListener(hs -> {
+                    if (!hs.isSuccess()) {
+                        probe.done(f.channel(), false, "TLS handshake failed: " + hs.cause().getMessage());
+                    } else if (Http2Check.choseH2(f.channel())) {
+                        Http2Check.addCodec(f.channel());
+                        Http2Check.send(f.channel(), req, probe);
+                    } else {
+                        f.channel().pipeline().addLast(new HttpClientCodec(), probe);
+                        f.channel().writeAndFlush(req);
+                    }
+                });
+            } else {
+                f.channel().writeAndFlush(req);
+            }
         });
     }
 
@@ -179,7 +202,7 @@ public final class HealthChecker {
             if (timer != null) {
                 timer.cancel(false);
             }
-            ch.close();
+            (ch.parent() != null ? ch.parent() : ch).close(); // an HTTP/2 check's connection, not just its stream
             verdict(endpoint, pass, why);
         }
 

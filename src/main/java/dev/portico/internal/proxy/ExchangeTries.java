@@ -1,5 +1,6 @@
 package dev.portico.internal.proxy;
 
+import dev.portico.config.UpstreamConfig;
 import dev.portico.internal.balance.Endpoint;
 import dev.portico.internal.grpc.GrpcCall;
 import dev.portico.internal.proxy.Attempts.Cause;
@@ -193,7 +194,11 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             requestComplete = true;
             HttpHeaders trailers = ((LastHttpContent) content).trailingHeaders();
             if (!trailers.isEmpty()) {
-                trailers.clear(); // request trailers are not forwarded (as nginx does): no backend relies on them
+                if (route.upstream().config().protocol() == UpstreamConfig.Protocol.HTTP1) {
+                    trailers.clear(); // not to HTTP/1.1 backends (as nginx does): none relies on them
+                } else {
+                    RequestTrailers.sanitize(trailers); // an HTTP/2 backend gets them as a trailing HEADERS frame
+                }
             }
         }
         if (state != State.RESPONDING) {

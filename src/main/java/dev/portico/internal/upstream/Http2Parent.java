@@ -37,7 +37,7 @@ final class Http2Parent extends ChannelInboundHandlerAdapter implements Runnable
     enum State { CONNECTING, READY, DRAINING, CLOSED }
 
     /** A stream asked for before the connection was ready. */
-    private record Pending(UpstreamListener listener, UpstreamPool.Callback callback) {
+    private record Pending(UpstreamListener listener, UpstreamPool.Callback callback, int maxConnections) {
     }
 
     private final Http2Parents owner;
@@ -121,11 +121,12 @@ final class Http2Parent extends ChannelInboundHandlerAdapter implements Runnable
      *
      * @param listener the try
      * @param callback told when the stream can take the request
+     * @param maxConnections the endpoint's {@code max_connections}, should the try have to look elsewhere
      */
-    void openStream(UpstreamListener listener, UpstreamPool.Callback callback) {
+    void openStream(UpstreamListener listener, UpstreamPool.Callback callback, int maxConnections) {
         streams++;
         if (state == State.CONNECTING) {
-            pending.add(new Pending(listener, callback));
+            pending.add(new Pending(listener, callback, maxConnections));
             return;
         }
         open(listener, callback);
@@ -166,7 +167,8 @@ final class Http2Parent extends ChannelInboundHandlerAdapter implements Runnable
                 return;
             }
         }
-        owner.streamFreed(this);
+        // After the event that closed the stream is over: Netty counts it as active until then.
+        channel.eventLoop().execute(() -> owner.streamFreed(this));
     }
 
     /** Stops taking streams; the connection closes when its last one ends (a reload, a shutdown). */
@@ -289,7 +291,7 @@ final class Http2Parent extends ChannelInboundHandlerAdapter implements Runnable
                         open(p.listener(), p.callback());
                     } else {
                         streams--;
-                        owner.requeue(endpoint, p.listener(), p.callback());
+                        owner.requeue(endpoint, p.listener(), p.callback(), p.maxConnections());
                     }
                 }
                 owner.streamFreed(this);

@@ -43,7 +43,7 @@ final class Http2Parents {
                      UpstreamPool.Callback callback) {
         Http2Parent p = parentFor(endpoint, maxConnections);
         if (p != null) {
-            p.openStream(listener, callback);
+            p.openStream(listener, callback, maxConnections);
             return null;
         }
         ArrayDeque<Waiter> q = waiters.computeIfAbsent(endpoint, e -> new ArrayDeque<>());
@@ -187,8 +187,8 @@ final class Http2Parents {
     }
 
     /** A stream asked for before the connection's SETTINGS did not fit under the backend's limit: ask again. */
-    void requeue(Endpoint endpoint, UpstreamListener listener, UpstreamPool.Callback callback) {
-        acquire(endpoint, 0, Integer.MAX_VALUE, listener, callback);
+    void requeue(Endpoint endpoint, UpstreamListener listener, UpstreamPool.Callback callback, int maxConnections) {
+        acquire(endpoint, maxConnections, Integer.MAX_VALUE, listener, callback);
     }
 
     private void serve(Endpoint endpoint) {
@@ -201,7 +201,7 @@ final class Http2Parents {
             }
             q.poll();
             w.done();
-            p.openStream(w.listener, w.callback);
+            p.openStream(w.listener, w.callback, w.maxConnections);
         }
         if (q != null && q.isEmpty()) {
             waiters.remove(endpoint);

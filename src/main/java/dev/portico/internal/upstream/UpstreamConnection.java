@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.HttpConversionUtil;
@@ -318,6 +320,9 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof Http2Exception e && e.error() == Http2Error.REFUSED_STREAM) {
+            refused = true; // Netty would not open the stream (e.g. over the backend's limit): it never left
+        }
         UpstreamListener l = listener;
         listener = null;
         if (l != null) {
@@ -328,6 +333,18 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (parent != null && evt instanceof Http2ResetFrame r) {
+            // Netty passes RST_STREAM as an event (it is not flow-controlled); the stream closes next.
+            if (r.errorCode() == Http2Error.REFUSED_STREAM.code()) {
+                refused = true; // RFC 9113 section 8.7: not processed, safe to send again
+            }
+            ReferenceCountUtil.release(evt);
+            return;
+        }
+        if (parent != null && evt instanceof Http2GoAwayFrame) {
+            ReferenceCountUtil.release(evt); // the connection's listener marked the streams it did not process
+            return;
+        }
         if (evt instanceof IdleStateEvent) {
             if (listener != null) {
                 listener.onUpstreamIdle();
