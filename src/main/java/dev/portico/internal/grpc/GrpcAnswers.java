@@ -41,15 +41,16 @@ public final class GrpcAnswers {
         if (kind == null) {
             return response;
         }
-        return translate(kind, request.get(HttpHeaderNames.CONTENT_TYPE), response);
+        return translate(kind, request.get(HttpHeaderNames.CONTENT_TYPE), response, -1);
     }
 
-    static FullHttpResponse translate(GrpcKind kind, String contentType, FullHttpResponse response) {
+    /** As {@link #translate(HttpHeaders, FullHttpResponse)}, with {@code grpcStatus} instead of the table's, if set. */
+    static FullHttpResponse translate(GrpcKind kind, String contentType, FullHttpResponse response, int grpcStatus) {
         int http = response.status().code();
         if (http < 300) {
             return response;
         }
-        String status = Integer.toString(GrpcStatus.fromHttp(http));
+        String status = Integer.toString(grpcStatus >= 0 ? grpcStatus : GrpcStatus.fromHttp(http));
         String message = GrpcStatus.encodeMessage(message(response));
         ByteBuf body;
         if (kind == GrpcKind.GRPC) {

@@ -32,6 +32,8 @@ public final class GrpcCall {
     public static final AsciiString GRPC_TIMEOUT = AsciiString.cached("grpc-timeout");
     /** Head fields of a trailers-only response that belong in gRPC-Web's trailer frame. */
     private static final String[] STATUS_FIELDS = {"grpc-status", "grpc-message", "grpc-status-details-bin"};
+    /** A timer fires a little early or late: a 504 this close to the deadline is the deadline's. */
+    private static final long DEADLINE_SLACK = 5_000_000L;
 
     private final GrpcKind kind;
     private final String contentType;
@@ -197,9 +199,11 @@ public final class GrpcCall {
 
     /**
      * @param response an answer Portico made for this request; released when it is replaced
-     * @return its gRPC (or gRPC-Web) form, see {@link GrpcAnswers}
+     * @return its gRPC (or gRPC-Web) form, see {@link GrpcAnswers}; a 504 after the client's {@code grpc-timeout}
+     *     ran out is DEADLINE_EXCEEDED, which says more than the table's UNAVAILABLE
      */
     public FullHttpResponse answer(FullHttpResponse response) {
-        return GrpcAnswers.translate(kind, contentType, response);
+        boolean deadline = response.status().code() == 504 && hasDeadline && remainingNanos() <= DEADLINE_SLACK;
+        return GrpcAnswers.translate(kind, contentType, response, deadline ? GrpcStatus.DEADLINE_EXCEEDED : -1);
     }
 }
