@@ -205,6 +205,33 @@ class GrpcWebTest {
     }
 
     @Test
+    void aCompressPolicyCompressesTheTextFormAfterItsFraming() throws Exception {
+        try (GrpcH1Backend backend = backend(r -> new Ok(new byte[][] {PONG, PONG, PONG}, "x-custom", "v"))) {
+            portico.start(ProxyConfig.parse("""
+                    listen: 127.0.0.1:0
+                    workers: 1
+                    routes:
+                      - path: /
+                        upstream: %s
+                        grpc_web: true
+                        policies:
+                          - compress: {encodings: [gzip], min_length: 0, types: [application/grpc-web-text]}
+                    """.formatted(backend.url()), "grpc-web-gzip.yaml"));
+            try (RawClient c = new RawClient(portico.port())) {
+                c.send(("POST " + PATH + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/grpc-web-text\r\n"
+                        + "Accept-Encoding: gzip\r\nContent-Length: 0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                RawClient.Response r = c.read();
+                assertThat(r.header("content-encoding")).isEqualTo("gzip");
+                byte[] plain = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(
+                        r.body().getBytes(StandardCharsets.ISO_8859_1))).readAllBytes();
+                assertThat(new String(plain, StandardCharsets.US_ASCII)).isEqualTo(b64(concat(
+                        GrpcH1Backend.frame(PONG), GrpcH1Backend.frame(PONG), GrpcH1Backend.frame(PONG)))
+                        + b64(trailerFrame("grpc-status:0\r\nx-custom:v\r\n")));
+            }
+        }
+    }
+
+    @Test
     void aPreflightAllowsTheGrpcWebFieldsAndResponsesExposeTheStatus() throws Exception {
         try (GrpcH1Backend backend = backend(r -> new TrailersOnly(5, "none"))) {
             int port = start(backend);

@@ -74,7 +74,7 @@ class GrpcCodingTest {
     @Test
     void aSuccessfulAnswerIsNotTranslated() {
         FullHttpResponse ok = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-        assertThat(GrpcAnswers.translate(GrpcKind.GRPC, "application/grpc", ok)).isSameAs(ok);
+        assertThat(GrpcAnswers.translate(GrpcKind.GRPC, "application/grpc", ok, -1)).isSameAs(ok);
         ok.release();
     }
 
@@ -83,7 +83,7 @@ class GrpcCodingTest {
         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.FORBIDDEN,
                 Unpooled.copiedBuffer("<html>no</html>", StandardCharsets.UTF_8));
         r.headers().set("content-type", "text/html").set("x-request-id", "abc").setInt("content-length", 15);
-        FullHttpResponse g = GrpcAnswers.translate(GrpcKind.GRPC, "application/grpc+proto", r);
+        FullHttpResponse g = GrpcAnswers.translate(GrpcKind.GRPC, "application/grpc+proto", r, -1);
         assertThat(g.status().code()).isEqualTo(200);
         assertThat(g.content().readableBytes()).isZero();
         assertThat(g.headers().get("content-type")).isEqualTo("application/grpc+proto");
