@@ -146,10 +146,10 @@ class H2UpstreamTransportTest {
             backend.goAway(-1);
             List<CompletableFuture<HttpResponse<String>>> second = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
-                second.add(sendAsync("POST", "/after"));
+                second.add(sendAsync("GET", "/after"));
             }
             for (var f : second) {
-                assertThat(f.get(10, TimeUnit.SECONDS).body()).isEqualTo("POST /after 4\n");
+                assertThat(f.get(10, TimeUnit.SECONDS).body()).isEqualTo("GET /after 0\n");
             }
             backend.releaseHeld();
             for (var f : first) {
@@ -157,6 +157,26 @@ class H2UpstreamTransportTest {
             }
             assertThat(backend.accepted()).isEqualTo(2);
             await().atMost(Duration.ofSeconds(10)).until(() -> backend.open() == 1); // the drained one closed
+        }
+    }
+
+    @Test
+    void goAwaysUnderLoadLoseNoRequest() throws Exception {
+        try (H2Backend backend = H2Backend.h2c()) {
+            start(backend, u -> u.http2(h -> h.connectionsPerEndpoint(2)));
+            List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                calls.add(sendAsync("GET", "/load" + i));
+                if (i == 100 || i == 200) {
+                    backend.goAway(-1); // while streams are in flight and more are being opened
+                }
+            }
+            for (int i = 0; i < calls.size(); i++) {
+                HttpResponse<String> r = calls.get(i).get(30, TimeUnit.SECONDS);
+                assertThat(r.statusCode()).as("request %d", i).isEqualTo(200);
+                assertThat(r.body()).isEqualTo("GET /load" + i + " 0\n");
+            }
+            assertThat(backend.accepted()).isGreaterThanOrEqualTo(3);
         }
     }
 

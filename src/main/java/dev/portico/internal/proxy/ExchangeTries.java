@@ -237,6 +237,9 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
 
     private void writeBody(Channel ch, HttpContent content) {
         bodySent |= content.content().isReadable();
+        if (content instanceof LastHttpContent last && !conn.isHttp2() && !last.trailingHeaders().isEmpty()) {
+            last.trailingHeaders().clear(); // an auto upstream that chose HTTP/1.1: its backends get no trailers
+        }
         if (content instanceof LastHttpContent) {
             ch.write(content).addListener(this);
         } else {

@@ -1,6 +1,7 @@
 package dev.portico.internal.server;
 
 import dev.portico.config.Http2Config;
+import dev.portico.internal.upstream.Http2HeadCoalescer;
 import dev.portico.internal.upstream.IdleTimer;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;

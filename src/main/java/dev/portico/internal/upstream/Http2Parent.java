@@ -139,7 +139,8 @@ final class Http2Parent extends ChannelInboundHandlerAdapter implements Runnable
         new Http2StreamChannelBootstrap(channel).handler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
-                ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), new IdleTimer(idleMillis), conn);
+                ch.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(false), new Http2HeadCoalescer(),
+                        new IdleTimer(idleMillis), conn);
             }
         }).open().addListener(f -> {
             if (!f.isSuccess()) {
@@ -202,6 +203,7 @@ final class Http2Parent extends ChannelInboundHandlerAdapter implements Runnable
         ch.pipeline().remove(this);
         List<UpstreamListener> listeners = new ArrayList<>();
         List<UpstreamPool.Callback> callbacks = new ArrayList<>();
+        int maxConnections = pending.isEmpty() ? 0 : pending.peek().maxConnections();
         Pending p;
         while ((p = pending.poll()) != null) {
             streams--;
@@ -212,7 +214,7 @@ final class Http2Parent extends ChannelInboundHandlerAdapter implements Runnable
             ch.close();
             return;
         }
-        owner.handOver(ch, endpoint, connectedNanos, handshakeNanos, listeners, callbacks);
+        owner.handOver(ch, endpoint, connectedNanos, handshakeNanos, listeners, callbacks, maxConnections);
     }
 
     private void failPending(Throwable cause) {

@@ -152,13 +152,13 @@ final class Http2Parents {
      * HTTP/1.1 connections, since the endpoint now speaks it).
      */
     void handOver(Channel ch, Endpoint endpoint, long connected, long handshaken, List<UpstreamListener> listeners,
-                  List<UpstreamPool.Callback> callbacks) {
+                  List<UpstreamPool.Callback> callbacks, int maxConnections) {
         for (int i = 0; i < listeners.size(); i++) {
             if (i == 0) {
                 pool.adoptHttp1(ch, endpoint, connected, handshaken, listeners.get(0), callbacks.get(0));
             } else {
-                var u = endpoint;
-                pool.acquire(u, u.tls(), 0, Integer.MAX_VALUE, listeners.get(i), callbacks.get(i));
+                pool.acquire(endpoint, endpoint.tls(), maxConnections, Integer.MAX_VALUE, listeners.get(i),
+                        callbacks.get(i));
             }
         }
     }
