@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * The active health check of an upstream: {@code GET path} to every endpoint each {@code interval}.
+ * The active health check of an upstream: {@code GET path} to every endpoint each {@code interval}, or with
+ * {@code grpc: true} a call of the gRPC health protocol ({@code grpc.health.v1.Health/Check}) over HTTP/2 (h2c on
+ * {@code http://} servers), which passes when the answer says SERVING.
  *
  * @param path the request target, starting with {@code /}
  * @param interval time between two checks of one endpoint
@@ -13,9 +15,12 @@ import java.util.Objects;
  * @param unhealthyThreshold consecutive failures that take a healthy endpoint out
  * @param expectMin the lowest status that passes
  * @param expectMax the highest status that passes
+ * @param grpc {@code grpc}: check with the gRPC health protocol instead of {@code GET path}
+ * @param service {@code service}: the service name the gRPC check asks about ({@code ""}: the server as a whole)
  */
 public record HealthCheckConfig(String path, Duration interval, Duration timeout, int healthyThreshold,
-                                int unhealthyThreshold, int expectMin, int expectMax) {
+                                int unhealthyThreshold, int expectMin, int expectMax, boolean grpc,
+                                String service) {
     /** Default {@code interval}. */
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
     /** Default {@code timeout}. */
@@ -34,6 +39,37 @@ public record HealthCheckConfig(String path, Duration interval, Duration timeout
         ConfigValues.inRange(unhealthyThreshold, 1, 100, "unhealthy_threshold");
         ConfigValues.inRange(expectMin, 100, 599, "expect_status");
         ConfigValues.inRange(expectMax, expectMin, 599, "expect_status");
+        Objects.requireNonNull(service, "service");
+        if (!grpc && !service.isEmpty()) {
+            throw new IllegalArgumentException("service is for grpc: true checks only");
+        }
+    }
+
+    /**
+     * An HTTP check ({@code GET path}).
+     *
+     * @param path the request target
+     * @param interval time between two checks
+     * @param timeout how long one check may take
+     * @param healthyThreshold passes that bring an endpoint back
+     * @param unhealthyThreshold failures that take it out
+     * @param expectMin the lowest status that passes
+     * @param expectMax the highest status that passes
+     */
+    public HealthCheckConfig(String path, Duration interval, Duration timeout, int healthyThreshold,
+                             int unhealthyThreshold, int expectMin, int expectMax) {
+        this(path, interval, timeout, healthyThreshold, unhealthyThreshold, expectMin, expectMax, false, "");
+    }
+
+    /**
+     * @param service the service the check asks about, {@code ""} for the server as a whole
+     * @return a builder for a gRPC health check ({@code grpc: true}), with the defaults
+     */
+    public static Builder grpc(String service) {
+        Builder b = new Builder("/");
+        b.grpc = true;
+        b.service = Objects.requireNonNull(service, "service");
+        return b;
     }
 
     /**
@@ -53,6 +89,8 @@ public record HealthCheckConfig(String path, Duration interval, Duration timeout
         private int unhealthyThreshold = 3;
         private int expectMin = 200;
         private int expectMax = 399;
+        private boolean grpc;
+        private String service = "";
 
         private Builder(String path) {
             this.path = path;
@@ -119,7 +157,7 @@ public record HealthCheckConfig(String path, Duration interval, Duration timeout
          */
         public HealthCheckConfig build() {
             return new HealthCheckConfig(path, interval, timeout, healthyThreshold, unhealthyThreshold, expectMin,
-                    expectMax);
+                    expectMax, grpc, service);
         }
     }
 }

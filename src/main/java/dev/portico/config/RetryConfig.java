@@ -11,7 +11,9 @@ import java.util.Objects;
  * When a failed try is sent again, to another endpoint if there is one.
  *
  * @param attempts extra tries after the first, 0 to 10
- * @param retryOn the conditions: {@code connect_failure}, {@code reset}, {@code timeout}, and 5xx status codes
+ * @param retryOn the conditions: {@code connect_failure}, {@code reset}, {@code timeout}, 5xx status codes, and
+ *     for gRPC {@code grpc_unavailable} and {@code grpc_resource_exhausted} (a trailers-only response whose
+ *     {@code grpc-status} is 14 or 8, retried like a 5xx)
  * @param idempotentOnly whether a request that is not idempotent (POST, PATCH) is retried only when nothing of it
  *     was sent (a connect failure)
  * @param budgetPercent retries in flight never exceed this share of the requests in flight to the upstream (at least
@@ -36,9 +38,10 @@ public record RetryConfig(int attempts, List<String> retryOn, boolean idempotent
         List<String> normal = new ArrayList<>();
         for (String s : retryOn) {
             String t = s.trim().toLowerCase(Locale.ROOT);
-            if (!t.equals("connect_failure") && !t.equals("reset") && !t.equals("timeout") && statusOf(t) < 0) {
-                throw new IllegalArgumentException("retry_on has \"" + s
-                        + "\": expected connect_failure, reset, timeout or a 5xx status code");
+            if (!t.equals("connect_failure") && !t.equals("reset") && !t.equals("timeout") && statusOf(t) < 0
+                    && grpcStatusOf(t) < 0) {
+                throw new IllegalArgumentException("retry_on has \"" + s + "\": expected connect_failure, reset, "
+                        + "timeout, grpc_unavailable, grpc_resource_exhausted or a 5xx status code");
             }
             normal.add(t);
         }
@@ -60,6 +63,27 @@ public record RetryConfig(int attempts, List<String> retryOn, boolean idempotent
             return Integer.parseInt(token);
         }
         return -1;
+    }
+
+    private static int grpcStatusOf(String token) {
+        return switch (token) {
+            case "grpc_unavailable" -> 14;
+            case "grpc_resource_exhausted" -> 8;
+            default -> -1;
+        };
+    }
+
+    /**
+     * @param grpcStatus the {@code grpc-status} of a trailers-only response
+     * @return whether {@code retry_on} retries it ({@code grpc_unavailable}: 14, {@code grpc_resource_exhausted}: 8)
+     */
+    public boolean retriesGrpcStatus(int grpcStatus) {
+        for (String t : retryOn) {
+            if (grpcStatusOf(t) == grpcStatus) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** @return whether a failed connect is retried */
@@ -124,7 +148,8 @@ public record RetryConfig(int attempts, List<String> retryOn, boolean idempotent
         }
 
         /**
-         * @param conditions {@code retry_on}: {@code connect_failure}, {@code reset}, {@code timeout}, 5xx codes
+         * @param conditions {@code retry_on}: {@code connect_failure}, {@code reset}, {@code timeout}, 5xx codes,
+         *     {@code grpc_unavailable}, {@code grpc_resource_exhausted}
          * @return this
          */
         public Builder retryOn(String... conditions) {

@@ -15,9 +15,13 @@ import java.util.Objects;
  *     {@code limits.max_request_body}
  * @param policies the route's own policies, in order (after {@code default_policies} unless skipped)
  * @param skipDefaultPolicies whether the configuration's {@code default_policies} do not apply to this route
+ * @param grpcWeb {@code grpc_web}: gRPC-Web requests ({@code application/grpc-web}, {@code -web+proto},
+ *     {@code -web-text}) go to the backend as gRPC, and its responses come back as gRPC-Web with the trailers in
+ *     the body
  */
 public record RouteConfig(String path, String host, UpstreamConfig upstream, boolean stripPrefix,
-                          long maxRequestBody, List<PolicyConfig> policies, boolean skipDefaultPolicies) {
+                          long maxRequestBody, List<PolicyConfig> policies, boolean skipDefaultPolicies,
+                          boolean grpcWeb) {
     /** The {@code maxRequestBody} value that defers to the global limit. */
     public static final long INHERIT = -1;
 
@@ -34,6 +38,22 @@ public record RouteConfig(String path, String host, UpstreamConfig upstream, boo
                         + "let the rewrite's regex drop the prefix instead");
             }
         }
+    }
+
+    /**
+     * A route without {@code grpc_web}.
+     *
+     * @param path the path prefix
+     * @param host the host, {@code ""} for any
+     * @param upstream the backend servers
+     * @param stripPrefix whether the prefix is stripped
+     * @param maxRequestBody the body limit, or {@link #INHERIT}
+     * @param policies the route's own policies, in order
+     * @param skipDefaultPolicies whether {@code default_policies} do not apply
+     */
+    public RouteConfig(String path, String host, UpstreamConfig upstream, boolean stripPrefix, long maxRequestBody,
+                       List<PolicyConfig> policies, boolean skipDefaultPolicies) {
+        this(path, host, upstream, stripPrefix, maxRequestBody, policies, skipDefaultPolicies, false);
     }
 
     /**
@@ -54,7 +74,8 @@ public record RouteConfig(String path, String host, UpstreamConfig upstream, boo
      * @return a copy of this route with those policies
      */
     public RouteConfig withPolicies(List<PolicyConfig> value) {
-        return new RouteConfig(path, host, upstream, stripPrefix, maxRequestBody, value, skipDefaultPolicies);
+        return new RouteConfig(path, host, upstream, stripPrefix, maxRequestBody, value, skipDefaultPolicies,
+                grpcWeb);
     }
 
     /**
@@ -62,7 +83,16 @@ public record RouteConfig(String path, String host, UpstreamConfig upstream, boo
      * @return a copy of this route with that setting
      */
     public RouteConfig withSkipDefaultPolicies(boolean value) {
-        return new RouteConfig(path, host, upstream, stripPrefix, maxRequestBody, policies, value);
+        return new RouteConfig(path, host, upstream, stripPrefix, maxRequestBody, policies, value, grpcWeb);
+    }
+
+    /**
+     * @param value {@code grpc_web}
+     * @return a copy of this route with that setting
+     */
+    public RouteConfig withGrpcWeb(boolean value) {
+        return new RouteConfig(path, host, upstream, stripPrefix, maxRequestBody, policies, skipDefaultPolicies,
+                value);
     }
 
     /**
@@ -128,6 +158,7 @@ public record RouteConfig(String path, String host, UpstreamConfig upstream, boo
         private long maxRequestBody = INHERIT;
         private final List<PolicyConfig> policies = new java.util.ArrayList<>();
         private boolean skipDefaultPolicies;
+        private boolean grpcWeb;
 
         private Builder(String path) {
             this.path = Objects.requireNonNull(path, "path");
@@ -239,6 +270,15 @@ public record RouteConfig(String path, String host, UpstreamConfig upstream, boo
         }
 
         /**
+         * @param value {@code grpc_web}: translate gRPC-Web requests to gRPC and the responses back
+         * @return this
+         */
+        public Builder grpcWeb(boolean value) {
+            this.grpcWeb = value;
+            return this;
+        }
+
+        /**
          * @return the route
          * @throws IllegalArgumentException if a value is invalid or no upstream was given
          */
@@ -247,7 +287,8 @@ public record RouteConfig(String path, String host, UpstreamConfig upstream, boo
                 throw new IllegalArgumentException("upstream is required");
             }
             UpstreamConfig u = upstreamTls == null ? upstream : upstream.withTls(upstreamTls);
-            return new RouteConfig(path, host, u, stripPrefix, maxRequestBody, policies, skipDefaultPolicies);
+            return new RouteConfig(path, host, u, stripPrefix, maxRequestBody, policies, skipDefaultPolicies,
+                    grpcWeb);
         }
     }
 }

@@ -25,11 +25,40 @@ import java.util.function.UnaryOperator;
  *     some and it is not given); {@code null} when every server is {@code http://}
  * @param sendProxyProtocol whether each new backend connection opens with a PROXY protocol header naming the client
  *     ({@code send_proxy_protocol}); such a connection serves one client connection only, never the pool
+ * @param protocol what the backends speak ({@code protocol}); {@link Protocol#HTTP1} unless set
+ * @param http2 how streams are multiplexed when the backends speak HTTP/2 ({@code http2})
  */
 public record UpstreamConfig(String name, List<ServerConfig> servers, Balance balance, String hashOn,
                              HealthCheckConfig healthCheck, PassiveConfig passive, RetryConfig retry,
                              int maxConnections, int maxPending, Duration slowStart, UpstreamTlsConfig tls,
-                             SendProxyProtocol sendProxyProtocol) {
+                             SendProxyProtocol sendProxyProtocol, Protocol protocol, UpstreamHttp2Config http2) {
+
+    /** What Portico speaks to an upstream's servers. */
+    public enum Protocol {
+        /** HTTP/1.1 with pooled keep-alive connections: the default. */
+        HTTP1,
+        /** HTTP/2 in cleartext with prior knowledge; {@code http://} servers only. */
+        H2C,
+        /** HTTP/2 over TLS (ALPN {@code h2}); {@code https://} servers only. */
+        H2,
+        /** HTTP/2 over TLS if the server offers {@code h2} in ALPN, else HTTP/1.1; {@code https://} servers only. */
+        AUTO;
+
+        /**
+         * @param text the config value
+         * @return the protocol
+         */
+        public static Protocol parse(String text) {
+            return switch (text.trim().toLowerCase(Locale.ROOT)) {
+                case "http1" -> HTTP1;
+                case "h2c" -> H2C;
+                case "h2" -> H2;
+                case "auto" -> AUTO;
+                default -> throw new IllegalArgumentException("expected http1, h2c, h2 or auto, got \"" + text
+                        + "\"");
+            };
+        }
+    }
 
     /** The PROXY protocol header sent at the start of each backend connection, if any. */
     public enum SendProxyProtocol {
@@ -119,6 +148,36 @@ public record UpstreamConfig(String name, List<ServerConfig> servers, Balance ba
             throw new IllegalArgumentException("tls needs https:// servers");
         }
         Objects.requireNonNull(sendProxyProtocol, "send_proxy_protocol");
+        Objects.requireNonNull(protocol, "protocol");
+        Objects.requireNonNull(http2, "http2");
+        checkProtocol(protocol, servers, sendProxyProtocol);
+    }
+
+    /** {@code h2c} is cleartext, {@code h2} and {@code auto} choose by ALPN: each needs servers of its kind. */
+    private static void checkProtocol(Protocol protocol, List<ServerConfig> servers, SendProxyProtocol proxy) {
+        for (ServerConfig s : servers) {
+            if (protocol == Protocol.H2C && s.url().tls()) {
+                throw new IllegalArgumentException("protocol h2c needs http:// servers, got " + s.url()
+                        + " (use h2 or auto for https://)");
+            }
+            if ((protocol == Protocol.H2 || protocol == Protocol.AUTO) && !s.url().tls()) {
+                throw new IllegalArgumentException("protocol " + protocol.name().toLowerCase(Locale.ROOT)
+                        + " needs https:// servers, got " + s.url() + " (use h2c for http://)");
+            }
+        }
+        if (protocol != Protocol.HTTP1 && proxy != SendProxyProtocol.OFF) {
+            // A PROXY header names one client: a connection multiplexing many clients' streams cannot carry it.
+            throw new IllegalArgumentException("send_proxy_protocol needs protocol http1");
+        }
+    }
+
+    /** An upstream speaking HTTP/1.1. */
+    public UpstreamConfig(String name, List<ServerConfig> servers, Balance balance, String hashOn,
+                          HealthCheckConfig healthCheck, PassiveConfig passive, RetryConfig retry,
+                          int maxConnections, int maxPending, Duration slowStart, UpstreamTlsConfig tls,
+                          SendProxyProtocol sendProxyProtocol) {
+        this(name, servers, balance, hashOn, healthCheck, passive, retry, maxConnections, maxPending, slowStart,
+                tls, sendProxyProtocol, Protocol.HTTP1, UpstreamHttp2Config.DEFAULTS);
     }
 
     /** An upstream that sends no PROXY protocol header. */
@@ -148,7 +207,7 @@ public record UpstreamConfig(String name, List<ServerConfig> servers, Balance ba
      */
     public UpstreamConfig withTls(UpstreamTlsConfig value) {
         return new UpstreamConfig(name, servers, balance, hashOn, healthCheck, passive, retry, maxConnections,
-                maxPending, slowStart, value, sendProxyProtocol);
+                maxPending, slowStart, value, sendProxyProtocol, protocol, http2);
     }
 
     /**
@@ -157,7 +216,7 @@ public record UpstreamConfig(String name, List<ServerConfig> servers, Balance ba
      */
     public UpstreamConfig withSendProxyProtocol(SendProxyProtocol value) {
         return new UpstreamConfig(name, servers, balance, hashOn, healthCheck, passive, retry, maxConnections,
-                maxPending, slowStart, tls, value);
+                maxPending, slowStart, tls, value, protocol, http2);
     }
 
     /**
@@ -245,6 +304,8 @@ public record UpstreamConfig(String name, List<ServerConfig> servers, Balance ba
         private int maxPending;
         private Duration slowStart = Duration.ZERO;
         private UpstreamTlsConfig tls;
+        private Protocol protocol = Protocol.HTTP1;
+        private UpstreamHttp2Config http2 = UpstreamHttp2Config.DEFAULTS;
 
         private Builder(String name) {
             this.name = name;
@@ -400,12 +461,41 @@ public record UpstreamConfig(String name, List<ServerConfig> servers, Balance ba
         }
 
         /**
+         * @param value {@code protocol}: what the servers speak
+         * @return this
+         */
+        public Builder protocol(Protocol value) {
+            protocol = value;
+            return this;
+        }
+
+        /**
+         * @param value {@code http2}: stream and connection settings for HTTP/2 servers
+         * @return this
+         */
+        public Builder http2(UpstreamHttp2Config value) {
+            http2 = value;
+            return this;
+        }
+
+        /**
+         * @param value sets {@code http2} keys, starting from the current settings
+         * @return this
+         */
+        public Builder http2(UnaryOperator<UpstreamHttp2Config.Builder> value) {
+            http2 = value.apply(UpstreamHttp2Config.builder().maxStreamsPerConnection(http2.maxStreamsPerConnection())
+                    .connectionsPerEndpoint(http2.connectionsPerEndpoint()).pingInterval(http2.pingInterval()))
+                    .build();
+            return this;
+        }
+
+        /**
          * @return the upstream
          * @throws IllegalArgumentException if there is no server, paths differ, or a value is not valid
          */
         public UpstreamConfig build() {
             return new UpstreamConfig(name, servers, balance, hashOn, healthCheck, passive, retry, maxConnections,
-                    maxPending, slowStart, tls);
+                    maxPending, slowStart, tls, SendProxyProtocol.OFF, protocol, http2);
         }
     }
 }

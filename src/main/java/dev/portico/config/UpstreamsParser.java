@@ -12,10 +12,11 @@ import java.util.Map;
  */
 final class UpstreamsParser {
     private static final List<String> UPSTREAM_KEYS = List.of("servers", "balance", "hash_on", "health_check",
-            "passive", "retry", "max_connections", "max_pending", "slow_start", "tls", "send_proxy_protocol");
+            "passive", "retry", "max_connections", "max_pending", "slow_start", "tls", "send_proxy_protocol",
+            "protocol", "http2");
     private static final List<String> SERVER_KEYS = List.of("url", "weight");
     private static final List<String> HEALTH_KEYS = List.of("path", "interval", "timeout", "healthy_threshold",
-            "unhealthy_threshold", "expect_status");
+            "unhealthy_threshold", "expect_status", "grpc", "service");
     private static final List<String> PASSIVE_KEYS = List.of("consecutive_failures", "eject_for",
             "max_ejected_percent", "on_5xx");
     private static final List<String> RETRY_KEYS = List.of("attempts", "retry_on", "idempotent_only",
@@ -112,12 +113,16 @@ final class UpstreamsParser {
         UpstreamConfig.SendProxyProtocol sendProxy = m.containsKey("send_proxy_protocol")
                 ? sendProxyProtocol(m.get("send_proxy_protocol"), path + ".send_proxy_protocol")
                 : UpstreamConfig.SendProxyProtocol.OFF;
+        UpstreamHttp2Parser h2 = new UpstreamHttp2Parser(y);
+        UpstreamConfig.Protocol protocol = h2.protocol(m, path);
+        UpstreamHttp2Config http2 = h2.http2(m, path);
         if (y.problemCount() != before) {
             return null;
         }
         return y.build(path, UPSTREAM_KEYS, () -> new UpstreamConfig(name, servers, balance, hashOn, health,
                 passive, retry, Math.toIntExact(Math.min(maxConnections, Integer.MAX_VALUE)),
-                Math.toIntExact(Math.min(maxPending, Integer.MAX_VALUE)), slowStart, tls, sendProxy));
+                Math.toIntExact(Math.min(maxPending, Integer.MAX_VALUE)), slowStart, tls, sendProxy, protocol,
+                http2));
     }
 
     /** {@code off} (which YAML may read as {@code false}), {@code v1} or {@code v2}. */
@@ -163,7 +168,21 @@ final class UpstreamsParser {
             return null;
         }
         int before = y.problemCount();
-        String target = m.get("path") == null ? y.problem(path + ".path: is required (e.g. /healthz)")
+        Boolean grpc = m.containsKey("grpc") ? y.bool(m.get("grpc"), path + ".grpc") : Boolean.FALSE;
+        if (Boolean.TRUE.equals(grpc)) {
+            for (String key : List.of("path", "expect_status")) {
+                if (m.containsKey(key)) {
+                    y.problem(path + "." + key + ": not with grpc: true (the check calls "
+                            + "grpc.health.v1.Health/Check and passes on SERVING)");
+                }
+            }
+        } else if (m.containsKey("service")) {
+            y.problem(path + ".service: needs grpc: true");
+        }
+        String service = m.get("service") == null ? ""
+                : y.text(m.get("service"), path + ".service", "a gRPC service name", s -> s);
+        String target = Boolean.TRUE.equals(grpc) ? "/" : m.get("path") == null
+                ? y.problem(path + ".path: is required (e.g. /healthz)")
                 : y.text(m.get("path"), path + ".path", "a path such as /healthz", s -> s);
         Duration interval = m.containsKey("interval") ? y.positiveDuration(m.get("interval"), path + ".interval")
                 : HealthCheckConfig.DEFAULT_INTERVAL;
@@ -179,7 +198,7 @@ final class UpstreamsParser {
             return null;
         }
         return y.build(path, HEALTH_KEYS, () -> new HealthCheckConfig(target, interval, timeout,
-                clamp(healthy), clamp(unhealthy), expect[0], expect[1]));
+                clamp(healthy), clamp(unhealthy), expect[0], expect[1], grpc, service));
     }
 
     private int[] statusRange(Object node, String path) {

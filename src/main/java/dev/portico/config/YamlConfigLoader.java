@@ -33,7 +33,7 @@ final class YamlConfigLoader {
                     "request_id", "tracing", "reload", "policies", "default_policies", "trusted_proxies", "redis");
     private static final List<String> ROUTE_KEYS =
             List.of("path", "host", "upstream", "strip_prefix", "max_request_body", "upstream_tls", "policies",
-                    "skip_default_policies");
+                    "skip_default_policies", "grpc_web");
     private static final Pattern ROUTE_INDEX = Pattern.compile("^routes\\[(\\d+)]");
 
     private final List<String> problems = new ArrayList<>();
@@ -226,6 +226,7 @@ final class YamlConfigLoader {
         List<PolicyConfig> routePolicies = policies.list(m.get("policies"), path + ".policies");
         Boolean skipDefaults = m.containsKey("skip_default_policies")
                 ? bool(m.get("skip_default_policies"), path + ".skip_default_policies") : Boolean.FALSE;
+        Boolean grpcWeb = m.containsKey("grpc_web") ? bool(m.get("grpc_web"), path + ".grpc_web") : Boolean.FALSE;
         if (problems.size() != before || upstream == null || routePolicies == null) {
             return null;
         }
@@ -242,7 +243,7 @@ final class YamlConfigLoader {
         }
         UpstreamConfig chosen = target;
         return build(path, ROUTE_KEYS, () -> new RouteConfig(routePath, host, chosen, strip, maxBody,
-                routePolicies, skipDefaults));
+                routePolicies, skipDefaults, grpcWeb));
     }
 
     /** @return the positive duration at {@code path}, or null after reporting why it is not one */

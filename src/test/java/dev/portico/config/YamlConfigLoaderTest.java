@@ -162,7 +162,7 @@ class YamlConfigLoaderTest {
                   - {path: /a, upstream: "http://h:1"}
                   - {path: /b, upstream: "http://h:2", strip: true}
                 """)).containsExactly(
-                        "routes[1].strip: unknown key (known: path, host, upstream, strip_prefix, max_request_body, upstream_tls, policies, skip_default_policies)");
+                        "routes[1].strip: unknown key (known: path, host, upstream, strip_prefix, max_request_body, upstream_tls, policies, skip_default_policies, grpc_web)");
     }
 
     @Test

@@ -41,7 +41,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class H2Client implements AutoCloseable {
     /** A finished response. */
-    public record Result(int status, HttpHeaders headers, long bodyBytes, String bodyStart) {
+    public record Result(int status, HttpHeaders headers, long bodyBytes, String bodyStart, HttpHeaders trailers) {
     }
 
     private static final ByteBuf CHUNK = Unpooled.unreleasableBuffer(
@@ -201,9 +201,9 @@ public final class H2Client implements AutoCloseable {
                         c.content().getBytes(c.content().readerIndex(), b);
                         start.writeBytes(b);
                     }
-                    if (msg instanceof LastHttpContent) {
+                    if (msg instanceof LastHttpContent last) {
                         result.complete(new Result(response.status().code(), response.headers(), received.get(),
-                                start.toString(StandardCharsets.UTF_8)));
+                                start.toString(StandardCharsets.UTF_8), last.trailingHeaders().copy()));
                     }
                 }
             } finally {

@@ -59,6 +59,17 @@ public final class H2Fetch implements AutoCloseable {
      * @return the response once its end arrived
      */
     public CompletableFuture<Result> send(HttpMethod method, String path, String... headers) {
+        return send(method, path, new byte[0][], headers);
+    }
+
+    /**
+     * @param method the method
+     * @param path the path
+     * @param body the request body, as DATA frames of these parts (the last with END_STREAM)
+     * @param headers request fields, as name, value, name, value...
+     * @return the response once its end arrived
+     */
+    public CompletableFuture<Result> send(HttpMethod method, String path, byte[][] body, String... headers) {
         HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, path);
         head.headers().set("host", "127.0.0.1");
         for (int i = 0; i < headers.length; i += 2) {
@@ -68,7 +79,7 @@ public final class H2Fetch implements AutoCloseable {
         new Http2StreamChannelBootstrap(channel).handler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel ch) {
-                Collector collector = new Collector(head, result);
+                Collector collector = new Collector(head, body, result);
                 ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -95,20 +106,28 @@ public final class H2Fetch implements AutoCloseable {
 
     private static final class Collector extends ChannelInboundHandlerAdapter {
         private final HttpRequest head;
+        private final byte[][] parts;
         private final CompletableFuture<Result> result;
         private final ByteArrayOutputStream body = new ByteArrayOutputStream();
         private HttpResponse response;
         private Http2Headers wire;
 
-        Collector(HttpRequest head, CompletableFuture<Result> result) {
+        Collector(HttpRequest head, byte[][] parts, CompletableFuture<Result> result) {
             this.head = head;
+            this.parts = parts;
             this.result = result;
         }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             ctx.write(head);
-            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            for (int i = 0; i < parts.length - 1; i++) {
+                ctx.write(new io.netty.handler.codec.http.DefaultHttpContent(
+                        io.netty.buffer.Unpooled.wrappedBuffer(parts[i])));
+            }
+            ctx.writeAndFlush(parts.length == 0 ? LastHttpContent.EMPTY_LAST_CONTENT
+                    : new io.netty.handler.codec.http.DefaultLastHttpContent(
+                            io.netty.buffer.Unpooled.wrappedBuffer(parts[parts.length - 1])));
         }
 
         @Override

@@ -1,6 +1,8 @@
 package dev.portico.internal.balance;
 
 import dev.portico.config.ServerConfig;
+import dev.portico.config.UpstreamConfig;
+import dev.portico.config.UpstreamHttp2Config;
 import dev.portico.internal.tls.UpstreamTlsClient;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -17,6 +19,10 @@ public final class Endpoint {
     private final String text;
     private final int weight;
     private final UpstreamTlsClient tls;
+    private final UpstreamConfig.Protocol protocol;
+    private final UpstreamHttp2Config http2;
+    /** For {@code protocol: auto}: what the backend chose in ALPN, once known (null before). */
+    private volatile Boolean choseH2;
 
     /** Requests in flight to this endpoint, over every loop (least_request). */
     final AtomicInteger inFlight = new AtomicInteger();
@@ -65,6 +71,20 @@ public final class Endpoint {
      * @param tls how to secure connections to an {@code https://} server, {@code null} for {@code http://}
      */
     public Endpoint(ServerConfig server, InetSocketAddress address, UpstreamTlsClient tls) {
+        this(server, address, tls, UpstreamConfig.Protocol.HTTP1, UpstreamHttp2Config.DEFAULTS);
+    }
+
+    /**
+     * @param server the server this address belongs to
+     * @param address the resolved address
+     * @param tls how to secure connections to an {@code https://} server, {@code null} for {@code http://}
+     * @param protocol what the server speaks
+     * @param http2 how streams are multiplexed over HTTP/2
+     */
+    public Endpoint(ServerConfig server, InetSocketAddress address, UpstreamTlsClient tls,
+                    UpstreamConfig.Protocol protocol, UpstreamHttp2Config http2) {
+        this.protocol = protocol;
+        this.http2 = http2;
         this.server = server;
         this.tls = tls;
         this.address = address;
@@ -72,6 +92,30 @@ public final class Endpoint {
         this.text = address.getAddress().getHostAddress().indexOf(':') >= 0
                 ? "[" + address.getAddress().getHostAddress() + "]:" + address.getPort()
                 : address.getAddress().getHostAddress() + ":" + address.getPort();
+    }
+
+    /** @return what the server speaks */
+    public UpstreamConfig.Protocol protocol() {
+        return protocol;
+    }
+
+    /** @return the HTTP/2 stream and connection settings */
+    public UpstreamHttp2Config http2() {
+        return http2;
+    }
+
+    /**
+     * @return whether new connections speak HTTP/2: {@code h2c} and {@code h2} always, {@code auto} unless the
+     *     backend chose HTTP/1.1 in ALPN before
+     */
+    public boolean speaksHttp2() {
+        return protocol == UpstreamConfig.Protocol.H2C || protocol == UpstreamConfig.Protocol.H2
+                || protocol == UpstreamConfig.Protocol.AUTO && !Boolean.FALSE.equals(choseH2);
+    }
+
+    /** @param h2 for {@code protocol: auto}: whether the backend chose h2 in ALPN */
+    public void alpnChosen(boolean h2) {
+        choseH2 = h2;
     }
 
     /** @return the server this address belongs to */

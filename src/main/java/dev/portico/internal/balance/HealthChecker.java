@@ -1,6 +1,7 @@
 package dev.portico.internal.balance;
 
 import dev.portico.config.HealthCheckConfig;
+import dev.portico.config.UpstreamConfig;
 import dev.portico.config.UpstreamConfig.SendProxyProtocol;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
@@ -19,6 +20,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.IdentityHashMap;
@@ -29,7 +31,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The active health check of one upstream: every {@code interval}, {@code GET path} on a new connection to each
- * endpoint; {@code unhealthy_threshold} failures in a row take it out, {@code healthy_threshold} passes bring it
+ * endpoint (or with {@code grpc: true} a {@link GrpcHealthCall} over HTTP/2); {@code unhealthy_threshold} failures in a row take it out, {@code healthy_threshold} passes bring it
  * back. Runs on one event loop, the only writer of the endpoints' verdicts.
  */
 public final class HealthChecker {
@@ -92,13 +94,23 @@ public final class HealthChecker {
 
     private void check(Endpoint e) {
         Probe probe = new Probe(e);
+        // h2 and auto offer h2 in ALPN: what to speak is known only after the handshake.
+        boolean alpn = e.tls() != null && e.speaksHttp2();
+        Future<?>[] handshake = new Future<?>[1];
         ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
                 if (e.tls() != null) {
-                    e.tls().addTo(ch); // the request waits in the TLS handler until the handshake is done
+                    handshake[0] = e.tls().addTo(ch); // the request waits in the TLS handler until it is done
                 }
-                ch.pipeline().addLast(new HttpClientCodec(), probe);
+                if (config.grpc()) {
+                    Http2Check.addCodec(ch); // gRPC is HTTP/2 whatever the protocol: over TLS, ALPN must say h2
+                    ch.pipeline().addLast(probe); // sees the connection's end and errors; the stream sees the call
+                } else if (e.protocol() == UpstreamConfig.Protocol.H2C) {
+                    Http2Check.addCodec(ch);
+                } else if (!alpn) {
+                    ch.pipeline().addLast(new HttpClientCodec(), probe);
+                }
             }
         }).connect(e.address());
         probe.timer = loop.schedule(() -> probe.done(f.channel(), false, "no answer within "
@@ -108,21 +120,47 @@ public final class HealthChecker {
                 probe.done(f.channel(), false, "connect failed: " + c.cause().getMessage());
                 return;
             }
+            if (config.grpc()) {
+                sendProxyHeader(f.channel());
+                GrpcHealthCall.start(f.channel(), e.server().url().authority(), e.tls() != null, config.service(),
+                        probe);
+                return;
+            }
             DefaultFullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET,
                     config.path());
             req.headers().set(HttpHeaderNames.HOST, e.server().url().authority())
                     .set(HttpHeaderNames.USER_AGENT, "portico-health-check")
                     .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            SendProxyProtocol pp = group.config().sendProxyProtocol();
-            if (pp != SendProxyProtocol.OFF) {
-                // A backend behind send_proxy_protocol expects the header on every connection, checks included.
-                // Written from the first stage, so it precedes TLS; the connect listener runs before the
-                // handshake starts.
-                f.channel().pipeline().firstContext().write(Unpooled.wrappedBuffer(
-                        pp == SendProxyProtocol.V2 ? LOCAL_V2 : LOCAL_V1), f.channel().voidPromise());
+            sendProxyHeader(f.channel());
+            if (e.protocol() == UpstreamConfig.Protocol.H2C) {
+                Http2Check.send(f.channel(), req, probe);
+            } else if (alpn) {
+                handshake[0].addListener(hs -> {
+                    if (!hs.isSuccess()) {
+                        probe.done(f.channel(), false, "TLS handshake failed: " + hs.cause().getMessage());
+                    } else if (Http2Check.choseH2(f.channel())) {
+                        Http2Check.addCodec(f.channel());
+                        Http2Check.send(f.channel(), req, probe);
+                    } else {
+                        f.channel().pipeline().addLast(new HttpClientCodec(), probe);
+                        f.channel().writeAndFlush(req);
+                    }
+                });
+            } else {
+                f.channel().writeAndFlush(req);
             }
-            f.channel().writeAndFlush(req);
         });
+    }
+
+    private void sendProxyHeader(Channel ch) {
+        SendProxyProtocol pp = group.config().sendProxyProtocol();
+        if (pp != SendProxyProtocol.OFF) {
+            // A backend behind send_proxy_protocol expects the header on every connection, checks included.
+            // Written from the first stage, so it precedes TLS (and the HTTP/2 preface); the connect listener runs
+            // before the handshake starts.
+            ch.pipeline().firstContext().write(Unpooled.wrappedBuffer(
+                    pp == SendProxyProtocol.V2 ? LOCAL_V2 : LOCAL_V1), ch.voidPromise());
+        }
     }
 
     private void verdict(Endpoint e, boolean pass, String why) {
@@ -146,7 +184,7 @@ public final class HealthChecker {
     }
 
     /** One check of one endpoint: the first outcome counts. */
-    private final class Probe extends ChannelInboundHandlerAdapter {
+    private final class Probe extends ChannelInboundHandlerAdapter implements GrpcHealthCall.Outcome {
         private final Endpoint endpoint;
         private ScheduledFuture<?> timer;
         private boolean finished;
@@ -155,7 +193,8 @@ public final class HealthChecker {
             this.endpoint = endpoint;
         }
 
-        void done(Channel ch, boolean pass, String why) {
+        @Override
+        public void done(Channel ch, boolean pass, String why) {
             if (finished) {
                 return;
             }
@@ -163,7 +202,7 @@ public final class HealthChecker {
             if (timer != null) {
                 timer.cancel(false);
             }
-            ch.close();
+            (ch.parent() != null ? ch.parent() : ch).close(); // an HTTP/2 check's connection, not just its stream
             verdict(endpoint, pass, why);
         }
 

@@ -127,7 +127,8 @@ public final class UpstreamGroup {
                     kept = e;
                 }
             }
-            next.add(kept != null ? kept : new Endpoint(server, a, tlsClients.get(server)));
+            next.add(kept != null ? kept : new Endpoint(server, a, tlsClients.get(server),
+                    config.protocol(), config.http2()));
         }
         // Keep config order, so round robin and the ring do not depend on resolution order.
         List<Endpoint> ordered = new ArrayList<>();

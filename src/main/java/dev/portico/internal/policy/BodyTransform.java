@@ -1,6 +1,7 @@
 package dev.portico.internal.policy;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpHeaders;
 
 /**
  * A per-chunk transform of a response body (compression), set by a response phase with
@@ -16,6 +17,17 @@ public interface BodyTransform {
      * @return the transformed bytes ready now, owned by the caller
      */
     ByteBuf next(ByteBuf in);
+
+    /**
+     * Offers the body's trailers, just before its last part. A transform that puts them into the body (gRPC-Web's
+     * trailer frame) takes them; otherwise they go on as trailers.
+     *
+     * @param trailers the trailers (possibly empty)
+     * @return whether the transform took them: they are then not sent as trailers
+     */
+    default boolean takeTrailers(HttpHeaders trailers) {
+        return false;
+    }
 
     /** @return the bytes that let the client decode everything given so far (empty if nothing is pending) */
     ByteBuf flush();

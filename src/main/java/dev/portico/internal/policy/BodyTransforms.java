@@ -30,9 +30,12 @@ public final class BodyTransforms {
             return new DefaultHttpContent(out);
         }
         try {
+            boolean taken = t.takeTrailers(last.trailingHeaders());
             ByteBuf out = t.next(part.content().retain());
             LastHttpContent result = new DefaultLastHttpContent(join(out, t.finish()));
-            result.trailingHeaders().set(last.trailingHeaders());
+            if (!taken) {
+                result.trailingHeaders().set(last.trailingHeaders());
+            }
             return result;
         } finally {
             t.close();
@@ -51,6 +54,44 @@ public final class BodyTransforms {
             return null;
         }
         return new DefaultHttpContent(out);
+    }
+
+    /**
+     * @param first the transform applied first (gRPC-Web's framing)
+     * @param then the transform applied to what {@code first} gives (compression), or {@code null}
+     * @return both in sequence, or {@code first} alone
+     */
+    public static BodyTransform chain(BodyTransform first, BodyTransform then) {
+        return then == null ? first : new Chained(first, then);
+    }
+
+    /** Two transforms in sequence: every output of the first goes through the second. */
+    private record Chained(BodyTransform first, BodyTransform then) implements BodyTransform {
+        @Override
+        public ByteBuf next(ByteBuf in) {
+            return then.next(first.next(in));
+        }
+
+        @Override
+        public boolean takeTrailers(io.netty.handler.codec.http.HttpHeaders trailers) {
+            return first.takeTrailers(trailers) || then.takeTrailers(trailers);
+        }
+
+        @Override
+        public ByteBuf flush() {
+            return join(then.next(first.flush()), then.flush());
+        }
+
+        @Override
+        public ByteBuf finish() {
+            return join(then.next(first.finish()), then.finish());
+        }
+
+        @Override
+        public void close() {
+            first.close();
+            then.close();
+        }
     }
 
     /**

@@ -132,6 +132,22 @@ final class Attempts {
         return group.retriesStatus(status);
     }
 
+    /**
+     * @param headers a response head to a gRPC request
+     * @return whether it is trailers-only (its head has {@code grpc-status}) with a status {@code retry_on} lists
+     */
+    boolean retriesGrpc(HttpHeaders headers) {
+        String status = headers.get("grpc-status");
+        if (status == null || status.length() > 2) {
+            return false;
+        }
+        try {
+            return retry.retriesGrpcStatus(Integer.parseInt(status));
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
     /** The current try got an answer; {@code failure} says whether passive health counts it as one. */
     void succeeded(boolean failure) {
         if (last != null) {

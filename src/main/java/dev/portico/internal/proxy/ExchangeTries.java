@@ -1,10 +1,13 @@
 package dev.portico.internal.proxy;
 
+import dev.portico.config.UpstreamConfig;
 import dev.portico.internal.balance.Endpoint;
+import dev.portico.internal.grpc.GrpcCall;
 import dev.portico.internal.proxy.Attempts.Cause;
 import dev.portico.internal.proxy.ProxyFailure.Kind;
 import dev.portico.internal.route.Route;
 import dev.portico.internal.upstream.ProxyHeader;
+import dev.portico.internal.upstream.StreamRefused;
 import dev.portico.internal.upstream.UpstreamConnection;
 import dev.portico.internal.upstream.UpstreamListener;
 import dev.portico.internal.upstream.UpstreamPool;
@@ -12,6 +15,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -64,6 +69,8 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     private Runnable cancelWait;
     /** What each new backend connection opens with ({@code send_proxy_protocol}), or {@code null}. */
     private ProxyHeader proxyHeader;
+    /** What gRPC changes in this exchange ({@code grpc-timeout}, gRPC-Web), or null for other requests. */
+    GrpcCall grpc;
 
     /**
      * @param host the client connection
@@ -99,6 +106,21 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         proxyHeader = header;
     }
 
+    /**
+     * Makes the exchange a gRPC call: its {@code grpc-timeout} caps each try's response timeout and is sent on as
+     * what is left of it, and a gRPC-Web request is translated. Call before {@link #start}.
+     *
+     * @param call the call, which has prepared the upstream head
+     */
+    public void grpc(GrpcCall call) {
+        grpc = call;
+    }
+
+    /** @return the gRPC side of this exchange, or {@code null}: Portico's own answers to it are gRPC answers */
+    public GrpcCall grpc() {
+        return grpc;
+    }
+
     /** Picks an endpoint and asks the pool for a connection to it; the request goes out once it is ready. */
     public void start() {
         nextTry();
@@ -107,6 +129,10 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     private void nextTry() {
         retryTimer = null;
         if (state == State.DONE) {
+            return;
+        }
+        if (grpc != null && grpc.expired()) {
+            fail(new ProxyFailure(Kind.RESPONSE_TIMEOUT, "grpc-timeout elapsed before the try"));
             return;
         }
         Endpoint e = attempts.next();
@@ -160,11 +186,19 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             fail(new ProxyFailure(Kind.REQUEST_TOO_LARGE, "request body over " + limit + " bytes"));
             return;
         }
+        if (grpc != null && (content = grpc.requestPart(content)) == null) {
+            fail(new ProxyFailure(Kind.BAD_REQUEST, "grpc-web-text body is not base64"));
+            return;
+        }
         if (content instanceof LastHttpContent) {
             requestComplete = true;
             HttpHeaders trailers = ((LastHttpContent) content).trailingHeaders();
             if (!trailers.isEmpty()) {
-                trailers.clear(); // request trailers are not forwarded (as nginx does): no backend relies on them
+                if (route.upstream().config().protocol() == UpstreamConfig.Protocol.HTTP1) {
+                    trailers.clear(); // not to HTTP/1.1 backends (as nginx does): none relies on them
+                } else {
+                    RequestTrailers.sanitize(trailers); // an HTTP/2 backend gets them as a trailing HEADERS frame
+                }
             }
         }
         if (state != State.RESPONDING) {
@@ -203,6 +237,9 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
 
     private void writeBody(Channel ch, HttpContent content) {
         bodySent |= content.content().isReadable();
+        if (content instanceof LastHttpContent last && !conn.isHttp2() && !last.trailingHeaders().isEmpty()) {
+            last.trailingHeaders().clear(); // an auto upstream that chose HTTP/1.1: its backends get no trailers
+        }
         if (content instanceof LastHttpContent) {
             ch.write(content).addListener(this);
         } else {
@@ -220,7 +257,18 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         conn = connection;
         state = State.FORWARDING;
         Channel ch = connection.channel();
+        if (upstreamRequest instanceof HeaderRewriter.UpstreamHead u && u.acceptsTrailers()) {
+            // TE is hop-by-hop, but "trailers" is the one value HTTP/2 carries on (RFC 9113 section 8.2.2).
+            if (connection.isHttp2()) {
+                upstreamRequest.headers().set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+            } else {
+                upstreamRequest.headers().remove(HttpHeaderNames.TE);
+            }
+        }
         log.tryConnected(connection, upstreamRequest.headers());
+        if (grpc != null) {
+            grpc.beforeTry(upstreamRequest.headers());
+        }
         ch.write(upstreamRequest, ch.voidPromise());
         if (conn != connection || state != State.FORWARDING) {
             return; // the write failed at once and the exchange moved on (a retry, or a failure)
@@ -259,7 +307,8 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         if (f.isSuccess() && state == State.FORWARDING && conn != null && f.channel() == conn.channel()) {
             // The whole request is out: timeouts.response starts now.
             requestWritten = true;
-            conn.startResponseDeadline(TimeUnit.MILLISECONDS.toNanos(responseTimeoutMillis));
+            long nanos = TimeUnit.MILLISECONDS.toNanos(responseTimeoutMillis);
+            conn.startResponseDeadline(grpc == null ? nanos : grpc.capTimeout(nanos));
         }
     }
 
@@ -283,6 +332,12 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             return; // CONNECTING: a connection that failed to open; the pool reports that through failed()
         }
         String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
+        if (cause instanceof StreamRefused && state == State.FORWARDING && (!bodySent || attempts.bodyKept())) {
+            // An HTTP/2 backend did not process the stream: like a connect failure, nothing reached it.
+            attempts.failed(cause.getMessage());
+            retryOrFail(Cause.CONNECT_FAILURE, new ProxyFailure(Kind.CONNECT_REFUSED, cause.getMessage()));
+            return;
+        }
         if (state == State.FORWARDING && keepAliveRace()) {
             // Not the backend's failure: one free retry on a new connection to the same endpoint, at once.
             staleRetried = true;

@@ -61,7 +61,7 @@ public final class HeaderRewriter {
                                               String forwardedHost, boolean tls) {
         HttpHeaders h = client.headers();
         boolean chunked = HttpUtil.isTransferEncodingChunked(client);
-        HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, client.method(), target, h);
+        HttpRequest out = new UpstreamHead(client.method(), target, h, acceptsTrailers(h));
         // Before Portico adds its own fields: a client's "Connection: X-Forwarded-For" must remove the client's
         // value, never the one Portico appends.
         removeHopByHop(h);
@@ -93,6 +93,39 @@ public final class HeaderRewriter {
         h.remove(X_FORWARDED_PREFIX);
         h.set(HttpHeaderNames.VIA, append(h, HttpHeaderNames.VIA, VIA));
         return out;
+    }
+
+    /**
+     * The head sent upstream, and whether the client said it takes trailers ({@code TE: trailers}): that field is
+     * hop-by-hop, so it is removed here, but an HTTP/2 try sends it again (RFC 9113 section 8.2.2 allows that one
+     * value, and gRPC servers require it).
+     */
+    public static final class UpstreamHead extends DefaultHttpRequest {
+        private final boolean acceptsTrailers;
+
+        UpstreamHead(io.netty.handler.codec.http.HttpMethod method, String target, HttpHeaders h,
+                     boolean acceptsTrailers) {
+            super(HttpVersion.HTTP_1_1, method, target, h);
+            this.acceptsTrailers = acceptsTrailers;
+        }
+
+        /** @return whether the client sent {@code TE: trailers} */
+        public boolean acceptsTrailers() {
+            return acceptsTrailers;
+        }
+    }
+
+    private static boolean acceptsTrailers(HttpHeaders h) {
+        for (String te : h.getAll(HttpHeaderNames.TE)) {
+            for (String token : te.split(",")) {
+                String t = token.trim();
+                int semi = t.indexOf(';');
+                if ((semi < 0 ? t : t.substring(0, semi).trim()).equalsIgnoreCase("trailers")) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** A Content-Length with leading zeros ({@code 010}) goes on as its plain value ({@code 10}). */

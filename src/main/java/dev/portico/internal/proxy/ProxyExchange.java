@@ -1,5 +1,6 @@
 package dev.portico.internal.proxy;
 
+import dev.portico.internal.grpc.GrpcCall;
 import dev.portico.internal.policy.BodyTransform;
 import dev.portico.internal.policy.BodyTransforms;
 import dev.portico.internal.policy.PolicyRun;
@@ -47,6 +48,8 @@ public final class ProxyExchange extends ExchangeTries {
     private boolean detached;
     /** The response phases' transform of the body (compression), or null: applied part by part as it streams. */
     private BodyTransform body;
+    /** A gRPC trailers-only head, written with the body's (empty) end as one message: one HEADERS frame. */
+    private HttpResponse heldHead;
     /** {@code timeouts.tunnel_idle} when the request asks for a WebSocket upgrade; 0 otherwise. */
     private long tunnelIdleMillis;
     /** The key of a handshake Portico made (HTTP/2 client), or null. */
@@ -143,9 +146,11 @@ public final class ProxyExchange extends ExchangeTries {
         }
         cancelResponseTimer();
         boolean countsAsFailure = st.code() >= 500 && route.upstream().config().passive().on5xx();
-        if (attempts.retriesStatus(st.code()) && attempts.mayRetry(Cause.STATUS, bodySent)) {
+        boolean grpcRetry = grpc != null && attempts.retriesGrpc(response.headers());
+        if ((attempts.retriesStatus(st.code()) || grpcRetry) && attempts.mayRetry(Cause.STATUS, bodySent)) {
             attempts.succeeded(countsAsFailure);
-            retry("upstream answered " + st.code());
+            retry("upstream answered " + (grpcRetry ? "grpc-status " + response.headers().get("grpc-status")
+                    : st.code()));
             return;
         }
         attempts.succeeded(countsAsFailure);
@@ -172,12 +177,21 @@ public final class ProxyExchange extends ExchangeTries {
         Channel client = host.clientChannel();
         HttpResponse toClient = HeaderRewriter.clientResponse(response, clientRequest.protocolVersion(), bodiless,
                 responseKeepAlive);
+        BodyTransform web = grpc == null || replaced != null ? null
+                : grpc.response(toClient, clientRequest.protocolVersion(), client.alloc());
         if (policies != null) {
             body = policies.onStreamedResponse(toClient, false);
             log.cache(policies.cacheStatus());
         }
+        if (web != null) {
+            body = BodyTransforms.chain(web, body); // gRPC-Web's framing first, then a compression of it
+        }
         log.responseHead(toClient);
-        client.write(toClient, client.voidPromise());
+        if (grpc != null && grpc.holdsHead(toClient)) {
+            heldHead = toClient; // on HTTP/2 a head then an empty DATA frame would not be trailers-only
+        } else {
+            client.write(toClient, client.voidPromise());
+        }
         if (!host.clientWritable()) {
             conn.channel().config().setAutoRead(false); // e.g. a stream whose send window is shut: no body read yet
         }
@@ -227,6 +241,15 @@ public final class ProxyExchange extends ExchangeTries {
             policies.onResponseBody(content.content(), content instanceof LastHttpContent);
         }
         Channel client = host.clientChannel();
+        if (heldHead != null) {
+            HttpResponse head = heldHead;
+            heldHead = null;
+            if (content instanceof LastHttpContent end) {
+                content = GrpcCall.trailersOnly(head, end);
+            } else {
+                client.write(head, client.voidPromise());
+            }
+        }
         if (body != null) {
             BodyTransform t = body;
             body = content instanceof LastHttpContent ? null : t; // the last part finishes it

@@ -3,6 +3,8 @@ package dev.portico.internal.server;
 import dev.portico.config.UpstreamConfig;
 import dev.portico.internal.balance.UpstreamGroup;
 import dev.portico.internal.cache.Origin;
+import dev.portico.internal.grpc.GrpcAnswers;
+import dev.portico.internal.grpc.GrpcCall;
 import dev.portico.internal.policy.ClientAddress;
 import dev.portico.internal.policy.PolicyChain;
 import dev.portico.internal.policy.PolicyRun;
@@ -137,6 +139,7 @@ final class Admission {
         boolean keepAlive = request.protocolVersion() == Http2StreamHandler.HTTP_2 || HttpUtil.isKeepAlive(request);
         boolean webSocket = side.webSocket(request);
         String clientIp = client == side.peer() ? side.peerIp() : client.getHostAddress();
+        GrpcCall grpc = GrpcCall.of(request, route.config().grpcWeb()); // before the head is rewritten in place
         ExchangeLog log = snapshot.exchangeLog(side, runtime.accessLog(), request, clientIp, route, admittedNanos);
         // X-Forwarded-For gets the hop Portico saw (the peer), after the chain it received.
         HttpRequest upstream = HeaderRewriter.upstreamRequest(request, upstreamTarget, upstreamHost, side.peerIp(),
@@ -145,6 +148,10 @@ final class Admission {
                 request, keepAlive, upstream, snapshot.config.timeouts().response().toMillis());
         if (run != null) {
             exchange.policies(run);
+        }
+        if (grpc != null) {
+            grpc.prepare(upstream);
+            exchange.grpc(grpc);
         }
         var sendProxy = route.config().upstream().sendProxyProtocol();
         if (sendProxy != UpstreamConfig.SendProxyProtocol.OFF) {
@@ -207,7 +214,8 @@ final class Admission {
         } else {
             side.runtime().metrics().localResponse(status);
         }
-        side.answer(request, response, close);
+        // Logged and counted above with the HTTP status that says why; a gRPC client reads it as a grpc-status.
+        side.answer(request, GrpcAnswers.translate(request.headers(), response), close);
     }
 
     /**

@@ -295,6 +295,9 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
         if (failed.policies() != null) {
             response = failed.policies().onLocalResponse(response);
         }
+        if (failed.grpc() != null) { // the access log has the HTTP status; a gRPC client reads a grpc-status
+            response = failed.grpc().answer(response);
+        }
         closeAfter(ctx.writeAndFlush(response));
     }
 

@@ -1,6 +1,7 @@
 package dev.portico.internal.server;
 
 import dev.portico.config.Http2Config;
+import dev.portico.internal.upstream.Http2HeadCoalescer;
 import dev.portico.internal.upstream.IdleTimer;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -100,7 +101,8 @@ public final class Http2Frontend {
             Http2StreamHandler handler = new Http2StreamHandler(runtime);
             ch.pipeline().addLast(
                     new Http2RequestCheck(handler, runtime.config().limits().maxHeaders()),
-                    new Http2StreamFrameToHttpObjectCodec(true, true));
+                    new Http2StreamFrameToHttpObjectCodec(true, true),
+                    new Http2HeadCoalescer());
             AltSvc altSvc = ch.parent() == null ? null : ch.parent().attr(AltSvc.KEY).get();
             if (altSvc != null) {
                 ch.pipeline().addLast(altSvc); // the listener serves HTTP/3 too

@@ -247,6 +247,9 @@ class Http2StreamHandler extends Http2StreamSide {
         if (failed.policies() != null) {
             response = failed.policies().onLocalResponse(response);
         }
+        if (failed.grpc() != null) { // the access log has the HTTP status; a gRPC client reads a grpc-status
+            response = failed.grpc().answer(response);
+        }
         endInputAfter(ctx.writeAndFlush(response));
     }
 

@@ -103,7 +103,7 @@ public final class TlsRuntime {
         for (ServerConfig server : up.servers()) {
             if (server.url().tls()) {
                 clients.put(server, new UpstreamTlsClient(u, server.url().host(), server.url().port(),
-                        handshakeMillis, keyPath));
+                        handshakeMillis, keyPath, alpn(up.protocol())));
             }
         }
         if (u.insecureSkipVerify()) {
@@ -111,6 +111,15 @@ public final class TlsRuntime {
                     + "can read and change this traffic", keyPath, up);
         }
         return clients;
+    }
+
+    /** What a backend connection offers in ALPN: HTTP/1.1 backends get no ALPN at all, as before. */
+    private static List<String> alpn(UpstreamConfig.Protocol protocol) {
+        return switch (protocol) {
+            case H2 -> List.of("h2");
+            case AUTO -> List.of("h2", "http/1.1");
+            default -> List.of();
+        };
     }
 
     /**

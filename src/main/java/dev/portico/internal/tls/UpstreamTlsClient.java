@@ -28,6 +28,8 @@ public final class UpstreamTlsClient {
     private final int port;
     private final long handshakeTimeoutMillis;
     private final boolean verified;
+    /** The application protocols offered in ALPN; empty for none (HTTP/1.1 backends). */
+    private final List<String> alpn;
     /** The files the context was built from: {@code ca}, {@code certificate}, {@code key}, those configured. */
     private final List<Path> files = new ArrayList<>();
     /** What the files held when last read; guarded by this object. */
@@ -45,6 +47,23 @@ public final class UpstreamTlsClient {
      */
     public UpstreamTlsClient(UpstreamTlsConfig config, String urlHost, int port, long handshakeTimeoutMillis,
                              String keyPath) {
+        this(config, urlHost, port, handshakeTimeoutMillis, keyPath, List.of());
+    }
+
+    /**
+     * As the other constructor, offering {@code alpn} in the handshake (for an upstream that speaks HTTP/2).
+     *
+     * @param config the route's {@code upstream_tls}
+     * @param urlHost the upstream URL's host, the default server name
+     * @param port the backend port
+     * @param handshakeTimeoutMillis the longest a handshake may take (the connect timeout)
+     * @param keyPath the settings' key path, for messages
+     * @param alpn the application protocols offered, most preferred first; empty for no ALPN
+     * @throws IllegalArgumentException naming the key path, if a file is missing or bad
+     */
+    public UpstreamTlsClient(UpstreamTlsConfig config, String urlHost, int port, long handshakeTimeoutMillis,
+                             String keyPath, List<String> alpn) {
+        this.alpn = List.copyOf(alpn);
         this.config = config;
         this.keyPath = keyPath;
         this.serverName = config.serverName() != null ? config.serverName() : urlHost;
@@ -58,12 +77,18 @@ public final class UpstreamTlsClient {
             }
         }
         this.seen = ServerTls.contents(files);
-        this.context = build(config, keyPath);
+        this.context = build(config, keyPath, this.alpn);
     }
 
-    private static SslContext build(UpstreamTlsConfig config, String keyPath) {
+    private static SslContext build(UpstreamTlsConfig config, String keyPath, List<String> alpn) {
         SslContextBuilder b = SslContextBuilder.forClient().sslProvider(TlsProvider.get())
                 .protocols("TLSv1.3", "TLSv1.2");
+        if (!alpn.isEmpty()) {
+            b.applicationProtocolConfig(new io.netty.handler.ssl.ApplicationProtocolConfig(
+                    io.netty.handler.ssl.ApplicationProtocolConfig.Protocol.ALPN,
+                    io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                    io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, alpn));
+        }
         if (config.insecureSkipVerify()) {
             b.trustManager(InsecureTrustManagerFactory.INSTANCE).endpointIdentificationAlgorithm(null);
         } else {
@@ -105,7 +130,7 @@ public final class UpstreamTlsClient {
             return false;
         }
         seen = now;
-        context = build(config, keyPath);
+        context = build(config, keyPath, alpn);
         return true;
     }
 

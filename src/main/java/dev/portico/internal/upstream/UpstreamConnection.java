@@ -8,6 +8,17 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -15,7 +26,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One connection to a backend, and the last stage of its pipeline. While borrowed it forwards everything to its
- * listener; while pooled any byte or event closes it.
+ * listener; while pooled any byte or event closes it. For an HTTP/2 backend it is one stream instead (a child
+ * channel of an {@link Http2Parent}): never pooled, its end closes the stream, and a stream the backend did not
+ * process (refused, above a GOAWAY's last stream id, or never sent) ends with {@link StreamRefused}.
  */
 public final class UpstreamConnection extends ChannelInboundHandlerAdapter implements Runnable {
     private final UpstreamPool pool;
@@ -32,11 +45,38 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
     private ScheduledFuture<?> deadlineTask;
     /** The waiter of another loop this connection is closed for: its slot is that waiter's, no one else's. */
     private Runnable slotHeir;
+    /** The HTTP/2 connection this stream belongs to; {@code null} for an HTTP/1.1 connection. */
+    private Http2Parent parent;
+    /** For a stream: the backend said it did not process it (REFUSED_STREAM, or a GOAWAY below its id). */
+    private boolean refused;
 
     UpstreamConnection(UpstreamPool pool, Endpoint endpoint, boolean exclusive) {
         this.pool = pool;
         this.endpoint = endpoint;
         this.exclusive = exclusive;
+    }
+
+    /**
+     * Makes this an HTTP/2 stream of {@code owner}.
+     *
+     * @param owner the connection
+     * @param reuse whether the connection carried streams before (a reuse, for the metrics and the free retry)
+     */
+    void stream(Http2Parent owner, boolean reuse) {
+        parent = owner;
+        uses = reuse ? 1 : 0;
+        connectedNanos = owner.connectedNanos();
+        handshakeNanos = owner.handshakeNanos();
+    }
+
+    /** @return whether this is a stream of an HTTP/2 connection rather than an HTTP/1.1 connection */
+    public boolean isHttp2() {
+        return parent != null;
+    }
+
+    /** The backend will not process this stream: its end is safe to retry. */
+    void refused() {
+        refused = true;
     }
 
     /** @return whether a PROXY protocol header named this connection's client, so no other client may use it */
@@ -151,6 +191,12 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
      * sent request on a connection the backend keeps alive.
      */
     public void release() {
+        if (parent != null) {
+            listener = null;
+            deadline = 0;
+            channel.close(); // a stream is never reused: both sides ended, so it closes without a reset
+            return;
+        }
         listener = null;
         deadline = 0;
         // The decoder may still hold bytes of this read: the pool lends the connection again only after the read
@@ -186,6 +232,11 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         p.remove(codec);
     }
 
+    /** A stream refused, or whose HEADERS never left (e.g. the connection went away first): nothing was processed. */
+    private boolean notProcessed() {
+        return parent != null && (refused || ((Http2StreamChannel) channel).stream().id() <= 0);
+    }
+
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
@@ -194,6 +245,34 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         inRead = true;
+        if (parent != null && !(msg instanceof HttpObject)) {
+            if (msg instanceof Http2ResetFrame r && r.errorCode() == Http2Error.REFUSED_STREAM.code()) {
+                refused = true; // RFC 9113 section 8.7: not processed, safe to send again
+            }
+            ReferenceCountUtil.release(msg); // the stream closes next: channelInactive tells the listener
+            return;
+        }
+        if (parent != null && msg instanceof HttpResponse r) {
+            r.headers().remove(HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text()); // Netty's, not the backend's
+            if (msg instanceof FullHttpResponse full) {
+                // A HEADERS frame that ended the stream: exchanges read a head and then the end, as HTTP/1.1 gives.
+                UpstreamListener l = listener;
+                HttpResponse head = new DefaultHttpResponse(full.protocolVersion(), full.status(), full.headers());
+                LastHttpContent end = new DefaultLastHttpContent(full.content(), full.trailingHeaders());
+                if (l == null) {
+                    end.release();
+                    ctx.close();
+                    return;
+                }
+                l.onUpstreamMessage(head);
+                if (listener == l) {
+                    l.onUpstreamMessage(end);
+                } else {
+                    end.release();
+                }
+                return;
+            }
+        }
         UpstreamListener l = listener;
         if (l != null && msg instanceof HttpObject) {
             l.onUpstreamMessage((HttpObject) msg);
@@ -233,7 +312,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         UpstreamListener l = listener;
         listener = null;
         if (l != null) {
-            l.onUpstreamClosed(null);
+            l.onUpstreamClosed(notProcessed() ? new StreamRefused(endpoint) : null);
         } else {
             pool.forget(this);
         }
@@ -241,16 +320,31 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof Http2Exception e && e.error() == Http2Error.REFUSED_STREAM) {
+            refused = true; // Netty would not open the stream (e.g. over the backend's limit): it never left
+        }
         UpstreamListener l = listener;
         listener = null;
         if (l != null) {
-            l.onUpstreamClosed(cause);
+            l.onUpstreamClosed(notProcessed() ? new StreamRefused(endpoint) : cause);
         }
         ctx.close();
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (parent != null && evt instanceof Http2ResetFrame r) {
+            // Netty passes RST_STREAM as an event (it is not flow-controlled); the stream closes next.
+            if (r.errorCode() == Http2Error.REFUSED_STREAM.code()) {
+                refused = true; // RFC 9113 section 8.7: not processed, safe to send again
+            }
+            ReferenceCountUtil.release(evt);
+            return;
+        }
+        if (parent != null && evt instanceof Http2GoAwayFrame) {
+            ReferenceCountUtil.release(evt); // the connection's listener marked the streams it did not process
+            return;
+        }
         if (evt instanceof IdleStateEvent) {
             if (listener != null) {
                 listener.onUpstreamIdle();

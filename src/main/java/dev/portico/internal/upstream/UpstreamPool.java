@@ -53,6 +53,8 @@ public final class UpstreamPool {
     private boolean closed;
     /** Every loop's pool, this one included: asked to close an idle connection when this loop needs a slot. */
     private List<UpstreamPool> siblings = List.of();
+    /** The streams side, for endpoints that speak HTTP/2. */
+    private final Http2Parents http2 = new Http2Parents(this);
 
     /**
      * @param loop the event loop this pool belongs to
@@ -120,6 +122,9 @@ public final class UpstreamPool {
      */
     public Runnable acquire(Endpoint endpoint, UpstreamTlsClient tls, int maxConnections, int maxPending,
                             ProxyHeader header, UpstreamListener listener, Callback callback) {
+        if (header == null && endpoint.speaksHttp2()) {
+            return http2.acquire(endpoint, maxConnections, maxPending, listener, callback);
+        }
         if (header == null && lendIdle(endpoint, listener, callback)) {
             return null;
         }
@@ -243,6 +248,48 @@ public final class UpstreamPool {
         });
     }
 
+    /**
+     * An {@code auto} backend chose HTTP/1.1 on a new TLS connection: it becomes an ordinary connection of this
+     * pool, lent to {@code listener} at once. Its slot and open count stay with the close listener it has.
+     */
+    void adoptHttp1(Channel ch, Endpoint endpoint, long connected, long handshaken, UpstreamListener listener,
+                    Callback callback) {
+        UpstreamConnection conn = new UpstreamConnection(this, endpoint, false);
+        UpstreamCodec codec = new UpstreamCodec(new HttpDecoderConfig().setMaxInitialLineLength(8192)
+                .setMaxHeaderSize(MAX_RESPONSE_HEAD).setMaxChunkSize(64 * 1024));
+        conn.codec(codec);
+        ch.pipeline().addLast(codec, new IdleTimer(idleMillis), conn);
+        conn.connected(connected);
+        conn.handshaken(handshaken);
+        conn.borrow(listener);
+        callback.acquired(conn);
+    }
+
+    EventLoop loop() {
+        return loop;
+    }
+
+    long connectMillis() {
+        return connectMillis;
+    }
+
+    long idleMillis() {
+        return idleMillis;
+    }
+
+    /** @return a bootstrap for one new connection of this loop */
+    Bootstrap bootstrap() {
+        return bootstrap.clone();
+    }
+
+    void parentOpened() {
+        open++;
+    }
+
+    void parentClosed() {
+        open--;
+    }
+
     void giveBack(UpstreamConnection conn) {
         Channel ch = conn.channel();
         if (conn.undecodedBytes() > 0 || conn.exclusive()) {
@@ -346,6 +393,7 @@ public final class UpstreamPool {
             return;
         }
         closed = true;
+        http2.drainAll();
         for (ArrayDeque<UpstreamConnection> q : List.copyOf(idle.values())) {
             for (UpstreamConnection c : q.toArray(new UpstreamConnection[0])) {
                 c.endpoint().idleRemoved();
