@@ -168,6 +168,8 @@ class H2UpstreamTransportTest {
             for (int i = 0; i < 300; i++) {
                 calls.add(sendAsync("GET", "/load" + i));
                 if (i == 100 || i == 200) {
+                    int seen = i / 2;
+                    await().atMost(Duration.ofSeconds(10)).until(() -> backend.receivedCount() >= seen);
                     backend.goAway(-1); // while streams are in flight and more are being opened
                 }
             }

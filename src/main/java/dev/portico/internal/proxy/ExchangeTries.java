@@ -303,8 +303,8 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         }
         String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
         if (cause instanceof StreamRefused && state == State.FORWARDING && (!bodySent || attempts.bodyKept())) {
-            // An HTTP/2 backend did not process the stream: like a connect failure, nothing reached it.
-            attempts.failed(cause.getMessage());
+            // An HTTP/2 backend did not process the stream: like a connect failure, nothing reached it. Nor is it
+            // the endpoint failing (it is draining a connection, or at its stream limit): no passive ejection.
             retryOrFail(Cause.CONNECT_FAILURE, new ProxyFailure(Kind.CONNECT_REFUSED, cause.getMessage()));
             return;
         }
