@@ -267,6 +267,11 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             fail(new ProxyFailure(Kind.NO_HEALTHY_ENDPOINT, cause.getMessage()));
             return;
         }
+        if (cause instanceof StreamRefused) {
+            // An HTTP/2 connection went away before this try's stream opened: not the endpoint failing.
+            retryOrFail(Cause.CONNECT_FAILURE, new ProxyFailure(Kind.CONNECT_REFUSED, cause.getMessage()));
+            return;
+        }
         ProxyFailure failure = ProxyFailure.connectFailure(cause);
         attempts.failed(failure.getMessage());
         retryOrFail(Cause.CONNECT_FAILURE, failure);
