@@ -161,6 +161,11 @@ final class Http2StreamHandler extends Http2StreamSide {
                 : exchange.requestComplete() || exchange.wantsRequestBody();
         if (config.isAutoRead() != want) {
             config.setAutoRead(want);
+            if (want) {
+                // Reading again may have consumed queued DATA outside the connection's read loop: Netty writes the
+                // stream's WINDOW_UPDATE then but leaves it unflushed, and the client would wait for it forever.
+                ctx.channel().parent().flush();
+            }
         }
     }
 
