@@ -85,7 +85,8 @@ class GrpcProxyTest {
                 trailers));
         assertThatThrownBy(() -> stub.unaryRpc(request("fail:3:no such order")))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-                    assertThat(e.getStatus().getCode()).as(e.getStatus().toString()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getCode()).as(e.getStatus().toString())
+                            .isEqualTo(Status.Code.INVALID_ARGUMENT);
                     assertThat(e.getStatus().getDescription()).isEqualTo("no such order");
                 });
         assertThat(trailers.get().get(Metadata.Key.of(GrpcBackend.TRAILER, Metadata.ASCII_STRING_MARSHALLER)))

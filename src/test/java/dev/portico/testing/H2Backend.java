@@ -67,6 +67,7 @@ public final class H2Backend implements AutoCloseable {
     private final List<Channel> connections = new CopyOnWriteArrayList<>();
     private final List<Channel> held = new CopyOnWriteArrayList<>();
     private final AtomicInteger accepted = new AtomicInteger();
+    private final AtomicInteger receivedCount = new AtomicInteger();
     private final AtomicInteger concurrent = new AtomicInteger();
     private final AtomicInteger mostConcurrent = new AtomicInteger();
     private final AtomicInteger refuse = new AtomicInteger();
@@ -139,6 +140,11 @@ public final class H2Backend implements AutoCloseable {
             throw new AssertionError("the backend received no request");
         }
         return r;
+    }
+
+    /** @return requests received so far (those not taken out with {@link #take} included) */
+    public int receivedCount() {
+        return receivedCount.get();
     }
 
     /** @return connections accepted so far */
@@ -279,6 +285,7 @@ public final class H2Backend implements AutoCloseable {
                     bodyBytes += c.content().readableBytes();
                     if (c instanceof LastHttpContent last) {
                         HttpHeaders trailers = new DefaultHttpHeaders().add(last.trailingHeaders());
+                        receivedCount.incrementAndGet();
                         received.add(new Received(request.method().name(), request.uri(), request.headers(),
                                 bodyBytes, trailers, protocol));
                         answer(ctx, request);

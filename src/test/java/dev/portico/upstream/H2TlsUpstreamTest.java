@@ -121,6 +121,23 @@ class H2TlsUpstreamTest {
     }
 
     @Test
+    void healthChecksOfAnAutoUpstreamSpeakWhatTheBackendChose() throws Exception {
+        for (boolean http1Only : new boolean[] {false, true}) {
+            try (H2Backend backend = H2Backend.tls(backendTls(http1Only ? "http/1.1" : "h2"), http1Only)) {
+                Path caFile = ca.write(dir, "ca").certificate();
+                UpstreamConfig up = UpstreamConfig.builder("secure").servers("https://127.0.0.1:" + backend.port())
+                        .protocol(UpstreamConfig.Protocol.AUTO).tls(t -> t.ca(caFile).serverName("localhost"))
+                        .healthCheck("/healthz", h -> h.interval(java.time.Duration.ofMillis(200))).build();
+                portico.start(ProxyConfig.builder().listen(new ListenerConfig(new ListenAddress("127.0.0.1", 0),
+                        null, false)).workers(1).route("/", r -> r.upstream(up)).build());
+                H2Backend.Received check = backend.take();
+                assertThat(check.uri()).isEqualTo("/healthz");
+                assertThat(check.protocol()).isEqualTo(http1Only ? "http/1.1" : "h2");
+            }
+        }
+    }
+
+    @Test
     void grpcFromATlsH2ListenerToAnH2Upstream() throws Exception {
         Pem pem = server.write(dir, "grpc", TestCertificates.KeyFormat.PKCS8);
         try (GrpcBackend backend = GrpcBackend.tls(pem.certificate(), pem.key())) {

@@ -120,6 +120,22 @@ class H2UpstreamTransportTest {
         }
     }
 
+    @Test
+    void largeUploadsFromBothClientProtocolsReachTheBackendWhole() throws Exception {
+        try (H2Backend backend = H2Backend.h2c()) {
+            start(backend, u -> u);
+            byte[] body = new byte[32 * 1024 * 1024];
+            HttpResponse<String> r = http1.send(HttpRequest.newBuilder(portico.uri("/up1"))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), BodyHandlers.ofString());
+            assertThat(r.body()).isEqualTo("POST /up1 " + body.length + "\n");
+            try (H2Client client = H2Client.connect(portico.port())) {
+                H2Client.Result h2 = client.send(io.netty.handler.codec.http.HttpMethod.POST, "/up2", 32 * MIB,
+                        false).get(60, TimeUnit.SECONDS);
+                assertThat(h2.bodyStart()).isEqualTo("POST /up2 " + 32 * MIB + "\n");
+            }
+        }
+    }
+
     /** Reads until {@code body} bytes beyond the head arrived; returns all bytes read. */
     private static long drain(InputStream in, long body) throws Exception {
         byte[] buf = new byte[256 * 1024];
@@ -163,11 +179,14 @@ class H2UpstreamTransportTest {
     @Test
     void goAwaysUnderLoadLoseNoRequest() throws Exception {
         try (H2Backend backend = H2Backend.h2c()) {
-            start(backend, u -> u.http2(h -> h.connectionsPerEndpoint(2)));
+            // Each GOAWAY goes to every connection the backend has, a new one's too: a try may be refused twice.
+            start(backend, u -> u.http2(h -> h.connectionsPerEndpoint(2)).retry(r -> r.attempts(3)));
             List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
             for (int i = 0; i < 300; i++) {
                 calls.add(sendAsync("GET", "/load" + i));
                 if (i == 100 || i == 200) {
+                    int seen = i / 2;
+                    await().atMost(Duration.ofSeconds(10)).until(() -> backend.receivedCount() >= seen);
                     backend.goAway(-1); // while streams are in flight and more are being opened
                 }
             }

@@ -296,6 +296,11 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             fail(new ProxyFailure(Kind.NO_HEALTHY_ENDPOINT, cause.getMessage()));
             return;
         }
+        if (cause instanceof StreamRefused) {
+            // An HTTP/2 connection went away before this try's stream opened: not the endpoint failing.
+            retryOrFail(Cause.CONNECT_FAILURE, new ProxyFailure(Kind.CONNECT_REFUSED, cause.getMessage()));
+            return;
+        }
         ProxyFailure failure = ProxyFailure.connectFailure(cause);
         attempts.failed(failure.getMessage());
         retryOrFail(Cause.CONNECT_FAILURE, failure);
@@ -333,8 +338,8 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         }
         String why = cause == null ? "upstream closed the connection" : "upstream connection failed: " + cause;
         if (cause instanceof StreamRefused && state == State.FORWARDING && (!bodySent || attempts.bodyKept())) {
-            // An HTTP/2 backend did not process the stream: like a connect failure, nothing reached it.
-            attempts.failed(cause.getMessage());
+            // An HTTP/2 backend did not process the stream: like a connect failure, nothing reached it. Nor is it
+            // the endpoint failing (it is draining a connection, or at its stream limit): no passive ejection.
             retryOrFail(Cause.CONNECT_FAILURE, new ProxyFailure(Kind.CONNECT_REFUSED, cause.getMessage()));
             return;
         }

@@ -211,6 +211,11 @@ class Http2StreamHandler extends Http2StreamSide {
                 : !exchange.awaitsUpgrade() && (exchange.requestComplete() || exchange.wantsRequestBody());
         if (config.isAutoRead() != want) {
             config.setAutoRead(want);
+            if (want) {
+                // Reading again may have consumed queued DATA outside the connection's read loop: Netty writes the
+                // stream's WINDOW_UPDATE then but leaves it unflushed, and the client would wait for it forever.
+                ctx.channel().parent().flush();
+            }
         }
     }
 

@@ -8,6 +8,8 @@ import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -16,8 +18,9 @@ import io.netty.handler.codec.http.LastHttpContent;
 /**
  * Sends a bodiless message on an HTTP/2 stream as one HEADERS frame with END_STREAM instead of HEADERS and an empty
  * DATA frame; a stage of HTTP/2 stream channels, after Netty's {@code Http2StreamFrameToHttpObjectCodec}. Exchanges
- * write a head and then the end, as HTTP/1.1 has them. The head waits here until the next write or flush; if that
- * is an empty end without trailers, both leave as one full message. For responses it keeps gRPC's "trailers-only"
+ * write a head and then the end, as HTTP/1.1 has them. The head waits here until the next write or flush (a
+ * request framed as bodiless waits for its end whatever comes first); if that is an empty end without trailers,
+ * both leave as one full message. For responses it keeps gRPC's "trailers-only"
  * answer (an error's {@code grpc-status} in the only HEADERS frame) whole, which gRPC clients require. For requests
  * it spares a backend the empty DATA frame: a server that refuses the stream after its GOAWAY may take a DATA frame
  * on it for a connection error. It holds no buffer.
@@ -50,6 +53,12 @@ public final class Http2HeadCoalescer extends ChannelOutboundHandlerAdapter {
         ctx.write(msg, promise);
     }
 
+    /** A request framed as bodiless: {@code Content-Length: 0}, or neither a length nor chunked coding. */
+    private static boolean announcesNoBody(HttpRequest r) {
+        String length = r.headers().get(HttpHeaderNames.CONTENT_LENGTH);
+        return length != null ? length.equals("0") : !HttpUtil.isTransferEncodingChunked(r);
+    }
+
     private static FullHttpMessage full(HttpMessage head) {
         if (head instanceof HttpRequest r) {
             return new DefaultFullHttpRequest(r.protocolVersion(), r.method(), r.uri(), Unpooled.EMPTY_BUFFER,
@@ -80,6 +89,10 @@ public final class Http2HeadCoalescer extends ChannelOutboundHandlerAdapter {
 
     @Override
     public void flush(ChannelHandlerContext ctx) {
+        if (held instanceof HttpRequest r && announcesNoBody(r)) {
+            ctx.flush(); // its end follows at once (the exchange writes it as the client's request ends)
+            return;
+        }
         if (held != null) {
             HttpMessage head = held;
             held = null;

@@ -155,12 +155,28 @@ final class Http2Parents {
                   List<UpstreamPool.Callback> callbacks, int maxConnections) {
         for (int i = 0; i < listeners.size(); i++) {
             if (i == 0) {
-                pool.adoptHttp1(ch, endpoint, connected, handshaken, listeners.get(0), callbacks.get(0));
+                adoptHttp1(ch, endpoint, connected, handshaken, listeners.get(0), callbacks.get(0));
             } else {
                 pool.acquire(endpoint, endpoint.tls(), maxConnections, Integer.MAX_VALUE, listeners.get(i),
                         callbacks.get(i));
             }
         }
+    }
+
+    /**
+     * An {@code auto} backend chose HTTP/1.1 on a new TLS connection: it becomes an ordinary connection of this
+     * pool, lent to {@code listener} at once. Its slot and open count stay with the close listener it has.
+     */
+    private void adoptHttp1(Channel ch, Endpoint endpoint, long connected, long handshaken, UpstreamListener listener,
+                            UpstreamPool.Callback callback) {
+        UpstreamConnection conn = new UpstreamConnection(pool, endpoint, false);
+        UpstreamCodec codec = UpstreamPool.newCodec();
+        conn.codec(codec);
+        ch.pipeline().addLast(codec, new IdleTimer(pool.idleMillis()), conn);
+        conn.connected(connected);
+        conn.handshaken(handshaken);
+        conn.borrow(listener);
+        callback.acquired(conn);
     }
 
     private void remove(Http2Parent p) {

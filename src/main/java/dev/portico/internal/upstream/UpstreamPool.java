@@ -207,10 +207,7 @@ public final class UpstreamPool {
                 if (tls != null) {
                     handshake[0] = tls.addTo(ch);
                 }
-                UpstreamCodec codec = new UpstreamCodec(new HttpDecoderConfig()
-                        .setMaxInitialLineLength(8192)
-                        .setMaxHeaderSize(MAX_RESPONSE_HEAD)
-                        .setMaxChunkSize(64 * 1024));
+                UpstreamCodec codec = newCodec();
                 conn.codec(codec);
                 if (header != null) {
                     ProxyHeaderWriter.install(ch, header);
@@ -248,29 +245,18 @@ public final class UpstreamPool {
         });
     }
 
-    /**
-     * An {@code auto} backend chose HTTP/1.1 on a new TLS connection: it becomes an ordinary connection of this
-     * pool, lent to {@code listener} at once. Its slot and open count stay with the close listener it has.
-     */
-    void adoptHttp1(Channel ch, Endpoint endpoint, long connected, long handshaken, UpstreamListener listener,
-                    Callback callback) {
-        UpstreamConnection conn = new UpstreamConnection(this, endpoint, false);
-        UpstreamCodec codec = new UpstreamCodec(new HttpDecoderConfig().setMaxInitialLineLength(8192)
-                .setMaxHeaderSize(MAX_RESPONSE_HEAD).setMaxChunkSize(64 * 1024));
-        conn.codec(codec);
-        ch.pipeline().addLast(codec, new IdleTimer(idleMillis), conn);
-        conn.connected(connected);
-        conn.handshaken(handshaken);
-        conn.borrow(listener);
-        callback.acquired(conn);
-    }
-
     EventLoop loop() {
         return loop;
     }
 
     long connectMillis() {
         return connectMillis;
+    }
+
+    /** @return a new HTTP/1.1 codec for a backend connection */
+    static UpstreamCodec newCodec() {
+        return new UpstreamCodec(new HttpDecoderConfig().setMaxInitialLineLength(8192)
+                .setMaxHeaderSize(MAX_RESPONSE_HEAD).setMaxChunkSize(64 * 1024));
     }
 
     long idleMillis() {
