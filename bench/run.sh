@@ -74,6 +74,7 @@ server {
     listen 127.0.0.1:${TLS_PORT[nginx]:-0} ssl http2 backlog=1024;
     ssl_certificate $tls/cert.pem;
     ssl_certificate_key $tls/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;  # nginx 1.22 leaves 1.3 out by default; the others negotiate it
     location / {
         $proxy
     }
