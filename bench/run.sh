@@ -232,7 +232,7 @@ cpu_of() { "$PY" "$BENCH/tools.py" cpu "${PID[$1]}"; }
 loaded() {  # loaded NAME TARGET ROUND COMMAND...: runs the load, output in $RAW/NAME__TARGET__rROUND.txt, with CPU
     local name=$1 t=$2 r=$3 c0 c1; shift 3
     c0=$(cpu_of "$t")
-    # h2load -D now and then never ends after "Stopped all clients" (it keeps re-opening connections): bounded.
+    # h2load -D now and then never ends after "Stopped all clients" (some connections go on sending): bounded.
     timeout -k 5 $(( DURATION * 2 + 30 )) taskset -c "$CPU_LOAD" "$@" > "$RAW/${name}__${t}__r$r.txt" 2>&1 \
         || log "load exited non-zero for $name $t round $r (see $RESULTS_DIR/<date>.raw/${name}__${t}__r$r.txt)"
     c1=$(cpu_of "$t")
