@@ -80,16 +80,20 @@ jmap -histo:live "$P" > "$PROFILE/histo-0.txt"
     > "$PROFILE/idle.json" &
 idle_pid=$!
 sleep 1
-until [[ -s $PROFILE/idle.json ]] || (( $(ss -Htn state established "( sport = :${PORT[portico]} )" | wc -l) >= IDLE_CONNS )); do
+established() { ss -Htn state established "( sport = :${PORT[portico]} )" | wc -l; }
+until [[ -s $PROFILE/idle.json ]] || (( $(established) >= IDLE_CONNS )); do
     sleep 0.2
 done
-held=$(ss -Htn state established "( sport = :${PORT[portico]} )" | wc -l)
+held=$(established)
 jmap -histo:live "$P" > "$PROFILE/histo-1.txt"
 wait "$idle_pid" || true
 stop_pid "$P"
 stop_pid "${PID[backend]}"
 
-nmt() { grep -E '^(Total|-)' "$1" | sed -E 's/\(reserved=[0-9]+KB, committed=([0-9]+)KB\)/\1/; s/reserved=[0-9]+KB, committed=([0-9]+)KB/\1/'; }
+nmt() {  # the summary's committed KiB per category
+    grep -E '^(Total|-)' "$1" \
+        | sed -E 's/\(reserved=[0-9]+KB, committed=([0-9]+)KB\)/\1/; s/reserved=[0-9]+KB, committed=([0-9]+)KB/\1/'
+}
 loaded=$(grep -c 'class,load' "$PROFILE/classes.log" || true)
 shared=$(grep -c 'shared objects file' "$PROFILE/classes.log" || true)
 out=$RESULTS_DIR/$(date +%F)-profile.md
