@@ -20,6 +20,7 @@ install_missing() {  # install_missing COMMAND...: apt-get installs what provide
             taskset) need+=(util-linux) ;;
             java) need+=(openjdk-17-jdk-headless) ;;
             mvn) need+=(maven) ;;
+            h2load) need+=(nghttp2-client) ;;
             *) need+=("$c") ;;
         esac
     done
@@ -54,7 +55,7 @@ bench_setup() {  # bench_setup COMMAND...: installs what is missing, builds Port
     chmod 755 "$WORK"  # nginx workers run as nobody and read the backend's files
     RAW=$WORK/raw
     METRICS=$WORK/metrics.tsv
-    mkdir -p "$RAW" "$WORK/www" "$WORK/backend" "$WORK/nginx" "$WORK/haproxy" "$WORK/portico"
+    mkdir -p "$RAW" "$WORK/www" "$WORK/backend" "$WORK/nginx/extra" "$WORK/haproxy" "$WORK/portico"
     : > "$METRICS"
     PIDS=()          # every server this script started and has not stopped yet
     declare -gA PORT PID
@@ -127,11 +128,14 @@ pick_port() {  # sets PICKED to a free port in 20000-31999 (below the ephemeral 
 
 # render TEMPLATE OUT PROXY_PORT. NGINX_HTTP_EXTRA, NGINX_LOCATION_EXTRA and PORTICO_ROUTE_EXTRA (one line each,
 # empty for bench/run.sh) add directives to the proxies' configs: bench/cache.sh turns their caches on with them.
+# PORTICO_LISTEN_EXTRA and PORTICO_ROUTES_EXTRA (a flow-style list item each) add a listener and a route: bench/run.sh
+# adds TLS and a route with policies so. nginx and HAProxy get theirs as extra files (extra/*.conf, extra.cfg).
 render() {
     sed -e "s|@WORK@|$WORK|g" -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" -e "s|@PROXY_PORT@|${3:-0}|g" \
         -e "s|@NOFILE@|$NOFILE|g" -e "s|@MAXCONN@|$MAXCONN|g" -e "s|@WORKER_CONNECTIONS@|$WORKER_CONNECTIONS|g" \
         -e "s|@HTTP_EXTRA@|${NGINX_HTTP_EXTRA:-}|g" -e "s|@LOCATION_EXTRA@|${NGINX_LOCATION_EXTRA:-}|g" \
-        -e "s|@ROUTE_EXTRA@|${PORTICO_ROUTE_EXTRA:-}|g" \
+        -e "s|@ROUTE_EXTRA@|${PORTICO_ROUTE_EXTRA:-}|g" -e "s|@LISTEN_EXTRA@|${PORTICO_LISTEN_EXTRA:-}|g" \
+        -e "s|@ROUTES_EXTRA@|${PORTICO_ROUTES_EXTRA:-}|g" \
         "$1" > "$2"
 }
 
@@ -153,6 +157,7 @@ start_server() {  # start_server NAME CPU: starts it fresh; sets PID[NAME] and R
         haproxy)
             render "$BENCH/conf/haproxy.cfg" "$WORK/haproxy/haproxy.cfg" "${PORT[haproxy]}"
             cmd=(haproxy -db -f "$WORK/haproxy/haproxy.cfg")
+            if [[ -f $WORK/haproxy/extra.cfg ]]; then cmd+=(-f "$WORK/haproxy/extra.cfg"); fi
             ready=(--port "${PORT[haproxy]}") ;;
         portico)
             render "$BENCH/conf/portico.yaml" "$WORK/portico/portico.yaml" "${PORT[portico]}"

@@ -43,6 +43,16 @@ def parse_wrk(text):
     out["socket_errors"] = sum(int(x) for x in m) if m else 0
     m = number(r"Non-2xx or 3xx responses: (\d+)")
     out["non2xx"] = int(m[0]) if m else 0
+    m = number(r"^finished in [\d.]+m?s, ([\d.]+) req/s")  # h2load
+    if m:
+        out["rps"] = float(m[0])
+        m = number(r"^requests: \d+ total, \d+ started, (\d+) done, \d+ succeeded, (\d+) failed, (\d+) errored, "
+                   r"(\d+) timeout")
+        if m:
+            out["requests"] = int(m[0])
+            out["socket_errors"] = sum(int(x) for x in m[1:])
+        m = number(r"^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx")
+        out["non2xx"] = sum(int(x) for x in m[1:]) if m else 0
     return out
 
 
@@ -117,6 +127,19 @@ def run_rows(wrk, metrics, idle, meta, targets, wrk_values, metric_values):
                 out.append(1e6 * (1 / f["rps"] - 1 / direct[r]))
         return out
 
+    def cpu_per_request(phase, target):  # microseconds of the proxy's CPU time per request completed
+        out = []
+        for r, f in sorted(wrk.get((phase, target), {}).items()):
+            cpu = metrics.get((phase, target, "cpu_s"), {}).get(r)
+            if cpu is not None and f.get("requests"):
+                out.append(1e6 * cpu / f["requests"])
+        return out
+
+    def policy_cost(target):  # CPU per request with policies minus without, same round
+        plain = dict(zip(sorted(wrk.get(("p1", target), {})), cpu_per_request("p1", target)))
+        return [c - plain[r] for r, c in zip(sorted(wrk.get(("p8", target), {})), cpu_per_request("p8", target))
+                if r in plain]
+
     def idle_value(target, key, scale=1.0):
         d = idle.get(target)
         return [d[key] * scale] if d and d.get(key) is not None else []
@@ -130,6 +153,8 @@ def run_rows(wrk, metrics, idle, meta, targets, wrk_values, metric_values):
 
     p1, p2 = f"1: /small, {conns} conns", f"2: /small, {conns_high} conns"
     p3, p4 = f"3: /large (1 MiB), {large_conns} conns", f"4: one core for all, {conns} conns"
+    p6, p7 = f"6: HTTPS keep-alive /small, {conns} conns", f"7: HTTP/2 over TLS, h2load -c{conns} -m10"
+    p8 = f"8: /p/small with headers, security headers, rate limit, {conns} conns"
     return [
         ("start-up", "time from start to ready, ms", "lower",
          {t: metric_values("start", t, "ready_ms") for t in targets}),
@@ -137,11 +162,13 @@ def run_rows(wrk, metrics, idle, meta, targets, wrk_values, metric_values):
         wrk_row("start-up", f"p99 latency in the first {warm} s, ms", "lower", "warm", "p99_ms"),
         wrk_row(p1, "req/s", "higher", "p1", "rps"),
         wrk_row(p1, "p99 latency, ms", "lower", "p1", "p99_ms"),
+        (p1, "proxy CPU time per request, us", "lower", {t: cpu_per_request("p1", t) for t in targets}),
         wrk_row(p2, "req/s", "higher", "p2", "rps"),
         wrk_row(p2, "p99 latency, ms", "lower", "p2", "p99_ms"),
         wrk_row(p3, "MiB/s", "higher", "p3", "mibps"),
         wrk_row(p3, "p99 latency, ms", "lower", "p3", "p99_ms"),
         wrk_row(p4, "req/s", "higher", "p4", "rps", (["direct"] if show_direct else []) + targets),
+        wrk_row(p4, "p99 latency, ms", "lower", "p4", "p99_ms", (["direct"] if show_direct else []) + targets),
         (p4, "proxy CPU time per request, us", "lower", {t: cpu_cost(t) for t in targets}),
         ("5: memory", "RSS at start (idle, no request yet), MiB", "lower",
          {t: metric_values("start", t, "rss_start_kib", 1 / 1024) for t in targets}),
@@ -153,6 +180,16 @@ def run_rows(wrk, metrics, idle, meta, targets, wrk_values, metric_values):
          {t: idle_value(t, "rss_after_kib", 1 / 1024) for t in targets}),
         ("5: memory", "KiB per idle keep-alive connection", "lower",
          {t: idle_value(t, "kib_per_connection") for t in targets}),
+        wrk_row(p6, "req/s", "higher", "p6", "rps"),
+        wrk_row(p6, "p99 latency, ms", "lower", "p6", "p99_ms"),
+        (p6, "proxy CPU time per request, us", "lower", {t: cpu_per_request("p6", t) for t in targets}),
+        wrk_row(p7, "req/s", "higher", "p7", "rps"),
+        (p7, "proxy CPU time per request, us", "lower", {t: cpu_per_request("p7", t) for t in targets}),
+        wrk_row(p8, "req/s", "higher", "p8", "rps"),
+        wrk_row(p8, "p99 latency, ms", "lower", "p8", "p99_ms"),
+        (p8, "proxy CPU time per request, us", "lower", {t: cpu_per_request("p8", t) for t in targets}),
+        (p8, "proxy CPU time per request with policies minus phase 1's (same round), us", "lower",
+         {t: policy_cost(t) for t in targets}),
         ("errors", "wrk socket errors + non-2xx responses, all runs", "lower",
          {t: [sum(f.get("socket_errors", 0) + f.get("non2xx", 0)
                   for (_, tt), rs in wrk.items() if tt == t for f in rs.values())] for t in targets}),

@@ -2,8 +2,8 @@
 # Side-by-side benchmark of Portico, nginx and HAProxy as reverse proxies in front of one nginx backend, all on
 # 127.0.0.1. See bench/README.md for what is measured and why it is fair.
 #
-#   bench/run.sh                                       # the full run (about 9 minutes on 2 cores)
-#   DURATION=2 ROUNDS=1 IDLE_CONNS=2000 bench/run.sh   # a smoke run (about 1.5 minutes)
+#   bench/run.sh                                       # the full run (about 15 minutes on 2 cores)
+#   DURATION=2 WARM_DURATION=2 ROUNDS=1 IDLE_CONNS=2000 bench/run.sh   # a smoke run (about 3 minutes)
 #
 # Writes $RESULTS_DIR/<date>.md (default bench/results/) and keeps every raw wrk output in $RESULTS_DIR/<date>.raw/.
 # Installs nginx, haproxy and wrk with apt-get when they are missing. Needs root only for that.
@@ -42,16 +42,95 @@ done
 T_START=$SECONDS
 
 # ---- tools, build, work area, process tracking, clean-up (bench/lib.sh) ---------------------------------------
-bench_setup nginx haproxy wrk
+bench_setup nginx haproxy wrk h2load openssl
 if (( IDLE_CONNS > MAXCONN - 100 )); then
     capped=$(( (MAXCONN - 100) / 500 * 500 ))
     log "warning: open-file limit $NOFILE: phase 5 holds $capped connections, not $IDLE_CONNS (raise ulimit -Hn)"
     IDLE_CONNS=$capped
 fi
 
+# ---- TLS listeners and routes with policies (phases 6-8) --------------------------------------------------------
+# One self-signed ECDSA P-256 certificate for all three. Each proxy gets a TLS listener (HTTP/1.1 and HTTP/2 by
+# ALPN) routed like its plain one, and a route to the backend's /p/small with the same work: a request field set,
+# a response field set, the three fields of Portico's basic security_headers preset, and a per-client rate limit
+# too high to refuse anything (so its bookkeeping is measured, not its 429s). nginx and HAProxy get them as extra
+# files beside their configs; Portico as a listener and a route in its YAML.
+declare -A TLS_PORT POLICY_PORT
+extra_configs() {
+    local tls=$WORK/tls
+    mkdir -p "$tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$tls/key.pem" -out "$tls/cert.pem" 2>/dev/null \
+        || die "openssl could not make the benchmark's certificate"
+    cat "$tls/cert.pem" "$tls/key.pem" > "$tls/both.pem"
+    chmod 644 "$tls"/*.pem
+    local proxy="proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\";
+        proxy_set_header Host \$http_host; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto \$scheme; proxy_set_header X-Forwarded-Host \$http_host;
+        proxy_set_header Via \"1.1 nginx\"; proxy_max_temp_file_size 0; add_header Via \"1.1 nginx\";"
+    cat > "$WORK/nginx/extra/bench.conf" <<END
+limit_req_zone \$binary_remote_addr zone=bench:1m rate=1000000r/s;
+server {
+    listen 127.0.0.1:${TLS_PORT[nginx]:-0} ssl http2 backlog=1024;
+    ssl_certificate $tls/cert.pem;
+    ssl_certificate_key $tls/key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;  # nginx 1.22 leaves 1.3 out by default; the others negotiate it
+    location / {
+        $proxy
+    }
+}
+server {
+    listen 127.0.0.1:${POLICY_PORT[nginx]:-0} backlog=1024;
+    location / {
+        $proxy
+        proxy_set_header X-Env bench;
+        add_header X-Served-By bench;
+        add_header X-Content-Type-Options nosniff;
+        add_header Referrer-Policy strict-origin-when-cross-origin;
+        add_header X-Frame-Options SAMEORIGIN;
+        limit_req zone=bench burst=1000000 nodelay;
+    }
+}
+END
+    cat > "$WORK/haproxy/extra.cfg" <<END
+frontend tls
+    bind 127.0.0.1:${TLS_PORT[haproxy]:-0} ssl crt $tls/both.pem alpn h2,http/1.1
+    option forwardfor
+    http-request set-header X-Forwarded-Proto https
+    http-request set-header X-Forwarded-Host %[req.hdr(host)]
+    http-request add-header Via "1.1 haproxy"
+    http-response add-header Via "1.1 haproxy"
+    default_backend backend
+
+frontend policies
+    bind 127.0.0.1:${POLICY_PORT[haproxy]:-0}
+    option forwardfor
+    stick-table type ip size 100k expire 10s store http_req_rate(1s)
+    http-request track-sc0 src
+    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 1000000 }
+    http-request set-header X-Forwarded-Proto http
+    http-request set-header X-Forwarded-Host %[req.hdr(host)]
+    http-request add-header Via "1.1 haproxy"
+    http-request set-header X-Env bench
+    http-response add-header Via "1.1 haproxy"
+    http-response set-header X-Served-By bench
+    http-response set-header X-Content-Type-Options nosniff
+    http-response set-header Referrer-Policy strict-origin-when-cross-origin
+    http-response set-header X-Frame-Options SAMEORIGIN
+    default_backend backend
+END
+    PORTICO_LISTEN_EXTRA="- {address: \"127.0.0.1:${TLS_PORT[portico]:-0}\","
+    PORTICO_LISTEN_EXTRA+=" tls: {certificate: $tls/cert.pem, key: $tls/key.pem}}"
+    PORTICO_ROUTES_EXTRA="- {path: /p/, upstream: \"http://127.0.0.1:$BACKEND_PORT\", policies: ["
+    PORTICO_ROUTES_EXTRA+="{headers: {request: {set: {X-Env: bench}}, response: {set: {X-Served-By: bench}}}},"
+    PORTICO_ROUTES_EXTRA+=" {security_headers: {preset: basic}}, {rate_limit: {rate: 1000000/s}}]}"
+}
+
 # ---- ports and configs --------------------------------------------------------------------------------------------
 pick_port; BACKEND_PORT=$PICKED
-for t in "${TARGET_LIST[@]}"; do pick_port; PORT[$t]=$PICKED; done
+for t in "${TARGET_LIST[@]}"; do pick_port; PORT[$t]=$PICKED; pick_port; TLS_PORT[$t]=$PICKED; done
+for t in nginx haproxy; do pick_port; POLICY_PORT[$t]=$PICKED; done
+POLICY_PORT[portico]=${PORT[portico]}  # Portico: a second route (/p/) on its one listener
 PORT[direct]=$BACKEND_PORT
 
 # ---- the backend ----------------------------------------------------------------------------------------------
@@ -104,7 +183,11 @@ phase() {  # phase NAME CONNS PATH [rss]
     log "phase $name: $ROUNDS rounds, -c$conns $path, ${DURATION}s each"
     for (( r = 1; r <= ROUNDS; r++ )); do
         for t in $(rotated "$r" "${TARGET_LIST[@]}"); do
+            local c0 c1
+            c0=$("$PY" "$BENCH/tools.py" cpu "${PID[$t]}")
             wrk_run "${name}__${t}__r$r" "$CPU_LOAD" "$conns" "$DURATION" "${PORT[$t]}" "$path"
+            c1=$("$PY" "$BENCH/tools.py" cpu "${PID[$t]}")
+            metric "$name" "$t" "$r" cpu_s "$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')"
             check_alive "$t"
             if [[ ${4:-} == rss ]]; then metric "$name" "$t" "$r" rss_after_kib "$(rss_of "$t")"; fi
         done
@@ -138,6 +221,51 @@ for t in "${TARGET_LIST[@]}"; do
         --pids "${PID[$t]}") || log "warning: $t: some idle connections failed: $out"
     echo "$out" > "$RAW/p5__${t}.json"
     check_alive "$t"
+done
+
+# ---- phases 6-8: HTTPS keep-alive, HTTP/2 over TLS, a route with policies -----------------------------------------
+# Each proxy is restarted with its TLS listener and policy route added (so that the start-up phase above measured
+# the plain configuration, as before), loaded for WARM_DURATION on each of the three (Portico's JIT), then measured
+# with the proxy on CPU_PROXY and the load on CPU_LOAD as in phases 1-3. The proxy's CPU time over each run is kept,
+# so a busy machine shows as fewer req/s but much the same CPU per request.
+cpu_of() { "$PY" "$BENCH/tools.py" cpu "${PID[$1]}"; }
+loaded() {  # loaded NAME TARGET ROUND COMMAND...: runs the load, output in $RAW/NAME__TARGET__rROUND.txt, with CPU
+    local name=$1 t=$2 r=$3 c0 c1; shift 3
+    c0=$(cpu_of "$t")
+    # h2load -D now and then never ends after "Stopped all clients" (some connections go on sending): bounded.
+    timeout -k 5 $(( DURATION * 2 + 30 )) taskset -c "$CPU_LOAD" "$@" > "$RAW/${name}__${t}__r$r.txt" 2>&1 \
+        || log "load exited non-zero for $name $t round $r (see $RESULTS_DIR/<date>.raw/${name}__${t}__r$r.txt)"
+    c1=$(cpu_of "$t")
+    metric "$name" "$t" "$r" cpu_s "$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')"
+    check_alive "$t"
+}
+tls_load() { echo wrk -t1 -c"$CONNS" -d"$1"s --latency "https://127.0.0.1:${TLS_PORT[$2]}/small"; }
+h2_load() { echo h2load -t1 -c"$CONNS" -m10 -D"$1" "https://127.0.0.1:${TLS_PORT[$2]}/small"; }
+policy_load() { echo wrk -t1 -c"$CONNS" -d"$1"s --latency "http://127.0.0.1:${POLICY_PORT[$2]}/p/small"; }
+extra_configs
+log "phases p6-p8: restart with TLS and policies, ${WARM_DURATION}s warm-up each; $ROUNDS rounds of HTTPS"
+log "  (wrk -c$CONNS), HTTP/2 (h2load -c$CONNS -m10), a route with policies (wrk -c$CONNS), ${DURATION}s each"
+for t in "${TARGET_LIST[@]}"; do
+    stop_pid "${PID[$t]}"
+    start_server "$t" "$CPU_PROXY"
+    "$PY" "$BENCH/tools.py" check --tls --port "${TLS_PORT[$t]}" --path /small --size 1024 \
+        || die "$t: /small over TLS check failed"
+    "$PY" "$BENCH/tools.py" check --port "${POLICY_PORT[$t]}" --path /p/small --size 1024 \
+        --header 'X-Served-By: ^bench$' --header 'X-Frame-Options: ^SAMEORIGIN$' || die "$t: /p/small check failed"
+    for load in tls_load h2_load policy_load; do
+        # shellcheck disable=SC2046 # the load's command line, split into words on purpose
+        loaded "warm$load" "$t" 1 $($load "$WARM_DURATION" "$t")
+    done
+done
+for (( r = 1; r <= ROUNDS; r++ )); do
+    for t in $(rotated "$r" "${TARGET_LIST[@]}"); do
+        # shellcheck disable=SC2046
+        loaded p6 "$t" "$r" $(tls_load "$DURATION" "$t")
+        # shellcheck disable=SC2046
+        loaded p7 "$t" "$r" $(h2_load "$DURATION" "$t")
+        # shellcheck disable=SC2046
+        loaded p8 "$t" "$r" $(policy_load "$DURATION" "$t")
+    done
 done
 
 # ---- stop, collect, report --------------------------------------------------------------------------------------
