@@ -140,6 +140,14 @@ public final class ProxyExchange extends ExchangeTries {
             skippingInformational = true;
             return;
         }
+        if (extendedConnect && st.codeClass() == HttpStatusClass.SUCCESS) { // an HTTP/2 backend's answer
+            if (ExtendedConnect.opens(response) && requestComplete) {
+                switchProtocols(ExtendedConnect.asSwitch(response, clientKey));
+            } else {
+                fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream answered an extended CONNECT with " + st.code()));
+            }
+            return;
+        }
         if (handshakeKey != null && st.codeClass() == HttpStatusClass.SUCCESS) { // RFC 8441: 2xx opens the tunnel
             fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream answered a WebSocket handshake with " + st.code()));
             return;
