@@ -216,6 +216,9 @@ final class Tunnel {
             if (evt instanceof IdleStateEvent) {
                 LOG.debug("{} tunnel idle: closing", context.channel().id().asShortText());
                 close();
+                // Nothing moved either way: what the peer still holds will not leave (an END_STREAM behind a
+                // stream's shut send window, say), so it closes now rather than after its writes.
+                peer.channel.close();
                 return;
             }
             context.fireUserEventTriggered(evt);
