@@ -30,6 +30,7 @@ import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.concurrent.BlockingQueue;
@@ -39,11 +40,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A WebSocket backend over HTTP/2 cleartext (RFC 8441) from Netty's server codec: it advertises
+ * A WebSocket backend over HTTP/2 (RFC 8441; h2c, or h2 over TLS) from Netty's server codec: it advertises
  * {@code SETTINGS_ENABLE_CONNECT_PROTOCOL} (or, built with {@code false}, does not), answers an extended CONNECT
  * for {@code websocket} with 200 and then echoes WebSocket frames, ending its stream after the close handshake; at
- * {@code /stream} it instead sends zero bytes on the stream for as long as the stream's window lets it. Anything
- * else gets a 404. It records each stream's request head and counts streams and their ends.
+ * {@code /stream} it instead sends zero bytes on the stream for as long as the stream's window lets it, and at
+ * {@code /status/N} it answers N and ends the stream. Anything else gets a 404. It records each stream's request head and counts streams and their ends.
  */
 public final class H2WebSocketBackend implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -56,11 +57,22 @@ public final class H2WebSocketBackend implements AutoCloseable {
 
     /** @param connectProtocol whether its SETTINGS enable extended CONNECT */
     public H2WebSocketBackend(boolean connectProtocol) {
+        this(connectProtocol, null);
+    }
+
+    /**
+     * @param connectProtocol whether its SETTINGS enable extended CONNECT
+     * @param tls a server context offering ALPN {@code h2}, or {@code null} for h2c with prior knowledge
+     */
+    public H2WebSocketBackend(boolean connectProtocol, SslContext tls) {
         server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.incrementAndGet();
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(Http2FrameCodecBuilder.forServer()
                                 .initialSettings(Http2Settings.defaultSettings()
                                         .connectProtocolEnabled(connectProtocol)).build(),
@@ -76,7 +88,12 @@ public final class H2WebSocketBackend implements AutoCloseable {
 
     /** @return {@code http://127.0.0.1:PORT} */
     public String url() {
-        return "http://127.0.0.1:" + ((InetSocketAddress) server.localAddress()).getPort();
+        return "http://127.0.0.1:" + port();
+    }
+
+    /** @return the port it listens on */
+    public int port() {
+        return ((InetSocketAddress) server.localAddress()).getPort();
     }
 
     /** @return the next stream's request head, waiting up to 5 s, or null */
@@ -124,6 +141,12 @@ public final class H2WebSocketBackend implements AutoCloseable {
                 heads.add(h.headers());
                 boolean ws = "CONNECT".contentEquals(h.headers().method())
                         && "websocket".contentEquals(String.valueOf(h.headers().get(":protocol")));
+                String path = String.valueOf(h.headers().path());
+                if (ws && path.startsWith("/status/")) { // a refusal: that status, no tunnel
+                    ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers()
+                            .status(path.substring("/status/".length())), true));
+                    return;
+                }
                 if (!ws) {
                     ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("404"), true));
                     return;

@@ -9,6 +9,7 @@ import dev.portico.config.UpstreamConfig;
 import dev.portico.testing.H2WebSocketBackend;
 import dev.portico.testing.H2WebSocketClient;
 import dev.portico.testing.PorticoExtension;
+import dev.portico.testing.TestCertificates;
 import dev.portico.testing.WebSocketTestClient;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -16,11 +17,16 @@ import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +34,7 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * WebSocket to an HTTP/2 backend (RFC 8441 on the client side): an upgrade routed to an h2c upstream goes out as an
@@ -42,6 +49,8 @@ class H2WebSocketUpstreamTest {
 
     @RegisterExtension
     final PorticoExtension portico = new PorticoExtension();
+    @TempDir
+    Path dir;
 
     private int start(H2WebSocketBackend backend, Consumer<ProxyConfig.Builder> more) {
         UpstreamConfig up = UpstreamConfig.builder("ws-h2").servers(backend.url())
@@ -133,6 +142,32 @@ class H2WebSocketUpstreamTest {
     }
 
     @Test
+    void anAutoUpstreamThatChoseH2OverTlsGetsTheExtendedConnectWithSchemeHttps() throws Exception {
+        TestCertificates.Issued ca = TestCertificates.ca("Test CA");
+        TestCertificates.Pem pem = TestCertificates.server(ca, "localhost").write(dir, "backend",
+                TestCertificates.KeyFormat.PKCS8);
+        SslContext tls = SslContextBuilder.forServer(pem.certificate().toFile(), pem.key().toFile())
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        ApplicationProtocolNames.HTTP_2)).build();
+        try (H2WebSocketBackend backend = new H2WebSocketBackend(true, tls)) {
+            Path caFile = ca.write(dir, "ca").certificate();
+            UpstreamConfig up = UpstreamConfig.builder("ws-tls").servers("https://127.0.0.1:" + backend.port())
+                    .protocol(UpstreamConfig.Protocol.AUTO).tls(t -> t.ca(caFile).serverName("localhost")).build();
+            portico.start(ProxyConfig.builder().listen(new ListenAddress("127.0.0.1", 0, true)).workers(1)
+                    .route("/", r -> r.upstream(up)).build());
+            try (WebSocketTestClient client = WebSocketTestClient.connect(portico.port(), "/ws")) {
+                client.send(new TextWebSocketFrame("over tls"));
+                assertThat(client.next()).isEqualTo("over tls");
+            }
+            Http2Headers seen = backend.takeHead();
+            assertThat(seen.method()).hasToString("CONNECT");
+            assertThat(seen.scheme()).hasToString("https");
+        }
+    }
+
+    @Test
     void aBackendWithoutEnableConnectProtocolGetsNoStreamAndTheClient502() throws Exception {
         try (H2WebSocketBackend backend = new H2WebSocketBackend(false)) {
             int port = start(backend, b -> { });
@@ -149,6 +184,32 @@ class H2WebSocketUpstreamTest {
             }
             assertThat(backend.connections()).as("Portico did connect and read its SETTINGS").isPositive();
             assertThat(backend.streams()).as("nothing was sent as a plain GET").isZero();
+        }
+    }
+
+    @Test
+    void aRefusalIsRelayedAndA2xxOtherThan200Is502() throws Exception {
+        try (H2WebSocketBackend backend = new H2WebSocketBackend(true)) {
+            int port = start(backend, b -> { });
+            assertThat(handshake(port, "/status/403")).startsWith("HTTP/1.1 403 ");
+            assertThat(handshake(port, "/status/204")).startsWith("HTTP/1.1 502 ");
+            try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
+                assertThat(client.open(H2WebSocketClient.connectHeaders("/status/403"), false, false).head()
+                        .status()).hasToString("403");
+                assertThat(client.open(H2WebSocketClient.connectHeaders("/status/204"), false, false).head()
+                        .status()).hasToString("502");
+            }
+            assertThat(backend.streams()).isEqualTo(4);
+        }
+    }
+
+    private static String handshake(int port, String path) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Key: " + KEY + "\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            return readHead(s.getInputStream());
         }
     }
 

@@ -74,8 +74,9 @@ public final class ProxyExchange extends ExchangeTries {
     }
 
     /**
-     * Marks the request as a WebSocket upgrade (see {@link WebSocketUpgrade}): a 101 from the backend turns the
-     * two connections into a {@link Tunnel}. Call before {@link #start}.
+     * Marks the request as a WebSocket upgrade (see {@link WebSocketUpgrade}): a 101 from the backend, or an HTTP/2
+     * backend's 200 to the extended CONNECT it gets instead ({@link ExtendedConnect}), turns the two connections into
+     * a {@link Tunnel}. Call before {@link #start}.
      *
      * @param tunnelIdle {@code timeouts.tunnel_idle} in milliseconds
      * @param key the {@code Sec-WebSocket-Key} Portico made for an HTTP/2 client's extended CONNECT, which the
