@@ -238,6 +238,27 @@ class H2WebSocketUpstreamTest {
         }
     }
 
+    @Test
+    void aDrainClosesTheTunnelAndItsBackendStreamAtItsDeadline() throws Exception {
+        try (H2WebSocketBackend backend = new H2WebSocketBackend(true)) {
+            int port = start(backend, b -> b.timeouts(t -> t.drain(Duration.ofSeconds(1)).drainDelay(Duration.ZERO)));
+            try (WebSocketTestClient client = WebSocketTestClient.connect(port, "/ws")) {
+                client.send(new TextWebSocketFrame("before"));
+                assertThat(client.next()).isEqualTo("before");
+                long start = System.nanoTime();
+                Thread stopper = new Thread(() -> portico.proxy().stop());
+                stopper.start();
+                client.send(new TextWebSocketFrame("while draining"));
+                assertThat(client.next()).isEqualTo("while draining");
+                assertThat(client.channel().closeFuture().await(10, TimeUnit.SECONDS)).isTrue();
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(800),
+                        Duration.ofSeconds(8));
+                await().atMost(Duration.ofSeconds(5)).until(() -> backend.closed() == 1);
+                stopper.join(10_000);
+            }
+        }
+    }
+
     /** Reads a response head up to its blank line. */
     private static String readHead(InputStream in) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
