@@ -239,6 +239,32 @@ class H2WebSocketUpstreamTest {
     }
 
     @Test
+    void anHttp11ClientThatStopsReadingHoldsTheBackendStreamBack() throws Exception {
+        try (H2WebSocketBackend backend = new H2WebSocketBackend(true)) {
+            int port = start(backend, b -> { });
+            try (Socket s = new Socket()) {
+                s.setReceiveBufferSize(64 * 1024);
+                s.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+                s.setSoTimeout(10_000);
+                s.getOutputStream().write(("GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                        + "Connection: Upgrade\r\nSec-WebSocket-Key: " + KEY + "\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                assertThat(readHead(s.getInputStream())).startsWith("HTTP/1.1 101 ");
+                // The client reads nothing more: the backend is held back by its stream's window.
+                await().pollDelay(Duration.ofMillis(300)).atMost(Duration.ofSeconds(15)).until(() -> {
+                    long before = backend.written();
+                    Thread.sleep(300);
+                    return before > 0 && backend.written() == before;
+                });
+                assertThat(backend.written()).as("socket buffers, the stream's window and no more")
+                        .isLessThan(16L << 20);
+            }
+            // The client's close ends the backend stream.
+            await().atMost(Duration.ofSeconds(10)).until(() -> backend.closed() == 1);
+        }
+    }
+
+    @Test
     void aDrainClosesTheTunnelAndItsBackendStreamAtItsDeadline() throws Exception {
         try (H2WebSocketBackend backend = new H2WebSocketBackend(true)) {
             int port = start(backend, b -> b.timeouts(t -> t.drain(Duration.ofSeconds(1)).drainDelay(Duration.ZERO)));
