@@ -33,6 +33,8 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +46,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code SETTINGS_ENABLE_CONNECT_PROTOCOL} (or, built with {@code false}, does not), answers an extended CONNECT
  * for {@code websocket} with 200 and then echoes WebSocket frames, ending its stream after the close handshake; at
  * {@code /stream} it instead sends zero bytes on the stream for as long as the stream's window lets it, and at
- * {@code /status/N} it answers N and ends the stream. Anything else gets a 404. It records each stream's request head and counts streams and their ends.
+ * {@code /status/N} it answers N and ends the stream, and at {@code /sink} it reads nothing after its 200 until
+ * {@link #resumeSinks}. Anything else gets a 404. It records each stream's request head and counts streams and their ends.
  */
 public final class H2WebSocketBackend implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -54,6 +57,8 @@ public final class H2WebSocketBackend implements AutoCloseable {
     private final AtomicInteger streams = new AtomicInteger();
     private final AtomicInteger closed = new AtomicInteger();
     private final AtomicLong written = new AtomicLong();
+    private final AtomicLong received = new AtomicLong();
+    private final List<Channel> sinks = new CopyOnWriteArrayList<>();
 
     /** @param connectProtocol whether its SETTINGS enable extended CONNECT */
     public H2WebSocketBackend(boolean connectProtocol) {
@@ -116,6 +121,18 @@ public final class H2WebSocketBackend implements AutoCloseable {
         return closed.get();
     }
 
+    /** @return the bytes read on {@code /sink} streams */
+    public long received() {
+        return received.get();
+    }
+
+    /** Makes {@code /sink} streams read again. */
+    public void resumeSinks() {
+        for (Channel ch : sinks) {
+            ch.eventLoop().execute(() -> ch.config().setAutoRead(true));
+        }
+    }
+
     /** @return the bytes sent on {@code /stream} streams */
     public long written() {
         return written.get();
@@ -132,6 +149,7 @@ public final class H2WebSocketBackend implements AutoCloseable {
         private boolean headSeen;
         private boolean pumping;
         private boolean outputEnded;
+        private boolean sinking;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -153,6 +171,12 @@ public final class H2WebSocketBackend implements AutoCloseable {
                 }
                 ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")
                         .set("x-backend", "h2"), false));
+                if ("/sink".contentEquals(h.headers().path())) {
+                    sinking = true;
+                    sinks.add(ctx.channel());
+                    ctx.channel().config().setAutoRead(false); // takes nothing until resumeSinks()
+                    return;
+                }
                 if ("/stream".contentEquals(h.headers().path())) {
                     pumping = true;
                     pump(ctx);
@@ -162,6 +186,11 @@ public final class H2WebSocketBackend implements AutoCloseable {
                                     .build()), new WebSocket13FrameEncoder(false),
                             new WebSocketFrameAggregator(WebSocketBackend.MAX_FRAME), new Echo());
                 }
+                return;
+            }
+            if (msg instanceof Http2DataFrame d && sinking) {
+                received.addAndGet(d.content().readableBytes());
+                d.release();
                 return;
             }
             if (msg instanceof Http2DataFrame d && !pumping) {

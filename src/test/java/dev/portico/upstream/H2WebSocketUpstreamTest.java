@@ -239,6 +239,29 @@ class H2WebSocketUpstreamTest {
     }
 
     @Test
+    void aBackendStreamThatTakesNothingStopsTheClientsUploadUntilItReadsAgain() throws Exception {
+        long total = 32L << 20;
+        try (H2WebSocketBackend backend = new H2WebSocketBackend(true)) {
+            int port = start(backend, b -> { });
+            try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
+                H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/sink"), true, false);
+                assertThat(t.head().status()).hasToString("200");
+                t.upload(total);
+                await().pollDelay(Duration.ofMillis(300)).atMost(Duration.ofSeconds(15)).until(() -> {
+                    long before = t.uploaded();
+                    Thread.sleep(300);
+                    return before > 0 && t.uploaded() == before;
+                });
+                assertThat(t.uploaded()).as("the backend stream's window and the client stream's, no more")
+                        .isLessThan(8L << 20);
+                assertThat(backend.received()).isZero();
+                backend.resumeSinks();
+                await().atMost(Duration.ofSeconds(30)).until(() -> backend.received() == total);
+            }
+        }
+    }
+
+    @Test
     void anHttp11ClientThatStopsReadingHoldsTheBackendStreamBack() throws Exception {
         try (H2WebSocketBackend backend = new H2WebSocketBackend(true)) {
             int port = start(backend, b -> { });
