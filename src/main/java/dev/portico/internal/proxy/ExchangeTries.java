@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
@@ -71,6 +72,10 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     private ProxyHeader proxyHeader;
     /** What gRPC changes in this exchange ({@code grpc-timeout}, gRPC-Web), or null for other requests. */
     GrpcCall grpc;
+    /** This try's stream carries a WebSocket handshake as an extended CONNECT: no request body goes on it. */
+    boolean extendedConnect;
+    /** The HTTP/1.1 client's {@code Sec-WebSocket-Key} when its handshake went out as an extended CONNECT. */
+    String clientKey;
 
     /**
      * @param host the client connection
@@ -236,6 +241,10 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     }
 
     private void writeBody(Channel ch, HttpContent content) {
+        if (extendedConnect) {
+            content.release(); // a WebSocket handshake has no body: the stream's DATA is the tunnel's
+            return;
+        }
         bodySent |= content.content().isReadable();
         if (content instanceof LastHttpContent last && !conn.isHttp2() && !last.trailingHeaders().isEmpty()) {
             last.trailingHeaders().clear(); // an auto upstream that chose HTTP/1.1: its backends get no trailers
@@ -266,6 +275,10 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
             }
         }
         log.tryConnected(connection, upstreamRequest.headers());
+        if (connection.isHttp2() && awaitsUpgrade()) {
+            extendedConnect(connection);
+            return;
+        }
         if (grpc != null) {
             grpc.beforeTry(upstreamRequest.headers());
         }
@@ -285,6 +298,31 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         ch.flush();
         host.updateReading();
     }
+
+    /**
+     * A WebSocket upgrade whose try got an HTTP/2 stream: an extended CONNECT if the backend enabled it, else a 502
+     * with nothing sent (a plain GET would be answered as one).
+     */
+    private void extendedConnect(UpstreamConnection connection) {
+        releasePending(); // the handshake's empty body end: nothing of it goes on the stream
+        replayOnAcquire = false;
+        if (!connection.acceptsExtendedConnect()) {
+            fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream " + route.upstream().name() + " ("
+                    + connection.endpoint().text() + ") does not accept WebSocket over HTTP/2"
+                    + " (SETTINGS_ENABLE_CONNECT_PROTOCOL)"));
+            return;
+        }
+        extendedConnect = true;
+        // An HTTP/1.1 client made its own handshake, which Portico answers for the backend (see ExtendedConnect).
+        clientKey = clientRequest.protocolVersion().equals(HttpVersion.HTTP_1_1)
+                ? upstreamRequest.headers().get(HttpHeaderNames.SEC_WEBSOCKET_KEY) : null;
+        Channel ch = connection.channel();
+        ch.writeAndFlush(ExtendedConnect.frame(upstreamRequest, ch)).addListener(this);
+        host.updateReading();
+    }
+
+    /** @return whether the request is a WebSocket upgrade waiting for the backend's answer */
+    abstract boolean awaitsUpgrade();
 
     @Override
     public void failed(Throwable cause) {
@@ -309,6 +347,11 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
     /** The last body part was written upstream (or failed to be). */
     @Override
     public void operationComplete(ChannelFuture f) {
+        if (!f.isSuccess() && extendedConnect && conn != null && f.channel() == conn.channel()
+                && state == State.FORWARDING) {
+            onUpstreamClosed(f.cause()); // the CONNECT did not leave: as a stream that closed before its answer
+            return;
+        }
         if (f.isSuccess() && state == State.FORWARDING && conn != null && f.channel() == conn.channel()) {
             // The whole request is out: timeouts.response starts now.
             requestWritten = true;
@@ -414,6 +457,7 @@ abstract class ExchangeTries implements UpstreamListener, UpstreamPool.Callback,
         state = State.CONNECTING;
         skippingInformational = false;
         requestWritten = false;
+        extendedConnect = false;
         attempts.endTry();
         if (attempts.bodyKept()) {
             replayOnAcquire = true;

@@ -74,8 +74,9 @@ public final class ProxyExchange extends ExchangeTries {
     }
 
     /**
-     * Marks the request as a WebSocket upgrade (see {@link WebSocketUpgrade}): a 101 from the backend turns the
-     * two connections into a {@link Tunnel}. Call before {@link #start}.
+     * Marks the request as a WebSocket upgrade (see {@link WebSocketUpgrade}): a 101 from the backend, or an HTTP/2
+     * backend's 200 to the extended CONNECT it gets instead ({@link ExtendedConnect}), turns the two connections into
+     * a {@link Tunnel}. Call before {@link #start}.
      *
      * @param tunnelIdle {@code timeouts.tunnel_idle} in milliseconds
      * @param key the {@code Sec-WebSocket-Key} Portico made for an HTTP/2 client's extended CONNECT, which the
@@ -138,6 +139,14 @@ public final class ProxyExchange extends ExchangeTries {
             }
             // 100 Continue and other interim responses: Portico answered the client's Expect itself.
             skippingInformational = true;
+            return;
+        }
+        if (extendedConnect && st.codeClass() == HttpStatusClass.SUCCESS) { // an HTTP/2 backend's answer
+            if (ExtendedConnect.opens(response) && requestComplete) {
+                switchProtocols(ExtendedConnect.asSwitch(response, clientKey));
+            } else {
+                fail(new ProxyFailure(Kind.UPSTREAM_RESET, "upstream answered an extended CONNECT with " + st.code()));
+            }
             return;
         }
         if (handshakeKey != null && st.codeClass() == HttpStatusClass.SUCCESS) { // RFC 8441: 2xx opens the tunnel

@@ -196,8 +196,13 @@ final class Tunnel {
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext context) {
-            if (started && writable.getAsBoolean() && !peer.closed) {
+            if (started && writable.getAsBoolean() && !peer.closed && !peer.channel.config().isAutoRead()) {
                 peer.channel.config().setAutoRead(true);
+                if (peer.channel instanceof Http2StreamChannel s) {
+                    // Reading again may consume DATA queued on the stream outside its connection's read loop:
+                    // Netty writes the WINDOW_UPDATE then but leaves it unflushed, and the sender would wait.
+                    s.parent().flush();
+                }
             }
             context.fireChannelWritabilityChanged();
         }
@@ -216,6 +221,9 @@ final class Tunnel {
             if (evt instanceof IdleStateEvent) {
                 LOG.debug("{} tunnel idle: closing", context.channel().id().asShortText());
                 close();
+                // Nothing moved either way: what the peer still holds will not leave (an END_STREAM behind a
+                // stream's shut send window, say), so it closes now rather than after its writes.
+                peer.channel.close();
                 return;
             }
             context.fireUserEventTriggered(evt);

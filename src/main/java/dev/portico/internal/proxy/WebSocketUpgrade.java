@@ -32,7 +32,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p>Over HTTP/2 a client asks with an extended CONNECT (RFC 8441): the stream handler turns it into a GET, and
  * {@link #handshake} adds the fields of an HTTP/1.1 handshake that RFC 8441 section 5 leaves out (Portico is the
  * WebSocket client of the backend then); the backend's 101 becomes a {@code 200} on the stream
- * ({@link #streamResponse}), after which the stream's DATA frames carry the bytes.
+ * ({@link #streamResponse}), after which the stream's DATA frames carry the bytes. An HTTP/2 backend gets neither
+ * handshake but an extended CONNECT ({@link ExtendedConnect}).
  */
 public final class WebSocketUpgrade {
     /** The upgrade token forwarded. */

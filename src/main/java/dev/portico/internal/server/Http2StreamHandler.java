@@ -3,6 +3,7 @@ package dev.portico.internal.server;
 import dev.portico.internal.policy.PolicyRun;
 import dev.portico.internal.proxy.ProxyExchange;
 import dev.portico.internal.proxy.ProxyFailure;
+import dev.portico.internal.upstream.Http2TunnelFrames;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;

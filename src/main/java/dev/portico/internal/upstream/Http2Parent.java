@@ -61,6 +61,8 @@ final class Http2Parent extends ChannelInboundHandlerAdapter implements Runnable
     private long pingSent;
     private ScheduledFuture<?> timer;
     private ScheduledFuture<?> settingsTimer;
+    /** Whether the backend's SETTINGS enabled extended CONNECT (RFC 8441 section 3): WebSocket streams may go. */
+    private boolean connectProtocol;
 
     Http2Parent(Http2Parents owner, Endpoint endpoint, long pingMillis, long connectMillis, long idleMillis) {
         this.owner = owner;
@@ -101,6 +103,11 @@ final class Http2Parent extends ChannelInboundHandlerAdapter implements Runnable
 
     void handshaken(long nanos) {
         handshakeNanos = nanos;
+    }
+
+    /** @return whether the backend's SETTINGS had {@code SETTINGS_ENABLE_CONNECT_PROTOCOL = 1} */
+    boolean connectProtocol() {
+        return connectProtocol;
     }
 
     /** @return the most streams open at once: ours, lowered by the backend's SETTINGS once they are known */
@@ -280,6 +287,9 @@ final class Http2Parent extends ChannelInboundHandlerAdapter implements Runnable
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         lastRead = System.nanoTime();
         try {
+            if (msg instanceof Http2SettingsFrame sf && sf.settings().connectProtocolEnabled() != null) {
+                connectProtocol = sf.settings().connectProtocolEnabled(); // a later SETTINGS may not repeat it
+            }
             if (msg instanceof Http2SettingsFrame && state == State.CONNECTING) {
                 if (settingsTimer != null) {
                     settingsTimer.cancel(false);

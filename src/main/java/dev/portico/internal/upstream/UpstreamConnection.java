@@ -74,6 +74,14 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
         return parent != null;
     }
 
+    /**
+     * @return whether this is a stream to a backend whose SETTINGS enabled extended CONNECT (RFC 8441 section 3),
+     *     so that a WebSocket may go on it
+     */
+    public boolean acceptsExtendedConnect() {
+        return parent != null && parent.connectProtocol();
+    }
+
     /** The backend will not process this stream: its end is safe to retry. */
     void refused() {
         refused = true;
@@ -213,7 +221,8 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
     }
 
     /**
-     * The backend switched protocols (101): the connection leaves HTTP, and its pool, for good. Call from the
+     * The backend switched protocols (101, or a stream's 200 to an extended CONNECT): the connection leaves HTTP,
+     * and its pool, for good (a stream stays one of its connection's until it closes). Call from the
      * listener's handling of the 101 head; {@code tunnelEnd} replaces this handler, then the idle timer and the
      * codec go (the decoder last, so bytes it holds beyond the 101 reach {@code tunnelEnd}).
      *
@@ -227,6 +236,12 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter imple
             deadlineTask = null;
         }
         ChannelPipeline p = channel.pipeline();
+        if (parent != null) {
+            // A stream opened by an extended CONNECT: its DATA frames become the tunnel's bytes and back.
+            p.remove(Http2HeadCoalescer.class);
+            Http2TunnelFrames.install(p.context(this), tunnelEnd, null);
+            return;
+        }
         p.replace(this, "tunnel", tunnelEnd);
         p.remove(IdleTimer.class);
         p.remove(codec);

@@ -1,4 +1,4 @@
-package dev.portico.internal.server;
+package dev.portico.internal.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,6 +1,5 @@
-package dev.portico.internal.server;
+package dev.portico.internal.upstream;
 
-import dev.portico.internal.upstream.IdleTimer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
@@ -20,9 +19,11 @@ import java.util.ArrayDeque;
 /**
  * The stage of an HTTP/2 stream that became a WebSocket tunnel (RFC 8441): in place of the HTTP codec, DATA frames
  * become plain buffers for the tunnel's end and buffers become DATA frames. END_STREAM, on DATA or on a trailing
- * HEADERS frame, is the client's FIN (section 5): a {@link ChannelInputShutdownEvent} follows the last bytes.
+ * HEADERS frame, is the peer's FIN (section 5): a {@link ChannelInputShutdownEvent} follows the last bytes. Used on
+ * both sides: a client's stream on the HTTP/2 frontend, and a backend's stream after an extended CONNECT Portico
+ * sent it (see {@link UpstreamConnection#switchProtocols}).
  */
-final class Http2TunnelFrames extends ChannelDuplexHandler {
+public final class Http2TunnelFrames extends ChannelDuplexHandler {
     /**
      * Takes a stream out of HTTP: the tunnel's end replaces the stream handler, this stage the HTTP codec, and the
      * stream's HTTP idle timer goes (the tunnel has its own). DATA read before the switch reaches the tunnel's end
@@ -33,7 +34,7 @@ final class Http2TunnelFrames extends ChannelDuplexHandler {
      * @param early the request's DATA read before the backend's answer, or {@code null}; emptied here
      * @return whether the client ended its stream before the switch, so the tunnel cannot be opened
      */
-    static boolean install(ChannelHandlerContext ctx, ChannelHandler tunnelEnd, ArrayDeque<HttpContent> early) {
+    public static boolean install(ChannelHandlerContext ctx, ChannelHandler tunnelEnd, ArrayDeque<HttpContent> early) {
         ChannelPipeline p = ctx.pipeline();
         p.replace(ctx.handler(), "tunnel", tunnelEnd);
         p.remove(IdleTimer.class);
