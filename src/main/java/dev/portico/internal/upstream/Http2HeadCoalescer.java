@@ -90,15 +90,29 @@ public final class Http2HeadCoalescer extends ChannelOutboundHandlerAdapter {
     @Override
     public void flush(ChannelHandlerContext ctx) {
         if (held instanceof HttpRequest r && announcesNoBody(r)) {
-            ctx.flush(); // its end follows at once (the exchange writes it as the client's request ends)
+            // Its end normally follows in this same task (the exchange writes it as the client's request ends).
+            // Should it not, the head leaves once the task is over, never later: a held head is a request the
+            // backend never sees, and its stream stays unwritable, so nothing would ever bring the end.
+            ctx.flush();
+            HttpMessage head = held;
+            ctx.executor().execute(() -> {
+                if (held == head) {
+                    flush(ctx, head);
+                }
+            });
             return;
         }
         if (held != null) {
-            HttpMessage head = held;
-            held = null;
-            ctx.write(head, heldPromise);
-            heldPromise = null;
+            flush(ctx, held);
+        } else {
+            ctx.flush();
         }
+    }
+
+    private void flush(ChannelHandlerContext ctx, HttpMessage head) {
+        held = null;
+        ctx.write(head, heldPromise);
+        heldPromise = null;
         ctx.flush();
     }
 }
