@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.portico.config.AccessLogConfig;
 import dev.portico.config.HeadersPolicyConfig;
+import dev.portico.config.HealthCheckConfig;
 import dev.portico.config.IpFilterPolicyConfig;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RedirectPolicyConfig;
@@ -86,6 +87,18 @@ class ReadmeExampleTest {
                         .upstreamTls(u -> u.serverName("backend.internal")))
                 .build();
 
+        // gRPC: an HTTP/2 upstream (h2c: cleartext, prior knowledge), clients on HTTP/1.1, HTTP/2, HTTP/3 and gRPC-Web
+        UpstreamConfig orders = UpstreamConfig.builder("orders")
+                .server("http://10.0.0.7:50051", 1)
+                .protocol(UpstreamConfig.Protocol.H2C)
+                .http2(h -> h.maxStreamsPerConnection(200))
+                .healthCheck(HealthCheckConfig.grpc("orders.v1.Orders").build())
+                .build();
+        ProxyServer grpc = ProxyServer.builder()
+                .listen(l -> l.address("0.0.0.0:8443").tls(t -> t.certificate(cert, key)).http3(true))
+                .route("/orders.v1.Orders/", r -> r.upstream(orders).grpcWeb(true))
+                .build();
+
         assertThat(proxy.config().routes()).extracting(route -> route.upstream().toString())
                 .containsExactly("http://localhost:8000", "http://localhost:8001");
         ProxyConfig c = custom.config();
@@ -97,6 +110,12 @@ class ReadmeExampleTest {
         assertThat(c.routes().get(0).policies()).hasSize(3);
         assertThat(c.policies().defaults()).hasSize(1);
         assertThat(balanced.config().routes()).allSatisfy(route -> assertThat(route.upstream()).isSameAs(api));
+        assertThat(orders.protocol()).isEqualTo(UpstreamConfig.Protocol.H2C);
+        assertThat(orders.http2().maxStreamsPerConnection()).isEqualTo(200);
+        assertThat(orders.healthCheck().grpc()).isTrue();
+        assertThat(orders.healthCheck().service()).isEqualTo("orders.v1.Orders");
+        assertThat(grpc.config().listen().get(0).http3()).isTrue();
+        assertThat(grpc.config().routes().get(0).grpcWeb()).isTrue();
         assertThat(api.servers()).extracting(ServerConfig::weight).containsExactly(3, 1);
         assertThat(api.healthCheck().expectMax()).isEqualTo(200);
         assertThat(tls.config().listen().get(0).tls().certificates().get(0).certificate()).isEqualTo(cert);
