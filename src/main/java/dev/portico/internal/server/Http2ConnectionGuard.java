@@ -11,7 +11,6 @@ import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.util.ReferenceCountUtil;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,18 +28,14 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
     static final long MAX_CONNECTION_WINDOW = 1L << 20;
 
     private final int maxConcurrentStreams;
-    private final int maxResets;
-    private final long resetWindowNanos;
+    private final ResetBudget resets;
     private ChannelHandlerContext ctx;
-    private long resetWindowStart = System.nanoTime();
-    private int resets;
     private boolean clientErrorLogged;
     private boolean draining;
 
     Http2ConnectionGuard(Http2Config config) {
         this.maxConcurrentStreams = config.maxConcurrentStreams();
-        this.maxResets = config.maxResets();
-        this.resetWindowNanos = config.resetWindow().toNanos();
+        this.resets = new ResetBudget(config);
     }
 
     /** @return the guard of the HTTP/2 connection a stream belongs to, or {@code null} (not a stream channel) */
@@ -55,14 +50,9 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
      * Runs on the connection's event loop, which its streams share.
      */
     void clientCausedReset() {
-        long now = System.nanoTime();
-        if (now - resetWindowStart >= resetWindowNanos) {
-            resetWindowStart = now;
-            resets = 0;
-        }
-        if (++resets > maxResets && !draining && ctx != null) {
-            LOG.warn("{} more than {} streams reset in {}s for client errors: closing the HTTP/2 connection",
-                    ctx.channel().id().asShortText(), maxResets, TimeUnit.NANOSECONDS.toSeconds(resetWindowNanos));
+        if (resets.spend() && !draining && ctx != null) {
+            LOG.warn("{} {} for client errors: closing the HTTP/2 connection", ctx.channel().id().asShortText(),
+                    resets.describe());
             goAway(ctx, Http2Error.ENHANCE_YOUR_CALM);
         }
     }

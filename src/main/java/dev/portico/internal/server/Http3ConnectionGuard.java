@@ -11,7 +11,6 @@ import io.netty.handler.codec.http3.Http3ErrorCode;
 import io.netty.handler.codec.quic.QuicChannel;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,11 +25,8 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger("portico");
 
     private final int maxStreams;
-    private final int maxResets;
-    private final long resetWindowNanos;
+    private final ResetBudget resets;
     private ChannelHandlerContext ctx;
-    private long resetWindowStart = System.nanoTime();
-    private int resets;
     private boolean clientErrorLogged;
     private boolean closing;
     private boolean draining;
@@ -39,8 +35,7 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
 
     Http3ConnectionGuard(Http2Config config) {
         this.maxStreams = config.maxConcurrentStreams();
-        this.maxResets = config.maxResets();
-        this.resetWindowNanos = config.resetWindow().toNanos();
+        this.resets = new ResetBudget(config);
     }
 
     /** @return the guard of the HTTP/3 connection a request stream belongs to, or {@code null} */
@@ -84,15 +79,9 @@ final class Http3ConnectionGuard extends ChannelInboundHandlerAdapter {
 
     /** Counts a stream the client reset, or made Portico reset. */
     void clientCausedReset() {
-        long now = System.nanoTime();
-        if (now - resetWindowStart >= resetWindowNanos) {
-            resetWindowStart = now;
-            resets = 0;
-        }
-        if (++resets > maxResets && !closing && ctx != null) {
+        if (resets.spend() && !closing && ctx != null) {
             closing = true;
-            LOG.warn("{} more than {} streams reset in {}s: closing the HTTP/3 connection",
-                    ctx.channel().id().asShortText(), maxResets, TimeUnit.NANOSECONDS.toSeconds(resetWindowNanos));
+            LOG.warn("{} {}: closing the HTTP/3 connection", ctx.channel().id().asShortText(), resets.describe());
             ((QuicChannel) ctx.channel()).close(true, Http3ErrorCode.H3_EXCESSIVE_LOAD.code(),
                     Unpooled.copiedBuffer("too many stream resets", StandardCharsets.US_ASCII));
         }
