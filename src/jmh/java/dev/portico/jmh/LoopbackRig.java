@@ -62,7 +62,15 @@ final class LoopbackRig implements AutoCloseable {
                                     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest msg) {
                                         DefaultFullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                                                 HttpResponseStatus.OK, body.duplicate());
-                                        r.headers().setInt("content-length", BODY);
+                                        // the head nginx sends for a static file, as bench/run.sh's backend does
+                                        r.headers().set("Server", "nginx/1.22.1")
+                                                .set("Date", "Sat, 05 Dec 2026 05:00:00 GMT")
+                                                .set("Content-Type", "application/octet-stream")
+                                                .setInt("Content-Length", BODY)
+                                                .set("Last-Modified", "Sat, 05 Dec 2026 04:00:00 GMT")
+                                                .set("Connection", "keep-alive")
+                                                .set("ETag", "\"6931e3c0-400\"")
+                                                .set("Accept-Ranges", "bytes");
                                         ctx.writeAndFlush(r);
                                     }
                                 });

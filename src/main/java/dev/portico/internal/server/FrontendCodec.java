@@ -1,5 +1,6 @@
 package dev.portico.internal.server;
 
+import dev.portico.internal.http.HeaderNames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,6 +17,7 @@ import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -78,6 +80,12 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
             super(config);
             this.methods = methods;
             this.maxHeaderSize = config.getMaxHeaderSize();
+        }
+
+        @Override
+        protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+            AsciiString common = HeaderNames.lookup(sb, start, length);
+            return common != null ? common : super.splitHeaderName(sb, start, length);
         }
 
         @Override

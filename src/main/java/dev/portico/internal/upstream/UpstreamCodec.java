@@ -1,5 +1,6 @@
 package dev.portico.internal.upstream;
 
+import dev.portico.internal.http.HeaderNames;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.CombinedChannelDuplexHandler;
@@ -10,6 +11,7 @@ import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.util.AsciiString;
 import java.util.ArrayDeque;
 
 /**
@@ -39,6 +41,12 @@ final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Dec
 
         int undecoded() {
             return actualReadableBytes();
+        }
+
+        @Override
+        protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+            AsciiString common = HeaderNames.lookup(sb, start, length);
+            return common != null ? common : super.splitHeaderName(sb, start, length);
         }
 
         @Override

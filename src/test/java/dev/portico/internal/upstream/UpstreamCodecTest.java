@@ -127,4 +127,24 @@ class UpstreamCodecTest {
 
         assertThat(seen).containsExactly("101", "end");
     }
+
+    @Test
+    void headerNamesKeepTheirSpellingAndCommonOnesAreSharedInstances() {
+        send(HttpMethod.GET);
+        channel.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\nServer: a\r\nserver: b\r\nSERVER: c\r\n"
+                + "X-Own: d\r\nContent-Length: 0\r\n\r\n", StandardCharsets.US_ASCII));
+        HttpResponse response = channel.readInbound();
+        List<String> names = new ArrayList<>();
+        List<CharSequence> instances = new ArrayList<>();
+        response.headers().iteratorCharSequence().forEachRemaining(e -> {
+            names.add(e.getKey().toString());
+            instances.add(e.getKey());
+        });
+        assertThat(names).containsExactly("Server", "server", "SERVER", "X-Own", "Content-Length");
+        assertThat((Object) instances.get(0)).isSameAs(dev.portico.internal.http.HeaderNames.lookup(
+                "Server".getBytes(StandardCharsets.US_ASCII), 0, 6));
+        assertThat((Object) dev.portico.internal.http.HeaderNames.lookup("SERVER".getBytes(StandardCharsets.US_ASCII), 0, 6))
+                .isNull();
+        ReferenceCountUtil.release(channel.readInbound());
+    }
 }

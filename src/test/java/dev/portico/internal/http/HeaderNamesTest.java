@@ -1,0 +1,41 @@
+package dev.portico.internal.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class HeaderNamesTest {
+
+    private static AsciiString lookup(String line, String name) {
+        byte[] bytes = line.getBytes(StandardCharsets.US_ASCII);
+        return HeaderNames.lookup(bytes, line.indexOf(name), name.length());
+    }
+
+    @Test
+    void aCommonNameInItsUsualSpellingsIsOneSharedInstance() {
+        AsciiString first = lookup("Content-Type: text/plain", "Content-Type");
+        AsciiString second = lookup("xx Content-Type: a", "Content-Type");
+        assertThat((Object) first).isNotNull().isSameAs(second);
+        assertThat(first.toString()).isEqualTo("Content-Type");
+        assertThat(lookup("content-type: a", "content-type").toString()).isEqualTo("content-type");
+        assertThat(lookup("X-Request-Id: 1", "X-Request-Id").toString()).isEqualTo("X-Request-Id");
+    }
+
+    @Test
+    void anyOtherSpellingOrNameIsNotReplaced() {
+        assertThat((Object) lookup("CONTENT-TYPE: a", "CONTENT-TYPE")).isNull();
+        assertThat((Object) lookup("Content-Typo: a", "Content-Typo")).isNull();
+        assertThat((Object) lookup("X-Custom-Header: a", "X-Custom-Header")).isNull();
+        assertThat((Object) lookup("A-Name-Longer-Than-Any-In-The-Table-Of-Common-Ones: a",
+                "A-Name-Longer-Than-Any-In-The-Table-Of-Common-Ones")).isNull();
+        assertThat((Object) lookup(": a", "")).isNull();
+    }
+
+    @Test
+    void onlyTheNamesBytesAreCompared() {
+        assertThat((Object) lookup("Hostile: a", "Host")).isNotNull().hasToString("Host");
+        assertThat((Object) lookup("Date", "Date")).hasToString("Date");
+    }
+}
