@@ -198,6 +198,18 @@ wrk_run() {  # wrk_run FILE CPU CONNS SECONDS PORT PATH
         || log "wrk exited non-zero for $1"
 }
 
+cds_training() {  # cds_training: makes bin/portico's class-data-sharing archive if it is not current
+    # The first run records the classes a server run loads (it serves a few requests, so their classes are in the
+    # list); the next start writes the archive from that list, so every measured start uses the same archive.
+    [[ $ROOT/target/portico.jsa -nt $ROOT/target/portico.jar ]] && return 0
+    log "creating Portico's CDS archive (one training run, then one start that writes it)"
+    start_server portico "$CPU_PROXY"
+    wrk_run cds-training "$CPU_LOAD" 10 1 "${PORT[portico]}" /small
+    stop_pid "${PID[portico]}"
+    start_server portico "$CPU_PROXY"
+    stop_pid "${PID[portico]}"
+    [[ -s $ROOT/target/portico.jsa ]] || log "warning: no CDS archive was written"
+}
 rotated() {  # rotated ROUND ITEMS...: the items rotated left by ROUND-1, so no target is always first
     local r=$1; shift
     local items=("$@") n=$# i

@@ -44,12 +44,8 @@ PROFILE=$WORK/profile
 mkdir -p "$PROFILE"
 prof() { "$PY" "$BENCH/profile.py" "$@"; }
 
-# The class-data-sharing archive as bench/run.sh makes it: one short run that serves requests.
-if [[ ! $ROOT/target/portico.jsa -nt $ROOT/target/portico.jar ]]; then
-    start_server portico "$CPU_PROXY"
-    wrk_run cds-training "$CPU_LOAD" 10 1 "${PORT[portico]}" /small
-    stop_pid "${PID[portico]}"
-fi
+# The class-data-sharing archive as bench/run.sh makes it.
+cds_training
 
 export JAVA_OPTS="${JAVA_OPTS:-} -XX:NativeMemoryTracking=summary -Xlog:class+load=info:file=$PROFILE/classes.log"
 start_server portico "$CPU_PROXY"

@@ -147,14 +147,9 @@ if [[ " ${TARGET_LIST[*]} " == *" portico "* ]]; then
         || die "Portico rejects bench/conf/portico.yaml (see above)"
 fi
 
-# bin/portico writes target/portico.jsa when a run exits without a current one; one training run (with a few
-# requests) before the measurements, so every measured start of Portico uses the same archive.
-if [[ " ${TARGET_LIST[*]} " == *" portico "* ]] && [[ ! $ROOT/target/portico.jsa -nt $ROOT/target/portico.jar ]]; then
-    log "creating Portico's CDS archive (one training run)"
-    start_server portico "$CPU_PROXY"
-    wrk_run cds-training "$CPU_LOAD" 10 1 "${PORT[portico]}" /small
-    stop_pid "${PID[portico]}"
-    [[ -s $ROOT/target/portico.jsa ]] || log "warning: no CDS archive was written"
+# bin/portico's class-data-sharing archive, made before the measurements (bench/lib.sh).
+if [[ " ${TARGET_LIST[*]} " == *" portico "* ]]; then
+    cds_training
 fi
 
 # ---- start-up: time to ready, RSS at start, throughput over the first seconds ------------------------------------

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -37,9 +38,24 @@ final class PorticoProcess implements AutoCloseable {
     private final Thread errDrain;
 
     private PorticoProcess(List<String> command) throws IOException {
-        process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        this(command, Map.of());
+    }
+
+    private PorticoProcess(List<String> command, Map<String, String> environment) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        builder.environment().putAll(environment);
+        process = builder.start();
         outDrain = drain(process.getInputStream(), stdout, "portico-stdout");
         errDrain = drain(process.getErrorStream(), stderr, "portico-stderr");
+    }
+
+    /** Starts {@code bash LAUNCHER [args]} with these variables added to the environment. */
+    static PorticoProcess startLauncher(Path launcher, Map<String, String> environment, String... args)
+            throws IOException {
+        List<String> command = new ArrayList<>(List.of("bash", launcher.toString()));
+        command.addAll(Arrays.asList(args));
+        return new PorticoProcess(command, environment);
     }
 
     /** Starts {@code java [jvmOptions] -jar portico.jar [args]}. */
