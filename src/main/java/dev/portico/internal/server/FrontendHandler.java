@@ -36,7 +36,8 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
 
     /** Set on a {@code redirect_https} listener: every request is answered with a redirect. */
     private final HttpsRedirect redirect;
-    private final ArrayDeque<HttpObject> backlog = new ArrayDeque<>(4);
+    /** Pipelined requests that arrived early; created with the first one, dropped once empty (most have none). */
+    private ArrayDeque<HttpObject> backlog;
     private ProxyExchange exchange;
     /** The request whose policies are deciding (suspended), or null. */
     private PolicyRun waiting;
@@ -84,8 +85,8 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (!backlog.isEmpty()) {
-            backlog.add((HttpObject) msg);
+        if (hasBacklog()) {
+            toBacklog((HttpObject) msg);
             return;
         }
         dispatch((HttpObject) msg);
@@ -95,7 +96,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
         if (closing) {
             ReferenceCountUtil.release(msg);
         } else if (waiting != null) {
-            backlog.add(msg); // the request's policies are deciding: its body waits, unread
+            toBacklog(msg); // the request's policies are deciding: its body waits, unread
         } else if (exchange != null && !exchange.requestComplete()) {
             if (msg instanceof HttpContent) {
                 exchange.onRequestContent((HttpContent) msg);
@@ -103,7 +104,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
                 ReferenceCountUtil.release(msg);
             }
         } else if (exchange != null) {
-            backlog.add(msg);
+            toBacklog(msg);
         } else if (msg instanceof HttpRequest) {
             onRequestHead((HttpRequest) msg);
         } else {
@@ -140,7 +141,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
         if (inBacklog) {
             return; // the backlog loop is feeding the exchange; it updates reading when it is done
         }
-        if (!backlog.isEmpty()) {
+        if (hasBacklog()) {
             drainBacklog();
         }
         ChannelConfig config = ctx.channel().config();
@@ -151,7 +152,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
     }
 
     private boolean wantsRead() {
-        if (!backlog.isEmpty() || waiting != null) {
+        if (hasBacklog() || waiting != null) {
             return false;
         }
         if (closing) {
@@ -260,6 +261,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
             return;
         }
         exchange = null;
+        requestId = null; // only an exchange's error response needs it; an idle connection keeps no string
         if (!keepAlive) {
             closeAfter(lastWrite);
             return;
@@ -309,7 +311,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
         exchange = null;
         closing = true;
         cancelHeadTimer();
-        if (!backlog.isEmpty()) {
+        if (hasBacklog()) {
             // The client spoke before the 101: what it sent was decoded as HTTP and is lost to the tunnel.
             releaseBacklog();
             ctx.close();
@@ -322,13 +324,27 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
         p.remove(FrontendCodec.class);
     }
 
+    private boolean hasBacklog() {
+        return backlog != null && !backlog.isEmpty();
+    }
+
+    private void toBacklog(HttpObject msg) {
+        if (backlog == null) {
+            backlog = new ArrayDeque<>(4);
+        }
+        backlog.add(msg);
+    }
+
     private void drainBacklog() {
         inBacklog = true;
         try {
             HttpObject msg;
             while (!closing && waiting == null && (exchange == null || !exchange.requestComplete())
-                    && (msg = backlog.poll()) != null) {
+                    && backlog != null && (msg = backlog.poll()) != null) {
                 dispatch(msg);
+            }
+            if (backlog != null && backlog.isEmpty()) {
+                backlog = null; // an idle keep-alive connection holds no deque
             }
         } finally {
             inBacklog = false;
@@ -364,7 +380,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
      */
     void drain() {
         draining = true;
-        if (exchange == null && backlog.isEmpty() && !closing) {
+        if (exchange == null && !hasBacklog() && !closing) {
             closing = true;
             cancelHeadTimer();
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
@@ -395,8 +411,10 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
 
     @Override
     void releaseBacklog() {
+        ArrayDeque<HttpObject> b = backlog;
+        backlog = null;
         HttpObject m;
-        while ((m = backlog.poll()) != null) {
+        while (b != null && (m = b.poll()) != null) {
             ReferenceCountUtil.release(m);
         }
     }

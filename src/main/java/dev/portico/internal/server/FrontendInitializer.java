@@ -126,7 +126,8 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         ch.pipeline().addLast(
                 new ByteWatcher(handler),
                 new FrontendCodec(decoderConfig(config.limits())));
-        AltSvc altSvc = ch.attr(AltSvc.KEY).get();
+        // hasAttr first: attr() would create (and keep, for the connection's life) an empty attribute.
+        AltSvc altSvc = ch.hasAttr(AltSvc.KEY) ? ch.attr(AltSvc.KEY).get() : null;
         if (altSvc != null) {
             ch.pipeline().addLast(altSvc);
         }
