@@ -8,6 +8,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -28,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * access modifier are shared with {@link FrontendHandler} alone. All calls on the connection's event loop, so no
  * field needs a lock.
  */
-abstract class FrontendConnection extends ChannelInboundHandlerAdapter implements ExchangeHost {
+abstract class FrontendConnection extends ChannelInboundHandlerAdapter implements ExchangeHost, Runnable {
     /** How long a connection that is closed after an error keeps reading (and dropping) what the client sends. */
     static final long LINGER_MILLIS = 2000;
 
@@ -48,15 +49,93 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
     int requests;
     private String clientIp;
     private InetAddress peer;
+    /**
+     * The idle timer ({@code timeouts.idle}): neither read nor written for that long. Kept here rather than in a
+     * stage of its own, which would cost every open connection a handler and a pipeline context; one task per
+     * connection, rescheduled only when it fires. A write still draining to a slow reader counts as activity
+     * while its bytes move, sampled from the outbound buffer when the timer fires.
+     */
+    private final long idleNanos;
+    private ScheduledFuture<?> idleTask;
+    private long lastActivity;
+    private Object lastMessage;
+    private long lastProgress;
+    private long lastPending;
 
     FrontendConnection(ProxyRuntime runtime, String tls) {
         this.runtime = runtime;
         this.tls = tls;
+        this.idleNanos = runtime.config().timeouts().idle().toNanos();
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext context) {
         this.ctx = context;
+        if (context.channel().isActive()) {
+            startIdleTimer(); // a TLS connection: added after the handshake
+        }
+    }
+
+    /** The connection is open: the idle timer starts. */
+    void startIdleTimer() {
+        if (idleTask == null) {
+            lastActivity = System.nanoTime();
+            idleTask = ctx.executor().schedule(this, idleNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    void stopIdleTimer() {
+        if (idleTask != null) {
+            idleTask.cancel(false);
+            idleTask = null;
+        }
+    }
+
+    /** A read ended, or the codec is writing a message to the client: the connection is not idle. */
+    void active() {
+        lastActivity = System.nanoTime();
+    }
+
+    /**
+     * The idle timer fired: idle for the whole period, or rescheduled for what is left of it. The connection is the
+     * timer's task itself, so scheduling it allocates no lambda.
+     */
+    @Override
+    public void run() {
+        if (idleTask == null || !ctx.channel().isOpen()) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (outputMoved()) {
+            lastActivity = now;
+        }
+        long left = idleNanos - (now - lastActivity);
+        if (left <= 0) {
+            lastActivity = now;
+            idleTask = ctx.executor().schedule(this, idleNanos, TimeUnit.NANOSECONDS);
+            onIdle();
+        } else {
+            idleTask = ctx.executor().schedule(this, left, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** Neither read nor written for {@code timeouts.idle}. */
+    abstract void onIdle();
+
+    /** Whether the outbound buffer changed since the last sample: a slow reader that still reads is not idle. */
+    private boolean outputMoved() {
+        ChannelOutboundBuffer buf = ctx.channel().unsafe().outboundBuffer();
+        if (buf == null) {
+            return false;
+        }
+        Object current = buf.current();
+        long progress = buf.currentProgress();
+        long pending = buf.totalPendingWriteBytes();
+        boolean moved = current != lastMessage || progress != lastProgress || pending != lastPending;
+        lastMessage = current;
+        lastProgress = progress;
+        lastPending = pending;
+        return moved;
     }
 
     /** @return whether an exchange is under way on the connection */

@@ -1,7 +1,6 @@
 package dev.portico.internal.server;
 
 import dev.portico.internal.policy.PolicyRun;
-import dev.portico.internal.upstream.IdleTimer;
 import dev.portico.internal.proxy.ProxyExchange;
 import dev.portico.internal.proxy.ProxyFailure;
 import io.netty.buffer.Unpooled;
@@ -21,7 +20,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
@@ -58,17 +56,19 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
     public void handlerRemoved(ChannelHandlerContext context) {
         closing = true;
         cancelHeadTimer();
+        stopIdleTimer();
         releaseBacklog();
     }
 
     @Override
     public void channelActive(ChannelHandlerContext context) {
+        startIdleTimer();
         runtime.connectionOpened(context.channel());
         armHeadTimer();
     }
 
     /**
-     * Called by the stage in front of the codec for every chunk of bytes: a request head may be starting. Only the
+     * Called by the codec for every chunk of bytes: a request head may be starting. Only the
      * start time is noted; a timer is armed after the read if the head is still incomplete then, so back-to-back
      * requests on a busy connection schedule nothing.
      */
@@ -122,6 +122,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext context) {
+        active();
         if (exchange != null) {
             exchange.onClientReadComplete();
         }
@@ -318,9 +319,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
             return;
         }
         ChannelPipeline p = ctx.pipeline();
-        p.replace(this, "tunnel", tunnelEnd);
-        p.remove(ByteWatcher.class);
-        p.remove(IdleTimer.class);
+        p.replace(this, "tunnel", tunnelEnd); // the idle timer stops with this handler
         p.remove(FrontendCodec.class);
     }
 
@@ -360,16 +359,12 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext context, Object evt) {
-        if (evt instanceof IdleStateEvent) {
-            if (exchange != null) {
-                exchange.onClientIdle();
-            } else if (!closing) {
-                context.close();
-            }
-            return;
+    void onIdle() {
+        if (exchange != null) {
+            exchange.onClientIdle();
+        } else if (!closing) {
+            ctx.close();
         }
-        context.fireUserEventTriggered(evt);
     }
 
     /**
@@ -390,6 +385,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
     @Override
     public void channelInactive(ChannelHandlerContext context) {
         cancelHeadTimer();
+        stopIdleTimer();
         releaseBacklog();
         closing = true;
         if (waiting != null) {

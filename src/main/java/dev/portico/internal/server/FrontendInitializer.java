@@ -5,7 +5,6 @@ import dev.portico.config.ProxyConfig;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import dev.portico.internal.upstream.IdleTimer;
 import dev.portico.internal.tls.ServerTls;
 import dev.portico.internal.tls.TlsHandshakeTimeout;
 import io.netty.channel.group.ChannelGroup;
@@ -14,7 +13,8 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Assembles a client connection's pipeline: byte watcher, codec with the configured limits, idle timer, handler.
+ * Assembles a client connection's pipeline: the codec with the configured limits and the handler (which keeps the
+ * idle timer).
  * On a TLS listener these come after the handshake, behind the TLS stage, once {@link FrontendProtocolNegotiator}
  * has chosen the protocol.
  */
@@ -123,15 +123,13 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     void addHttp1(Channel ch, String tlsSummary, Options o) {
         ProxyConfig config = runtime.snapshot().config;
         FrontendHandler handler = new FrontendHandler(runtime, tlsSummary, o.redirect());
-        ch.pipeline().addLast(
-                new ByteWatcher(handler),
-                new FrontendCodec(decoderConfig(config.limits())));
+        ch.pipeline().addLast(new FrontendCodec(decoderConfig(config.limits()), handler));
         // hasAttr first: attr() would create (and keep, for the connection's life) an empty attribute.
         AltSvc altSvc = ch.hasAttr(AltSvc.KEY) ? ch.attr(AltSvc.KEY).get() : null;
         if (altSvc != null) {
             ch.pipeline().addLast(altSvc);
         }
-        ch.pipeline().addLast(new IdleTimer(config.timeouts().idle().toMillis()), handler);
+        ch.pipeline().addLast(handler); // which keeps the idle timer
         if (o.h2c()) {
             H2c.install(ch.pipeline(), runtime, handler);
         }
