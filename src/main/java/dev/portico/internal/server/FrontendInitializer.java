@@ -7,9 +7,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import dev.portico.internal.tls.ServerTls;
 import dev.portico.internal.tls.TlsHandshakeTimeout;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -30,8 +27,6 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     private volatile Options options;
     /** Open connections of this listener; accepts run on several event loops, hence atomic (once per connection). */
     private final AtomicInteger open = new AtomicInteger();
-    /** This listener's connections, so that removing the listener on reload drains just them. */
-    private final ChannelGroup connections = new DefaultChannelGroup("listener", GlobalEventExecutor.INSTANCE);
     /** The listener's HTTP/3 endpoint ({@code http3: true} and QUIC could start), else {@code null}. */
     private volatile Http3Listener http3;
 
@@ -90,9 +85,10 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
             ch.close();
             return;
         }
-        ch.closeFuture().addListener(f -> open.decrementAndGet());
-        connections.add(ch);
         Options o = options;
+        // In the proxy's registry (this listener's drain, the proxy's shutdown) until it closes, which counts it
+        // out of open; a TLS connection counts for the shutdown once its handshake is done.
+        ConnectionRegistry.Entry entry = runtime.connections().add(ch, this, o.tls() == null);
         if (o.redirect() != null) {
             ch.attr(REDIRECT).set(o.redirect()); // for HTTP/2 streams, which admit requests on child channels
         }
@@ -107,7 +103,7 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
             ch.pipeline().addLast(o.tls().newHandler(),
                     new TlsHandshakeTimeout(config.timeouts().tlsHandshake().toMillis(),
                             () -> runtime.metrics().tlsHandshake(false)),
-                    new FrontendProtocolNegotiator(this, o));
+                    new FrontendProtocolNegotiator(this, o, entry));
         } else {
             addHttp1(ch, null, o);
         }
@@ -135,13 +131,18 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         }
     }
 
+    /** One of this listener's connections closed. */
+    void closed() {
+        open.decrementAndGet();
+    }
+
     /** The listener was removed: each connection closes once idle (see {@link FrontendHandler#drain()}). */
     void drain() {
         Http3Listener h3 = http3;
         if (h3 != null) {
             h3.drain();
         }
-        for (Channel ch : connections) {
+        for (Channel ch : runtime.connections().of(this)) {
             ch.eventLoop().execute(() -> {
                 FrontendHandler h = ch.pipeline().get(FrontendHandler.class);
                 if (h != null) {
@@ -164,6 +165,6 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     /** Closes what is left of this listener's connections. */
     void closeAll() {
         closeHttp3();
-        connections.close();
+        runtime.connections().of(this).forEach(Channel::close);
     }
 }
