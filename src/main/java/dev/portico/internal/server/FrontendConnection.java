@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * access modifier are shared with {@link FrontendHandler} alone. All calls on the connection's event loop, so no
  * field needs a lock.
  */
-abstract class FrontendConnection extends ChannelInboundHandlerAdapter implements ExchangeHost, Runnable {
+abstract class FrontendConnection extends ChannelInboundHandlerAdapter implements ExchangeHost {
     /** How long a connection that is closed after an error keeps reading (and dropping) what the client sends. */
     static final long LINGER_MILLIS = 2000;
 
@@ -51,12 +51,15 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
     private InetAddress peer;
     /**
      * The idle timer ({@code timeouts.idle}): neither read nor written for that long. Kept here rather than in a
-     * stage of its own, which would cost every open connection a handler and a pipeline context; one task per
-     * connection, rescheduled only when it fires. A write still draining to a slow reader counts as activity
-     * while its bytes move, sampled from the outbound buffer when the timer fires.
+     * stage of its own, which would cost every open connection a handler and a pipeline context, and watched by
+     * its event loop's {@link IdleSweep} rather than a task of its own. A write still draining to a slow reader
+     * counts as activity while its bytes move, sampled from the outbound buffer at each tick.
      */
     private final long idleNanos;
-    private ScheduledFuture<?> idleTask;
+    private IdleSweep sweep;
+    /** The links of {@link IdleSweep}'s list. */
+    FrontendConnection sweepPrev;
+    FrontendConnection sweepNext;
     private long lastActivity;
     private Object lastMessage;
     private long lastProgress;
@@ -78,16 +81,17 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
 
     /** The connection is open: the idle timer starts. */
     void startIdleTimer() {
-        if (idleTask == null) {
+        if (sweep == null) {
             lastActivity = System.nanoTime();
-            idleTask = ctx.executor().schedule(this, idleNanos, TimeUnit.NANOSECONDS);
+            sweep = runtime.idleSweep(ctx.executor());
+            sweep.add(this, idleNanos);
         }
     }
 
     void stopIdleTimer() {
-        if (idleTask != null) {
-            idleTask.cancel(false);
-            idleTask = null;
+        if (sweep != null) {
+            sweep.remove(this);
+            sweep = null;
         }
     }
 
@@ -97,27 +101,31 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
     }
 
     /**
-     * The idle timer fired: idle for the whole period, or rescheduled for what is left of it. The connection is the
-     * timer's task itself, so scheduling it allocates no lambda.
+     * A tick of the loop's sweep: idle for the whole period, or idle for a tick already, when the connection can
+     * give back what it only needs while busy.
+     *
+     * @param now the tick's time
+     * @param tick the time between ticks
      */
-    @Override
-    public void run() {
-        if (idleTask == null || !ctx.channel().isOpen()) {
+    void sweep(long now, long tick) {
+        if (!ctx.channel().isOpen()) {
             return;
         }
-        long now = System.nanoTime();
         if (outputMoved()) {
             lastActivity = now;
         }
-        long left = idleNanos - (now - lastActivity);
-        if (left <= 0) {
+        long quiet = now - lastActivity;
+        if (quiet >= idleNanos) {
             lastActivity = now;
-            idleTask = ctx.executor().schedule(this, idleNanos, TimeUnit.NANOSECONDS);
             onIdle();
-        } else {
-            idleTask = ctx.executor().schedule(this, left, TimeUnit.NANOSECONDS);
+        } else if (quiet >= tick) {
+            clientIp = null; // cached for the requests of a busy connection; made again when one comes
+            onQuiet();
         }
     }
+
+    /** Neither read nor written for a tick of the sweep or more (and less than {@code timeouts.idle}). */
+    abstract void onQuiet();
 
     /** Neither read nor written for {@code timeouts.idle}. */
     abstract void onIdle();

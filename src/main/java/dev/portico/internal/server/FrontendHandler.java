@@ -40,6 +40,8 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
     /** The request whose policies are deciding (suspended), or null. */
     private PolicyRun waiting;
     private boolean inBacklog;
+    /** The connection's codec, which gives back its decoder and encoder while the connection is quiet. */
+    private FrontendCodec codec;
 
     FrontendHandler(ProxyRuntime runtime, String tls, HttpsRedirect redirect) {
         super(runtime, tls);
@@ -356,6 +358,18 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
             exchange.onClientWritable();
         }
         context.fireChannelWritabilityChanged();
+    }
+
+    /** @param c the connection's codec */
+    void codec(FrontendCodec c) {
+        codec = c;
+    }
+
+    @Override
+    void onQuiet() {
+        if (codec != null && exchange == null && waiting == null && !hasBacklog() && !closing) {
+            codec.shrink();
+        }
     }
 
     @Override

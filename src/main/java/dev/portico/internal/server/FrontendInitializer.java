@@ -29,6 +29,8 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     private final AtomicInteger open = new AtomicInteger();
     /** The listener's HTTP/3 endpoint ({@code http3: true} and QUIC could start), else {@code null}. */
     private volatile Http3Listener http3;
+    /** The decoder settings of the configuration in use; accepts on several event loops may race to make them. */
+    private volatile DecoderSettings decoderSettings;
 
     /**
      * What a listener speaks.
@@ -69,6 +71,20 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
                 .setStrictLineParsing(true)
                 .setUseRfc9112TransferEncoding(true)
                 .setValidateHeaders(true);
+    }
+
+    /** The decoder settings for {@code limits}: one object for the connections of a configuration, not each. */
+    private HttpDecoderConfig sharedDecoderConfig(LimitsConfig limits) {
+        DecoderSettings d = decoderSettings;
+        if (d == null || !d.limits().equals(limits)) {
+            d = new DecoderSettings(limits, decoderConfig(limits));
+            decoderSettings = d;
+        }
+        return d.config();
+    }
+
+    /** Decoder settings and the limits they were made of. */
+    private record DecoderSettings(LimitsConfig limits, HttpDecoderConfig config) {
     }
 
     ProxyRuntime runtime() {
@@ -119,7 +135,9 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     void addHttp1(Channel ch, String tlsSummary, Options o) {
         ProxyConfig config = runtime.snapshot().config;
         FrontendHandler handler = new FrontendHandler(runtime, tlsSummary, o.redirect());
-        ch.pipeline().addLast(new FrontendCodec(decoderConfig(config.limits()), handler));
+        FrontendCodec codec = new FrontendCodec(sharedDecoderConfig(config.limits()), handler);
+        handler.codec(codec);
+        ch.pipeline().addLast(codec);
         // hasAttr first: attr() would create (and keep, for the connection's life) an empty attribute.
         AltSvc altSvc = ch.hasAttr(AltSvc.KEY) ? ch.attr(AltSvc.KEY).get() : null;
         if (altSvc != null) {

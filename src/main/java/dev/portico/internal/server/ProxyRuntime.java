@@ -49,6 +49,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -77,6 +78,8 @@ public final class ProxyRuntime {
     private final Map<EventExecutor, UpstreamPool> pools = new IdentityHashMap<>();
     /** The open client connections, of all listeners: drained and closed at shutdown, by listener on reload. */
     private final ConnectionRegistry connections = new ConnectionRegistry();
+    /** Per event loop: the idle timers of its HTTP/1.1 client connections. */
+    private final Map<EventExecutor, IdleSweep> sweeps = new ConcurrentHashMap<>();
     /** The bound listeners in config order; changed only under this object's lock (start, reload, stop). */
     private final Map<ListenerKey, Listener> listeners = new LinkedHashMap<>();
     /** What each bound listener was configured with. */
@@ -375,6 +378,11 @@ public final class ProxyRuntime {
 
     boolean draining() {
         return draining;
+    }
+
+    /** @return the idle timers of {@code loop}'s HTTP/1.1 client connections */
+    IdleSweep idleSweep(EventExecutor loop) {
+        return sweeps.computeIfAbsent(loop, IdleSweep::new);
     }
 
     /** @return the open client connections */
