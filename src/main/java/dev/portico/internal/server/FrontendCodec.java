@@ -25,7 +25,8 @@ import java.util.ArrayDeque;
  * of two, which costs three more objects per connection), it tells the frontend handler, if it has one, when bytes
  * arrive (the request head deadline starts with a request's first byte) and when a response is written (the idle
  * timer) instead of two more stages doing that, and while the connection is idle it holds neither decoder nor
- * encoder ({@link #shrink}): they are made again when the next request's bytes arrive.
+ * encoder ({@link #shrink}): they are made again when the next request's bytes arrive. It keeps no context of its
+ * own either: the one caller of {@link #shrink} looks it up.
  */
 final class FrontendCodec extends ChannelDuplexHandler {
     /** The message of the failure set on a request with obs-fold. */
@@ -41,7 +42,6 @@ final class FrontendCodec extends ChannelDuplexHandler {
     private final HttpDecoderConfig config;
     /** Told of the bytes read and the responses written; {@code null} for a codec on its own (tests). */
     private final FrontendHandler frontend;
-    private ChannelHandlerContext ctx;
     /** Made with the first bytes, dropped while idle. */
     private FrontendDecoder decoder;
     /** Made with the first response, dropped while idle. */
@@ -59,11 +59,6 @@ final class FrontendCodec extends ChannelDuplexHandler {
     FrontendCodec(HttpDecoderConfig config, FrontendHandler frontend) {
         this.config = config;
         this.frontend = frontend;
-    }
-
-    @Override
-    public void handlerAdded(ChannelHandlerContext context) {
-        ctx = context;
     }
 
     /** Leaves the pipeline (an upgrade): bytes the decoder holds go on to the stages behind, as Netty's do. */
@@ -129,8 +124,10 @@ final class FrontendCodec extends ChannelDuplexHandler {
     /**
      * The connection is idle: the decoder goes if it is between requests with nothing held, the encoder if no
      * response is owed. The next request's bytes, and its response, make new ones, which carry on the same.
+     *
+     * @param ctx the codec's context, or {@code null} if it is no longer in the pipeline
      */
-    void shrink() {
+    void shrink(ChannelHandlerContext ctx) {
         if (ctx == null || ctx.isRemoved()) {
             return;
         }
@@ -146,6 +143,11 @@ final class FrontendCodec extends ChannelDuplexHandler {
         if (encoder != null && next == null) {
             encoder = null; // between responses: Netty's encoder keeps no state from one to the next
         }
+    }
+
+    /** @return whether the codec holds a decoder or an encoder (which {@link #shrink} may drop) */
+    boolean holding() {
+        return decoder != null || encoder != null;
     }
 
     /** The decoder read a request head: its response is the next one not yet paired with a request. */

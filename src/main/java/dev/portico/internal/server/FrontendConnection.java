@@ -62,8 +62,9 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
     FrontendConnection sweepNext;
     private long lastActivity;
     private Object lastMessage;
-    private long lastProgress;
-    private long lastPending;
+    /** Low 32 bits of the samples: a change by a multiple of 4 GiB between two ticks is seen at the next one. */
+    private int lastProgress;
+    private int lastPending;
 
     FrontendConnection(ProxyRuntime runtime, String tls) {
         this.runtime = runtime;
@@ -137,8 +138,8 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
             return false;
         }
         Object current = buf.current();
-        long progress = buf.currentProgress();
-        long pending = buf.totalPendingWriteBytes();
+        int progress = (int) buf.currentProgress();
+        int pending = (int) buf.totalPendingWriteBytes();
         boolean moved = current != lastMessage || progress != lastProgress || pending != lastPending;
         lastMessage = current;
         lastProgress = progress;

@@ -367,8 +367,8 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
 
     @Override
     void onQuiet() {
-        if (codec != null && exchange == null && waiting == null && !hasBacklog() && !closing) {
-            codec.shrink();
+        if (codec != null && codec.holding() && exchange == null && waiting == null && !hasBacklog() && !closing) {
+            codec.shrink(ctx.pipeline().context(codec));
         }
     }
 
