@@ -11,7 +11,8 @@
 #   - CPU: each thread's CPU time under load (event loop, JIT compilers, GC...), CPU time per request, and the event
 #     loop's JFR CPU samples split into the parts of a request (bench/profile.py jfr), its allocation by class/site;
 #   - memory: RSS by mapping and the JVM's native memory tracking summary, idle after start and after load;
-#     the Java heap each idle keep-alive connection holds (class histogram with and without IDLE_CONNS of them).
+#     the Java heap each idle keep-alive connection holds (class histogram with and without IDLE_CONNS of them, right
+#     after their requests and after IDLE_QUIET seconds of quiet).
 # Portico runs with -XX:NativeMemoryTracking=summary (a little more RSS and CPU than without) and class-load
 # logging; bench/run.sh gives the reference figures. Needs the JDK's jcmd, jmap and jfr.
 set -euo pipefail
@@ -24,6 +25,7 @@ DURATION=${DURATION:-20}            # seconds of the profiled wrk run
 WARM_DURATION=${WARM_DURATION:-15}  # seconds of wrk before it (the JIT's warm-up)
 CONNS=${CONNS:-50}
 IDLE_CONNS=${IDLE_CONNS:-4000}      # idle keep-alive connections for the per-connection heap figure
+IDLE_QUIET=${IDLE_QUIET:-3}         # seconds of quiet before the second heap figure (tools.py idle holds them 8 s)
 CPU_PROXY=${CPU_PROXY:-0}
 CPU_LOAD=${CPU_LOAD:-1}
 RESULTS_DIR=${RESULTS_DIR:-$BENCH/results}
@@ -72,7 +74,7 @@ jcmd "$P" VM.native_memory summary > "$PROFILE/nmt-after.txt"
 
 log "idle connections: $IDLE_CONNS, Java heap before and with them"
 jmap -histo:live "$P" > "$PROFILE/histo-0.txt"
-"$PY" "$BENCH/tools.py" idle --port "${PORT[portico]}" --n "$IDLE_CONNS" --pids "$P" --settle 6 \
+"$PY" "$BENCH/tools.py" idle --port "${PORT[portico]}" --n "$IDLE_CONNS" --pids "$P" --settle 8 \
     > "$PROFILE/idle.json" &
 idle_pid=$!
 sleep 1
@@ -82,6 +84,10 @@ until [[ -s $PROFILE/idle.json ]] || (( $(established) >= IDLE_CONNS )); do
 done
 held=$(established)
 jmap -histo:live "$P" > "$PROFILE/histo-1.txt"
+# A connection quiet for a tick of its event loop's idle sweep (timeouts.idle / 4, at most 1 s) gives back its
+# decoder and encoder: the second histogram is of idle connections in that state (tools.py still holds them).
+sleep "$IDLE_QUIET"
+jmap -histo:live "$P" > "$PROFILE/histo-2.txt"
 wait "$idle_pid" || true
 stop_pid "$P"
 stop_pid "${PID[backend]}"
@@ -133,7 +139,13 @@ mkdir -p "$RESULTS_DIR"
     echo "Idle keep-alive connections: $held held when the histogram was taken; RSS figures of tools.py idle:"
     echo "\`$(cat "$PROFILE/idle.json")\`"
     echo
+    echo "Right after the last of them was answered:"
+    echo
     prof histo "$PROFILE/histo-0.txt" "$PROFILE/histo-1.txt" "$held"
+    echo
+    echo "After $IDLE_QUIET s more of quiet (the connections as they stay while idle):"
+    echo
+    prof histo "$PROFILE/histo-0.txt" "$PROFILE/histo-2.txt" "$held"
     echo
     echo "## Start-up"
     echo

@@ -60,6 +60,49 @@ class KeepAliveTest {
         }
     }
 
+    private static TimeoutsConfig clientIdle(Duration idle) {
+        return new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(5), idle, Duration.ofSeconds(5),
+                Duration.ofSeconds(1));
+    }
+
+    @Test
+    void servesAClientConnectionUntilItIsIdleForTimeoutsIdleThenClosesIt() throws Exception {
+        try (TestBackend api = TestBackend.echo()) {
+            portico.start(b -> b.timeouts(clientIdle(Duration.ofMillis(600))).route("/", api.url()));
+            try (RawClient c = portico.raw()) {
+                c.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertThat(c.read().body()).isEqualTo("GET /1\n");
+                c.send("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n"); // well within the idle time: still open
+                assertThat(c.read().body()).isEqualTo("GET /2\n");
+                long quietSince = System.nanoTime();
+
+                assertThat(c.closedByPeer()).isTrue();
+                long quietMillis = (System.nanoTime() - quietSince) / 1_000_000;
+                assertThat(quietMillis).isBetween(500L, 5_000L); // the idle time, plus up to a tick of the sweep
+            }
+        }
+    }
+
+    @Test
+    void servesTheNextRequestsOfAClientConnectionThatWasQuiet() throws Exception {
+        // Quiet for more than two ticks of the idle sweep (a quarter of timeouts.idle): the connection has given
+        // back its decoder and encoder, and the ones made for the next requests pair a HEAD's answer right.
+        try (TestBackend api = TestBackend.echo()) {
+            portico.start(b -> b.timeouts(clientIdle(Duration.ofSeconds(2))).route("/", api.url()));
+            try (RawClient c = portico.raw()) {
+                c.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n");
+                assertThat(c.read().body()).isEqualTo("GET /1\n");
+                Thread.sleep(1_200); // the client's quiet time is what this test is about, not a wait for a result
+
+                c.send("HEAD /2 HTTP/1.1\r\nHost: a\r\n\r\nGET /3 HTTP/1.1\r\nHost: a\r\n\r\n");
+                RawClient.Response head = c.read(true);
+                assertThat(head.status()).isEqualTo(200);
+                assertThat(head.body()).isEmpty();
+                assertThat(c.read().body()).isEqualTo("GET /3\n");
+            }
+        }
+    }
+
     @Test
     void answersPipelinedRequestsInOrder() throws Exception {
         try (TestBackend api = TestBackend.echo()) {

@@ -1,26 +1,14 @@
 package dev.portico.internal.server;
 
-import dev.portico.internal.http.HeaderNames;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.CombinedChannelDuplexHandler;
-import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.util.AsciiString;
-import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
-import java.util.List;
 
 /**
  * Netty's HTTP/1.1 server codec with two more rules, checked on the head's bytes as the decoder consumes them
@@ -32,218 +20,163 @@ import java.util.List;
  * chunked body are checked against their grammar ({@link ChunkLineScanner}).
  * The encoder pairs each final response with its request's method, as {@code HttpServerCodec} does, so the answer
  * to a HEAD never carries a body.
+ *
+ * <p>Memory: every open connection holds its codec, so it is one stage (not a {@code CombinedChannelDuplexHandler}
+ * of two, which costs three more objects per connection), it tells the frontend handler, if it has one, when bytes
+ * arrive (the request head deadline starts with a request's first byte) and when a response is written (the idle
+ * timer) instead of two more stages doing that, and while the connection is idle it holds neither decoder nor
+ * encoder ({@link #shrink}): they are made again when the next request's bytes arrive. It keeps no context of its
+ * own either: the one caller of {@link #shrink} looks it up.
  */
-final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Decoder, FrontendCodec.Encoder> {
+final class FrontendCodec extends ChannelDuplexHandler {
     /** The message of the failure set on a request with obs-fold. */
     static final String OBS_FOLD = "obs-fold in request head";
     /** The message of the failure set on a head with more than one Content-Length field, or a list in one. */
     static final String MANY_LENGTHS = "more than one Content-Length value";
-    private static final byte[] CONTENT_LENGTH = "content-length:".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     /** The message of the failure set on a request line with other separators than single spaces. */
     static final String BAD_REQUEST_LINE = "request line not in the form: method SP target SP HTTP/x.y";
-    private static final byte[] HTTP_SLASH = {'H', 'T', 'T', 'P', '/'};
     /** The message of the failure set on a chunked body with a malformed chunk extension. */
     static final String BAD_CHUNK_EXT = "malformed chunk extension";
 
+    /** The decoder settings, shared by the listener's connections. */
+    private final HttpDecoderConfig config;
+    /** Told of the bytes read and the responses written; {@code null} for a codec on its own (tests). */
+    private final FrontendHandler frontend;
+    /** Made with the first bytes, dropped while idle. */
+    private FrontendDecoder decoder;
+    /** Made with the first response, dropped while idle. */
+    private Encoder encoder;
+    /** The method of the oldest request not answered yet, and those of the pipelined ones after it, if any. */
+    private HttpMethod next;
+    private ArrayDeque<HttpMethod> later;
+
+    /** A codec on its own, for tests. */
     FrontendCodec(HttpDecoderConfig config) {
-        ArrayDeque<HttpMethod> methods = new ArrayDeque<>(4);
-        init(new Decoder(config, methods), new Encoder(methods));
+        this(config, null);
     }
 
-    static final class Decoder extends HttpRequestDecoder {
-        private final ArrayDeque<HttpMethod> methods;
-        /** True while the bytes being consumed belong to a request head (not a body). */
-        private boolean inHead = true;
-        private boolean afterLineFeed;
-        private String malformed;
-        /** Request line state: still in it; seen its first byte; spaces so far; last byte a space; version bytes. */
-        private boolean inRequestLine = true;
-        private boolean lineStarted;
-        private int spaces;
-        private boolean afterSpace;
-        private int versionBytes;
-        /** Field name matching: bytes of "content-length:" matched at the start of this line, or -1. */
-        private int nameMatch = -1;
-        private boolean inLengthValue;
-        private int lengthFields;
-        /** Bytes of the header section so far (after the request line), CRLFs included. */
-        private int headerBytes;
-        private boolean requestLineCr;
-        private final int maxHeaderSize;
-        private final ChunkLineScanner chunks = new ChunkLineScanner();
-        /** The body being read is chunked. */
-        private boolean chunkedBody;
-        /** A chunk line was malformed: the connection's remaining bytes are discarded. */
-        private boolean broken;
+    /** @param frontend the connection's handler, told of bytes read and responses written */
+    FrontendCodec(HttpDecoderConfig config, FrontendHandler frontend) {
+        this.config = config;
+        this.frontend = frontend;
+    }
 
-        Decoder(HttpDecoderConfig config, ArrayDeque<HttpMethod> methods) {
-            super(config);
-            this.methods = methods;
-            this.maxHeaderSize = config.getMaxHeaderSize();
-        }
-
-        @Override
-        protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
-            AsciiString common = HeaderNames.lookup(sb, start, length);
-            return common != null ? common : super.splitHeaderName(sb, start, length);
-        }
-
-        @Override
-        protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
-            if (broken) {
-                buffer.skipBytes(buffer.readableBytes());
-                return;
-            }
-            int start = buffer.readerIndex();
-            int before = out.size();
-            super.decode(ctx, buffer, out);
-            if (inHead) {
-                scanHead(buffer, start, buffer.readerIndex());
-            } else if (chunkedBody && !chunks.scan(buffer, start, buffer.readerIndex())) {
-                failBody(buffer, out, before);
-                return;
-            }
-            for (int i = before; i < out.size(); i++) {
-                Object msg = out.get(i);
-                if (msg instanceof HttpRequest) {
-                    HttpRequest request = (HttpRequest) msg;
-                    methods.add(request.method());
-                    if (request.decoderResult().isSuccess()) {
-                        if (headerBytes > maxHeaderSize) {
-                            request.setDecoderResult(DecoderResult.failure(new TooLongHttpHeaderException(
-                                    "header section over " + maxHeaderSize + " bytes")));
-                        } else if (malformed != null) {
-                            request.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(malformed)));
-                        }
-                    }
-                    inHead = false;
-                    chunkedBody = request.decoderResult().isSuccess() && HttpUtil.isTransferEncodingChunked(request);
-                    chunks.reset();
-                    resetHeadState();
-                }
-                if (msg instanceof LastHttpContent) {
-                    inHead = true;
-                    chunkedBody = false;
-                }
-            }
-        }
-
-        /**
-         * A chunk line broke the grammar: what this read decoded of the body is dropped (the request fails anyway)
-         * and the body ends with a failure, as Netty ends one with a malformed chunk size; nothing after it is read
-         * as a request.
-         */
-        private void failBody(ByteBuf buffer, List<Object> out, int before) {
-            while (out.size() > before) {
-                ReferenceCountUtil.release(out.remove(out.size() - 1));
-            }
-            broken = true;
-            buffer.skipBytes(buffer.readableBytes());
-            LastHttpContent end = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
-            end.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(BAD_CHUNK_EXT)));
-            out.add(end);
-        }
-
-        private void resetHeadState() {
-            afterLineFeed = false;
-            malformed = null;
-            inRequestLine = true;
-            lineStarted = false;
-            spaces = 0;
-            afterSpace = false;
-            versionBytes = 0;
-            nameMatch = -1;
-            inLengthValue = false;
-            lengthFields = 0;
-            headerBytes = 0;
-            requestLineCr = false;
-        }
-
-        /** Bytes [from, to) of the buffer were consumed as part of a head. */
-        private void scanHead(ByteBuf buffer, int from, int to) {
-            for (int i = from; i < to; i++) {
-                byte b = buffer.getByte(i);
-                if (inRequestLine) {
-                    scanRequestLine(b);
-                    requestLineCr = !inRequestLine && b == '\r';
-                } else if (requestLineCr && b == '\n') {
-                    requestLineCr = false; // the request line's own CRLF, which max_request_line covers
-                } else {
-                    requestLineCr = false;
-                    headerBytes++;
-                    if (afterLineFeed && (b == ' ' || b == '\t')) {
-                        malformed = OBS_FOLD;
-                    }
-                    scanContentLength(b);
-                }
-                afterLineFeed = b == '\n';
-            }
-        }
-
-        /**
-         * Netty keeps only one Content-Length of an HTTP/1.0 request (the first), so several fields, or a list in
-         * one, are caught here: two parsers could disagree on where the body ends.
-         */
-        private void scanContentLength(byte b) {
-            if (afterLineFeed) {
-                nameMatch = 0;
-                inLengthValue = false;
-            }
-            if (inLengthValue) {
-                if (b == ',') {
-                    malformed = MANY_LENGTHS;
-                }
-                return;
-            }
-            if (nameMatch >= 0) {
-                byte lower = b >= 'A' && b <= 'Z' ? (byte) (b + 32) : b;
-                if (lower == CONTENT_LENGTH[nameMatch]) {
-                    if (++nameMatch == CONTENT_LENGTH.length) {
-                        nameMatch = -1;
-                        inLengthValue = true;
-                        if (++lengthFields > 1) {
-                            malformed = MANY_LENGTHS;
-                        }
-                    }
-                } else {
-                    nameMatch = -1;
-                }
-            }
-        }
-
-        private void scanRequestLine(byte b) {
-            if (b == '\r' || b == '\n') {
-                // Empty lines before the request line are allowed (RFC 9112 section 2.2); after it, the line ends.
-                if (lineStarted) {
-                    inRequestLine = false;
-                    nameMatch = -1;
-                    if (spaces != 2 || versionBytes < HTTP_SLASH.length) {
-                        malformed = BAD_REQUEST_LINE;
-                    }
-                }
-                return;
-            }
-            if (b == '\t' || (b == ' ' && (!lineStarted || afterSpace))) {
-                malformed = BAD_REQUEST_LINE;
-            }
-            lineStarted = true;
-            if (b == ' ') {
-                spaces++;
-                afterSpace = true;
-                return;
-            }
-            afterSpace = false;
-            if (spaces == 2 && versionBytes < HTTP_SLASH.length && b != HTTP_SLASH[versionBytes++]) {
-                malformed = BAD_REQUEST_LINE;
-            }
+    /** Leaves the pipeline (an upgrade): bytes the decoder holds go on to the stages behind, as Netty's do. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext context) throws Exception {
+        FrontendDecoder d = decoder;
+        decoder = null;
+        encoder = null;
+        if (d != null) {
+            d.handlerRemoved(context);
         }
     }
 
+    @Override
+    public void channelRead(ChannelHandlerContext context, Object msg) throws Exception {
+        if (frontend != null) {
+            frontend.onBytes();
+        }
+        if (decoder == null) {
+            decoder = new FrontendDecoder(config, this);
+        }
+        decoder.channelRead(context, msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext context) throws Exception {
+        if (decoder != null) {
+            decoder.channelReadComplete(context);
+        } else {
+            context.fireChannelReadComplete();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext context) throws Exception {
+        if (decoder != null) {
+            decoder.channelInactive(context);
+        } else {
+            context.fireChannelInactive();
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext context, Object evt) throws Exception {
+        if (decoder != null) {
+            decoder.userEventTriggered(context, evt);
+        } else {
+            context.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void write(ChannelHandlerContext context, Object msg, ChannelPromise promise) throws Exception {
+        if (frontend != null) {
+            frontend.active();
+        }
+        if (encoder == null) {
+            encoder = new Encoder(this);
+        }
+        encoder.write(context, msg, promise);
+    }
+
+    /**
+     * The connection is idle: the decoder goes if it is between requests with nothing held, the encoder if no
+     * response is owed. The next request's bytes, and its response, make new ones, which carry on the same.
+     *
+     * @param ctx the codec's context, or {@code null} if it is no longer in the pipeline
+     */
+    void shrink(ChannelHandlerContext ctx) {
+        if (ctx == null || ctx.isRemoved()) {
+            return;
+        }
+        if (decoder != null && decoder.betweenRequests()) {
+            FrontendDecoder d = decoder;
+            decoder = null;
+            try {
+                d.handlerRemoved(ctx); // frees its scratch buffer; it holds no bytes, so none go on
+            } catch (Exception e) {
+                ctx.fireExceptionCaught(e);
+            }
+        }
+        if (encoder != null && next == null) {
+            encoder = null; // between responses: Netty's encoder keeps no state from one to the next
+        }
+    }
+
+    /** @return whether the codec holds a decoder or an encoder (which {@link #shrink} may drop) */
+    boolean holding() {
+        return decoder != null || encoder != null;
+    }
+
+    /** The decoder read a request head: its response is the next one not yet paired with a request. */
+    void expect(HttpMethod method) {
+        if (next == null) {
+            next = method;
+        } else {
+            if (later == null) {
+                later = new ArrayDeque<>(4); // pipelined requests: rare, so not held by every connection
+            }
+            later.add(method);
+        }
+    }
+
+    private HttpMethod answered() {
+        HttpMethod method = next;
+        next = later == null ? null : later.poll();
+        if (later != null && later.isEmpty()) {
+            later = null;
+        }
+        return method;
+    }
+
+    /** Netty's response encoder, called with the codec's context, that knows which responses answer a HEAD. */
     static final class Encoder extends HttpResponseEncoder {
-        private final ArrayDeque<HttpMethod> methods;
+        private final FrontendCodec codec;
 
-        Encoder(ArrayDeque<HttpMethod> methods) {
-            this.methods = methods;
+        Encoder(FrontendCodec codec) {
+            this.codec = codec;
         }
 
         @Override
@@ -251,8 +184,7 @@ final class FrontendCodec extends CombinedChannelDuplexHandler<FrontendCodec.Dec
             if (msg.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
                 return super.isContentAlwaysEmpty(msg); // interim: the final response is still to come
             }
-            HttpMethod method = methods.poll();
-            return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
+            return HttpMethod.HEAD.equals(codec.answered()) || super.isContentAlwaysEmpty(msg);
         }
     }
 }

@@ -8,6 +8,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -48,15 +49,102 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
     int requests;
     private String clientIp;
     private InetAddress peer;
+    /**
+     * The idle timer ({@code timeouts.idle}): neither read nor written for that long. Kept here rather than in a
+     * stage of its own, which would cost every open connection a handler and a pipeline context, and watched by
+     * its event loop's {@link IdleSweep} rather than a task of its own. A write still draining to a slow reader
+     * counts as activity while its bytes move, sampled from the outbound buffer at each tick.
+     */
+    private final long idleNanos;
+    private IdleSweep sweep;
+    /** The links of {@link IdleSweep}'s list. */
+    FrontendConnection sweepPrev;
+    FrontendConnection sweepNext;
+    private long lastActivity;
+    private Object lastMessage;
+    /** Low 32 bits of the samples: a change by a multiple of 4 GiB between two ticks is seen at the next one. */
+    private int lastProgress;
+    private int lastPending;
 
     FrontendConnection(ProxyRuntime runtime, String tls) {
         this.runtime = runtime;
         this.tls = tls;
+        this.idleNanos = runtime.config().timeouts().idle().toNanos();
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext context) {
         this.ctx = context;
+        if (context.channel().isActive()) {
+            startIdleTimer(); // a TLS connection: added after the handshake
+        }
+    }
+
+    /** The connection is open: the idle timer starts. */
+    void startIdleTimer() {
+        if (sweep == null) {
+            lastActivity = System.nanoTime();
+            sweep = runtime.idleSweep(ctx.executor());
+            sweep.add(this, idleNanos);
+        }
+    }
+
+    void stopIdleTimer() {
+        if (sweep != null) {
+            sweep.remove(this);
+            sweep = null;
+        }
+    }
+
+    /** A read ended, or the codec is writing a message to the client: the connection is not idle. */
+    void active() {
+        lastActivity = System.nanoTime();
+    }
+
+    /**
+     * A tick of the loop's sweep: idle for the whole period, or idle for a tick already, when the connection can
+     * give back what it only needs while busy.
+     *
+     * @param now the tick's time
+     * @param tick the time between ticks
+     */
+    void sweep(long now, long tick) {
+        if (!ctx.channel().isOpen()) {
+            return;
+        }
+        if (outputMoved()) {
+            lastActivity = now;
+        }
+        long quiet = now - lastActivity;
+        if (quiet >= idleNanos) {
+            lastActivity = now;
+            onIdle();
+        } else if (quiet >= tick) {
+            clientIp = null; // cached for the requests of a busy connection; made again when one comes
+            onQuiet();
+        }
+    }
+
+    /** Neither read nor written for a tick of the sweep or more (and less than {@code timeouts.idle}). */
+    abstract void onQuiet();
+
+    /** Neither read nor written for {@code timeouts.idle}. */
+    abstract void onIdle();
+
+    /** Whether the outbound buffer changed since the last sample: a slow reader that still reads is not idle. */
+    private boolean outputMoved() {
+        ChannelOutboundBuffer buf = ctx.channel().unsafe().outboundBuffer();
+        if (buf == null) {
+            return false;
+        }
+        Object current = buf.current();
+        int progress = (int) buf.currentProgress();
+        int pending = (int) buf.totalPendingWriteBytes();
+        boolean moved = current != lastMessage || progress != lastProgress || pending != lastPending;
+        lastMessage = current;
+        lastProgress = progress;
+        lastPending = pending;
+        return moved;
     }
 
     /** @return whether an exchange is under way on the connection */

@@ -1,7 +1,6 @@
 package dev.portico.internal.server;
 
 import dev.portico.internal.policy.PolicyRun;
-import dev.portico.internal.upstream.IdleTimer;
 import dev.portico.internal.proxy.ProxyExchange;
 import dev.portico.internal.proxy.ProxyFailure;
 import io.netty.buffer.Unpooled;
@@ -21,7 +20,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
@@ -36,11 +34,14 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
 
     /** Set on a {@code redirect_https} listener: every request is answered with a redirect. */
     private final HttpsRedirect redirect;
-    private final ArrayDeque<HttpObject> backlog = new ArrayDeque<>(4);
+    /** Pipelined requests that arrived early; created with the first one, dropped once empty (most have none). */
+    private ArrayDeque<HttpObject> backlog;
     private ProxyExchange exchange;
     /** The request whose policies are deciding (suspended), or null. */
     private PolicyRun waiting;
     private boolean inBacklog;
+    /** The connection's codec, which gives back its decoder and encoder while the connection is quiet. */
+    private FrontendCodec codec;
 
     FrontendHandler(ProxyRuntime runtime, String tls, HttpsRedirect redirect) {
         super(runtime, tls);
@@ -57,17 +58,19 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
     public void handlerRemoved(ChannelHandlerContext context) {
         closing = true;
         cancelHeadTimer();
+        stopIdleTimer();
         releaseBacklog();
     }
 
     @Override
     public void channelActive(ChannelHandlerContext context) {
+        startIdleTimer();
         runtime.connectionOpened(context.channel());
         armHeadTimer();
     }
 
     /**
-     * Called by the stage in front of the codec for every chunk of bytes: a request head may be starting. Only the
+     * Called by the codec for every chunk of bytes: a request head may be starting. Only the
      * start time is noted; a timer is armed after the read if the head is still incomplete then, so back-to-back
      * requests on a busy connection schedule nothing.
      */
@@ -84,8 +87,8 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (!backlog.isEmpty()) {
-            backlog.add((HttpObject) msg);
+        if (hasBacklog()) {
+            toBacklog((HttpObject) msg);
             return;
         }
         dispatch((HttpObject) msg);
@@ -95,7 +98,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
         if (closing) {
             ReferenceCountUtil.release(msg);
         } else if (waiting != null) {
-            backlog.add(msg); // the request's policies are deciding: its body waits, unread
+            toBacklog(msg); // the request's policies are deciding: its body waits, unread
         } else if (exchange != null && !exchange.requestComplete()) {
             if (msg instanceof HttpContent) {
                 exchange.onRequestContent((HttpContent) msg);
@@ -103,7 +106,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
                 ReferenceCountUtil.release(msg);
             }
         } else if (exchange != null) {
-            backlog.add(msg);
+            toBacklog(msg);
         } else if (msg instanceof HttpRequest) {
             onRequestHead((HttpRequest) msg);
         } else {
@@ -121,6 +124,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext context) {
+        active();
         if (exchange != null) {
             exchange.onClientReadComplete();
         }
@@ -140,7 +144,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
         if (inBacklog) {
             return; // the backlog loop is feeding the exchange; it updates reading when it is done
         }
-        if (!backlog.isEmpty()) {
+        if (hasBacklog()) {
             drainBacklog();
         }
         ChannelConfig config = ctx.channel().config();
@@ -151,7 +155,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
     }
 
     private boolean wantsRead() {
-        if (!backlog.isEmpty() || waiting != null) {
+        if (hasBacklog() || waiting != null) {
             return false;
         }
         if (closing) {
@@ -260,6 +264,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
             return;
         }
         exchange = null;
+        requestId = null; // only an exchange's error response needs it; an idle connection keeps no string
         if (!keepAlive) {
             closeAfter(lastWrite);
             return;
@@ -309,17 +314,26 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
         exchange = null;
         closing = true;
         cancelHeadTimer();
-        if (!backlog.isEmpty()) {
+        if (hasBacklog()) {
             // The client spoke before the 101: what it sent was decoded as HTTP and is lost to the tunnel.
             releaseBacklog();
             ctx.close();
             return;
         }
         ChannelPipeline p = ctx.pipeline();
-        p.replace(this, "tunnel", tunnelEnd);
-        p.remove(ByteWatcher.class);
-        p.remove(IdleTimer.class);
+        p.replace(this, "tunnel", tunnelEnd); // the idle timer stops with this handler
         p.remove(FrontendCodec.class);
+    }
+
+    private boolean hasBacklog() {
+        return backlog != null && !backlog.isEmpty();
+    }
+
+    private void toBacklog(HttpObject msg) {
+        if (backlog == null) {
+            backlog = new ArrayDeque<>(4);
+        }
+        backlog.add(msg);
     }
 
     private void drainBacklog() {
@@ -327,8 +341,11 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
         try {
             HttpObject msg;
             while (!closing && waiting == null && (exchange == null || !exchange.requestComplete())
-                    && (msg = backlog.poll()) != null) {
+                    && backlog != null && (msg = backlog.poll()) != null) {
                 dispatch(msg);
+            }
+            if (backlog != null && backlog.isEmpty()) {
+                backlog = null; // an idle keep-alive connection holds no deque
             }
         } finally {
             inBacklog = false;
@@ -343,17 +360,25 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
         context.fireChannelWritabilityChanged();
     }
 
+    /** @param c the connection's codec */
+    void codec(FrontendCodec c) {
+        codec = c;
+    }
+
     @Override
-    public void userEventTriggered(ChannelHandlerContext context, Object evt) {
-        if (evt instanceof IdleStateEvent) {
-            if (exchange != null) {
-                exchange.onClientIdle();
-            } else if (!closing) {
-                context.close();
-            }
-            return;
+    void onQuiet() {
+        if (codec != null && codec.holding() && exchange == null && waiting == null && !hasBacklog() && !closing) {
+            codec.shrink(ctx.pipeline().context(codec));
         }
-        context.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    void onIdle() {
+        if (exchange != null) {
+            exchange.onClientIdle();
+        } else if (!closing) {
+            ctx.close();
+        }
     }
 
     /**
@@ -364,7 +389,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
      */
     void drain() {
         draining = true;
-        if (exchange == null && backlog.isEmpty() && !closing) {
+        if (exchange == null && !hasBacklog() && !closing) {
             closing = true;
             cancelHeadTimer();
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
@@ -374,6 +399,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
     @Override
     public void channelInactive(ChannelHandlerContext context) {
         cancelHeadTimer();
+        stopIdleTimer();
         releaseBacklog();
         closing = true;
         if (waiting != null) {
@@ -395,8 +421,10 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
 
     @Override
     void releaseBacklog() {
+        ArrayDeque<HttpObject> b = backlog;
+        backlog = null;
         HttpObject m;
-        while ((m = backlog.poll()) != null) {
+        while (b != null && (m = b.poll()) != null) {
             ReferenceCountUtil.release(m);
         }
     }

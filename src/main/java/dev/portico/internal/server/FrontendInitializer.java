@@ -5,16 +5,13 @@ import dev.portico.config.ProxyConfig;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import dev.portico.internal.upstream.IdleTimer;
 import dev.portico.internal.tls.ServerTls;
 import dev.portico.internal.tls.TlsHandshakeTimeout;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Assembles a client connection's pipeline: byte watcher, codec with the configured limits, idle timer, handler.
+ * Assembles a client connection's pipeline: the codec with the configured limits and the handler (which keeps the
+ * idle timer).
  * On a TLS listener these come after the handshake, behind the TLS stage, once {@link FrontendProtocolNegotiator}
  * has chosen the protocol.
  */
@@ -30,10 +27,10 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     private volatile Options options;
     /** Open connections of this listener; accepts run on several event loops, hence atomic (once per connection). */
     private final AtomicInteger open = new AtomicInteger();
-    /** This listener's connections, so that removing the listener on reload drains just them. */
-    private final ChannelGroup connections = new DefaultChannelGroup("listener", GlobalEventExecutor.INSTANCE);
     /** The listener's HTTP/3 endpoint ({@code http3: true} and QUIC could start), else {@code null}. */
     private volatile Http3Listener http3;
+    /** The decoder settings of the configuration in use; accepts on several event loops may race to make them. */
+    private volatile DecoderSettings decoderSettings;
 
     /**
      * What a listener speaks.
@@ -76,6 +73,20 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
                 .setValidateHeaders(true);
     }
 
+    /** The decoder settings for {@code limits}: one object for the connections of a configuration, not each. */
+    private HttpDecoderConfig sharedDecoderConfig(LimitsConfig limits) {
+        DecoderSettings d = decoderSettings;
+        if (d == null || !d.limits().equals(limits)) {
+            d = new DecoderSettings(limits, decoderConfig(limits));
+            decoderSettings = d;
+        }
+        return d.config();
+    }
+
+    /** Decoder settings and the limits they were made of. */
+    private record DecoderSettings(LimitsConfig limits, HttpDecoderConfig config) {
+    }
+
     ProxyRuntime runtime() {
         return runtime;
     }
@@ -90,9 +101,10 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
             ch.close();
             return;
         }
-        ch.closeFuture().addListener(f -> open.decrementAndGet());
-        connections.add(ch);
         Options o = options;
+        // In the proxy's registry (this listener's drain, the proxy's shutdown) until it closes, which counts it
+        // out of open; a TLS connection counts for the shutdown once its handshake is done.
+        ConnectionRegistry.Entry entry = runtime.connections().add(ch, this, o.tls() == null);
         if (o.redirect() != null) {
             ch.attr(REDIRECT).set(o.redirect()); // for HTTP/2 streams, which admit requests on child channels
         }
@@ -107,7 +119,7 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
             ch.pipeline().addLast(o.tls().newHandler(),
                     new TlsHandshakeTimeout(config.timeouts().tlsHandshake().toMillis(),
                             () -> runtime.metrics().tlsHandshake(false)),
-                    new FrontendProtocolNegotiator(this, o));
+                    new FrontendProtocolNegotiator(this, o, entry));
         } else {
             addHttp1(ch, null, o);
         }
@@ -123,17 +135,23 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     void addHttp1(Channel ch, String tlsSummary, Options o) {
         ProxyConfig config = runtime.snapshot().config;
         FrontendHandler handler = new FrontendHandler(runtime, tlsSummary, o.redirect());
-        ch.pipeline().addLast(
-                new ByteWatcher(handler),
-                new FrontendCodec(decoderConfig(config.limits())));
-        AltSvc altSvc = ch.attr(AltSvc.KEY).get();
+        FrontendCodec codec = new FrontendCodec(sharedDecoderConfig(config.limits()), handler);
+        handler.codec(codec);
+        ch.pipeline().addLast(codec);
+        // hasAttr first: attr() would create (and keep, for the connection's life) an empty attribute.
+        AltSvc altSvc = ch.hasAttr(AltSvc.KEY) ? ch.attr(AltSvc.KEY).get() : null;
         if (altSvc != null) {
             ch.pipeline().addLast(altSvc);
         }
-        ch.pipeline().addLast(new IdleTimer(config.timeouts().idle().toMillis()), handler);
+        ch.pipeline().addLast(handler); // which keeps the idle timer
         if (o.h2c()) {
             H2c.install(ch.pipeline(), runtime, handler);
         }
+    }
+
+    /** One of this listener's connections closed. */
+    void closed() {
+        open.decrementAndGet();
     }
 
     /** The listener was removed: each connection closes once idle (see {@link FrontendHandler#drain()}). */
@@ -142,7 +160,7 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
         if (h3 != null) {
             h3.drain();
         }
-        for (Channel ch : connections) {
+        for (Channel ch : runtime.connections().of(this)) {
             ch.eventLoop().execute(() -> {
                 FrontendHandler h = ch.pipeline().get(FrontendHandler.class);
                 if (h != null) {
@@ -165,6 +183,6 @@ final class FrontendInitializer extends ChannelInitializer<Channel> {
     /** Closes what is left of this listener's connections. */
     void closeAll() {
         closeHttp3();
-        connections.close();
+        runtime.connections().of(this).forEach(Channel::close);
     }
 }

@@ -20,15 +20,21 @@ final class FrontendProtocolNegotiator extends ApplicationProtocolNegotiationHan
     /** Whether this connection's failed handshake was counted (a failure may arrive as an event and an exception). */
     private boolean failureCounted;
 
-    FrontendProtocolNegotiator(FrontendInitializer initializer, FrontendInitializer.Options options) {
+    /** The connection in the proxy's registry: it counts for the shutdown once it speaks HTTP. */
+    private final ConnectionRegistry.Entry entry;
+
+    FrontendProtocolNegotiator(FrontendInitializer initializer, FrontendInitializer.Options options,
+                               ConnectionRegistry.Entry entry) {
         super(ApplicationProtocolNames.HTTP_1_1);
         this.initializer = initializer;
         this.options = options;
+        this.entry = entry;
     }
 
     @Override
     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
         initializer.runtime().metrics().tlsHandshake(true);
+        entry.serving();
         if (ApplicationProtocolNames.HTTP_1_1.equals(protocol)) {
             configureHttp1(ctx, tlsSummary(ctx));
         } else if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {

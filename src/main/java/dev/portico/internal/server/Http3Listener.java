@@ -135,7 +135,7 @@ final class Http3Listener {
                 new Http3ServerConnectionHandler(new StreamInitializer(runtime), null, null, settings, true),
                 new Http3ConnectionGuard(limits));
         connections.add(ch);
-        runtime.connectionOpened(ch);
+        runtime.quicConnectionOpened(ch);
     }
 
     /** @return the stage that advertises this endpoint on the listener's HTTP/1.1 and HTTP/2 responses */

@@ -44,7 +44,7 @@ final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
 
     /** @return the client address of a connection: the PROXY header's source if it had one, else its peer */
     static InetAddress clientAddress(Channel ch) {
-        InetSocketAddress source = ch.attr(SOURCE).get();
+        InetSocketAddress source = ch.hasAttr(SOURCE) ? ch.attr(SOURCE).get() : null;
         if (source != null) {
             return source.getAddress();
         }
@@ -61,12 +61,12 @@ final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
      * @return the header; the source port is 0 when the client is not the connection's own source
      */
     static ProxyHeader outbound(Channel ch, InetAddress client, boolean v2) {
-        InetSocketAddress source = ch.attr(SOURCE).get();
+        InetSocketAddress source = ch.hasAttr(SOURCE) ? ch.attr(SOURCE).get() : null;
         if (source == null) {
             source = ch.remoteAddress() instanceof InetSocketAddress a ? a : null;
         }
         int port = source != null && source.getAddress().equals(client) ? source.getPort() : 0;
-        InetSocketAddress destination = ch.attr(DESTINATION).get();
+        InetSocketAddress destination = ch.hasAttr(DESTINATION) ? ch.attr(DESTINATION).get() : null;
         if (destination == null) {
             destination = ch.localAddress() instanceof InetSocketAddress a ? a
                     : new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);

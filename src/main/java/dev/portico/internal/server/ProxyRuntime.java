@@ -31,8 +31,6 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
@@ -41,7 +39,6 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
@@ -52,6 +49,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -78,7 +76,10 @@ public final class ProxyRuntime {
     private final EventLoopGroup group;
     private final Class<? extends ServerChannel> serverChannelClass;
     private final Map<EventExecutor, UpstreamPool> pools = new IdentityHashMap<>();
-    private final ChannelGroup connections = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+    /** The open client connections, of all listeners: drained and closed at shutdown, by listener on reload. */
+    private final ConnectionRegistry connections = new ConnectionRegistry();
+    /** Per event loop: the idle timers of its HTTP/1.1 client connections. */
+    private final Map<EventExecutor, IdleSweep> sweeps = new ConcurrentHashMap<>();
     /** The bound listeners in config order; changed only under this object's lock (start, reload, stop). */
     private final Map<ListenerKey, Listener> listeners = new LinkedHashMap<>();
     /** What each bound listener was configured with. */
@@ -379,11 +380,30 @@ public final class ProxyRuntime {
         return draining;
     }
 
+    /** @return the idle timers of {@code loop}'s HTTP/1.1 client connections */
+    IdleSweep idleSweep(EventExecutor loop) {
+        return sweeps.computeIfAbsent(loop, IdleSweep::new);
+    }
+
+    /** @return the open client connections */
+    ConnectionRegistry connections() {
+        return connections;
+    }
+
+    /**
+     * A connection of a listener speaks HTTP now (it is in {@link #connections()} since it was accepted): one that
+     * opens while the proxy shuts down closes.
+     */
     void connectionOpened(Channel ch) {
-        connections.add(ch);
         if (draining) {
             ch.close();
         }
+    }
+
+    /** A QUIC connection opened: the shutdown waits for it too, and closes it if it is still open at the end. */
+    void quicConnectionOpened(Channel ch) {
+        connections.add(ch, null, true);
+        connectionOpened(ch);
     }
 
     void logRejected(Channel ch, HttpRequest request, ProxyFailure failure) {
@@ -436,7 +456,7 @@ public final class ProxyRuntime {
             listeners.values().forEach(l -> l.initializer().drain());
         }
         long deadline = System.nanoTime() + drain.toNanos();
-        while (!connections.isEmpty() && System.nanoTime() < deadline && !cutShort.getAsBoolean()) {
+        while (connections.serving() > 0 && System.nanoTime() < deadline && !cutShort.getAsBoolean()) {
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {
@@ -444,9 +464,10 @@ public final class ProxyRuntime {
                 break;
             }
         }
-        if (!connections.isEmpty()) {
+        int left = connections.serving();
+        if (left > 0) {
             LOG.warn("{}: closing {} connections with exchanges in flight",
-                    cutShort.getAsBoolean() ? "fast shutdown" : "drain timeout", connections.size());
+                    cutShort.getAsBoolean() ? "fast shutdown" : "drain timeout", left);
         }
         shutdownNow();
     }
@@ -454,7 +475,11 @@ public final class ProxyRuntime {
     private void shutdownNow() {
         ready = false;
         draining = true;
-        connections.close().awaitUninterruptibly();
+        List<ChannelFuture> closing = new ArrayList<>();
+        for (Channel ch : connections.servingChannels()) {
+            closing.add(ch.close());
+        }
+        closing.forEach(ChannelFuture::awaitUninterruptibly);
         synchronized (this) {
             listeners.values().forEach(l -> l.initializer().closeHttp3()); // the QUIC codec frees native memory
         }

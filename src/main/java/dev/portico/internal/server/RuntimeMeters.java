@@ -4,7 +4,6 @@ import dev.portico.internal.metrics.Metrics;
 import dev.portico.internal.proxy.AccessLog;
 import dev.portico.internal.proxy.BufferBudget;
 import dev.portico.internal.upstream.UpstreamPool;
-import io.netty.channel.group.ChannelGroup;
 import java.util.Collection;
 import java.util.List;
 
@@ -13,10 +12,10 @@ final class RuntimeMeters {
     private RuntimeMeters() {
     }
 
-    static void register(Metrics metrics, ChannelGroup connections, Collection<UpstreamPool> pools,
+    static void register(Metrics metrics, ConnectionRegistry connections, Collection<UpstreamPool> pools,
                          AccessLog accessLog, BufferBudget buffered) {
         List<UpstreamPool> all = List.copyOf(pools);
-        metrics.gauge("portico.client.connections.active", "Open client connections", connections::size);
+        metrics.gauge("portico.client.connections.active", "Open client connections", connections::serving);
         metrics.gauge("portico.upstream.connections", "state", "active",
                 "Upstream connections: lent to an exchange (active) or pooled (idle)", all, RuntimeMeters::active);
         metrics.gauge("portico.upstream.connections", "state", "idle",
