@@ -280,4 +280,23 @@ class FrontendCodecTest {
     private static ByteBuf ascii(String s) {
         return Unpooled.copiedBuffer(s, StandardCharsets.US_ASCII);
     }
+
+    @Test
+    void headerNamesKeepTheirSpellingAndCommonOnesAreSharedInstances() {
+        channel.writeInbound(Unpooled.copiedBuffer("GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: b\r\nuser-agent: c\r\n"
+                + "USER-AGENT: d\r\nX-Own: e\r\n\r\n", StandardCharsets.ISO_8859_1));
+        HttpRequest request = channel.readInbound();
+        List<String> names = new ArrayList<>();
+        List<CharSequence> instances = new ArrayList<>();
+        request.headers().iteratorCharSequence().forEachRemaining(e -> {
+            names.add(e.getKey().toString());
+            instances.add(e.getKey());
+        });
+        assertThat(names).containsExactly("Host", "User-Agent", "user-agent", "USER-AGENT", "X-Own");
+        assertThat((Object) instances.get(1)).isSameAs(dev.portico.internal.http.HeaderNames.lookup(
+                "User-Agent".getBytes(StandardCharsets.US_ASCII), 0, 10));
+        assertThat((Object) instances.get(2)).isSameAs(dev.portico.internal.http.HeaderNames.lookup(
+                "user-agent".getBytes(StandardCharsets.US_ASCII), 0, 10));
+        ReferenceCountUtil.release(channel.readInbound());
+    }
 }
