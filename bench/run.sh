@@ -5,7 +5,8 @@
 #   bench/run.sh                                       # the full run (about 15 minutes on 2 cores)
 #   DURATION=2 WARM_DURATION=2 ROUNDS=1 IDLE_CONNS=2000 bench/run.sh   # a smoke run (about 3 minutes)
 #
-# Writes $RESULTS_DIR/<date>.md (default bench/results/) and keeps every raw wrk output in $RESULTS_DIR/<date>.raw/.
+# Writes $RESULTS_DIR/<date>.md (default bench/results/; RESULTS_NAME=NAME writes NAME.md instead, e.g. for a second
+# run on one day) and keeps every raw wrk output in $RESULTS_DIR/<date>.raw/ (NAME.raw/).
 # Installs nginx, haproxy and wrk with apt-get when they are missing. Needs root only for that.
 set -euo pipefail
 export PATH=$PATH:/usr/sbin:/sbin
@@ -275,4 +276,4 @@ done
 } > "$WORK/meta.txt"
 for t in "${TARGET_LIST[@]}"; do stop_pid "${PID[$t]}"; done
 stop_pid "${PID[backend]}"
-finish "$(date +%F)" "${TARGET_LIST[@]}"
+finish "${RESULTS_NAME:-$(date +%F)}" "${TARGET_LIST[@]}"
