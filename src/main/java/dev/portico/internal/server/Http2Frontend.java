@@ -85,6 +85,7 @@ public final class Http2Frontend {
                 .encoderEnforceMaxQueuedControlFrames(c.maxQueuedControlFrames())
                 .gracefulShutdownTimeoutMillis(runtime.config().timeouts().drain().toMillis())
                 .frameLogger(new Http2FrameMeter(c.maxControlFramesPerSecond()))
+                .headerSensitivityDetector(new UniqueValues(runtime))
                 .build();
     }
 
