@@ -2,6 +2,7 @@ package dev.portico.internal.server;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2FrameStreamEvent;
@@ -19,6 +20,9 @@ import java.util.Map;
 final class Http2FlowWatch extends ChannelInboundHandlerAdapter {
     private final Http2FrameCodec codec;
     private final Map<Http2FrameStream, Http2StreamHandler> streams = new HashMap<>();
+    /** The codec's connection and its send-side flow controller, looked up once: asked on every response head. */
+    private Http2Connection connection;
+    private Http2RemoteFlowController flow;
 
     Http2FlowWatch(Http2FrameCodec codec) {
         this.codec = codec;
@@ -37,8 +41,11 @@ final class Http2FlowWatch extends ChannelInboundHandlerAdapter {
      *     queued, and the connection writable
      */
     boolean writable(Http2FrameStream stream) {
-        Http2Stream s = codec.connection().stream(stream.id());
-        Http2RemoteFlowController flow = codec.connection().remote().flowController();
+        if (connection == null) {
+            connection = codec.connection();
+            flow = connection.remote().flowController();
+        }
+        Http2Stream s = connection.stream(stream.id());
         return s == null || flow.isWritable(s);
     }
 

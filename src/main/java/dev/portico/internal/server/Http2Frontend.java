@@ -2,6 +2,7 @@ package dev.portico.internal.server;
 
 import dev.portico.config.Http2Config;
 import dev.portico.internal.upstream.Http2HeadCoalescer;
+import dev.portico.internal.upstream.IdleClock;
 import dev.portico.internal.upstream.IdleTimer;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -85,15 +86,19 @@ public final class Http2Frontend {
                 .encoderEnforceMaxQueuedControlFrames(c.maxQueuedControlFrames())
                 .gracefulShutdownTimeoutMillis(runtime.config().timeouts().drain().toMillis())
                 .frameLogger(new Http2FrameMeter(c.maxControlFramesPerSecond()))
+                .headerSensitivityDetector(new UniqueValues(runtime))
                 .build();
     }
 
-    /** Each stream: its request checked, frames as HTTP/1.1 objects, an idle timer, the exchange host. */
+    /** Each stream of a connection: its request checked, frames as HTTP/1.1 objects, an idle timer, the exchange host. */
     private static final class StreamInitializer extends ChannelInitializer<Http2StreamChannel> {
         private final ProxyRuntime runtime;
+        /** One connection's: its streams' idle timers share one timer task. */
+        private final IdleClock idle;
 
         StreamInitializer(ProxyRuntime runtime) {
             this.runtime = runtime;
+            this.idle = new IdleClock(runtime.config().timeouts().idle().toMillis());
         }
 
         @Override
@@ -107,7 +112,7 @@ public final class Http2Frontend {
             if (altSvc != null) {
                 ch.pipeline().addLast(altSvc); // the listener serves HTTP/3 too
             }
-            ch.pipeline().addLast(new IdleTimer(runtime.config().timeouts().idle().toMillis()), handler);
+            ch.pipeline().addLast(new IdleTimer(idle), handler);
         }
     }
 

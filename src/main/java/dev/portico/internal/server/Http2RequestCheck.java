@@ -5,9 +5,18 @@ import dev.portico.internal.proxy.ProxyFailure.Kind;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import dev.portico.internal.proxy.WebSocketUpgrade;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
@@ -59,12 +68,38 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
                 asGet(frame.headers());
                 stream.extendedConnect();
             }
-            ctx.fireChannelRead(frame);
+            HttpRequest head;
+            try {
+                head = toHttp(frame);
+            } catch (Exception e) {
+                ctx.fireExceptionCaught(new DecoderException(e)); // as the stream codec would report it
+                return;
+            }
+            ctx.fireChannelRead(head);
             return;
         }
         rejected = true;
         Http2Headers h = frame.headers();
         stream.reject(failure, h.method(), h.path(), frame.isEndStream());
+    }
+
+    /**
+     * The request head as HTTP/1.1 objects, converted here once rather than by the stream codec behind: the same
+     * fields (Netty's conversion), but a head that ends its stream comes as a full request with no content buffer
+     * allocated, and a head with a body to follow gets {@code Transfer-Encoding: chunked} unless it has a length,
+     * as the codec does. DATA frames and the response still go through the codec.
+     */
+    private static HttpRequest toHttp(Http2HeadersFrame frame) throws Http2Exception {
+        int id = frame.stream() == null ? 0 : frame.stream().id();
+        HttpRequest head = HttpConversionUtil.toHttpRequest(id, frame.headers(), true);
+        if (frame.isEndStream()) {
+            return new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(), Unpooled.EMPTY_BUFFER,
+                    head.headers(), EmptyHttpHeaders.INSTANCE);
+        }
+        if (!HttpUtil.isContentLengthSet(head)) {
+            head.headers().add(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        return head;
     }
 
     /**

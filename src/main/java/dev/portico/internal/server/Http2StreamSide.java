@@ -19,7 +19,9 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.net.SocketAddress;
 import java.net.InetAddress;
+import io.netty.util.AsciiString;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -138,15 +140,20 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
         }
     }
 
-    /** The codec's own fields ({@code x-http2-stream-id}, {@code x-http2-scheme}, ...) never reach a backend. */
+    /**
+     * The codec's own fields ({@code x-http2-stream-id}, {@code x-http2-scheme}, ...) never reach a backend. The
+     * names are compared as they are, with no String made per field.
+     */
     static void removeExtensionHeaders(HttpHeaders h) {
-        List<String> names = null;
-        for (Map.Entry<String, String> e : h) {
-            if (e.getKey().regionMatches(true, 0, EXTENSION_PREFIX, 0, EXTENSION_PREFIX.length())) {
+        List<CharSequence> names = null;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = h.iteratorCharSequence(); it.hasNext(); ) {
+            CharSequence name = it.next().getKey();
+            if (name.length() >= EXTENSION_PREFIX.length()
+                    && AsciiString.regionMatches(name, true, 0, EXTENSION_PREFIX, 0, EXTENSION_PREFIX.length())) {
                 if (names == null) {
-                    names = new ArrayList<>(2);
+                    names = new ArrayList<>(4);
                 }
-                names.add(e.getKey());
+                names.add(name);
             }
         }
         if (names != null) {

@@ -13,10 +13,14 @@ import java.util.concurrent.TimeUnit;
  * Fires {@link IdleStateEvent#ALL_IDLE_STATE_EVENT} when a connection neither read nor wrote for the given time,
  * counting a write that is still draining to a slow peer as activity while its bytes move. Unlike Netty's
  * {@code IdleStateHandler} it adds no listener (and so no promise) to each write: write progress is sampled from
- * the outbound buffer when the timer fires. One timer task per connection, rescheduled only when it fires.
+ * the outbound buffer when the timer fires. One timer task per connection, rescheduled only when it fires; or, for
+ * channels that come and go by the thousand (HTTP/2 streams), one task for all of them on an {@link IdleClock}.
  */
 public final class IdleTimer extends ChannelDuplexHandler implements Runnable {
     private final long idleNanos;
+    /** The shared task that checks this timer, or null for a task of its own. */
+    private final IdleClock clock;
+    private boolean onClock;
     private ChannelHandlerContext ctx;
     private ScheduledFuture<?> task;
     private long lastActivity;
@@ -27,6 +31,13 @@ public final class IdleTimer extends ChannelDuplexHandler implements Runnable {
     /** @param idleMillis the idle time */
     public IdleTimer(long idleMillis) {
         this.idleNanos = TimeUnit.MILLISECONDS.toNanos(idleMillis);
+        this.clock = null;
+    }
+
+    /** @param clock the shared task that checks this timer, with the idle time of all its timers */
+    public IdleTimer(IdleClock clock) {
+        this.idleNanos = clock.idleNanos();
+        this.clock = clock;
     }
 
     @Override
@@ -44,6 +55,14 @@ public final class IdleTimer extends ChannelDuplexHandler implements Runnable {
     }
 
     private void start() {
+        if (clock != null) {
+            if (!onClock) {
+                onClock = true;
+                lastActivity = System.nanoTime();
+                clock.add(this, ctx.executor());
+            }
+            return;
+        }
         if (task == null) {
             lastActivity = System.nanoTime();
             task = ctx.executor().schedule(this, idleNanos, TimeUnit.NANOSECONDS);
@@ -62,6 +81,10 @@ public final class IdleTimer extends ChannelDuplexHandler implements Runnable {
     }
 
     private void stop() {
+        if (onClock) {
+            onClock = false;
+            clock.remove(this);
+        }
         if (task != null) {
             task.cancel(false);
             task = null;
@@ -98,6 +121,26 @@ public final class IdleTimer extends ChannelDuplexHandler implements Runnable {
         } else {
             task = ctx.executor().schedule(this, left, TimeUnit.NANOSECONDS);
         }
+    }
+
+    /**
+     * The clock's check, what {@link #run} does for a timer with a task of its own.
+     *
+     * @return when this timer is due next ({@link System#nanoTime}), or {@link Long#MAX_VALUE} if it is stopped
+     */
+    long check(long now) {
+        if (!onClock || !ctx.channel().isOpen()) {
+            return Long.MAX_VALUE;
+        }
+        if (outputMoved()) {
+            lastActivity = now;
+        }
+        if (now - lastActivity >= idleNanos) {
+            lastActivity = now;
+            ctx.fireUserEventTriggered(IdleStateEvent.ALL_IDLE_STATE_EVENT);
+            return onClock ? now + idleNanos : Long.MAX_VALUE;
+        }
+        return lastActivity + idleNanos;
     }
 
     /** Whether the outbound buffer changed since the last sample: a slow reader that still reads is not idle. */
