@@ -46,7 +46,6 @@ final class H2c {
      * them (TLS, say) stays.
      */
     static void removeHttp1(ChannelPipeline p) {
-        removeIfPresent(p, ByteWatcher.class);
         removeIfPresent(p, FullRequestSplitter.class);
         removeIfPresent(p, FrontendHandler.class);
         removeIfPresent(p, IdleTimer.class); // it counts every byte: HTTP/2 has deadlines of its own
