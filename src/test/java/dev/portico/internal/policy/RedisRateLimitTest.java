@@ -188,12 +188,13 @@ class RedisRateLimitTest {
 
         int status;
         long millis;
-        // Redis runs one command at a time: while it sleeps, the policy's script waits behind it.
-        try (java.net.Socket sleeping = redis.sendOnly("DEBUG", "SLEEP", "2")) {
+        // Redis holds every client's commands for 2 s; its +OK says the pause is in effect (a DEBUG SLEEP sent
+        // without waiting could still be queued behind the policy's script, which then ran in time).
+        try (java.net.Socket pausing = redis.sendOnly("CLIENT", "PAUSE", "2000", "ALL")) {
+            assertThat(pausing.getInputStream().read()).isEqualTo('+');
             long started = System.nanoTime();
             status = get(slow);
             millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
-            assertThat(sleeping.getInputStream().read()).isEqualTo('+'); // +OK once the 2 s are over
         }
 
         assertThat(status).isEqualTo(503);
