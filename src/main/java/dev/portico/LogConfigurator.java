@@ -39,6 +39,22 @@ final class LogConfigurator {
         }
     }
 
+    /**
+     * Raises the root logger to WARN until the result is closed: the warm-up's own proxy would otherwise log its
+     * start and stop (and "listening on", which scripts wait for) as if it were the real one.
+     *
+     * @return what restores the level; does nothing when SLF4J is not bound to Logback
+     */
+    static AutoCloseable quiet() {
+        if (!(LoggerFactory.getILoggerFactory() instanceof LoggerContext context)) {
+            return () -> { };
+        }
+        Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+        Level before = root.getLevel();
+        root.setLevel(Level.WARN);
+        return () -> root.setLevel(before);
+    }
+
     static void configure(LoggerContext context) {
         AsyncAppender access = async(new CountingAsyncAppender(), context, "ACCESS",
                 console(context, "ACCESS_OUT", "System.out", "%msg%n"), 8192);

@@ -1,6 +1,7 @@
 package dev.portico;
 
 import dev.portico.config.ConfigException;
+import dev.portico.config.ConfigValues;
 import dev.portico.config.ProxyConfig;
 import dev.portico.config.RouteConfig;
 import dev.portico.internal.demo.DemoBackend;
@@ -8,6 +9,7 @@ import dev.portico.internal.tls.TlsRuntime;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -54,6 +56,10 @@ public final class PorticoMain implements Callable<Integer> {
     @Option(names = "--check", description = "Validate the configuration and exit (0 valid, 2 invalid).")
     boolean check;
 
+    @Option(names = "--warmup", paramLabel = "DURATION", description = "Before listening, load a proxy of Portico's "
+            + "own on loopback for this long (e.g. 3s), so that the first clients meet compiled code.")
+    String warmup;
+
     private final PrintWriter out;
     private final PrintWriter err;
 
@@ -98,7 +104,9 @@ public final class PorticoMain implements Callable<Integer> {
             return EXIT_CONFIG;
         }
         ProxyConfig config;
+        Duration warmupFor;
         try {
+            warmupFor = warmupDuration();
             config = demo ? demoConfig() : configFile != null ? ProxyConfig.load(configFile) : commandLineConfig();
             if (check) {
                 TlsRuntime.create(config).close(); // certificate and key contents, not only the files' presence
@@ -113,10 +121,27 @@ public final class PorticoMain implements Callable<Integer> {
                     + config.routes().size() + " routes, " + config.listen().size() + " listeners)");
             return EXIT_OK;
         }
-        return serve(config);
+        return serve(config, warmupFor);
     }
 
-    private int serve(ProxyConfig config) {
+    /** @return {@code --warmup} as a duration, zero without it */
+    private Duration warmupDuration() {
+        if (warmup == null) {
+            return Duration.ZERO;
+        }
+        try {
+            Duration d = ConfigValues.parseDuration(warmup);
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("negative");
+            }
+            return d;
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("command line", List.of("--warmup: expected a duration such as 3s, got \""
+                    + warmup + "\""));
+        }
+    }
+
+    private int serve(ProxyConfig config, Duration warmupFor) {
         List<DemoBackend> backends = new ArrayList<>();
         ProxyServer proxy = new ProxyServer(config, configFile);
         CountDownLatch stop = new CountDownLatch(1);
@@ -128,6 +153,9 @@ public final class PorticoMain implements Callable<Integer> {
             if (demo) {
                 backends.add(DemoBackend.start("api", "127.0.0.1", 8000));
                 backends.add(DemoBackend.start("web", "127.0.0.1", 8001));
+            }
+            if (!warmupFor.isZero()) {
+                Warmup.run(warmupFor);
             }
             proxy.start();
             Signals.on("HUP", () -> proxy.reload("SIGHUP"));

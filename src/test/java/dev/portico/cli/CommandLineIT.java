@@ -211,6 +211,41 @@ class CommandLineIT {
     }
 
     @Test
+    @Timeout(60)
+    void warmupLoadsALoopbackProxyBeforeListeningAndNeitherTheBackendNorTheLogsSeeIt() throws Exception {
+        TestBackend backend = resource(TestBackend.echo());
+        Path file = write("warm.yaml", "listen: 127.0.0.1:0\nroutes: {/api: \"" + backend.url() + "\"}\n");
+        PorticoProcess proxy = resource(PorticoProcess.start("--warmup", "1s", "--config", file.toString()));
+        int port = proxy.awaitPort();
+
+        HttpResponse<String> res = get(port, "/api/after-warmup");
+
+        assertThat(res.statusCode()).isEqualTo(200);
+        String err = proxy.stderr();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "warm-up: (\\d+) requests through a loopback proxy in (\\d+) ms").matcher(err);
+        assertThat(m.find()).as(err).isTrue();
+        assertThat(Long.parseLong(m.group(1))).isPositive();
+        assertThat(Long.parseLong(m.group(2))).isBetween(1000L, 20_000L);
+        assertThat(err.indexOf("warm-up:")).isLessThan(err.indexOf("listening on"));
+        assertThat(err.split("listening on", -1)).as("only the real listener is logged").hasSize(2);
+        assertThat(err.split("epoll transport|nio transport", -1)).hasSize(2);
+        assertThat(backend.take().uri()).isEqualTo("/api/after-warmup");
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(proxy.stdout())
+                .contains("/api/after-warmup").doesNotContain("/warmup"));
+    }
+
+    @Test
+    @Timeout(30)
+    void aWarmupThatIsNotADurationIsAUsageErrorExitingTwo() throws Exception {
+        PorticoProcess.Result r = PorticoProcess.run("--warmup", "soon", "--listen", "127.0.0.1:0",
+                "--route", "/=http://127.0.0.1:9");
+
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.stderr()).contains("--warmup: expected a duration such as 3s, got \"soon\"");
+    }
+
+    @Test
     @Timeout(30)
     void configFileModeProxiesThroughTheShortRouteForm() throws Exception {
         TestBackend backend = resource(TestBackend.echo());

@@ -64,6 +64,11 @@ public final class DemoBackend implements AutoCloseable {
         return new DemoBackend(name, host, port);
     }
 
+    /** @return the port it listens on (the one given, or the one chosen for port 0) */
+    public int port() {
+        return ((java.net.InetSocketAddress) channel.localAddress()).getPort();
+    }
+
     @Override
     public void close() {
         channel.close().awaitUninterruptibly();
