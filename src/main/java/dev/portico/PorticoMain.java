@@ -130,11 +130,7 @@ public final class PorticoMain implements Callable<Integer> {
             return Duration.ZERO;
         }
         try {
-            Duration d = ConfigValues.parseDuration(warmup);
-            if (d.isNegative()) {
-                throw new IllegalArgumentException("negative");
-            }
-            return d;
+            return ConfigValues.parseDuration(warmup); // digits and a unit: never negative
         } catch (IllegalArgumentException e) {
             throw new ConfigException("command line", List.of("--warmup: expected a duration such as 3s, got \""
                     + warmup + "\""));

@@ -120,8 +120,12 @@ final class Warmup {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
+            if (response.status().code() != 200) {
+                ctx.close(); // the loopback proxy did not proxy: nothing to warm with this connection
+                return;
+            }
             requests.incrementAndGet();
-            if (System.nanoTime() < deadline && response.status().code() == 200) {
+            if (System.nanoTime() < deadline) {
                 next(ctx);
             } else {
                 ctx.close();

@@ -27,6 +27,7 @@ public final class IdleClock implements Runnable {
     }
 
     void add(IdleTimer timer, io.netty.util.concurrent.EventExecutor loop) {
+        timer.clockSlot = timers.size();
         timers.add(timer);
         executor = loop;
         if (!scheduled) {
@@ -35,12 +36,18 @@ public final class IdleClock implements Runnable {
         }
     }
 
+    /** Takes {@code timer} off in constant time: the last timer moves to its place (order does not matter). */
     void remove(IdleTimer timer) {
-        int i = timers.indexOf(timer);
-        if (i >= 0) {
-            int last = timers.size() - 1;
-            timers.set(i, timers.get(last)); // order does not matter: swap with the last
-            timers.remove(last);
+        int i = timer.clockSlot;
+        if (i < 0) {
+            return;
+        }
+        timer.clockSlot = -1;
+        int last = timers.size() - 1;
+        IdleTimer moved = timers.remove(last);
+        if (i != last) {
+            timers.set(i, moved);
+            moved.clockSlot = i;
         }
     }
 

@@ -20,7 +20,8 @@ public final class IdleTimer extends ChannelDuplexHandler implements Runnable {
     private final long idleNanos;
     /** The shared task that checks this timer, or null for a task of its own. */
     private final IdleClock clock;
-    private boolean onClock;
+    /** This timer's place in its clock's list, or -1 while it is not on the clock (set by the clock). */
+    int clockSlot = -1;
     private ChannelHandlerContext ctx;
     private ScheduledFuture<?> task;
     private long lastActivity;
@@ -56,8 +57,7 @@ public final class IdleTimer extends ChannelDuplexHandler implements Runnable {
 
     private void start() {
         if (clock != null) {
-            if (!onClock) {
-                onClock = true;
+            if (clockSlot < 0) {
                 lastActivity = System.nanoTime();
                 clock.add(this, ctx.executor());
             }
@@ -81,8 +81,7 @@ public final class IdleTimer extends ChannelDuplexHandler implements Runnable {
     }
 
     private void stop() {
-        if (onClock) {
-            onClock = false;
+        if (clockSlot >= 0) {
             clock.remove(this);
         }
         if (task != null) {
@@ -129,7 +128,7 @@ public final class IdleTimer extends ChannelDuplexHandler implements Runnable {
      * @return when this timer is due next ({@link System#nanoTime}), or {@link Long#MAX_VALUE} if it is stopped
      */
     long check(long now) {
-        if (!onClock || !ctx.channel().isOpen()) {
+        if (clockSlot < 0 || !ctx.channel().isOpen()) {
             return Long.MAX_VALUE;
         }
         if (outputMoved()) {
@@ -138,7 +137,7 @@ public final class IdleTimer extends ChannelDuplexHandler implements Runnable {
         if (now - lastActivity >= idleNanos) {
             lastActivity = now;
             ctx.fireUserEventTriggered(IdleStateEvent.ALL_IDLE_STATE_EVENT);
-            return onClock ? now + idleNanos : Long.MAX_VALUE;
+            return clockSlot >= 0 ? now + idleNanos : Long.MAX_VALUE;
         }
         return lastActivity + idleNanos;
     }
