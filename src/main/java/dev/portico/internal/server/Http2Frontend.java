@@ -14,6 +14,7 @@ import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
 
 /**
  * HTTP/2 on a client connection: Netty's frame codec with the {@code http2} limits, a multiplexer that gives each
@@ -53,9 +54,19 @@ public final class Http2Frontend {
         return new Http2ServerUpgradeCodec(codec, connectionHandlers(runtime, codec, false));
     }
 
-    /** @return the stages right before the codec: header blocks watched, the connection's close a lingering one */
+    /**
+     * @return the stages right before the codec: header blocks watched, the connection's close a lingering one, and
+     *     flushes consolidated. Each stream's response ends in a flush of the connection, so without the last stage
+     *     every response of a multiplexed connection would be a TLS record and a system call of its own; with it, a
+     *     flush outside a read of this connection is done once, at the end of the event loop's current round, for
+     *     all the responses that round wrote (during a read, at the read's end, as Netty's codec does anyway).
+     */
     static ChannelHandler[] beforeCodec(ProxyRuntime runtime) {
-        return new ChannelHandler[] {new Http2Deadlines.HeaderBlockWatch(), lingeringClose(runtime)};
+        return new ChannelHandler[] {
+            new Http2Deadlines.HeaderBlockWatch(),
+            lingeringClose(runtime),
+            new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true)
+        };
     }
 
     private static LingeringClose lingeringClose(ProxyRuntime runtime) {

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.flush.FlushConsolidationHandler;
 
 /**
  * The stages of an HTTP/2 backend connection: Netty's client frame codec, its multiplexer (one child channel per
@@ -17,6 +18,7 @@ final class Http2Pipeline {
     static final String PARENT = "h2-parent";
     private static final String CODEC = "h2-codec";
     private static final String MUX = "h2-mux";
+    private static final String FLUSH = "h2-flush";
     /**
      * Each stream's receive window: what a backend may send ahead of a client that stopped reading. Bigger than the
      * 64 KiB default so that one stream fills a fast link, small enough that a stalled stream holds little.
@@ -47,15 +49,23 @@ final class Http2Pipeline {
                 .build();
     }
 
+    /**
+     * Before the codec: the streams' flushes outside a read of this connection are done once, at the end of the
+     * event loop's current round, so the requests of several clients that arrive together leave in one write.
+     */
+    private static FlushConsolidationHandler newFlush() {
+        return new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true);
+    }
+
     /** A cleartext connection: every stage at once (prior knowledge: the preface goes out when it connects). */
     static void addLast(Channel ch, Http2Parent parent) {
-        ch.pipeline().addLast(CODEC, newCodec()).addLast(MUX, new Http2MultiplexHandler(NoPush.INSTANCE))
+        ch.pipeline().addLast(FLUSH, newFlush()).addLast(CODEC, newCodec()).addLast(MUX, new Http2MultiplexHandler(NoPush.INSTANCE))
                 .addLast(PARENT, parent);
     }
 
     /** A TLS connection whose handshake chose h2: the codec and multiplexer go in before the parent. */
     static void addBefore(Channel ch, Http2Parent parent) {
-        ch.pipeline().addBefore(PARENT, CODEC, newCodec()).addBefore(PARENT, MUX,
+        ch.pipeline().addBefore(PARENT, FLUSH, newFlush()).addBefore(PARENT, CODEC, newCodec()).addBefore(PARENT, MUX,
                 new Http2MultiplexHandler(NoPush.INSTANCE));
     }
 
