@@ -106,6 +106,8 @@ public final class Http2Frontend {
         private final ProxyRuntime runtime;
         /** One connection's: its streams' idle timers share one timer task. */
         private final IdleClock idle;
+        /** One connection's: what its streams would each look up (addresses, TLS, the flow watcher). */
+        private final Http2StreamSide.Connection connection = new Http2StreamSide.Connection();
 
         StreamInitializer(ProxyRuntime runtime) {
             this.runtime = runtime;
@@ -114,7 +116,7 @@ public final class Http2Frontend {
 
         @Override
         protected void initChannel(Http2StreamChannel ch) {
-            Http2StreamHandler handler = new Http2StreamHandler(runtime);
+            Http2StreamHandler handler = new Http2StreamHandler(runtime, connection);
             ch.pipeline().addLast(
                     new Http2RequestCheck(handler, runtime.config().limits().maxHeaders()),
                     new Http2StreamFrameToHttpObjectCodec(true, true),

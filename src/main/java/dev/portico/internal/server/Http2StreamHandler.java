@@ -49,8 +49,12 @@ class Http2StreamHandler extends Http2StreamSide {
     /** The stream is a tunnel now: this handler is out of its pipeline. */
     private boolean tunnelled;
 
-    Http2StreamHandler(ProxyRuntime runtime) {
-        super(runtime);
+    /**
+     * @param runtime the running proxy
+     * @param connection what the streams of the connection share, or {@code null} to look it up for this one
+     */
+    Http2StreamHandler(ProxyRuntime runtime, Connection connection) {
+        super(runtime, connection);
     }
 
     @Override
@@ -63,7 +67,7 @@ class Http2StreamHandler extends Http2StreamSide {
             ChannelFutureListener closeStream = f -> context.close();
             parent.closeFuture().addListener(closeStream);
             context.channel().closeFuture().addListener(f -> parent.closeFuture().removeListener(closeStream));
-            flow = parent.pipeline().get(Http2FlowWatch.class);
+            flow = flowWatch(parent);
             if (flow != null && context.channel() instanceof Http2StreamChannel ch) {
                 flow.watch(ch.stream(), this);
                 context.channel().closeFuture().addListener(f -> flow.unwatch(ch.stream()));

@@ -45,13 +45,57 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
     ChannelHandlerContext ctx;
     /** Whether the client's side of the stream has ended (END_STREAM, or the stream was refused). */
     boolean inputEnded;
-    /** The TLS summary once looked up; {@code ""} for h2c. */
-    private String tls;
-    private InetAddress peer;
-    private String clientIp;
+    /** What the streams of this stream's connection share; made for this stream alone if it has none. */
+    private Connection connection;
 
-    Http2StreamSide(ProxyRuntime runtime) {
+    Http2StreamSide(ProxyRuntime runtime, Connection connection) {
         this.runtime = runtime;
+        this.connection = connection;
+    }
+
+    /**
+     * What every stream of one HTTP/2 connection would otherwise look up again: the client's address and its text,
+     * the TLS summary, the flow watcher. Made once per connection, each part when first asked for, on the
+     * connection's event loop.
+     */
+    static final class Connection {
+        /** The TLS summary once looked up; {@code ""} for h2c. */
+        private String tls;
+        private InetAddress peer;
+        private String clientIp;
+        private Http2FlowWatch flow;
+        private boolean flowLooked;
+
+        InetAddress peer(Channel ch) {
+            if (peer == null) {
+                peer = ProxyProtocolHandler.clientAddress(ch);
+            }
+            return peer;
+        }
+
+
+        String tls(Channel ch) {
+            if (tls == null) {
+                SslHandler ssl = ch.parent() == null ? null : ch.parent().pipeline().get(SslHandler.class);
+                tls = ssl == null ? "" : FrontendProtocolNegotiator.tlsSummary(ssl);
+            }
+            return tls.isEmpty() ? null : tls;
+        }
+
+        Http2FlowWatch flow(Channel parent) {
+            if (!flowLooked) {
+                flow = parent.pipeline().get(Http2FlowWatch.class);
+                flowLooked = true;
+            }
+            return flow;
+        }
+    }
+
+    private Connection shared() {
+        if (connection == null) {
+            connection = new Connection();
+        }
+        return connection;
     }
 
     @Override
@@ -73,11 +117,7 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
 
     @Override
     public InetAddress peer() {
-        if (peer == null) {
-            Channel ch = ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
-            peer = ProxyProtocolHandler.clientAddress(ch);
-        }
-        return peer;
+        return shared().peer(ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel());
     }
 
     @Override
@@ -238,20 +278,21 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
     }
 
     String clientIp() {
-        if (clientIp == null) {
-            clientIp = peer().getHostAddress(); // the PROXY header's source, as on HTTP/1.1
+        Connection c = shared();
+        if (c.clientIp == null) {
+            c.clientIp = peer().getHostAddress(); // the PROXY header's source, as on HTTP/1.1
         }
-        return clientIp;
+        return c.clientIp;
     }
 
     /** @return the connection's TLS version and cipher suite (h2 over TLS), or {@code null} for h2c */
     @Override
     public String tlsSummary() {
-        if (tls == null) {
-            SslHandler ssl = ctx.channel().parent() == null ? null
-                    : ctx.channel().parent().pipeline().get(SslHandler.class);
-            tls = ssl == null ? "" : FrontendProtocolNegotiator.tlsSummary(ssl);
-        }
-        return tls.isEmpty() ? null : tls;
+        return shared().tls(ctx.channel());
+    }
+
+    /** @return the connection's watch on stream send windows, or {@code null} if it has none */
+    Http2FlowWatch flowWatch(Channel parent) {
+        return shared().flow(parent);
     }
 }

@@ -37,7 +37,7 @@ final class Http3StreamHandler extends Http2StreamHandler {
     private InetAddress peer;
 
     Http3StreamHandler(ProxyRuntime runtime) {
-        super(runtime);
+        super(runtime, null);
     }
 
     private QuicStreamChannel stream() {
