@@ -17,7 +17,9 @@ import java.util.Objects;
  * @param maxSmallContinuationFrames CONTINUATION frames with little payload a header block may have; more close the
  *     connection (CONTINUATION flood)
  * @param maxQueuedControlFrames control frames (SETTINGS and PING acknowledgements, RST_STREAM) queued for a client
- *     that does not read them; more close the connection (CVE-2019-9512, CVE-2019-9515)
+ *     that does not read them; more close the connection (CVE-2019-9512, CVE-2019-9515). A frame counts until it is
+ *     written to the socket, which for the frames of one event-loop round is at the round's end, so keep this well
+ *     above {@code maxConcurrentStreams}
  * @param maxControlFramesPerSecond frames carrying no request a client may send per second (PING, SETTINGS and
  *     their acknowledgements, PRIORITY, unknown types, WINDOW_UPDATE beyond two per DATA frame sent); more close the
  *     connection with GOAWAY ENHANCE_YOUR_CALM

@@ -59,7 +59,10 @@ public final class Http2Frontend {
      *     flushes consolidated. Each stream's response ends in a flush of the connection, so without the last stage
      *     every response of a multiplexed connection would be a TLS record and a system call of its own; with it, a
      *     flush outside a read of this connection is done once, at the end of the event loop's current round, for
-     *     all the responses that round wrote (during a read, at the read's end, as Netty's codec does anyway).
+     *     all the responses that round wrote. During a read, flushes wait for the read's end; those Netty's codec
+     *     and multiplexer make at the read's end (acknowledgements, WINDOW_UPDATE, resets) leave one task later,
+     *     still in the same round. Control frames count against {@code max_queued_control_frames} until they
+     *     leave, so that limit also covers the frames of one round.
      */
     static ChannelHandler[] beforeCodec(ProxyRuntime runtime) {
         return new ChannelHandler[] {

@@ -73,10 +73,9 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
             return peer;
         }
 
-
-        String tls(Channel ch) {
+        String tls(Channel parent) {
             if (tls == null) {
-                SslHandler ssl = ch.parent() == null ? null : ch.parent().pipeline().get(SslHandler.class);
+                SslHandler ssl = parent == null ? null : parent.pipeline().get(SslHandler.class);
                 tls = ssl == null ? "" : FrontendProtocolNegotiator.tlsSummary(ssl);
             }
             return tls.isEmpty() ? null : tls;
@@ -288,7 +287,7 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
     /** @return the connection's TLS version and cipher suite (h2 over TLS), or {@code null} for h2c */
     @Override
     public String tlsSummary() {
-        return shared().tls(ctx.channel());
+        return shared().tls(ctx.channel().parent());
     }
 
     /** @return the connection's watch on stream send windows, or {@code null} if it has none */

@@ -91,8 +91,9 @@ public final class Http2HeadCoalescer extends ChannelOutboundHandlerAdapter {
     public void flush(ChannelHandlerContext ctx) {
         if (held instanceof HttpRequest r && announcesNoBody(r)) {
             // Its end normally follows in this same task (the exchange writes it as the client's request ends).
-            // Should it not, the head leaves once the task is over, never later: a held head is a request the
-            // backend never sees, and its stream stays unwritable, so nothing would ever bring the end.
+            // Should it not, the head leaves once the task is over (on the socket, at the end of the event loop's
+            // round, with the connection's other writes), never later: a held head is a request the backend never
+            // sees, and its stream stays unwritable, so nothing would ever bring the end.
             ctx.flush();
             HttpMessage head = held;
             ctx.executor().execute(() -> {

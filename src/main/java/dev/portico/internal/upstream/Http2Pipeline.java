@@ -11,8 +11,8 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.flush.FlushConsolidationHandler;
 
 /**
- * The stages of an HTTP/2 backend connection: Netty's client frame codec, its multiplexer (one child channel per
- * stream) and the {@link Http2Parent}. Push is off, so the backend opens no stream of its own.
+ * The stages of an HTTP/2 backend connection: a flush consolidator, Netty's client frame codec, its multiplexer (one
+ * child channel per stream) and the {@link Http2Parent}. Push is off, so the backend opens no stream of its own.
  */
 final class Http2Pipeline {
     static final String PARENT = "h2-parent";
@@ -59,14 +59,14 @@ final class Http2Pipeline {
 
     /** A cleartext connection: every stage at once (prior knowledge: the preface goes out when it connects). */
     static void addLast(Channel ch, Http2Parent parent) {
-        ch.pipeline().addLast(FLUSH, newFlush()).addLast(CODEC, newCodec()).addLast(MUX, new Http2MultiplexHandler(NoPush.INSTANCE))
-                .addLast(PARENT, parent);
+        ch.pipeline().addLast(FLUSH, newFlush()).addLast(CODEC, newCodec())
+                .addLast(MUX, new Http2MultiplexHandler(NoPush.INSTANCE)).addLast(PARENT, parent);
     }
 
-    /** A TLS connection whose handshake chose h2: the codec and multiplexer go in before the parent. */
+    /** A TLS connection whose handshake chose h2: the consolidator, codec and multiplexer go in before the parent. */
     static void addBefore(Channel ch, Http2Parent parent) {
-        ch.pipeline().addBefore(PARENT, FLUSH, newFlush()).addBefore(PARENT, CODEC, newCodec()).addBefore(PARENT, MUX,
-                new Http2MultiplexHandler(NoPush.INSTANCE));
+        ch.pipeline().addBefore(PARENT, FLUSH, newFlush()).addBefore(PARENT, CODEC, newCodec())
+                .addBefore(PARENT, MUX, new Http2MultiplexHandler(NoPush.INSTANCE));
     }
 
     static Http2FrameCodec codec(Channel ch) {
