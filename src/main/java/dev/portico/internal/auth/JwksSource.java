@@ -61,7 +61,10 @@ public final class JwksSource {
     /** @return the keys held now; starts a refresh in the background if one is due */
     public KeySet keys() {
         long now = clock.getAsLong();
-        if (now - refreshAt >= 0 && inFlight.get() == null) {
+        // The fetch in flight first: a fetch sets refreshAt before it clears inFlight, so a reader that finds none
+        // in flight then reads the refreshAt it set. The other order could read the old refreshAt, then find the
+        // fetch just done, and start another at once.
+        if (inFlight.get() == null && now - refreshAt >= 0) {
             long last = lastMissFetch.get();
             // a refresh that failed is retried at the miss pace, not on every request
             if (now - last >= MISS_INTERVAL.toNanos() && lastMissFetch.compareAndSet(last, now)) {
@@ -71,16 +74,28 @@ public final class JwksSource {
         return keys;
     }
 
+    /** As {@link #refetch(KeySet)} for the set held now. */
+    CompletableFuture<KeySet> refetch() {
+        return refetch(keys);
+    }
+
     /**
-     * For a token whose key the set lacks.
+     * For a token whose key the set {@code seen} lacks.
      *
-     * @return the set after the fetch in flight or one started now, or {@code null} if one was started less than
-     *     {@link #MISS_INTERVAL} ago; the future always completes normally, with the keys held after the attempt
+     * @param seen the set the caller looked the key up in (from {@link #keys()})
+     * @return the set after the fetch in flight; the set held now if it is newer than {@code seen} (a fetch ended
+     *     since the caller looked: it is the newest, and fetching again at once would only repeat it); one started
+     *     now; or {@code null} if one was started less than {@link #MISS_INTERVAL} ago. The future always completes
+     *     normally, with the keys held after the attempt
      */
-    public CompletableFuture<KeySet> refetch() {
+    public CompletableFuture<KeySet> refetch(KeySet seen) {
         CompletableFuture<KeySet> f = inFlight.get();
         if (f != null) {
             return f;
+        }
+        KeySet held = keys; // read after inFlight: a fetch sets the keys before it clears inFlight
+        if (held != seen) {
+            return CompletableFuture.completedFuture(held);
         }
         long now = clock.getAsLong();
         long last = lastMissFetch.get();

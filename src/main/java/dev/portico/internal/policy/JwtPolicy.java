@@ -118,7 +118,7 @@ final class JwtPolicy implements Policy {
         String kid = jwt.getHeader().getKeyID();
         CompletableFuture<KeySet> set = CompletableFuture.completedFuture(held);
         if (held.verifiers(kid, alg).isEmpty()) {
-            set = remote == null ? null : remote.refetch();
+            set = remote == null ? null : remote.refetch(held);
             if (set == null) {
                 return refuse(r, "no key for kid " + kid);
             }

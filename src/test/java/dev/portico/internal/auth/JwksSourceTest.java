@@ -117,4 +117,26 @@ class JwksSourceTest {
         assertThat(after.verifiers("k1", "RS256")).hasSize(1);
         assertThat(fetches.get() - base).isEqualTo(1);
     }
+
+    @Test
+    void theFirstFetchIsNotRepeatedByRequestsThatLookForTheirKeyAsItCompletes() throws Exception {
+        // Requests that look for their key while the first fetch completes (the keys, then a refetch if the key is
+        // missing, as the jwt policy does) must see either the fetch in flight or the keys it brought, never start
+        // a second fetch because they looked just before it ended.
+        for (int i = 0; i < 200; i++) {
+            int before = fetches.get();
+            JwksSource s = new JwksSource(URI.create(idp.url() + "/jwks"), Duration.ofSeconds(10), clock::get);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() < deadline) {
+                KeySet seen = s.keys();
+                if (!seen.verifiers("k1", "RS256").isEmpty()) {
+                    break;
+                }
+                s.refetch(seen); // the fetch in flight, most of the time: looked at again at once, as many requests would
+            }
+            assertThat(s.keys().size()).isEqualTo(1);
+            Thread.sleep(20); // a second fetch, had one started, reaches the identity provider meanwhile
+            assertThat(fetches.get() - before).as("fetches for source %d", i).isEqualTo(1);
+        }
+    }
 }
