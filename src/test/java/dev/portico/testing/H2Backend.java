@@ -187,12 +187,16 @@ public final class H2Backend implements AutoCloseable {
         return connections.size();
     }
 
-    /** Answers every held request with 200 "held". */
+    /**
+     * Answers every held request with 200 "held". Each is taken out of the list before it is answered, so a request
+     * held while this runs (on the backend's event loop) stays held for the next call instead of being dropped.
+     */
     public void releaseHeld() {
         for (Channel s : held) {
-            s.eventLoop().execute(() -> respond(s, "held\n", null));
+            if (held.remove(s)) {
+                s.eventLoop().execute(() -> respond(s, "held\n", null));
+            }
         }
-        held.clear();
     }
 
     /**
