@@ -64,7 +64,6 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
         private InetAddress peer;
         private String clientIp;
         private Http2FlowWatch flow;
-        private boolean flowLooked;
 
         InetAddress peer(Channel ch) {
             if (peer == null) {
@@ -82,9 +81,8 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
         }
 
         Http2FlowWatch flow(Channel parent) {
-            if (!flowLooked) {
-                flow = parent.pipeline().get(Http2FlowWatch.class);
-                flowLooked = true;
+            if (flow == null) {
+                flow = parent.pipeline().get(Http2FlowWatch.class); // null outside an HTTP/2 connection
             }
             return flow;
         }
