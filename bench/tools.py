@@ -100,10 +100,10 @@ def rss_kib(pids, field="VmRSS"):
     return total
 
 
-def cpu_seconds(pids):
-    """utime + stime (fields 14 and 15 of /proc/PID/stat: every thread's, exited ones included) of the given
-    processes and their descendants."""
-    ticks = 0
+def cpu_split(pids):
+    """(utime, stime) in seconds (fields 14 and 15 of /proc/PID/stat: every thread's, exited ones included) of the
+    given processes and their descendants."""
+    user = system = 0
     for p in descendants(pids):
         try:
             with open(f"/proc/{p}/stat") as f:
@@ -111,12 +111,23 @@ def cpu_seconds(pids):
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2:].split()
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+        user += int(fields[11])
+        system += int(fields[12])
+    tick = os.sysconf("SC_CLK_TCK")
+    return user / tick, system / tick
+
+
+def cpu_seconds(pids):
+    """utime + stime of the given processes and their descendants."""
+    return sum(cpu_split(pids))
 
 
 def cpu(args):
-    print(f"{cpu_seconds(args.pids):.2f}")
+    if args.split:
+        user, system = cpu_split(args.pids)
+        print(f"{user:.2f} {system:.2f}")
+    else:
+        print(f"{cpu_seconds(args.pids):.2f}")
     return 0
 
 
@@ -270,6 +281,7 @@ def main():
     r.set_defaults(func=rss)
 
     u = sub.add_parser("cpu", help="CPU seconds (user + system) of processes and their descendants")
+    u.add_argument("--split", action="store_true", help="print user and system seconds apart")
     u.add_argument("pids", type=int, nargs="+")
     u.set_defaults(func=cpu)
 
