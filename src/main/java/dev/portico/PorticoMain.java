@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -145,6 +146,19 @@ public final class PorticoMain implements Callable<Integer> {
             proxy.stopNow();
             stop.countDown();
         });
+        // Handled before the listeners bind: "listening on" shows before the start is over, and a SIGHUP or SIGUSR1
+        // the JVM has no handler for stops it (exit 129). One that comes before the proxy runs waits for its start.
+        CompletableFuture<Boolean> started = new CompletableFuture<>();
+        Signals.on("HUP", () -> {
+            if (started.join()) {
+                proxy.reload("SIGHUP");
+            }
+        });
+        Signals.on("USR1", () -> {
+            if (started.join()) {
+                proxy.reopenAccessLog();
+            }
+        });
         try {
             if (demo) {
                 backends.add(DemoBackend.start("api", "127.0.0.1", 8000));
@@ -154,8 +168,7 @@ public final class PorticoMain implements Callable<Integer> {
                 Warmup.run(warmupFor);
             }
             proxy.start();
-            Signals.on("HUP", () -> proxy.reload("SIGHUP"));
-            Signals.on("USR1", proxy::reopenAccessLog);
+            started.complete(true);
             if (demo) {
                 out.println("Demo running. Try: curl http://127.0.0.1:8080/api/hello  (Ctrl-C to stop)");
             }
@@ -168,6 +181,8 @@ public final class PorticoMain implements Callable<Integer> {
             err.println(e.getMessage());
             backends.forEach(DemoBackend::close);
             return EXIT_CONFIG;
+        } finally {
+            started.complete(false); // no effect once started; a signal that waited for a failed start is dropped
         }
         try {
             stop.await();

@@ -254,6 +254,33 @@ class OperationsIT {
         assertThat(proxy.awaitExit(Duration.ofSeconds(20))).isZero();
     }
 
+    /**
+     * "listening on" shows before the start is over; a SIGHUP sent as soon as it shows (say, a reload right after a
+     * start that waited for it) used to reach the JVM before Portico handled the signal, and stopped the process
+     * (exit 129). Each of several starts is signalled at once and must reload, not stop.
+     */
+    @Test
+    @Timeout(120)
+    void aSighupAsSoonAsListeningShowsReloadsInsteadOfStoppingTheProxy() throws Exception {
+        TestBackend backend = resource(TestBackend.echo());
+        Path file = dir.resolve("early.yaml");
+        Files.writeString(file, "listen: 127.0.0.1:0\nroutes: {/a: \"" + backend.url() + "\"}\n");
+        for (int start = 1; start <= 6; start++) {
+            try (PorticoProcess proxy = PorticoProcess.start("--config", file.toString())) {
+                Runnable hup = proxy.signaller("HUP");
+                int port = proxy.awaitPortPromptly();
+                hup.run();
+                await().atMost(Duration.ofSeconds(15))
+                        .until(() -> proxy.stderr().contains("configuration reloaded (SIGHUP)") || !proxy.isAlive());
+                assertThat(proxy.isAlive()).as("start %d: alive after an early SIGHUP; stderr:%n%s", start,
+                        proxy.stderr()).isTrue();
+                assertThat(status(port, "/a/x")).isEqualTo(200);
+                proxy.terminate();
+                assertThat(proxy.awaitExit(Duration.ofSeconds(20))).isZero();
+            }
+        }
+    }
+
     @Test
     @Timeout(60)
     void sigusr1ReopensTheAccessLogFile() throws Exception {

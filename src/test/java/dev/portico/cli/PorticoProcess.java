@@ -126,8 +126,17 @@ final class PorticoProcess implements AutoCloseable {
      * @param index which listener, 0 for the first
      */
     int awaitPort(int index) {
+        return awaitPort(index, Duration.ofMillis(20));
+    }
+
+    /** @return the port of the first {@code listening on} line, looked for every millisecond */
+    int awaitPortPromptly() {
+        return awaitPort(0, Duration.ofMillis(1));
+    }
+
+    private int awaitPort(int index, Duration poll) {
         await("listener " + index + " of " + pid() + " to log 'listening on'").atMost(Duration.ofSeconds(20))
-                .pollInterval(Duration.ofMillis(20))
+                .pollDelay(Duration.ZERO).pollInterval(poll)
                 .until(() -> listeningPorts().size() > index || !process.isAlive());
         List<Integer> ports = listeningPorts();
         assertThat(ports.size()).as("portico exited before listening; stderr:%n%s", stderr).isGreaterThan(index);
@@ -170,6 +179,32 @@ final class PorticoProcess implements AutoCloseable {
         Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).inheritIO().start();
         assertThat(kill.waitFor(5, TimeUnit.SECONDS)).isTrue();
         assertThat(kill.exitValue()).as("kill -%s %d", name, pid()).isZero();
+    }
+
+    /**
+     * A shell made ready to send a signal to this process: calling the result sends it at once, without the delay
+     * of starting {@code kill} then (a shell builtin does it).
+     *
+     * @param name the signal, e.g. {@code HUP}
+     * @return sends the signal and checks that it was sent
+     */
+    Runnable signaller(String name) throws IOException {
+        Process shell = new ProcessBuilder("bash", "-c", "read -r _ && kill -" + name + " " + pid())
+                .redirectErrorStream(true).start();
+        return () -> {
+            try (java.io.OutputStream in = shell.getOutputStream()) {
+                in.write('\n');
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            try {
+                assertThat(shell.waitFor(5, TimeUnit.SECONDS)).isTrue();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+            assertThat(shell.exitValue()).as("kill -%s %d", name, pid()).isZero();
+        };
     }
 
     long pid() {
