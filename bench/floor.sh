@@ -48,14 +48,18 @@ cds_training
 start_server nginx "$CPU_PROXY"
 start_server portico "$CPU_PROXY"
 
-# The floor, compiled against the Netty in Portico's jar and run with bin/portico's heap, collector and buffer flags.
+# The floor, compiled against the Netty in Portico's jar and run by the same Java as bin/portico with its heap,
+# collector and Netty flags.
+JDK_BIN=${JAVA_HOME:+$JAVA_HOME/bin/}
+command -v "${JDK_BIN}javac" >/dev/null || die "javac missing (a JDK, not a JRE: apt-get install openjdk-17-jdk-headless)"
 mkdir -p "$WORK/netty/classes"
-javac --release 17 -nowarn -cp "$ROOT/target/portico.jar" -d "$WORK/netty/classes" "$BENCH/floor/NettyFloor.java" \
-    || die "bench/floor/NettyFloor.java does not compile"
+"${JDK_BIN}javac" --release 17 -nowarn -cp "$ROOT/target/portico.jar" -d "$WORK/netty/classes" \
+    "$BENCH/floor/NettyFloor.java" || die "bench/floor/NettyFloor.java does not compile"
 start_proc netty "$CPU_PROXY" --log-pattern "listening on" --log-pattern-file "$WORK/netty/stderr.log" -- \
-    java -XX:+UseSerialGC -XX:NewRatio=1 -Xms32m -Xmx256m -XX:MaxDirectMemorySize=256m -Xss512k -XX:-UsePerfData \
-    -Dio.netty.leakDetection.level=disabled -Dio.netty.tryReflectionSetAccessible=true \
-    --add-opens=java.base/java.nio=ALL-UNNAMED -cp "$ROOT/target/portico.jar:$WORK/netty/classes" \
+    "${JDK_BIN}java" -XX:+UseSerialGC -XX:NewRatio=1 -Xms32m -Xmx256m -XX:MaxDirectMemorySize=256m -Xss512k \
+    -XX:-UsePerfData -Dio.netty.leakDetection.level=disabled -Dio.netty.jfr.enabled=false \
+    -Dio.netty.tryReflectionSetAccessible=true --add-opens=java.base/java.nio=ALL-UNNAMED \
+    -cp "$ROOT/target/portico.jar:$WORK/netty/classes" \
     NettyFloor "${PORT[netty]}" "$BACKEND_PORT" || die "the Netty floor did not start"
 
 for t in "${TARGETS[@]}"; do
@@ -64,7 +68,7 @@ for t in "${TARGETS[@]}"; do
     wrk_run "warm__$t" "$CPU_LOAD" "$CONNS" "$WARM_DURATION" "${PORT[$t]}" /small
 done
 
-declare -A USER SYS RPS
+declare -A UTIME STIME TOTAL RPS
 for (( r = 1; r <= ROUNDS; r++ )); do
     while read -r t; do
         read -r u0 s0 < <("$PY" "$BENCH/tools.py" cpu --split "${PID[$t]}")
@@ -75,18 +79,17 @@ for (( r = 1; r <= ROUNDS; r++ )); do
         [[ -n $n && $n -gt 0 && -z $errors ]] || die "$t failed in round $r (see $RAW/r${r}__$t.txt)"
         read -r us ss <<< "$(awk -v a="$u0" -v b="$u1" -v c="$s0" -v d="$s1" -v n="$n" \
             'BEGIN { printf "%.2f %.2f", (b - a) * 1e6 / n, (d - c) * 1e6 / n }')"
-        USER[$t]+="$us "; SYS[$t]+="$ss "; RPS[$t]+="$(( n / DURATION )) "
+        UTIME[$t]+="$us "; STIME[$t]+="$ss "; RPS[$t]+="$(( n / DURATION )) "
+        TOTAL[$t]+="$(awk -v a="$us" -v b="$ss" 'BEGIN { printf "%.2f", a + b }') "
         log "round $r: $t $(( n / DURATION )) req/s, user $us us, kernel $ss us per request"
         check_alive backend "$t"
     done < <(rotated "$r" "${TARGETS[@]}")
 done
 
-total() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a + b }'; }
 declare -A MU MS MT
 for t in "${TARGETS[@]}"; do
     # shellcheck disable=SC2086
-    MU[$t]=$(median ${USER[$t]}); MS[$t]=$(median ${SYS[$t]})
-    MT[$t]=$(total "${MU[$t]}" "${MS[$t]}")
+    MU[$t]=$(median ${UTIME[$t]}); MS[$t]=$(median ${STIME[$t]}); MT[$t]=$(median ${TOTAL[$t]})
 done
 mkdir -p "$RESULTS_DIR"
 rm -rf "${RESULTS_DIR:?}/$NAME.raw"
@@ -99,13 +102,13 @@ label() { case $1 in nginx) echo nginx ;; portico) echo Portico ;; netty) echo "
     echo "Each proxy pinned to core $CPU_PROXY in front of the same nginx backend; \`wrk -t1 -c$CONNS\` on /small"
     echo "(1 KiB) from core $CPU_LOAD; ${WARM_DURATION} s of warm-up each, then $ROUNDS rounds of ${DURATION} s, the"
     echo "targets interleaved. CPU time per request from /proc/PID/stat (all threads) over each run; medians of the"
-    echo "rounds (each round's figures in brackets)."
+    echo "rounds (each round's figures in brackets; the total is the median of the rounds' totals)."
     echo
     echo "| proxy | req/s | user us/request | kernel us/request | total | total / nginx's |"
     echo "|---|---:|---:|---:|---:|---:|"
     for t in "${TARGETS[@]}"; do
         # shellcheck disable=SC2086
-        echo "| $(label "$t") | $(median ${RPS[$t]}) | ${MU[$t]} (${USER[$t]% }) | ${MS[$t]} (${SYS[$t]% }) | ${MT[$t]} | $(ratio "${MT[$t]}" "${MT[nginx]}") |"
+        echo "| $(label "$t") | $(median ${RPS[$t]}) | ${MU[$t]} (${UTIME[$t]% }) | ${MS[$t]} (${STIME[$t]% }) | ${MT[$t]} (${TOTAL[$t]% }) | $(ratio "${MT[$t]}" "${MT[nginx]}") |"
     done
     echo
     echo "User time per request against nginx's: Portico $(ratio "${MU[portico]}" "${MU[nginx]}")x, the Netty floor"

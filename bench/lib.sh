@@ -187,7 +187,9 @@ check_alive() {
 }
 
 record_cmdline() {  # record_cmdline NAME: the server's command line for the report, paths in the checkout relative
-    echo "$1 $(tr '\0' ' ' < "/proc/${PID[$1]}/cmdline" | sed "s|$ROOT/||g")" >> "$WORK/cmdlines.txt"
+    # and the run's scratch directory written as <work>
+    echo "$1 $(tr '\0' ' ' < "/proc/${PID[$1]}/cmdline" | sed -e "s|$ROOT/||g" -e "s|$WORK|<work>|g")" \
+        >> "$WORK/cmdlines.txt"
 }
 
 metric() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >> "$METRICS"; }  # phase target round name value

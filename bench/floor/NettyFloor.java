@@ -68,6 +68,7 @@ public final class NettyFloor {
     private static final class Client extends ChannelInboundHandlerAdapter {
         private final Bootstrap backend;
         private Channel upstream;
+        private Backend upstreamHandler;
         /** The request's parts read while its backend connection was being opened. */
         private List<Object> pending;
 
@@ -88,14 +89,17 @@ public final class NettyFloor {
                     pending = new ArrayList<>();
                     ChannelFuture connect = backend.connect();
                     connect.addListener(f -> {
-                        if (!f.isSuccess()) {
-                            pending.forEach(ReferenceCountUtil::release);
+                        List<Object> parts = pending;
+                        pending = null;
+                        if (!f.isSuccess() || parts == null) { // failed, or the client left meanwhile
+                            if (parts != null) {
+                                parts.forEach(ReferenceCountUtil::release);
+                            }
+                            connect.channel().close();
                             ctx.close();
                             return;
                         }
                         attach(ctx.channel(), connect.channel());
-                        List<Object> parts = pending;
-                        pending = null;
                         parts.forEach(this::forward);
                     });
                 }
@@ -109,7 +113,8 @@ public final class NettyFloor {
 
         private void attach(Channel client, Channel to) {
             upstream = to;
-            to.pipeline().get(Backend.class).client = client;
+            upstreamHandler = to.pipeline().get(Backend.class);
+            upstreamHandler.client = client;
         }
 
         private void forward(Object msg) {
@@ -126,7 +131,7 @@ public final class NettyFloor {
                 pending.forEach(ReferenceCountUtil::release);
                 pending = null;
             }
-            if (upstream != null && upstream.pipeline().get(Backend.class).client == ctx.channel()) {
+            if (upstream != null && upstreamHandler.client == ctx.channel()) {
                 upstream.close(); // in the middle of an exchange
             }
         }

@@ -149,16 +149,8 @@ public final class PorticoMain implements Callable<Integer> {
         // Handled before the listeners bind: "listening on" shows before the start is over, and a SIGHUP or SIGUSR1
         // the JVM has no handler for stops it (exit 129). One that comes before the proxy runs waits for its start.
         CompletableFuture<Boolean> started = new CompletableFuture<>();
-        Signals.on("HUP", () -> {
-            if (started.join()) {
-                proxy.reload("SIGHUP");
-            }
-        });
-        Signals.on("USR1", () -> {
-            if (started.join()) {
-                proxy.reopenAccessLog();
-            }
-        });
+        Signals.onceStarted("HUP", started, () -> proxy.reload("SIGHUP"));
+        Signals.onceStarted("USR1", started, proxy::reopenAccessLog);
         try {
             if (demo) {
                 backends.add(DemoBackend.start("api", "127.0.0.1", 8000));

@@ -1,5 +1,6 @@
 package dev.portico;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,15 +39,38 @@ final class Signals {
     }
 
     /**
+     * As {@link #on}, for an action on a proxy that may still be starting: a delivery waits until {@code started}
+     * completes, runs {@code action} if it completed with {@code true} (not if the start failed), and is only
+     * logged if the proxy stopped meanwhile (a SIGTERM's shutdown).
+     */
+    static void onceStarted(String name, CompletableFuture<Boolean> started, Runnable action) {
+        on(name, () -> {
+            if (!started.join()) {
+                return;
+            }
+            try {
+                action.run();
+            } catch (IllegalStateException e) {
+                LOG.info("SIG{} ignored: the proxy is not running ({})", name, e.getMessage());
+            }
+        });
+    }
+
+    /**
      * Runs {@code action} on each delivery of a signal, e.g. {@code HUP} (reload) or {@code USR1} (reopen logs).
      * Where the JVM does not let the signal be handled, its default applies and a DEBUG line says so.
      */
     static void on(String name, Runnable action) {
         try {
-            sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
+            sun.misc.SignalHandler previous = sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
                 LOG.info("SIG{} received", name);
                 action.run();
             });
+            if (previous == sun.misc.SignalHandler.SIG_IGN && name.equals("HUP")) {
+                // The JVM keeps SIGHUP ignored if it was when the process started, as nohup asks.
+                LOG.warn("SIGHUP was ignored when Portico started (nohup?) and stays ignored: it will not reload the "
+                        + "configuration; POST /reload on the admin endpoint or reload.watch do");
+            }
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             LOG.warn("cannot handle SIG{}: {}", name, e.getMessage());
         }

@@ -36,18 +36,50 @@ final class PorticoProcess implements AutoCloseable {
     private final StringBuffer stderr = new StringBuffer();
     private final Thread outDrain;
     private final Thread errDrain;
+    /** Shells made ready to signal the process ({@link #signaller}). */
+    private final List<Process> helpers = new ArrayList<>();
 
     private PorticoProcess(List<String> command) throws IOException {
         this(command, Map.of());
     }
 
     private PorticoProcess(List<String> command, Map<String, String> environment) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(command)
+        ProcessBuilder builder = new ProcessBuilder(withDefaultSignals(command))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         builder.environment().putAll(environment);
         process = builder.start();
         outDrain = drain(process.getInputStream(), stdout, "portico-stdout");
         errDrain = drain(process.getErrorStream(), stderr, "portico-stderr");
+    }
+
+    /**
+     * The command run by {@code env --default-signal}, where {@code env} knows the option: a process inherits the
+     * signals ignored by whoever started the tests (a build under {@code nohup} ignores SIGHUP, a background job
+     * SIGINT), and the JVM keeps SIGHUP, SIGINT and SIGTERM ignored if they were, so without it the signal tests
+     * would test how the build was started.
+     */
+    private static List<String> withDefaultSignals(List<String> command) {
+        if (!DEFAULT_SIGNALS) {
+            return command;
+        }
+        List<String> out = new ArrayList<>(List.of("env", "--default-signal"));
+        out.addAll(command);
+        return out;
+    }
+
+    private static final boolean DEFAULT_SIGNALS = envDefaultsSignals();
+
+    private static boolean envDefaultsSignals() {
+        try {
+            Process p = new ProcessBuilder("env", "--default-signal", "true").redirectErrorStream(true).start();
+            p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** Starts {@code bash LAUNCHER [args]} with these variables added to the environment. */
@@ -191,6 +223,7 @@ final class PorticoProcess implements AutoCloseable {
     Runnable signaller(String name) throws IOException {
         Process shell = new ProcessBuilder("bash", "-c", "read -r _ && kill -" + name + " " + pid())
                 .redirectErrorStream(true).start();
+        helpers.add(shell); // stopped by close() if never used
         return () -> {
             try (java.io.OutputStream in = shell.getOutputStream()) {
                 in.write('\n');
@@ -240,6 +273,7 @@ final class PorticoProcess implements AutoCloseable {
     /** Kills the process if it is still running. */
     @Override
     public void close() {
+        helpers.forEach(Process::destroyForcibly);
         if (process.isAlive()) {
             process.destroyForcibly();
             try {
