@@ -58,7 +58,7 @@ final class Signals {
 
     /**
      * Runs {@code action} on each delivery of a signal, e.g. {@code HUP} (reload) or {@code USR1} (reopen logs).
-     * Where the JVM does not let the signal be handled, its default applies and a DEBUG line says so.
+     * Where the JVM does not let the signal be handled, its default applies and a WARN line says so.
      */
     static void on(String name, Runnable action) {
         try {
