@@ -24,6 +24,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -94,6 +95,50 @@ class FrontendCodecTest {
     void obsFoldFails(String continuation) {
         assertThat(onlyHead("GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n" + continuation + "\r\n\r\n"))
                 .isEqualTo(FrontendCodec.OBS_FOLD);
+    }
+
+    /**
+     * The checks see every byte of a long head, whether it comes in a heap buffer or a direct one (as sockets give
+     * them), whole or in two reads split at an odd place: a defect a kilobyte in is found either way.
+     */
+    @ParameterizedTest
+    @CsvSource({"false, 0", "true, 0", "false, 701", "true, 701", "true, 1"})
+    void aDefectFarIntoALongHeadIsFoundInHeapAndDirectBuffers(boolean direct, int splitAt) {
+        channel = codec(16 * 1024);
+        String filler = "X-Filler: " + "a".repeat(1000) + "\r\n";
+        assertThat(headsIn("GET / HTTP/1.1\r\nHost: a\r\n" + filler + "X-A: 1\r\n folded\r\n\r\n", direct, splitAt))
+                .containsExactly(FrontendCodec.OBS_FOLD);
+        assertThat(headsIn("POST / HTTP/1.0\r\n" + filler + "Content-Length: 1\r\n" + filler
+                + "Content-Length: 1\r\n\r\nx", direct, splitAt)).containsExactly(FrontendCodec.MANY_LENGTHS);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"false, 0", "true, 0", "true, 701"})
+    void aLongWellFormedHeadPassesInHeapAndDirectBuffers(boolean direct, int splitAt) {
+        channel = codec(16 * 1024);
+        String filler = "X-Filler: " + "a".repeat(1000) + "\r\n";
+        assertThat(headsIn("GET / HTTP/1.1\r\nHost: a\r\n" + filler + filler + "X-A: 1\r\n\r\n", direct, splitAt))
+                .containsExactly((String) null);
+    }
+
+    /** As {@link #heads}, the bytes in a heap or a direct buffer, in one write or two (split at {@code splitAt}). */
+    private List<String> headsIn(String bytes, boolean direct, int splitAt) {
+        byte[] all = bytes.getBytes(StandardCharsets.ISO_8859_1);
+        int[] cuts = splitAt > 0 ? new int[] {0, splitAt, all.length} : new int[] {0, all.length};
+        for (int i = 0; i + 1 < cuts.length; i++) {
+            ByteBuf part = direct ? Unpooled.directBuffer(cuts[i + 1] - cuts[i]) : Unpooled.buffer(cuts[i + 1] - cuts[i]);
+            part.writeBytes(all, cuts[i], cuts[i + 1] - cuts[i]);
+            channel.writeInbound(part);
+        }
+        List<String> results = new ArrayList<>();
+        for (Object msg = channel.readInbound(); msg != null; msg = channel.readInbound()) {
+            if (msg instanceof HttpRequest request) {
+                results.add(request.decoderResult().isSuccess() ? null
+                        : String.valueOf(request.decoderResult().cause().getMessage()));
+            }
+            ReferenceCountUtil.release(msg);
+        }
+        return results;
     }
 
     @Test
