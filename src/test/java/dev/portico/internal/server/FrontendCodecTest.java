@@ -50,6 +50,11 @@ class FrontendCodecTest {
     /** Writes the bytes and returns the failure message of each decoded request head (null when it passed). */
     private List<String> heads(String bytes) {
         channel.writeInbound(Unpooled.copiedBuffer(bytes, StandardCharsets.ISO_8859_1));
+        return decodedHeads();
+    }
+
+    /** The failure message of each request head decoded so far (null when it passed); the rest is released. */
+    private List<String> decodedHeads() {
         List<String> results = new ArrayList<>();
         for (Object msg = channel.readInbound(); msg != null; msg = channel.readInbound()) {
             if (msg instanceof HttpRequest request) {
@@ -130,15 +135,7 @@ class FrontendCodecTest {
             part.writeBytes(all, cuts[i], cuts[i + 1] - cuts[i]);
             channel.writeInbound(part);
         }
-        List<String> results = new ArrayList<>();
-        for (Object msg = channel.readInbound(); msg != null; msg = channel.readInbound()) {
-            if (msg instanceof HttpRequest request) {
-                results.add(request.decoderResult().isSuccess() ? null
-                        : String.valueOf(request.decoderResult().cause().getMessage()));
-            }
-            ReferenceCountUtil.release(msg);
-        }
-        return results;
+        return decodedHeads();
     }
 
     @Test
