@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -25,12 +27,7 @@ final class AdminPasswords implements AutoCloseable {
     private static final int REMEMBERED = 256;
     private static final int QUEUE = 8;
 
-    private final ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
-            new ArrayBlockingQueue<>(QUEUE), r -> {
-                Thread t = new Thread(r, "portico-admin-passwords");
-                t.setDaemon(true);
-                return t;
-            });
+    private final Executor executor;
     /** Digest of a matched (user, hash, password) to when it stops counting; guarded by itself. */
     private final Map<String, Long> matched = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -41,6 +38,22 @@ final class AdminPasswords implements AutoCloseable {
 
     /** The answer of a check: known at once when remembered, else once hashed. */
     enum Outcome { MATCH, MISMATCH, BUSY }
+
+    /** Hashes on one thread of its own with a queue of {@value #QUEUE}. */
+    AdminPasswords() {
+        this(new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
+            Thread t = new Thread(r, "portico-admin-passwords");
+            t.setDaemon(true);
+            return t;
+        }));
+    }
+
+    /**
+     * @param executor runs the hashing; a {@link RejectedExecutionException} from it answers {@link Outcome#BUSY}
+     */
+    AdminPasswords(Executor executor) {
+        this.executor = executor;
+    }
 
     /**
      * @param user the user name
@@ -99,6 +112,8 @@ final class AdminPasswords implements AutoCloseable {
 
     @Override
     public void close() {
-        executor.shutdownNow();
+        if (executor instanceof ExecutorService service) {
+            service.shutdownNow();
+        }
     }
 }

@@ -6,6 +6,7 @@ import dev.portico.internal.ops.AdminPasswords.Outcome;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,15 +32,52 @@ class AdminPasswordsTest {
 
     @Test
     @Timeout(30)
-    void aMatchIsRememberedAndAMismatchIsNot() throws Exception {
+    void aMatchIsRememberedAndAMismatchIsNot() {
+        List<Runnable> queued = new ArrayList<>();
+        try (AdminPasswords passwords = new AdminPasswords(queued::add)) {
+            CompletableFuture<Outcome> first = passwords.check("u", BCRYPT_U_U, "U*U");
+            assertThat(first).as("hashed, not answered at once").isNotDone();
+            runAll(queued);
+            assertThat(first).isCompletedWithValue(Outcome.MATCH);
+
+            assertThat(passwords.check("u", BCRYPT_U_U, "U*U")).as("remembered").isCompletedWithValue(Outcome.MATCH);
+            assertThat(queued).as("nothing hashed for a remembered match").isEmpty();
+
+            CompletableFuture<Outcome> wrong = passwords.check("u", BCRYPT_U_U, "nope");
+            CompletableFuture<Outcome> otherUser = passwords.check("v", BCRYPT_U_U, "U*U");
+            assertThat(wrong).isNotDone();
+            assertThat(otherUser).as("remembered per user").isNotDone();
+            assertThat(queued).hasSize(2);
+            runAll(queued);
+            assertThat(wrong).isCompletedWithValue(Outcome.MISMATCH);
+            assertThat(otherUser).isCompletedWithValue(Outcome.MATCH);
+            assertThat(passwords.check("u", BCRYPT_U_U, "nope")).as("a mismatch is not remembered").isNotDone();
+        }
+    }
+
+    @Test
+    @Timeout(30)
+    void aMatchIsRememberedOnTheHashingThreadToo() throws Exception {
         try (AdminPasswords passwords = new AdminPasswords()) {
             assertThat(passwords.check("u", BCRYPT_U_U, "U*U").get(10, TimeUnit.SECONDS)).isEqualTo(Outcome.MATCH);
-            CompletableFuture<Outcome> again = passwords.check("u", BCRYPT_U_U, "U*U");
-            assertThat(again).isCompletedWithValue(Outcome.MATCH);
-            assertThat(passwords.check("u", BCRYPT_U_U, "nope").get(10, TimeUnit.SECONDS))
-                    .isEqualTo(Outcome.MISMATCH);
-            assertThat(passwords.check("v", BCRYPT_U_U, "U*U")).as("remembered per user").isNotDone();
+            assertThat(passwords.check("u", BCRYPT_U_U, "U*U")).isCompletedWithValue(Outcome.MATCH);
         }
+    }
+
+    @Test
+    @Timeout(30)
+    void aRefusingExecutorAnswersBusy() {
+        try (AdminPasswords passwords = new AdminPasswords(task -> {
+            throw new RejectedExecutionException("full");
+        })) {
+            assertThat(passwords.check("u", BCRYPT_U_U, "U*U")).isCompletedWithValue(Outcome.BUSY);
+        }
+    }
+
+    private static void runAll(List<Runnable> queued) {
+        List<Runnable> now = new ArrayList<>(queued);
+        queued.clear();
+        now.forEach(Runnable::run);
     }
 
     @Test
