@@ -118,6 +118,54 @@ class BadRequestTest {
     }
 
     @Test
+    void aHeadTrickledInManyReadsGets408OnTheDeadlineOfItsFirstByte() throws Exception {
+        portico.start(b -> b.timeouts(new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(5),
+                Duration.ofSeconds(5), Duration.ofMillis(500), Duration.ofSeconds(1))).route("/", backend.url()));
+        try (RawClient c = portico.raw()) {
+            long first = System.nanoTime();
+            c.send("GET / HTTP/1.1\r\n");
+            c.socket().setSoTimeout(100);
+            long answeredAfter = -1;
+            for (int i = 0; i < 30 && answeredAfter < 0; i++) { // a field every 100 ms, for up to 3 s
+                try {
+                    c.send("X-" + i + ": y\r\n");
+                } catch (java.io.IOException closed) {
+                    answeredAfter = (System.nanoTime() - first) / 1_000_000;
+                    break;
+                }
+                try {
+                    if (c.socket().getInputStream().read() >= 0) {
+                        answeredAfter = (System.nanoTime() - first) / 1_000_000;
+                    }
+                } catch (java.net.SocketTimeoutException quiet) {
+                    // no answer yet: the next field
+                }
+            }
+            assertThat(answeredAfter).as("answered (408) or closed, in ms from the first byte")
+                    .isBetween(400L, 1_500L);
+        }
+    }
+
+    @Test
+    void aPartialHeadSentBehindASlowExchangeCountsItsDeadlineFromItsBytes() throws Exception {
+        backend.script((req, ctx) -> ctx.executor().schedule(
+                () -> ctx.writeAndFlush(TestBackend.text(io.netty.handler.codec.http.HttpResponseStatus.OK, "slow")),
+                900, java.util.concurrent.TimeUnit.MILLISECONDS));
+        portico.start(b -> b.timeouts(new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(5),
+                Duration.ofSeconds(5), Duration.ofMillis(400), Duration.ofSeconds(1))).route("/", backend.url()));
+        try (RawClient c = portico.raw()) {
+            c.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+            Thread.sleep(100); // in a read of its own, while the exchange waits for the backend
+            c.send("GET /next HTTP/1.1\r\nHost: a\r\n");
+            assertThat(c.read().status()).isEqualTo(200);
+            long afterFirst = System.nanoTime();
+            assertThat(c.read().status()).isEqualTo(408);
+            assertThat((System.nanoTime() - afterFirst) / 1_000_000)
+                    .as("the head's 400 ms had run out while the first exchange took 900 ms").isLessThan(300L);
+        }
+    }
+
+    @Test
     void closesAnIdleConnectionThatSentNothingWithoutAResponse() throws Exception {
         portico.start(b -> b.timeouts(new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(5),
                 Duration.ofMillis(300), Duration.ofSeconds(5), Duration.ofSeconds(1))).route("/", backend.url()));

@@ -39,6 +39,8 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
     ChannelHandlerContext ctx;
     ScheduledFuture<?> headTimer;
     boolean bytesSinceHead;
+    /** Bytes of a head came in this read and {@link #headStartNanos} is not yet set. */
+    boolean headStartPending;
     long headStartNanos;
     boolean closing;
     /** Set when the proxy or this connection's listener drains: the connection closes after its response. */
@@ -54,6 +56,12 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
      * stage of its own, which would cost every open connection a handler and a pipeline context, and watched by
      * its event loop's {@link IdleSweep} rather than a task of its own. A write still draining to a slow reader
      * counts as activity while its bytes move, sampled from the outbound buffer at each tick.
+     *
+     * <p>A read or a write only sets {@link #activeSinceTick}: the tick that sees it takes its own time as the last
+     * activity. The clock is then read once per tick for all of the loop's connections rather than twice per
+     * request, and the timer fires at the same tick: with {@code timeouts.idle} a whole number of ticks (a quarter
+     * of it up to 4 s, whole seconds above), the first tick at or after the last activity plus the idle time is
+     * the tick after the one that saw it plus the idle time.
      */
     private final long idleNanos;
     private IdleSweep sweep;
@@ -61,6 +69,7 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
     FrontendConnection sweepPrev;
     FrontendConnection sweepNext;
     private long lastActivity;
+    private boolean activeSinceTick;
     private Object lastMessage;
     /** Low 32 bits of the samples: a change by a multiple of 4 GiB between two ticks is seen at the next one. */
     private int lastProgress;
@@ -98,7 +107,7 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
 
     /** A read ended, or the codec is writing a message to the client: the connection is not idle. */
     void active() {
-        lastActivity = System.nanoTime();
+        activeSinceTick = true;
     }
 
     /**
@@ -112,7 +121,8 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
         if (!ctx.channel().isOpen()) {
             return;
         }
-        if (outputMoved()) {
+        if (activeSinceTick | outputMoved()) {
+            activeSinceTick = false;
             lastActivity = now;
         }
         long quiet = now - lastActivity;
@@ -213,9 +223,20 @@ abstract class FrontendConnection extends ChannelInboundHandlerAdapter implement
 
     /** Arms the request head deadline: from the head's first byte, or from the accept for a first request. */
     void armHeadTimer() {
+        noteHeadStart();
         long limit = runtime.config().timeouts().requestHeader().toNanos();
         long left = bytesSinceHead ? limit - (System.nanoTime() - headStartNanos) : limit;
         headTimer = ctx.executor().schedule(this::onHeadTimeout, Math.max(0, left), TimeUnit.NANOSECONDS);
+    }
+
+    /** A head started in this read and is still incomplete at its end: its deadline counts from now. */
+    void noteHeadStart() {
+        if (headStartPending) {
+            headStartPending = false;
+            if (bytesSinceHead) {
+                headStartNanos = System.nanoTime();
+            }
+        }
     }
 
     void cancelHeadTimer() {

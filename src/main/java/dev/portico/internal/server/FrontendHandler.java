@@ -70,14 +70,14 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
     }
 
     /**
-     * Called by the codec for every chunk of bytes: a request head may be starting. Only the
-     * start time is noted; a timer is armed after the read if the head is still incomplete then, so back-to-back
-     * requests on a busy connection schedule nothing.
+     * Called by the codec for every chunk of bytes: a request head may be starting. Nothing is scheduled, and the
+     * clock is not read: at the end of the read, a head still incomplete gets its start time (the read's, a few
+     * microseconds later) and a timer, so back-to-back requests, whose heads come whole, cost neither.
      */
     void onBytes() {
         if ((exchange == null || exchange.requestComplete()) && !bytesSinceHead) {
             bytesSinceHead = true;
-            headStartNanos = System.nanoTime();
+            headStartPending = true;
         }
     }
 
@@ -125,6 +125,7 @@ final class FrontendHandler extends FrontendConnection implements RequestSide {
     @Override
     public void channelReadComplete(ChannelHandlerContext context) {
         active();
+        noteHeadStart();
         if (exchange != null) {
             exchange.onClientReadComplete();
         }
