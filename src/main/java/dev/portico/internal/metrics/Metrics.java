@@ -34,9 +34,9 @@ public final class Metrics implements AutoCloseable {
     /** The route and upstream label of a response that no route or upstream produced. */
     public static final String LOCAL = "none";
     /** Histograms carry the trace of a recent sampled request as an exemplar (shown in the OpenMetrics format). */
+    private final CoarseClock clock = new CoarseClock();
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT,
-            new io.prometheus.metrics.model.registry.PrometheusRegistry(), io.micrometer.core.instrument.Clock.SYSTEM,
-            new Exemplars());
+            new io.prometheus.metrics.model.registry.PrometheusRegistry(), clock, new Exemplars());
     private final ConcurrentHashMap<String, RouteMetrics> routes = new ConcurrentHashMap<>();
     /** The decision counters by policy label, for the dashboard (the registry holds the meters themselves). */
     private final ConcurrentHashMap<String, PolicyDecisions> decisions = new ConcurrentHashMap<>();
@@ -315,5 +315,6 @@ public final class Metrics implements AutoCloseable {
     public void close() {
         gc.close();
         registry.close();
+        clock.close();
     }
 }
