@@ -160,4 +160,24 @@ public record HealthCheckConfig(String path, Duration interval, Duration timeout
                     expectMax, grpc, service);
         }
     }
+
+    /**
+     * Component by component, as a record compares; written out because the generated form bootstraps method
+     * handles at its first use, milliseconds of start-up per record class.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof HealthCheckConfig other && Objects.equals(path, other.path)
+                && Objects.equals(interval, other.interval) && Objects.equals(timeout, other.timeout)
+                && healthyThreshold == other.healthyThreshold && unhealthyThreshold == other.unhealthyThreshold
+                && expectMin == other.expectMin && expectMax == other.expectMax && grpc == other.grpc
+                && Objects.equals(service, other.service);
+    }
+
+    /** From every component, as a record hashes; see {@link #equals}. */
+    @Override
+    public int hashCode() {
+        return Objects.hash(path, interval, timeout, healthyThreshold, unhealthyThreshold, expectMin, expectMax,
+                grpc, service);
+    }
 }

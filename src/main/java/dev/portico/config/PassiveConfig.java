@@ -1,6 +1,7 @@
 package dev.portico.config;
 
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * Outlier ejection from live traffic.
@@ -92,5 +93,22 @@ public record PassiveConfig(int consecutiveFailures, Duration ejectFor, int maxE
         public PassiveConfig build() {
             return new PassiveConfig(consecutiveFailures, ejectFor, maxEjectedPercent, on5xx);
         }
+    }
+
+    /**
+     * Component by component, as a record compares; written out because the generated form bootstraps method
+     * handles at its first use, milliseconds of start-up per record class.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PassiveConfig other && consecutiveFailures == other.consecutiveFailures
+                && Objects.equals(ejectFor, other.ejectFor) && maxEjectedPercent == other.maxEjectedPercent
+                && on5xx == other.on5xx;
+    }
+
+    /** From every component, as a record hashes; see {@link #equals}. */
+    @Override
+    public int hashCode() {
+        return Objects.hash(consecutiveFailures, ejectFor, maxEjectedPercent, on5xx);
     }
 }

@@ -212,4 +212,22 @@ public record RetryConfig(int attempts, List<String> retryOn, boolean idempotent
             return new RetryConfig(attempts, retryOn, idempotentOnly, budgetPercent, perTryTimeout, backoff, buffer);
         }
     }
+
+    /**
+     * Component by component, as a record compares; written out because the generated form bootstraps method
+     * handles at its first use, milliseconds of start-up per record class.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RetryConfig other && attempts == other.attempts && Objects.equals(retryOn, other.retryOn)
+                && idempotentOnly == other.idempotentOnly && budgetPercent == other.budgetPercent
+                && Objects.equals(perTryTimeout, other.perTryTimeout) && Objects.equals(backoff, other.backoff)
+                && buffer == other.buffer;
+    }
+
+    /** From every component, as a record hashes; see {@link #equals}. */
+    @Override
+    public int hashCode() {
+        return Objects.hash(attempts, retryOn, idempotentOnly, budgetPercent, perTryTimeout, backoff, buffer);
+    }
 }

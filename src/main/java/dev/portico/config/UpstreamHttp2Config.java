@@ -89,4 +89,21 @@ public record UpstreamHttp2Config(int maxStreamsPerConnection, int connectionsPe
             return new UpstreamHttp2Config(maxStreamsPerConnection, connectionsPerEndpoint, pingInterval);
         }
     }
+
+    /**
+     * Component by component, as a record compares; written out because the generated form bootstraps method
+     * handles at its first use, milliseconds of start-up per record class.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof UpstreamHttp2Config other && maxStreamsPerConnection == other.maxStreamsPerConnection
+                && connectionsPerEndpoint == other.connectionsPerEndpoint
+                && Objects.equals(pingInterval, other.pingInterval);
+    }
+
+    /** From every component, as a record hashes; see {@link #equals}. */
+    @Override
+    public int hashCode() {
+        return Objects.hash(maxStreamsPerConnection, connectionsPerEndpoint, pingInterval);
+    }
 }

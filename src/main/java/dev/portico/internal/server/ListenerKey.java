@@ -8,6 +8,7 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -68,5 +69,21 @@ record ListenerKey(ListenAddress address, int occurrence) {
             }
         }
         throw new IllegalStateException("not a bound listener");
+    }
+
+    /**
+     * Component by component, as a record compares; written out because the generated form bootstraps method
+     * handles at its first use, milliseconds of start-up per record class.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ListenerKey other && Objects.equals(address, other.address)
+                && occurrence == other.occurrence;
+    }
+
+    /** From every component, as a record hashes; see {@link #equals}. */
+    @Override
+    public int hashCode() {
+        return Objects.hash(address, occurrence);
     }
 }
