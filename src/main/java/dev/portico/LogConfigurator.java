@@ -8,6 +8,7 @@ import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.hook.DefaultShutdownHook;
+import dev.portico.internal.ops.MainLogConfigurator;
 import dev.portico.internal.proxy.AccessLog;
 import org.slf4j.LoggerFactory;
 
@@ -16,8 +17,9 @@ import org.slf4j.LoggerFactory;
  * about a quarter of a second of start-up. The access log ({@code portico.access}) goes to stdout, everything else
  * to stderr, both through non-blocking async appenders so an event loop never waits for a terminal or a pipe.
  *
- * <p>Not registered with Logback's service loader: an application that embeds Portico keeps the logging it
- * configured ({@code logback.xml} or anything else), and need not use Logback at all.
+ * <p>Only for the main program: an application that embeds Portico keeps the logging it configured
+ * ({@code logback.xml} or anything else), and need not use Logback at all. The set-up is normally made by
+ * {@link MainLogConfigurator}, the service Logback asks first, as SLF4J starts.
  */
 final class LogConfigurator {
     private LogConfigurator() {
@@ -26,6 +28,7 @@ final class LogConfigurator {
     /**
      * Installs the default set-up, unless a configuration file was given ({@code -Dlogback.configurationFile},
      * or a {@code logback.xml} / {@code logback-test.xml} on the class path) or SLF4J is not bound to Logback.
+     * If SLF4J had started before (and Logback had made its console fallback), the set-up replaces that.
      */
     static void configureForMain() {
         ClassLoader loader = LogConfigurator.class.getClassLoader();
@@ -33,10 +36,12 @@ final class LogConfigurator {
                 || loader.getResource("logback-test.xml") != null) {
             return;
         }
-        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
-            context.reset(); // drops Logback's fallback console set-up, made when SLF4J started
+        MainLogConfigurator.request(LogConfigurator::configure);
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context && MainLogConfigurator.withdraw()) {
+            context.reset(); // drops Logback's fallback console set-up, made when SLF4J started before
             configure(context);
         }
+        MainLogConfigurator.withdraw(); // not bound to Logback: nothing is left asking
     }
 
     /**
