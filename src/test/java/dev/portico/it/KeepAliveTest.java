@@ -84,6 +84,22 @@ class KeepAliveTest {
     }
 
     @Test
+    void aConnectionInUseOutlivesManyIdleTimeouts() throws Exception {
+        try (TestBackend api = TestBackend.echo()) {
+            portico.start(b -> b.timeouts(clientIdle(Duration.ofMillis(400))).route("/", api.url()));
+            try (RawClient c = portico.raw()) {
+                long start = System.nanoTime();
+                for (int i = 0; System.nanoTime() - start < 2_000_000_000L; i++) { // five idle times in all
+                    c.send("GET /" + i + " HTTP/1.1\r\nHost: a\r\n\r\n");
+                    assertThat(c.read().body()).isEqualTo("GET /" + i + "\n");
+                    Thread.sleep(150); // the client's pace, well within the idle time, is what this test is about
+                }
+                assertThat(c.closedByPeer()).as("closed once quiet for the idle time").isTrue();
+            }
+        }
+    }
+
+    @Test
     void servesTheNextRequestsOfAClientConnectionThatWasQuiet() throws Exception {
         // Quiet for more than two ticks of the idle sweep (a quarter of timeouts.idle): the connection has given
         // back its decoder and encoder, and the ones made for the next requests pair a HEAD's answer right.
