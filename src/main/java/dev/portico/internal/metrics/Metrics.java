@@ -33,8 +33,8 @@ import java.util.function.ToDoubleFunction;
 public final class Metrics implements AutoCloseable {
     /** The route and upstream label of a response that no route or upstream produced. */
     public static final String LOCAL = "none";
-    /** Histograms carry the trace of a recent sampled request as an exemplar (shown in the OpenMetrics format). */
     private final CoarseClock clock = new CoarseClock();
+    /** Histograms carry the trace of a recent sampled request as an exemplar (shown in the OpenMetrics format). */
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT,
             new io.prometheus.metrics.model.registry.PrometheusRegistry(), clock, new Exemplars());
     private final ConcurrentHashMap<String, RouteMetrics> routes = new ConcurrentHashMap<>();
