@@ -10,6 +10,7 @@ import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.hook.DefaultShutdownHook;
 import dev.portico.internal.ops.MainLogConfigurator;
 import dev.portico.internal.proxy.AccessLog;
+import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -37,11 +38,11 @@ final class LogConfigurator {
             return;
         }
         MainLogConfigurator.request(LogConfigurator::configure);
-        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context && MainLogConfigurator.withdraw()) {
-            context.reset(); // drops Logback's fallback console set-up, made when SLF4J started before
+        ILoggerFactory factory = LoggerFactory.getILoggerFactory(); // starts SLF4J, which applies the request
+        if (MainLogConfigurator.withdraw() && factory instanceof LoggerContext context) {
+            context.reset(); // SLF4J had started before: drops Logback's fallback console set-up
             configure(context);
         }
-        MainLogConfigurator.withdraw(); // not bound to Logback: nothing is left asking
     }
 
     /**
