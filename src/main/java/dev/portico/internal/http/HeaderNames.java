@@ -1,8 +1,8 @@
 package dev.portico.internal.http;
 
 import io.netty.util.AsciiString;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * Shared instances of the header field names that almost every request and response carries, for the HTTP/1.1
@@ -29,37 +29,44 @@ public final class HeaderNames {
         "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Content-Security-Policy", "Retry-After",
         "WWW-Authenticate", "Sec-WebSocket-Accept", "Alt-Svc", "Trailer",
     };
-    /** By name length: the candidates of that length, canonical and lower-case spellings. */
-    private static final AsciiString[][] BY_LENGTH;
+    /**
+     * Open hash table of the canonical and lower-case spellings, indexed by {@link #slot}: the two spellings of a
+     * name share a slot, so a lookup compares against two candidates or so instead of every name of that length.
+     */
+    private static final AsciiString[][] SLOTS = new AsciiString[256][];
 
     static {
-        int max = 0;
         for (String name : COMMON) {
-            max = Math.max(max, name.length());
-        }
-        List<List<AsciiString>> lists = new ArrayList<>();
-        for (int i = 0; i <= max; i++) {
-            lists.add(new ArrayList<>());
-        }
-        for (String name : COMMON) {
-            add(lists.get(name.length()), name);
-            add(lists.get(name.length()), name.toLowerCase(java.util.Locale.ROOT));
-        }
-        BY_LENGTH = new AsciiString[max + 1][];
-        for (int i = 0; i <= max; i++) {
-            BY_LENGTH[i] = lists.get(i).toArray(new AsciiString[0]);
+            add(name);
+            add(name.toLowerCase(Locale.ROOT));
         }
     }
 
     private HeaderNames() {
     }
 
-    private static void add(List<AsciiString> list, String name) {
+    private static void add(String name) {
         AsciiString s = AsciiString.cached(name);
-        if (!list.contains(s)) {
-            s.hashCode(); // computed once here, kept by the instance
-            list.add(s);
+        byte[] b = s.array();
+        int i = slot(b, s.arrayOffset(), s.length());
+        AsciiString[] old = SLOTS[i] == null ? new AsciiString[0] : SLOTS[i];
+        for (AsciiString o : old) {
+            if (o.equals(s)) {
+                return;
+            }
         }
+        s.hashCode(); // computed once here, kept by the instance
+        AsciiString[] grown = Arrays.copyOf(old, old.length + 1);
+        grown[old.length] = s;
+        SLOTS[i] = grown;
+    }
+
+    /** The slot of a name: its length and its first, middle and last letters, ignoring their case. */
+    private static int slot(byte[] bytes, int start, int length) {
+        int first = bytes[start] | 0x20;
+        int middle = bytes[start + length / 2] | 0x20;
+        int last = bytes[start + length - 1] | 0x20;
+        return (length * 31 + first * 7 + middle * 3 + last) & 0xff;
     }
 
     /**
@@ -69,11 +76,15 @@ public final class HeaderNames {
      * @return the shared instance with exactly these bytes, or null when the name is not a common one
      */
     public static AsciiString lookup(byte[] bytes, int start, int length) {
-        if (length >= BY_LENGTH.length) {
+        if (length == 0) {
             return null;
         }
-        for (AsciiString candidate : BY_LENGTH[length]) {
-            if (sameBytes(candidate, bytes, start, length)) {
+        AsciiString[] candidates = SLOTS[slot(bytes, start, length)];
+        if (candidates == null) {
+            return null;
+        }
+        for (AsciiString candidate : candidates) {
+            if (candidate.length() == length && sameBytes(candidate, bytes, start, length)) {
                 return candidate;
             }
         }
@@ -83,7 +94,7 @@ public final class HeaderNames {
     private static boolean sameBytes(AsciiString candidate, byte[] bytes, int start, int length) {
         byte[] own = candidate.array();
         int offset = candidate.arrayOffset();
-        for (int i = length - 1; i >= 0; i--) { // from the end: most names of a length share their first letters
+        for (int i = length - 1; i >= 0; i--) { // from the end: the two spellings differ in their first letters
             if (own[offset + i] != bytes[start + i]) {
                 return false;
             }

@@ -2,6 +2,7 @@ package dev.portico.internal.proxy;
 
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -13,7 +14,7 @@ public final class Correlation {
     public static final AsciiString TRACEPARENT = AsciiString.cached("traceparent");
     /** The longest request id taken from a client; a longer one is replaced. */
     static final int MAX_ID = 128;
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private Correlation() {
     }
@@ -107,7 +108,7 @@ public final class Correlation {
     /** @return {@code bytes} random bytes as lower-case hex, never all zero */
     static String randomHex(int bytes) {
         ThreadLocalRandom r = ThreadLocalRandom.current();
-        char[] out = new char[bytes * 2];
+        byte[] out = new byte[bytes * 2]; // Latin-1: the string keeps a copy of it, no char[] to compress
         long bits = 0;
         for (int i = 0; i < bytes; i++) {
             if ((i & 7) == 0) {
@@ -121,6 +122,6 @@ public final class Correlation {
             out[2 * i] = HEX[b >> 4];
             out[2 * i + 1] = HEX[b & 0xf];
         }
-        return new String(out);
+        return new String(out, StandardCharsets.ISO_8859_1);
     }
 }

@@ -226,16 +226,47 @@ public final class HeaderRewriter {
             removeFixedHopByHop(h);
             return;
         }
-        for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : value.split(",")) {
-                String name = token.trim();
-                if (!name.isEmpty() && !name.equalsIgnoreCase("content-length") && !name.equalsIgnoreCase("host")) {
-                    h.remove(name);
-                }
+        Iterator<String> values = h.valueStringIterator(HttpHeaderNames.CONNECTION);
+        String one = values.next();
+        if (!values.hasNext()) {
+            removeNamed(h, one); // the usual case: one field, often one token ("keep-alive", "close")
+        } else {
+            List<String> all = h.getAll(HttpHeaderNames.CONNECTION); // copied: removal changes the map
+            for (String value : all) {
+                removeNamed(h, value);
             }
         }
         h.remove(HttpHeaderNames.CONNECTION);
         removeFixedHopByHop(h);
+    }
+
+    /** Removes the fields a {@code Connection} value names, its comma-separated tokens. */
+    private static void removeNamed(HttpHeaders h, String value) {
+        int start = 0;
+        int n = value.length();
+        while (start <= n) {
+            int comma = value.indexOf(',', start);
+            int end = comma < 0 ? n : comma;
+            int from = start;
+            int to = end;
+            while (from < to && isOws(value.charAt(from))) {
+                from++;
+            }
+            while (to > from && isOws(value.charAt(to - 1))) {
+                to--;
+            }
+            if (to > from) {
+                String name = from == 0 && to == n ? value : value.substring(from, to);
+                if (!name.equalsIgnoreCase("content-length") && !name.equalsIgnoreCase("host")) {
+                    h.remove(name);
+                }
+            }
+            start = end + 1;
+        }
+    }
+
+    private static boolean isOws(char c) {
+        return c == ' ' || c == '\t';
     }
 
     private static void removeFixedHopByHop(HttpHeaders h) {

@@ -276,8 +276,6 @@ public final class ProxyExchange extends ExchangeTries {
         responseEnded();
         boolean keepAlive = responseKeepAlive && requestComplete && !host.closeAfterResponse();
         ChannelFuture last = send(client, content, true);
-        // Logged once the end is on the wire (or lost): the line counts the bytes the client was really sent.
-        last.addListener(f -> log.access(status, requestBodyBytes, sentBytes, attempts.last(), attempts.count()));
         host.exchangeDone(this, keepAlive ? null : last, keepAlive);
     }
 
@@ -317,10 +315,14 @@ public final class ProxyExchange extends ExchangeTries {
         BufferBudget budget = host.buffered();
         budget.add(n);
         ChannelFuture f = last ? client.writeAndFlush(content) : client.write(content);
-        f.addListener(w -> {
+        f.addListener(w -> { // one listener per write: a second would cost the promise a list of them
             budget.release(n);
             if (w.isSuccess()) {
                 sentBytes += n;
+            }
+            if (last) {
+                // Logged once the end is on the wire (or lost): the line counts the bytes the client was sent.
+                log.access(status, requestBodyBytes, sentBytes, attempts.last(), attempts.count());
             }
         });
         return f;

@@ -79,6 +79,19 @@ class HeaderRewriterTest {
             assertThat(out.headers().get("X-Kept")).isEqualTo("k");
         }
 
+        @ParameterizedTest
+        @ValueSource(strings = {"X-Secret", "x-secret,", ", X-SECRET", "X-Secret,\tX-Debug", "X-Secret \t,X-Debug"})
+        void removesTheFieldsOneConnectionFieldNames(String connection) {
+            HttpRequest client = request(HttpVersion.HTTP_1_1, "Host", "a", "Connection", connection,
+                    "X-Secret", "s", "X-Debug", "d", "X-Kept", "k");
+
+            HttpRequest out = forward(client);
+
+            assertThat(out.headers().names()).doesNotContain("X-Secret", "Connection");
+            assertThat(out.headers().contains("X-Debug")).isEqualTo(!connection.contains("X-Debug"));
+            assertThat(out.headers().get("X-Kept")).isEqualTo("k");
+        }
+
         @Test
         void keepsEndToEndHeadersWithAllTheirValuesInOrder() {
             HttpRequest client = request(HttpVersion.HTTP_1_1, "Host", "a", "Accept", "text/html",
