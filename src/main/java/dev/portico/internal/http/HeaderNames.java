@@ -30,8 +30,9 @@ public final class HeaderNames {
         "WWW-Authenticate", "Sec-WebSocket-Accept", "Alt-Svc", "Trailer",
     };
     /**
-     * Open hash table of the canonical and lower-case spellings, indexed by {@link #slot}: the two spellings of a
-     * name share a slot, so a lookup compares against two candidates or so instead of every name of that length.
+     * The canonical and lower-case spellings hashed by {@link #slot}, each slot holding the names that hash to it:
+     * the two spellings of a name share a slot, so a lookup compares against two candidates or so (four at most)
+     * instead of every name of that length.
      */
     private static final AsciiString[][] SLOTS = new AsciiString[256][];
 
