@@ -147,9 +147,11 @@ class TracingTest {
             assertThat(get("/api/x", "traceparent", "00-" + TRACE + "-" + CALLER + "-01").statusCode())
                     .isEqualTo(200);
 
-            String open = admin("/metrics", "application/openmetrics-text; version=1.0.0");
-            assertThat(open).containsPattern("portico_request_duration_seconds_bucket\\{.*} \\d+ # \\{span_id=\""
-                    + "[0-9a-f]{16}\",trace_id=\"" + TRACE + "\"}");
+            // The exchange is recorded just after its last byte is sent, which the client may see first.
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+                    admin("/metrics", "application/openmetrics-text; version=1.0.0"))
+                    .containsPattern("portico_request_duration_seconds_bucket\\{.*} \\d+ # \\{span_id=\""
+                            + "[0-9a-f]{16}\",trace_id=\"" + TRACE + "\"}"));
             assertThat(admin("/metrics", "text/plain")).doesNotContain("trace_id");
         }
     }
