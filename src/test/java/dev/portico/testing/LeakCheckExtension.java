@@ -1,7 +1,5 @@
 package dev.portico.testing;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
@@ -17,7 +15,28 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class LeakCheckExtension implements AfterAllCallback {
     @Override
     public void afterAll(ExtensionContext context) {
-        assertThat(collectLeaks()).as("buffers leaked during " + context.getDisplayName()).isEmpty();
+        List<String> leaks = collectLeaks();
+        if (!leaks.isEmpty()) {
+            // The reports in full are in the log; the message says where each buffer was made, short enough to
+            // survive a log cut to its end.
+            throw new AssertionError(leaks.size() + " buffer(s) leaked during " + context.getDisplayName()
+                    + " (reports in full in the log), made at:\n"
+                    + String.join("\n", leaks.stream().map(LeakCheckExtension::origin).toList()));
+        }
+    }
+
+    /**
+     * @param report one of Netty's leak reports
+     * @return the frames of its "Created at" section below the allocator's, at most 12, or the report's first line
+     */
+    static String origin(String report) {
+        int at = report.indexOf("Created at:");
+        if (at < 0) {
+            return report.lines().findFirst().orElse(report);
+        }
+        return report.substring(at).lines().skip(1).map(String::strip)
+                .filter(f -> !f.startsWith("io.netty.buffer.")).limit(12)
+                .collect(java.util.stream.Collectors.joining("\n  ", "- ", ""));
     }
 
     /**
