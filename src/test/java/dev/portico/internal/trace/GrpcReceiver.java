@@ -61,6 +61,14 @@ final class GrpcReceiver implements AutoCloseable {
     /** One call: the request's head and length-prefixed message, then the answer and its trailers. */
     private final class Call extends ChannelInboundHandlerAdapter {
         private final ByteBuf body = Unpooled.buffer();
+        private boolean answered;
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            if (!answered) {
+                body.release(); // a call reset or cut before its end
+            }
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -79,6 +87,7 @@ final class GrpcReceiver implements AutoCloseable {
         }
 
         private void answer(ChannelHandlerContext ctx) {
+            answered = true;
             try {
                 byte[] message = ByteBufUtil.getBytes(body, 5, body.readableBytes() - 5);
                 for (ResourceSpans rs : ExportTraceServiceRequest.parseFrom(message).getResourceSpansList()) {
