@@ -212,6 +212,23 @@ cds_training() {  # cds_training: makes bin/portico's class-data-sharing archive
     stop_pid "${PID[portico]}"
     [[ -s $ROOT/target/portico.jsa ]] || log "warning: no CDS archive was written"
 }
+# What nginx.conf's plain server does for a request, for servers of nginx's written into extra/ (its TLS listeners).
+# shellcheck disable=SC2016 # nginx's variables, for nginx
+NGINX_PROXY='proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";
+        proxy_set_header Host $http_host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Forwarded-Host $http_host;
+        proxy_set_header Via "1.1 nginx"; proxy_max_temp_file_size 0; add_header Via "1.1 nginx";'
+
+bench_cert() {  # bench_cert DIR: a self-signed ECDSA P-256 certificate for 127.0.0.1 and localhost: cert.pem, key.pem, both.pem
+    local tls=$1
+    mkdir -p "$tls"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$tls/key.pem" -out "$tls/cert.pem" 2>/dev/null \
+        || die "openssl could not make the benchmark's certificate"
+    cat "$tls/cert.pem" "$tls/key.pem" > "$tls/both.pem"
+    chmod 644 "$tls"/*.pem
+}
+
 rotated() {  # rotated ROUND ITEMS...: the items rotated left by ROUND-1, so no target is always first
     local r=$1; shift
     local items=("$@") n=$# i

@@ -59,16 +59,8 @@ fi
 declare -A TLS_PORT POLICY_PORT
 extra_configs() {
     local tls=$WORK/tls
-    mkdir -p "$tls"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
-        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$tls/key.pem" -out "$tls/cert.pem" 2>/dev/null \
-        || die "openssl could not make the benchmark's certificate"
-    cat "$tls/cert.pem" "$tls/key.pem" > "$tls/both.pem"
-    chmod 644 "$tls"/*.pem
-    local proxy="proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection \"\";
-        proxy_set_header Host \$http_host; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-        proxy_set_header X-Forwarded-Proto \$scheme; proxy_set_header X-Forwarded-Host \$http_host;
-        proxy_set_header Via \"1.1 nginx\"; proxy_max_temp_file_size 0; add_header Via \"1.1 nginx\";"
+    bench_cert "$tls"
+    local proxy=$NGINX_PROXY
     cat > "$WORK/nginx/extra/bench.conf" <<END
 limit_req_zone \$binary_remote_addr zone=bench:1m rate=1000000r/s;
 server {
