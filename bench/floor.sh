@@ -25,9 +25,9 @@ BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH")
 
 # ---- knobs (environment) ----------------------------------------------------------------------------------------
-DURATION=${DURATION:-10}            # seconds of each measured wrk run
+DURATION=${DURATION:-10}            # seconds of each measured load run
 ROUNDS=${ROUNDS:-5}                 # rounds; the targets interleaved, their order rotated each round
-WARM_DURATION=${WARM_DURATION:-15}  # seconds of wrk per target before the rounds (the JIT)
+WARM_DURATION=${WARM_DURATION:-15}  # seconds of load per target before the rounds (the JIT)
 CONNS=${CONNS:-50}
 CPU_PROXY=${CPU_PROXY:-0}
 CPU_LOAD=${CPU_LOAD:-1}
