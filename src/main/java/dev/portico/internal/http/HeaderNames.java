@@ -35,11 +35,22 @@ public final class HeaderNames {
      * instead of every name of that length.
      */
     private static final AsciiString[][] SLOTS = new AsciiString[256][];
+    /** For each name of {@link #SLOTS}, at the same place: its lower-case spelling (itself if it is one). */
+    private static final AsciiString[][] LOWER = new AsciiString[256][];
 
     static {
         for (String name : COMMON) {
             add(name);
             add(name.toLowerCase(Locale.ROOT));
+        }
+        for (int i = 0; i < SLOTS.length; i++) {
+            if (SLOTS[i] != null) {
+                LOWER[i] = new AsciiString[SLOTS[i].length];
+                for (int j = 0; j < SLOTS[i].length; j++) {
+                    AsciiString lower = SLOTS[i][j].toLowerCase();
+                    LOWER[i][j] = lookup(lower.array(), lower.arrayOffset(), lower.length());
+                }
+            }
         }
     }
 
@@ -90,6 +101,37 @@ public final class HeaderNames {
             }
         }
         return null;
+    }
+
+    /**
+     * The lower-case spelling of a field name, as HTTP/2 and HTTP/3 send names: for the common names a shared
+     * instance (its hash already computed), found without copying the name; others are lower-cased into a new one.
+     *
+     * @param name a field name, in any case
+     * @return the name in lower case
+     */
+    public static AsciiString lowerCase(CharSequence name) {
+        int length = name.length();
+        if (length > 0) {
+            int slot = slot(name, length);
+            AsciiString[] candidates = SLOTS[slot];
+            if (candidates != null) {
+                for (int i = 0; i < candidates.length; i++) {
+                    if (candidates[i] == name || candidates[i].contentEqualsIgnoreCase(name)) {
+                        return LOWER[slot][i];
+                    }
+                }
+            }
+        }
+        return AsciiString.of(name).toLowerCase();
+    }
+
+    /** {@link #slot(byte[], int, int)} for a name given as characters (an ASCII name hashes the same). */
+    private static int slot(CharSequence name, int length) {
+        int first = name.charAt(0) | 0x20;
+        int middle = name.charAt(length / 2) | 0x20;
+        int last = name.charAt(length - 1) | 0x20;
+        return (length * 31 + first * 7 + middle * 3 + last) & 0xff;
     }
 
     private static boolean sameBytes(AsciiString candidate, byte[] bytes, int start, int length) {

@@ -13,7 +13,6 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.flush.FlushConsolidationHandler;
 
 /**
@@ -120,15 +119,17 @@ public final class Http2Frontend {
         @Override
         protected void initChannel(Http2StreamChannel ch) {
             Http2StreamHandler handler = new Http2StreamHandler(runtime, connection);
-            ch.pipeline().addLast(
-                    new Http2RequestCheck(handler, runtime.config().limits().maxHeaders()),
-                    new Http2StreamFrameToHttpObjectCodec(true, true),
-                    new Http2HeadCoalescer());
+            // Named here: a generated name costs a lookup and a scan of the pipeline for every stage of every stream.
+            ChannelPipeline p = ch.pipeline();
+            p.addLast("check", new Http2RequestCheck(handler, runtime.config().limits().maxHeaders()));
+            p.addLast("codec", Http2ResponseCodec.INSTANCE);
+            p.addLast("coalescer", new Http2HeadCoalescer());
             AltSvc altSvc = ch.parent() == null ? null : ch.parent().attr(AltSvc.KEY).get();
             if (altSvc != null) {
-                ch.pipeline().addLast(altSvc); // the listener serves HTTP/3 too
+                p.addLast("alt-svc", altSvc); // the listener serves HTTP/3 too
             }
-            ch.pipeline().addLast(new IdleTimer(idle), handler);
+            p.addLast("idle", new IdleTimer(idle));
+            p.addLast("exchange", handler);
         }
     }
 

@@ -51,4 +51,27 @@ class HeaderNamesTest {
         assertThat((Object) lookup("Hostile: a", "Host")).isNotNull().hasToString("Host");
         assertThat((Object) lookup("Date", "Date")).hasToString("Date");
     }
+
+    @Test
+    void aCommonNameInAnySpellingLowerCasesToOneSharedInstance() {
+        AsciiString lower = lookup("content-type", "content-type");
+        for (CharSequence name : new CharSequence[] {lookup("Content-Type", "Content-Type"), "Content-Type",
+            "CONTENT-TYPE", "content-type", new AsciiString("cOnTeNt-TyPe")}) {
+            assertThat((Object) HeaderNames.lowerCase(name)).as("%s", name).isSameAs(lower);
+        }
+        assertThat((Object) HeaderNames.lowerCase("Sec-Fetch-Mode")).hasToString("sec-fetch-mode")
+                .isSameAs(HeaderNames.lowerCase("sec-fetch-MODE"));
+        assertThat((Object) HeaderNames.lowerCase("WWW-Authenticate")).hasToString("www-authenticate");
+    }
+
+    @Test
+    void anyOtherNameIsLowerCasedIntoANewInstance() {
+        assertThat((Object) HeaderNames.lowerCase("X-Custom-Thing")).hasToString("x-custom-thing");
+        assertThat((Object) HeaderNames.lowerCase("Content-Typo")).hasToString("content-typo");
+        assertThat((Object) HeaderNames.lowerCase(new AsciiString("Hostile"))).hasToString("hostile");
+        // Not a field name HTTP allows, but no match either: lower-cased as Netty's conversion would.
+        String odd = "X-\u00c9t\u00e9";
+        assertThat((Object) HeaderNames.lowerCase(odd)).isEqualTo(AsciiString.of(odd).toLowerCase());
+        assertThat((Object) HeaderNames.lowerCase("")).hasToString("");
+    }
 }
