@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.portico.config.ListenAddress;
 import dev.portico.config.ProxyConfig;
+import dev.portico.testing.AccessLogCapture;
 import dev.portico.testing.H2Client;
 import dev.portico.testing.PorticoExtension;
 import dev.portico.testing.StalledBackend;
@@ -126,6 +127,27 @@ class Http2ForwardingTest {
                 H2Client.Result other = client.send(HttpMethod.POST, "/count", MIB, false).get(20, TimeUnit.SECONDS);
                 assertThat(other.bodyStart()).isEqualTo(Long.toString(MIB));
             }
+        }
+    }
+
+    @Test
+    void aStreamHeldBackByItsBackendEndsWhenTheConnectionCloses() throws Exception {
+        try (StalledBackend stalled = new StalledBackend(); AccessLogCapture log = new AccessLogCapture()) {
+            startH2c(b -> b.route("/stalled", stalled.url()));
+            H2Client client = H2Client.connect(portico.port());
+            client.send(HttpMethod.POST, "/stalled", 256 * MIB, false);
+            // The backend reads no more: the stream stops reading, with the client's DATA queued on it.
+            await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(20)).until(() -> {
+                long before = client.uploaded();
+                Thread.sleep(300);
+                return client.uploaded() == before;
+            });
+
+            client.close();
+
+            // Netty would leave such a stream open when its connection goes: it is closed with it, its exchange
+            // ends (the access-log line), and its queued frames are released (the class's leak check).
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.find("POST /stalled") != null);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.portico.internal.server;
 
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.Http2Connection;
@@ -8,6 +10,8 @@ import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2FrameStreamEvent;
 import io.netty.handler.codec.http2.Http2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -15,9 +19,12 @@ import java.util.Map;
  * Between the frame codec and the multiplexer of an HTTP/2 connection: tells each stream when its send window
  * opens or shuts. A stream channel's own writability counts only the bytes it has queued, and the multiplexer drops
  * the flow controller's writability events; without them a stream would keep reading its backend while the client
- * grants no window, and hold what it read. All calls on the connection's event loop.
+ * grants no window, and hold what it read. It also closes the streams it watches when the connection closes:
+ * Netty leaves a stream that is not reading (its backend is slow) open with its received frames queued, and closing
+ * it ends its exchange and releases them. A stream is watched until its channel closes (this watch is the one
+ * listener on its close, for all of the connection's streams). All calls on the connection's event loop.
  */
-final class Http2FlowWatch extends ChannelInboundHandlerAdapter {
+final class Http2FlowWatch extends ChannelInboundHandlerAdapter implements ChannelFutureListener {
     private final Http2FrameCodec codec;
     private final Map<Http2FrameStream, Http2StreamHandler> streams = new HashMap<>();
     /** The codec's connection and its send-side flow controller, looked up once: asked on every response head. */
@@ -28,12 +35,29 @@ final class Http2FlowWatch extends ChannelInboundHandlerAdapter {
         this.codec = codec;
     }
 
-    void watch(Http2FrameStream stream, Http2StreamHandler handler) {
-        streams.put(stream, handler);
+    /**
+     * @param stream a stream channel of this connection, watched until it closes
+     * @param handler its exchange host, told of its send window and closed with the connection
+     */
+    void watch(Http2StreamChannel stream, Http2StreamHandler handler) {
+        streams.put(stream.stream(), handler);
+        stream.closeFuture().addListener(this);
     }
 
-    void unwatch(Http2FrameStream stream) {
-        streams.remove(stream);
+    /** A watched stream closed. */
+    @Override
+    public void operationComplete(ChannelFuture closed) {
+        streams.remove(((Http2StreamChannel) closed.channel()).stream());
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (!streams.isEmpty()) {
+            for (Http2StreamHandler h : new ArrayList<>(streams.values())) { // closing one unwatches it
+                h.connectionClosed();
+            }
+        }
+        ctx.fireChannelInactive();
     }
 
     /**

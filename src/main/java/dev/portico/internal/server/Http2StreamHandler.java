@@ -62,17 +62,23 @@ class Http2StreamHandler extends Http2StreamSide {
         ctx = context;
         // When the connection closes, Netty leaves a stream that is not reading (its backend is slow) open with its
         // received frames queued: close it with the connection, so its exchange ends and the frames are released.
+        // The connection's flow watch does that for its streams; anywhere else, a listener on the connection.
         Channel parent = context.channel().parent();
         if (parent != null) {
-            ChannelFutureListener closeStream = f -> context.close();
-            parent.closeFuture().addListener(closeStream);
-            context.channel().closeFuture().addListener(f -> parent.closeFuture().removeListener(closeStream));
             flow = flowWatch(parent);
             if (flow != null && context.channel() instanceof Http2StreamChannel ch) {
-                flow.watch(ch.stream(), this);
-                context.channel().closeFuture().addListener(f -> flow.unwatch(ch.stream()));
+                flow.watch(ch, this);
+            } else {
+                ChannelFutureListener closeStream = f -> context.close();
+                parent.closeFuture().addListener(closeStream);
+                context.channel().closeFuture().addListener(f -> parent.closeFuture().removeListener(closeStream));
             }
         }
+    }
+
+    /** The connection closed: so does this stream, whether this handler is still in its pipeline or not. */
+    void connectionClosed() {
+        ctx.channel().close();
     }
 
     @Override
@@ -97,7 +103,13 @@ class Http2StreamHandler extends Http2StreamSide {
             // HEADERS with END_STREAM: a head and an empty end, as the HTTP/1.1 decoder would give them.
             HttpRequest head = new DefaultHttpRequest(full.protocolVersion(), full.method(), full.uri(),
                     full.headers());
-            LastHttpContent end = new DefaultLastHttpContent(full.content()); // takes over the message's buffer
+            LastHttpContent end;
+            if (full.content().isReadable()) {
+                end = new DefaultLastHttpContent(full.content()); // takes over the message's buffer
+            } else {
+                full.content().release(); // empty (Http2RequestCheck's is the shared empty buffer)
+                end = LastHttpContent.EMPTY_LAST_CONTENT;
+            }
             onRequestHead(head);
             deliver(end);
         } else {
