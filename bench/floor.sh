@@ -50,8 +50,11 @@ esac
 
 pick_port; BACKEND_PORT=$PICKED
 declare -A LOAD_PORT
-for t in "${TARGETS[@]}"; do pick_port; PORT[$t]=$PICKED; pick_port; LOAD_PORT[$t]=$PICKED; done
-[[ $PROTO == h2 ]] || for t in "${TARGETS[@]}"; do LOAD_PORT[$t]=${PORT[$t]}; done
+for t in "${TARGETS[@]}"; do
+    pick_port; PORT[$t]=$PICKED
+    if [[ $PROTO == h2 ]]; then pick_port; fi
+    LOAD_PORT[$t]=$PICKED  # what the load goes to: h2, each one's TLS listener; http1, its plain one
+done
 head -c 1024 /dev/zero | tr '\0' 'a' > "$WORK/www/small"
 start_server backend "$CPU_LOAD"
 "$PY" "$BENCH/tools.py" check --port "$BACKEND_PORT" --path /small --size 1024 || die "backend check failed"

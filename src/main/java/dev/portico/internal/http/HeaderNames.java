@@ -75,10 +75,11 @@ public final class HeaderNames {
 
     /** The slot of a name: its length and its first, middle and last letters, ignoring their case. */
     private static int slot(byte[] bytes, int start, int length) {
-        int first = bytes[start] | 0x20;
-        int middle = bytes[start + length / 2] | 0x20;
-        int last = bytes[start + length - 1] | 0x20;
-        return (length * 31 + first * 7 + middle * 3 + last) & 0xff;
+        return slot(length, bytes[start], bytes[start + length / 2], bytes[start + length - 1]);
+    }
+
+    private static int slot(int length, int first, int middle, int last) {
+        return (length * 31 + (first | 0x20) * 7 + (middle | 0x20) * 3 + (last | 0x20)) & 0xff;
     }
 
     /**
@@ -113,7 +114,7 @@ public final class HeaderNames {
     public static AsciiString lowerCase(CharSequence name) {
         int length = name.length();
         if (length > 0) {
-            int slot = slot(name, length);
+            int slot = slot(length, name.charAt(0), name.charAt(length / 2), name.charAt(length - 1));
             AsciiString[] candidates = SLOTS[slot];
             if (candidates != null) {
                 for (int i = 0; i < candidates.length; i++) {
@@ -126,13 +127,6 @@ public final class HeaderNames {
         return AsciiString.of(name).toLowerCase();
     }
 
-    /** {@link #slot(byte[], int, int)} for a name given as characters (an ASCII name hashes the same). */
-    private static int slot(CharSequence name, int length) {
-        int first = name.charAt(0) | 0x20;
-        int middle = name.charAt(length / 2) | 0x20;
-        int last = name.charAt(length - 1) | 0x20;
-        return (length * 31 + first * 7 + middle * 3 + last) & 0xff;
-    }
 
     private static boolean sameBytes(AsciiString candidate, byte[] bytes, int start, int length) {
         byte[] own = candidate.array();

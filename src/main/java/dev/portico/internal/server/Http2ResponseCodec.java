@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
@@ -33,15 +34,15 @@ final class Http2ResponseCodec extends Http2StreamFrameToHttpObjectCodec {
 
     /** Fields HTTP/2 does not carry, dropped as Netty's conversion drops them. */
     private static final Set<AsciiString> DROPPED = Set.of(AsciiString.cached("keep-alive"),
-            AsciiString.cached("proxy-connection"), AsciiString.cached("transfer-encoding"),
-            AsciiString.cached("host"), AsciiString.cached("upgrade"),
+            AsciiString.cached("proxy-connection"), HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.HOST,
+            HttpHeaderNames.UPGRADE,
             HttpConversionUtil.ExtensionHeaderNames.STREAM_ID.text(),
             HttpConversionUtil.ExtensionHeaderNames.SCHEME.text(),
             HttpConversionUtil.ExtensionHeaderNames.PATH.text(),
             HttpConversionUtil.ExtensionHeaderNames.PROTOCOL.text());
     /** Fields with conversion rules of their own: a head with one of them is converted by Netty. */
-    private static final Set<AsciiString> NETTYS = Set.of(AsciiString.cached("connection"),
-            AsciiString.cached("te"), AsciiString.cached("cookie"));
+    private static final Set<AsciiString> NETTYS = Set.of(HttpHeaderNames.CONNECTION, HttpHeaderNames.TE,
+            HttpHeaderNames.COOKIE);
 
     private Http2ResponseCodec() {
         super(true, true);
