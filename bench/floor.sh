@@ -7,15 +7,18 @@
 # PROTO=http1 (the default): `wrk -t1 -c50` on /small (1 KiB) over HTTP/1.1; the floor is
 # bench/floor/NettyFloor.java (decode, pooled backend connection, encode; no routing, header rewriting, limits,
 # timeouts, metrics or logging).
+# PROTO=https: `wrk -t1 -c50` on /small over HTTP/1.1 and TLS (each proxy's TLS listener); the floor is
+# NettyFloor.java with OpenSSL's TLS in front.
 # PROTO=h2: `h2load -t1 -c50 -m10` on /small over HTTP/2 and TLS; two floors from bench/floor/NettyH2Floor.java,
 # one with Netty's stream multiplexer (a child channel per stream, as Portico has) and one reading and writing
 # frames on the connection.
 #
 #   bench/floor.sh                      # about 4 minutes: 15 s warm-up each, 5 rounds of 10 s per target
+#   PROTO=https bench/floor.sh          # about 4 minutes
 #   PROTO=h2 bench/floor.sh             # about 6 minutes
 #   DURATION=3 ROUNDS=1 WARM_DURATION=3 bench/floor.sh   # a smoke run
 #
-# Writes $RESULTS_DIR/<date>-floor.md (<date>-floor-h2.md for PROTO=h2; default bench/results/; RESULTS_NAME=NAME
+# Writes $RESULTS_DIR/<date>-floor.md (<date>-floor-https.md, <date>-floor-h2.md for the others; default bench/results/; RESULTS_NAME=NAME
 # writes NAME.md) and keeps the raw load outputs in <name>.raw/.
 set -euo pipefail
 export PATH=$PATH:/usr/sbin:/sbin
@@ -43,28 +46,31 @@ source "$BENCH/lib-proto.sh"
 T_START=$SECONDS
 case $PROTO in
     http1) bench_setup nginx wrk; NAME=${RESULTS_NAME:-$(date +%F)-floor}; TARGETS=(nginx portico netty) ;;
+    https) bench_setup nginx wrk openssl; NAME=${RESULTS_NAME:-$(date +%F)-floor-https}
+        TARGETS=(nginx portico netty) ;;
     h2) bench_setup nginx h2load openssl; NAME=${RESULTS_NAME:-$(date +%F)-floor-h2}
         TARGETS=(nginx portico netty-mux netty-frames) ;;
-    *) die "PROTO: http1 or h2, not '$PROTO'" ;;
+    *) die "PROTO: http1, https or h2, not '$PROTO'" ;;
 esac
 
 pick_port; BACKEND_PORT=$PICKED
 declare -A LOAD_PORT
 for t in "${TARGETS[@]}"; do
     pick_port; PORT[$t]=$PICKED
-    if [[ $PROTO == h2 ]]; then pick_port; fi
-    LOAD_PORT[$t]=$PICKED  # what the load goes to: h2, each one's TLS listener; http1, its plain one
+    if [[ $PROTO != http1 ]]; then pick_port; fi
+    LOAD_PORT[$t]=$PICKED  # what the load goes to: its TLS listener, or for http1 its plain one
 done
 head -c 1024 /dev/zero | tr '\0' 'a' > "$WORK/www/small"
 start_server backend "$CPU_LOAD"
 "$PY" "$BENCH/tools.py" check --port "$BACKEND_PORT" --path /small --size 1024 || die "backend check failed"
 
-if [[ $PROTO == h2 ]]; then
-    # A TLS listener for each, h2 by ALPN: nginx's routed as its plain one (bench/conf/nginx.conf), Portico's too.
+if [[ $PROTO != http1 ]]; then
+    # A TLS listener for each (h2 by ALPN for PROTO=h2): nginx's routed as its plain one (bench/conf/nginx.conf),
+    # Portico's too.
     bench_cert "$WORK/tls"
     cat > "$WORK/nginx/extra/tls.conf" <<END
 server {
-    listen 127.0.0.1:${LOAD_PORT[nginx]} ssl http2 backlog=1024;
+    listen 127.0.0.1:${LOAD_PORT[nginx]} ssl$([[ $PROTO == h2 ]] && echo " http2") backlog=1024;
     ssl_certificate $WORK/tls/cert.pem;
     ssl_certificate_key $WORK/tls/key.pem;
     ssl_protocols TLSv1.2 TLSv1.3;
@@ -99,6 +105,8 @@ start_floor() {  # start_floor TARGET CLASS ARG...
 }
 if [[ $PROTO == http1 ]]; then
     start_floor netty NettyFloor "${PORT[netty]}" "$BACKEND_PORT"
+elif [[ $PROTO == https ]]; then
+    start_floor netty NettyFloor "${LOAD_PORT[netty]}" "$BACKEND_PORT" "$WORK/tls/cert.pem" "$WORK/tls/key.pem"
 else
     for m in mux frames; do
         start_floor "netty-$m" NettyH2Floor "$m" "${LOAD_PORT[netty-$m]}" "$BACKEND_PORT" "$WORK/tls/cert.pem" \
@@ -110,8 +118,11 @@ fi
 # error or non-2xx answer. SECONDS 0: a short check.
 load() {
     local file=$1 seconds=$2 t=$3 out=$RAW/$1.txt
-    if [[ $PROTO == http1 ]]; then
-        wrk_run "$file" "$CPU_LOAD" "$CONNS" "$(( seconds > 0 ? seconds : 1 ))" "${PORT[$t]}" /small
+    if [[ $PROTO != h2 ]]; then
+        local scheme=http
+        [[ $PROTO == https ]] && scheme=https
+        taskset -c "$CPU_LOAD" wrk -t1 -c"$CONNS" -d"$(( seconds > 0 ? seconds : 1 ))"s --latency \
+            "$scheme://127.0.0.1:${LOAD_PORT[$t]}/small" > "$out" 2>&1 || log "wrk exited non-zero for $file"
         N=$(awk '/requests in/ { print $1 }' "$out")
         if [[ -z $N ]] || grep -qE 'Non-2xx|Socket errors' "$out"; then N=0; fi
     else
@@ -171,6 +182,8 @@ label() {
 }
 if [[ $PROTO == http1 ]]; then
     WHAT="\`wrk -t1 -c$CONNS\` on /small (1 KiB) over HTTP/1.1"
+elif [[ $PROTO == https ]]; then
+    WHAT="\`wrk -t1 -c$CONNS\` on /small (1 KiB) over HTTP/1.1 and TLS (each proxy's TLS listener)"
 else
     WHAT="\`h2load -t1 -c$CONNS -m10\` on /small (1 KiB) over HTTP/2 and TLS (each proxy's TLS listener)"
 fi
@@ -197,7 +210,7 @@ fi
     done
     echo
     echo "Machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1);"
-    if [[ $PROTO == http1 ]]; then echo "$(wrk -v 2>&1 | head -1 | sed 's/ Copyright.*//');"; else h2load --version 2>&1 | head -1; fi
+    if [[ $PROTO != h2 ]]; then echo "$(wrk -v 2>&1 | head -1 | sed 's/ Copyright.*//');"; else h2load --version 2>&1 | head -1; fi
     echo "$(nginx -v 2>&1 | sed 's/^nginx version: //');"
     echo "$("$ROOT/bin/portico" --version 2>&1 | head -1); load average at the end $(cut -d' ' -f1-3 /proc/loadavg)."
     echo "Command: $COMMAND"

@@ -17,7 +17,12 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.util.ReferenceCountUtil;
+import java.io.File;
+import javax.net.ssl.SSLException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,15 +34,19 @@ import java.util.List;
  * rewriting, limits, timeouts, backpressure, metrics or logging: what is left is Netty's HTTP codecs, pipeline and
  * buffers, and the JVM. Not a proxy to run anywhere else; it exists to measure that floor beside Portico and nginx.
  *
- * <p>Usage: {@code java -cp portico.jar:CLASSES NettyFloor PORT BACKEND_PORT}; prints "listening on" once bound.
+ * <p>Usage: {@code java -cp portico.jar:CLASSES NettyFloor PORT BACKEND_PORT [CERT KEY]}; with a certificate and
+ * its key, the clients' connections are TLS (OpenSSL, TLS 1.3 and 1.2, as Portico's listeners are by default).
+ * Prints "listening on" once bound.
  */
 public final class NettyFloor {
     private NettyFloor() {
     }
 
-    public static void main(String[] args) throws InterruptedException {
+    public static void main(String[] args) throws InterruptedException, SSLException {
         int port = Integer.parseInt(args[0]);
         int backendPort = Integer.parseInt(args[1]);
+        SslContext tls = args.length < 4 ? null : SslContextBuilder.forServer(new File(args[2]), new File(args[3]))
+                .sslProvider(SslProvider.OPENSSL).protocols("TLSv1.3", "TLSv1.2").build();
         EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         Bootstrap backend = new Bootstrap().group(loop).channel(EpollSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -54,6 +63,9 @@ public final class NettyFloor {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new Client(backend));
                     }
                 })
