@@ -152,6 +152,27 @@ class Http2ForwardingTest {
     }
 
     @Test
+    void aClientThatLeavesWithADownloadUnreadEndsItsExchange() throws Exception {
+        try (StreamBackend backend = new StreamBackend(); AccessLogCapture log = new AccessLogCapture()) {
+            startH2c(b -> b.route("/", backend.url()));
+            H2Client client = H2Client.connect(portico.port());
+            client.send(HttpMethod.GET, "/stream?bytes=" + 48 * MIB, -1, true);
+            // The client reads nothing: the response stops at its stream window, the rest held back at the backend.
+            await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(20)).until(() -> {
+                long before = backend.written();
+                Thread.sleep(300);
+                return backend.written() == before;
+            });
+
+            client.close();
+
+            // The exchange ends when the client goes (its access-log line), and nothing it had received is left
+            // unreleased on either side (the class's leak check).
+            await().atMost(Duration.ofSeconds(10)).until(() -> log.find("GET /stream") != null);
+        }
+    }
+
+    @Test
     void completesAHundredConcurrentStreams() throws Exception {
         try (TestBackend backend = TestBackend.echo()) {
             startH2c(b -> b.route("/", backend.url()));

@@ -134,8 +134,13 @@ public final class H2Client implements AutoCloseable {
         channel.eventLoop().execute(() -> pausedStreams.forEach(c -> c.config().setAutoRead(true)));
     }
 
+    /**
+     * Closes the connection. Streams opened paused are closed first: Netty leaves a stream that is not reading open,
+     * with the frames it received queued, when its connection closes, and those would never be released.
+     */
     @Override
     public void close() {
+        channel.eventLoop().submit(() -> pausedStreams.forEach(Channel::close)).syncUninterruptibly();
         channel.close().syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
