@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -35,6 +36,15 @@ class Http2ForwardingTest {
 
     @RegisterExtension
     final PorticoExtension portico = new PorticoExtension();
+
+    /** Waits until {@code count} stops moving: held back by flow control somewhere between client and backend. */
+    private static void awaitStill(LongSupplier count) {
+        await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(20)).until(() -> {
+            long before = count.getAsLong();
+            Thread.sleep(300);
+            return count.getAsLong() == before;
+        });
+    }
 
     private void startH2c(Consumer<ProxyConfig.Builder> more) {
         ProxyConfig.Builder b = ProxyConfig.builder().listen(new ListenAddress("127.0.0.1", 0, true)).workers(1);
@@ -94,11 +104,7 @@ class Http2ForwardingTest {
             try (H2Client client = H2Client.connect(portico.port())) {
                 CompletableFuture<H2Client.Result> slow = client.send(HttpMethod.GET, "/stream?bytes=" + 48 * MIB,
                         -1, true);
-                await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(20)).until(() -> {
-                    long before = backend.written();
-                    Thread.sleep(300);
-                    return backend.written() == before;
-                });
+                awaitStill(backend::written);
                 assertThat(backend.written()).isLessThan(16 * MIB); // socket buffers and one stream window
 
                 // Another stream on the same connection is not held up by the stalled one.
@@ -116,11 +122,7 @@ class Http2ForwardingTest {
             startH2c(b -> b.route("/stalled", stalled.url()).route("/", backend.url()));
             try (H2Client client = H2Client.connect(portico.port())) {
                 client.send(HttpMethod.POST, "/stalled", 256 * MIB, false);
-                await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(20)).until(() -> {
-                    long before = client.uploaded();
-                    Thread.sleep(300);
-                    return client.uploaded() == before;
-                });
+                awaitStill(client::uploaded);
                 assertThat(client.uploaded()).isLessThan(32 * MIB);
 
                 // The connection's other streams still move, uploads included.
@@ -137,11 +139,7 @@ class Http2ForwardingTest {
             H2Client client = H2Client.connect(portico.port());
             client.send(HttpMethod.POST, "/stalled", 256 * MIB, false);
             // The backend reads no more: the stream stops reading, with the client's DATA queued on it.
-            await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(20)).until(() -> {
-                long before = client.uploaded();
-                Thread.sleep(300);
-                return client.uploaded() == before;
-            });
+            awaitStill(client::uploaded);
 
             client.close();
 
@@ -158,11 +156,7 @@ class Http2ForwardingTest {
             H2Client client = H2Client.connect(portico.port());
             client.send(HttpMethod.GET, "/stream?bytes=" + 48 * MIB, -1, true);
             // The client reads nothing: the response stops at its stream window, the rest held back at the backend.
-            await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(20)).until(() -> {
-                long before = backend.written();
-                Thread.sleep(300);
-                return backend.written() == before;
-            });
+            awaitStill(backend::written);
 
             client.close();
 
