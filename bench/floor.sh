@@ -18,8 +18,8 @@
 #   PROTO=h2 bench/floor.sh             # about 6 minutes
 #   DURATION=3 ROUNDS=1 WARM_DURATION=3 bench/floor.sh   # a smoke run
 #
-# Writes $RESULTS_DIR/<date>-floor.md (<date>-floor-https.md, <date>-floor-h2.md for the others; default bench/results/; RESULTS_NAME=NAME
-# writes NAME.md) and keeps the raw load outputs in <name>.raw/.
+# Writes $RESULTS_DIR/<date>-floor.md (<date>-floor-https.md, <date>-floor-h2.md for the others; default
+# bench/results/; RESULTS_NAME=NAME writes NAME.md) and keeps the raw load outputs in <name>.raw/.
 set -euo pipefail
 export PATH=$PATH:/usr/sbin:/sbin
 export LC_ALL=C
