@@ -127,7 +127,6 @@ public final class HeaderNames {
         return AsciiString.of(name).toLowerCase();
     }
 
-
     private static boolean sameBytes(AsciiString candidate, byte[] bytes, int start, int length) {
         byte[] own = candidate.array();
         int offset = candidate.arrayOffset();

@@ -41,7 +41,7 @@ final class Http2ResponseCodec extends Http2StreamFrameToHttpObjectCodec {
             HttpConversionUtil.ExtensionHeaderNames.PATH.text(),
             HttpConversionUtil.ExtensionHeaderNames.PROTOCOL.text());
     /** Fields with conversion rules of their own: a head with one of them is converted by Netty. */
-    private static final Set<AsciiString> NETTYS = Set.of(HttpHeaderNames.CONNECTION, HttpHeaderNames.TE,
+    private static final Set<AsciiString> CONVERTED_BY_NETTY = Set.of(HttpHeaderNames.CONNECTION, HttpHeaderNames.TE,
             HttpHeaderNames.COOKIE);
 
     private Http2ResponseCodec() {
@@ -80,7 +80,7 @@ final class Http2ResponseCodec extends Http2StreamFrameToHttpObjectCodec {
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
             Map.Entry<CharSequence, CharSequence> field = it.next();
             AsciiString name = HeaderNames.lowerCase(field.getKey());
-            if (NETTYS.contains(name)) {
+            if (CONVERTED_BY_NETTY.contains(name)) {
                 return null;
             }
             if (!DROPPED.contains(name)) {
