@@ -3,13 +3,52 @@ package dev.portico.internal.proxy;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.handler.codec.http.HttpObject;
 
 /**
  * The client connection as an exchange sees it. Implemented by the frontend handler; all calls on its event loop.
  */
 public interface ExchangeHost {
-    /** @return the client channel; write response parts to it (they pass through the codec) */
+    /**
+     * @return the client connection's channel (its event loop, allocator and id); on HTTP/2 the connection the
+     *     stream belongs to. Response parts go through {@link #write}, {@link #send} and {@link #flush}.
+     */
     Channel clientChannel();
+
+    /**
+     * Writes a response part without a flush, and without telling anyone how the write ends.
+     *
+     * @param part a response head, body part or end (HTTP/1.1 objects; an HTTP/2 stream converts them to frames)
+     */
+    default void write(HttpObject part) {
+        Channel ch = clientChannel();
+        ch.write(part, ch.voidPromise());
+    }
+
+    /**
+     * Writes a response part, flushed if {@code flush}.
+     *
+     * @param part a response part
+     * @param flush whether to flush the connection after it
+     * @return the write, complete once the part is on the wire (or lost)
+     */
+    default ChannelFuture send(HttpObject part, boolean flush) {
+        Channel ch = clientChannel();
+        return flush ? ch.writeAndFlush(part) : ch.write(part);
+    }
+
+    /** Flushes what was written to the client. */
+    default void flush() {
+        clientChannel().flush();
+    }
+
+    /**
+     * @return the client's HTTP/2 stream for a tunnel's client end, when the stream is state on its connection
+     *     rather than a channel ({@link #switchProtocols} then gets no handler); {@code null} otherwise
+     */
+    default TunnelStream tunnelStream() {
+        return null;
+    }
 
     /**
      * @return whether the client can take more response now; the backend is read only while it can. HTTP/2 adds the

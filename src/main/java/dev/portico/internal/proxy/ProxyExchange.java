@@ -10,7 +10,6 @@ import dev.portico.internal.route.Route;
 import dev.portico.internal.upstream.UpstreamConnection;
 import dev.portico.internal.upstream.UpstreamPool;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -183,11 +182,10 @@ public final class ProxyExchange extends ExchangeTries {
                 && !HttpUtil.isTransferEncodingChunked(upstream) && !upstreamBodiless) {
             upstreamKeepAlive = false;
         }
-        Channel client = host.clientChannel();
         HttpResponse toClient = HeaderRewriter.clientResponse(response, clientRequest.protocolVersion(), bodiless,
                 responseKeepAlive);
         BodyTransform web = grpc == null || replaced != null ? null
-                : grpc.response(toClient, clientRequest.protocolVersion(), client.alloc());
+                : grpc.response(toClient, clientRequest.protocolVersion(), host.clientChannel().alloc());
         if (policies != null) {
             body = policies.onStreamedResponse(toClient, false);
             log.cache(policies.cacheStatus());
@@ -199,7 +197,7 @@ public final class ProxyExchange extends ExchangeTries {
         if (grpc != null && grpc.holdsHead(toClient)) {
             heldHead = toClient; // on HTTP/2 a head then an empty DATA frame would not be trailers-only
         } else {
-            client.write(toClient, client.voidPromise());
+            host.write(toClient);
         }
         if (!host.clientWritable()) {
             conn.channel().config().setAutoRead(false); // e.g. a stream whose send window is shut: no body read yet
@@ -249,14 +247,13 @@ public final class ProxyExchange extends ExchangeTries {
         } else if (policies != null) {
             policies.onResponseBody(content.content(), content instanceof LastHttpContent);
         }
-        Channel client = host.clientChannel();
         if (heldHead != null) {
             HttpResponse head = heldHead;
             heldHead = null;
             if (content instanceof LastHttpContent end) {
                 content = GrpcCall.trailersOnly(head, end);
             } else {
-                client.write(head, client.voidPromise());
+                host.write(head);
             }
         }
         if (body != null) {
@@ -267,7 +264,7 @@ public final class ProxyExchange extends ExchangeTries {
             }
         }
         if (!(content instanceof LastHttpContent)) {
-            send(client, content, false); // flushed when this read from the backend is over
+            send(content, false); // flushed when this read from the backend is over
             if (!host.clientWritable()) {
                 conn.channel().config().setAutoRead(false); // the client is behind: stop reading the backend now
             }
@@ -275,7 +272,7 @@ public final class ProxyExchange extends ExchangeTries {
         }
         responseEnded();
         boolean keepAlive = responseKeepAlive && requestComplete && !host.closeAfterResponse();
-        ChannelFuture last = send(client, content, true);
+        ChannelFuture last = send(content, true);
         host.exchangeDone(this, keepAlive ? null : last, keepAlive);
     }
 
@@ -307,14 +304,15 @@ public final class ProxyExchange extends ExchangeTries {
      * Writes a response part, holding its bytes against the proxy-wide budget until they are on the wire. The
      * write completes in order on the client's event loop, which this exchange shares.
      */
-    private ChannelFuture send(Channel client, HttpContent content, boolean last) {
+    private ChannelFuture send(HttpContent content, boolean last) {
         int n = content.content().readableBytes();
         if (n == 0 && !last) {
-            return client.write(content, client.voidPromise());
+            host.write(content);
+            return null;
         }
         BufferBudget budget = host.buffered();
         budget.add(n);
-        ChannelFuture f = last ? client.writeAndFlush(content) : client.write(content);
+        ChannelFuture f = host.send(content, last);
         f.addListener(w -> { // one listener per write: a second would cost the promise a list of them
             budget.release(n);
             if (w.isSuccess()) {
@@ -333,9 +331,9 @@ public final class ProxyExchange extends ExchangeTries {
         if (state == State.RESPONDING && !detached) {
             HttpContent encoded = body == null ? null : BodyTransforms.flush(body);
             if (encoded != null) {
-                send(host.clientChannel(), encoded, false); // what the encoder held of this read goes out too
+                send(encoded, false); // what the encoder held of this read goes out too
             }
-            host.clientChannel().flush(); // the head, and every body part this read brought, in one flush
+            host.flush(); // the head, and every body part this read brought, in one flush
         }
         if (state != State.DONE && conn != null && !detached && !host.clientWritable()) {
             conn.channel().config().setAutoRead(false);

@@ -63,8 +63,13 @@ final class Tunnel {
      * @param idleMillis {@code timeouts.tunnel_idle}
      */
     Tunnel(Channel clientChannel, BooleanSupplier clientWritable, Channel upstreamChannel, long idleMillis) {
-        this.client = new End(clientChannel, clientWritable);
-        this.upstream = new End(upstreamChannel, upstreamChannel::isWritable);
+        this(new End(clientChannel, clientWritable), new End(upstreamChannel, upstreamChannel::isWritable),
+                idleMillis);
+    }
+
+    private Tunnel(End client, End upstream, long idleMillis) {
+        this.client = client;
+        this.upstream = upstream;
         this.idleMillis = idleMillis;
         client.peer = upstream;
         upstream.peer = client;
@@ -81,6 +86,16 @@ final class Tunnel {
      */
     static void open(ExchangeHost host, ProxyExchange exchange, UpstreamConnection conn, HttpResponse response,
                      long idleMillis) {
+        TunnelStream frames = host.tunnelStream();
+        if (frames != null) { // an HTTP/2 stream kept as state on its connection
+            frames.writeHead(WebSocketUpgrade.streamResponse(response));
+            Tunnel tunnel = new Tunnel(new StreamEnd(frames), new End(conn.channel(), conn.channel()::isWritable),
+                    idleMillis);
+            host.switchProtocols(exchange, null);
+            conn.switchProtocols(tunnel.upstream);
+            tunnel.start();
+            return;
+        }
         Channel client = host.clientChannel();
         boolean stream = client instanceof Http2StreamChannel;
         client.writeAndFlush(stream ? WebSocketUpgrade.streamResponse(response)
@@ -98,12 +113,12 @@ final class Tunnel {
      * connection could not switch), both connections close.
      */
     void start() {
-        if (client.ctx == null || upstream.ctx == null || client.ctx.isRemoved() || upstream.ctx.isRemoved()) {
+        if (!client.installed() || !upstream.installed()) {
             client.close();
             upstream.close();
             return;
         }
-        if (halfClosable(client.channel) && halfClosable(upstream.channel)) {
+        if (client.halfClosable() && upstream.halfClosable()) {
             // Per channel and set only now: HTTP connections close on a client's FIN as before.
             client.allowHalfClosure();
             upstream.allowHalfClosure();
@@ -112,30 +127,81 @@ final class Tunnel {
         upstream.start(idleMillis);
     }
 
-    private static boolean halfClosable(Channel ch) {
-        return ch instanceof Http2StreamChannel
-                || ch instanceof DuplexChannel && ch.pipeline().get(SslHandler.class) == null;
-    }
-
-    private static final class End extends ChannelInboundHandlerAdapter {
-        private final Channel channel;
+    /**
+     * One side of the tunnel: the last stage of its connection's (or HTTP/2 stream channel's) pipeline. Its I/O is
+     * in a few methods, which {@link StreamEnd} does in frames for a stream kept as state on its connection.
+     */
+    private static class End extends ChannelInboundHandlerAdapter {
+        final Channel channel;
         /** Whether the channel can take more now, as its peer's reading sees it. */
-        private final BooleanSupplier writable;
-        private End peer;
+        final BooleanSupplier writable;
+        End peer;
         private ChannelHandlerContext ctx;
         /** Bytes read before {@link #start}: what the removed decoder still held. Owned until written. */
-        private ArrayDeque<ByteBuf> early;
+        ArrayDeque<ByteBuf> early;
         private boolean started;
-        private boolean closed;
+        boolean closed;
         /** This side sent its FIN: it reads nothing more, and its peer's output was shut after the last byte. */
         private boolean inputEnded;
-        private boolean halfClosure;
+        boolean halfClosure;
         /** The write of this stream's END_STREAM, once sent: its close waits for it, or the frame would be lost. */
-        private ChannelFuture outputEnd;
+        ChannelFuture outputEnd;
 
         End(Channel channel, BooleanSupplier writable) {
             this.channel = channel;
             this.writable = writable;
+        }
+
+        /** @return whether this end is in place, its HTTP handlers gone */
+        boolean installed() {
+            return ctx != null && !ctx.isRemoved();
+        }
+
+        boolean halfClosable() {
+            return channel instanceof Http2StreamChannel
+                    || channel instanceof DuplexChannel && channel.pipeline().get(SslHandler.class) == null;
+        }
+
+        /** Writes bytes this side's peer read, without a flush. */
+        void out(ByteBuf bytes) {
+            channel.write(bytes, channel.voidPromise());
+        }
+
+        void flushOut() {
+            channel.flush();
+        }
+
+        boolean reading() {
+            return channel.config().isAutoRead();
+        }
+
+        void reading(boolean on) {
+            channel.config().setAutoRead(on);
+            if (on && channel instanceof Http2StreamChannel s) {
+                // Reading again may consume DATA queued on the stream outside its connection's read loop: Netty
+                // writes the WINDOW_UPDATE then but leaves it unflushed, and the sender would wait.
+                s.parent().flush();
+            }
+        }
+
+        boolean open() {
+            return channel.isActive();
+        }
+
+        /** Closes the channel now (a stream not yet ended is reset). */
+        void closeNow() {
+            channel.close();
+        }
+
+        /** @return the write of this side's END_STREAM, or {@code null} if it is not an HTTP/2 stream */
+        ChannelFuture endStream() {
+            return channel instanceof Http2StreamChannel ? channel.writeAndFlush(new DefaultHttp2DataFrame(true))
+                    : null;
+        }
+
+        /** Times {@code timeouts.tunnel_idle} on this side. */
+        void startIdle(long idleMillis) {
+            ctx.pipeline().addBefore(ctx.name(), null, new IdleTimer(idleMillis));
         }
 
         void allowHalfClosure() {
@@ -152,22 +218,26 @@ final class Tunnel {
 
         void start(long idleMillis) {
             started = true;
-            ctx.pipeline().addBefore(ctx.name(), null, new IdleTimer(idleMillis));
-            Channel out = peer.channel;
+            startIdle(idleMillis);
             ByteBuf b;
             while (early != null && (b = early.poll()) != null) {
-                out.write(b, out.voidPromise());
+                peer.out(b);
             }
-            out.flush();
-            if (!channel.isActive()) {
+            peer.flushOut();
+            if (!open()) {
                 close(); // closed during the switch: channelInactive went to a handler that is gone
                 return;
             }
-            channel.config().setAutoRead(peer.writable.getAsBoolean());
+            reading(peer.writable.getAsBoolean());
         }
 
         @Override
         public void channelRead(ChannelHandlerContext context, Object msg) {
+            read(msg);
+        }
+
+        /** Bytes this side read. */
+        void read(Object msg) {
             if (!(msg instanceof ByteBuf) || closed) {
                 ReferenceCountUtil.release(msg); // e.g. the empty last content the decoder ends the 101 with
                 return;
@@ -180,31 +250,34 @@ final class Tunnel {
                 early.add(bytes);
                 return;
             }
-            Channel out = peer.channel;
-            out.write(bytes, out.voidPromise());
+            peer.out(bytes);
             if (!peer.writable.getAsBoolean()) {
-                context.channel().config().setAutoRead(false); // the peer is behind: stop reading this side
+                reading(false); // the peer is behind: stop reading this side
             }
         }
 
         @Override
         public void channelReadComplete(ChannelHandlerContext context) {
+            readComplete();
+        }
+
+        void readComplete() {
             if (started) {
-                peer.channel.flush();
+                peer.flushOut();
             }
         }
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext context) {
-            if (started && writable.getAsBoolean() && !peer.closed && !peer.channel.config().isAutoRead()) {
-                peer.channel.config().setAutoRead(true);
-                if (peer.channel instanceof Http2StreamChannel s) {
-                    // Reading again may consume DATA queued on the stream outside its connection's read loop:
-                    // Netty writes the WINDOW_UPDATE then but leaves it unflushed, and the sender would wait.
-                    s.parent().flush();
-                }
-            }
+            writabilityChanged();
             context.fireChannelWritabilityChanged();
+        }
+
+        /** This side may take more: its peer reads again. */
+        void writabilityChanged() {
+            if (started && writable.getAsBoolean() && !peer.closed && !peer.reading()) {
+                peer.reading(true);
+            }
         }
 
         @Override
@@ -219,14 +292,19 @@ final class Tunnel {
                 return;
             }
             if (evt instanceof IdleStateEvent) {
-                LOG.debug("{} tunnel idle: closing", context.channel().id().asShortText());
-                close();
-                // Nothing moved either way: what the peer still holds will not leave (an END_STREAM behind a
-                // stream's shut send window, say), so it closes now rather than after its writes.
-                peer.channel.close();
+                idle();
                 return;
             }
             context.fireUserEventTriggered(evt);
+        }
+
+        /** Nothing moved either way for {@code timeouts.tunnel_idle}. */
+        void idle() {
+            LOG.debug("{} tunnel idle: closing", channel.id().asShortText());
+            close();
+            // Nothing moved either way: what the peer still holds will not leave (an END_STREAM behind a
+            // stream's shut send window, say), so it closes now rather than after its writes.
+            peer.closeNow();
         }
 
         @Override
@@ -236,7 +314,7 @@ final class Tunnel {
         }
 
         /** This side's FIN: the peer gets one after what was read; both close once both directions ended. */
-        private void inputEnded() {
+        void inputEnded() {
             if (closed || inputEnded) {
                 return;
             }
@@ -260,8 +338,9 @@ final class Tunnel {
 
         /** The FIN of this side's output, after what it was given: END_STREAM on a stream. */
         private void endOutput() {
-            if (channel instanceof Http2StreamChannel) {
-                outputEnd = channel.writeAndFlush(new DefaultHttp2DataFrame(true));
+            ChannelFuture end = endStream();
+            if (end != null) {
+                outputEnd = end;
                 return;
             }
             DuplexChannel out = (DuplexChannel) channel;
@@ -274,10 +353,11 @@ final class Tunnel {
 
         /** Closes this side once what it was given is written; a stream ends with END_STREAM first. */
         private void closeAfterWrites() {
+            ChannelFuture end;
             if (outputEnd != null) {
-                outputEnd.addListener(ChannelFutureListener.CLOSE);
-            } else if (channel instanceof Http2StreamChannel) {
-                channel.writeAndFlush(new DefaultHttp2DataFrame(true)).addListener(ChannelFutureListener.CLOSE);
+                outputEnd.addListener(f -> closeNow());
+            } else if ((end = endStream()) != null) {
+                end.addListener(f -> closeNow());
             } else {
                 channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             }
@@ -293,10 +373,134 @@ final class Tunnel {
             while (early != null && (b = early.poll()) != null) {
                 b.release();
             }
-            channel.close();
+            closeNow();
             if (!peer.closed) {
                 peer.closeAfterWrites();
             }
+        }
+    }
+
+    /**
+     * The client side of a tunnel on an HTTP/2 stream kept as state on its connection ({@link TunnelStream}): its
+     * DATA frames are the bytes, END_STREAM its FIN, and a reset or the connection's close its close. The stream
+     * calls {@link #read}, {@link #readComplete}, {@link #inputEnded}, {@link #writabilityChanged} and
+     * {@link #close} as its frames and events arrive.
+     */
+    static final class StreamEnd extends End implements TunnelStream.End {
+        private final TunnelStream stream;
+        private long idleNanos;
+        private boolean moved;
+        private io.netty.util.concurrent.ScheduledFuture<?> idleCheck;
+
+        StreamEnd(TunnelStream stream) {
+            super(stream.connection(), stream::writable);
+            this.stream = stream;
+            stream.attach(this);
+        }
+
+        @Override
+        boolean installed() {
+            return true;
+        }
+
+        @Override
+        boolean halfClosable() {
+            return true;
+        }
+
+        @Override
+        void allowHalfClosure() {
+            halfClosure = true; // END_STREAM is the FIN; the connection's own half-closure stays as it is
+        }
+
+        @Override
+        void out(ByteBuf bytes) {
+            moved = true;
+            stream.writeData(bytes);
+        }
+
+        @Override
+        void flushOut() {
+            stream.flush();
+        }
+
+        @Override
+        boolean reading() {
+            return stream.reading();
+        }
+
+        @Override
+        void reading(boolean on) {
+            stream.reading(on);
+        }
+
+        @Override
+        boolean open() {
+            return stream.active();
+        }
+
+        @Override
+        void closeNow() {
+            if (idleCheck != null) {
+                idleCheck.cancel(false);
+                idleCheck = null;
+            }
+            stream.reset();
+        }
+
+        @Override
+        ChannelFuture endStream() {
+            moved = true;
+            return stream.endData();
+        }
+
+        @Override
+        void startIdle(long idleMillis) {
+            idleNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(idleMillis);
+            scheduleIdle();
+        }
+
+        private void scheduleIdle() {
+            idleCheck = channel.eventLoop().schedule(() -> {
+                idleCheck = null;
+                if (closed) {
+                    return;
+                }
+                if (moved) {
+                    moved = false;
+                    scheduleIdle();
+                } else {
+                    idle();
+                }
+            }, idleNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public void bytes(ByteBuf bytes) {
+            moved = true;
+            read(bytes);
+        }
+
+        @Override
+        public void readDone() {
+            readComplete();
+        }
+
+        @Override
+        public void ended() {
+            moved = true;
+            inputEnded();
+        }
+
+        @Override
+        public void windowChanged() {
+            moved = true;
+            writabilityChanged();
+        }
+
+        @Override
+        public void streamClosed() {
+            close();
         }
     }
 }

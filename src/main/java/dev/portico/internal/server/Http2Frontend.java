@@ -79,8 +79,7 @@ public final class Http2Frontend {
                                                        boolean firstHead) {
         return new ChannelHandler[] {
             new Http2Deadlines(runtime, codec, firstHead),
-            new Http2FlowWatch(codec),
-            new Http2MultiplexHandler(new StreamInitializer(runtime)),
+            new Http2Streams(runtime, codec),
             new Http2ConnectionGuard(runtime.config().http2())
         };
     }

@@ -157,12 +157,12 @@ final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
                 : new ProxyFailure(Kind.BAD_REQUEST, "invalid Host header");
     }
 
-    private static boolean isConnect(Http2Headers h) {
+    static boolean isConnect(Http2Headers h) {
         return h.method() != null && "CONNECT".contentEquals(h.method());
     }
 
     /** An extended CONNECT that passed the checks goes on as a GET to its path (RFC 8441 section 5). */
-    private static void asGet(Http2Headers h) {
+    static void asGet(Http2Headers h) {
         h.method(HttpMethod.GET.asciiName());
         h.remove(PROTOCOL);
     }

@@ -83,6 +83,11 @@ class Http2StreamHandler extends Http2StreamSide {
 
     @Override
     public void channelRead(ChannelHandlerContext context, Object msg) {
+        read(msg);
+    }
+
+    /** A part of the request: its head (the first), its body and its end, as HTTP/1.1 objects. */
+    void read(Object msg) {
         if (!(msg instanceof HttpObject)) {
             ReferenceCountUtil.release(msg);
             return;
@@ -174,7 +179,7 @@ class Http2StreamHandler extends Http2StreamSide {
 
     @Override
     public void answer(HttpRequest request, FullHttpResponse response, boolean close) {
-        endInputAfter(ctx.writeAndFlush(response));
+        endInputAfter(writeAndFlush(response));
         releaseHeld();
         releaseEarly();
         updateReading(); // after a suspension nothing else turns reading back on
@@ -223,16 +228,26 @@ class Http2StreamHandler extends Http2StreamSide {
 
     @Override
     public void updateReading() {
-        ChannelConfig config = ctx.channel().config();
         boolean want = exchange == null ? waiting == null
                 : !exchange.awaitsUpgrade() && (exchange.requestComplete() || exchange.wantsRequestBody());
-        if (config.isAutoRead() != want) {
-            config.setAutoRead(want);
-            if (want) {
-                // Reading again may have consumed queued DATA outside the connection's read loop: Netty writes the
-                // stream's WINDOW_UPDATE then but leaves it unflushed, and the client would wait for it forever.
-                ctx.channel().parent().flush();
-            }
+        if (reading() != want) {
+            reading(want);
+        }
+    }
+
+    /** @return whether the stream reads the client's frames now */
+    boolean reading() {
+        return ctx.channel().config().isAutoRead();
+    }
+
+    /** Starts or stops reading the client's frames: a stream not read sends no WINDOW_UPDATE. */
+    void reading(boolean on) {
+        ChannelConfig config = ctx.channel().config();
+        config.setAutoRead(on);
+        if (on) {
+            // Reading again may have consumed queued DATA outside the connection's read loop: Netty writes the
+            // stream's WINDOW_UPDATE then but leaves it unflushed, and the client would wait for it forever.
+            ctx.channel().parent().flush();
         }
     }
 
@@ -255,8 +270,8 @@ class Http2StreamHandler extends Http2StreamSide {
         exchange = null;
         releaseEarly();
         HttpResponseStatus status = failure.kind().status();
-        if (responseStarted || status == null || !ctx.channel().isActive()) {
-            ctx.close(); // RST_STREAM: the truncation is visible on this stream only
+        if (responseStarted || status == null || !streamActive()) {
+            closeStream(); // RST_STREAM: the truncation is visible on this stream only
             return;
         }
         String detail = status.code() >= 500 ? "the upstream server failed" : failure.getMessage();
@@ -272,7 +287,7 @@ class Http2StreamHandler extends Http2StreamSide {
         if (failed.grpc() != null) { // the access log has the HTTP status; a gRPC client reads a grpc-status
             response = failed.grpc().answer(response);
         }
-        endInputAfter(ctx.writeAndFlush(response));
+        endInputAfter(writeAndFlush(response));
     }
 
     @Override
@@ -283,13 +298,29 @@ class Http2StreamHandler extends Http2StreamSide {
         }
         exchange = null;
         tunnelled = true;
-        if (Http2TunnelFrames.install(ctx, tunnelEnd, early)) {
-            ctx.channel().close(); // the client ended its stream before the tunnel opened: nothing to carry
+        if (installTunnel(tunnelEnd, early)) {
+            closeStream(); // the client ended its stream before the tunnel opened: nothing to carry
         }
+    }
+
+    /**
+     * Takes the stream out of HTTP: from now on its bytes are the tunnel's.
+     *
+     * @param tunnelEnd the tunnel's end for this stream
+     * @param early the request's DATA read before the backend's answer, or {@code null}; emptied here
+     * @return whether the client ended its stream before the switch, so the tunnel cannot be opened
+     */
+    boolean installTunnel(ChannelHandler tunnelEnd, ArrayDeque<HttpContent> early) {
+        return Http2TunnelFrames.install(ctx, tunnelEnd, early);
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext context) {
+        readComplete();
+    }
+
+    /** The connection's read is over: what it brought for this stream was all delivered. */
+    void readComplete() {
         if (exchange != null) {
             exchange.onClientReadComplete();
         }
@@ -307,18 +338,28 @@ class Http2StreamHandler extends Http2StreamSide {
     @Override
     public void userEventTriggered(ChannelHandlerContext context, Object evt) {
         if (evt instanceof IdleStateEvent) {
-            if (exchange != null) {
-                exchange.onClientIdle();
-            } else {
-                context.close();
-            }
+            idle();
             return;
         }
         ReferenceCountUtil.release(evt); // e.g. the client's RST_STREAM; the channel closes next
     }
 
+    /** Nothing moved on the stream for {@code timeouts.idle}. */
+    void idle() {
+        if (exchange != null) {
+            exchange.onClientIdle();
+        } else {
+            closeStream();
+        }
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext context) {
+        closed();
+    }
+
+    /** The stream closed (ended both ways, reset, or its connection closed): the exchange, if any, ends. */
+    void closed() {
         if (waiting != null) {
             waiting.cancel(); // a decision that comes later finds nobody to answer
             waiting = null;
@@ -337,18 +378,23 @@ class Http2StreamHandler extends Http2StreamSide {
         if (cause instanceof Http2Exception) {
             // A stream error the client caused (RFC 9113 section 5.4.2): the multiplexer resets the stream with its
             // code right after this; closing here would reset it with CANCEL first, which no limit counts.
-            Http2ConnectionGuard guard = Http2ConnectionGuard.of(context.channel());
-            if (guard == null || guard.firstClientError()) {
-                LOG.warn("{} HTTP/2 stream error: {} (further client errors on this connection at DEBUG)",
-                        context.channel().id().asShortText(), cause.getMessage());
-            } else {
-                LOG.debug("{} HTTP/2 stream error: {}", context.channel().id().asShortText(), cause.getMessage());
-            }
-            countReset(context.channel());
+            streamError(cause);
             return;
         }
         runtime.logConnectionError(context.channel(), cause);
         context.close();
+    }
+
+    /** A stream error the client caused: logged (the first of the connection at WARN) and counted as a reset. */
+    void streamError(Throwable cause) {
+        String id = streamChannel().id().asShortText();
+        if (firstClientError()) {
+            LOG.warn("{} HTTP/2 stream error: {} (further client errors on this connection at DEBUG)", id,
+                    cause.getMessage());
+        } else {
+            LOG.debug("{} HTTP/2 stream error: {}", id, cause.getMessage());
+        }
+        countReset();
     }
 
 }

@@ -100,21 +100,61 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
         return runtime;
     }
 
+    /** @return the connection the stream belongs to, or {@code null} for a channel of its own (unit tests) */
+    Channel parentChannel() {
+        return ctx.channel().parent();
+    }
+
+    /** @return the stream's channel: what the exchange sees as its client channel */
+    Channel streamChannel() {
+        return ctx.channel();
+    }
+
+    /** @return the connection's channel: the parent, else the stream's own */
+    private Channel connectionChannel() {
+        Channel parent = parentChannel();
+        return parent != null ? parent : streamChannel();
+    }
+
+    /** Writes a message (a response or a frame) on the stream and flushes it. */
+    ChannelFuture writeAndFlush(Object msg) {
+        return ctx.writeAndFlush(msg);
+    }
+
+    /** @return whether the stream is still open */
+    boolean streamActive() {
+        return ctx.channel().isActive();
+    }
+
+    /** Closes the stream; one not yet ended is reset (HTTP/2: RST_STREAM CANCEL). */
+    void closeStream() {
+        ctx.close();
+    }
+
+    /** Resets the stream (HTTP/2: RST_STREAM with {@code error}). */
+    void reset(Http2Error error) {
+        ctx.writeAndFlush(new DefaultHttp2ResetFrame(error));
+    }
+
+    /** @return the connection's guard against resets and client errors, or {@code null} */
+    Http2ConnectionGuard guard() {
+        return Http2ConnectionGuard.of(ctx.channel());
+    }
+
     @Override
     public HttpsRedirect redirect() {
-        Channel parent = ctx.channel().parent();
+        Channel parent = parentChannel();
         return parent == null ? null : parent.attr(FrontendInitializer.REDIRECT).get();
     }
 
     @Override
     public SocketAddress localAddress() {
-        Channel ch = ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel();
-        return ch.localAddress();
+        return connectionChannel().localAddress();
     }
 
     @Override
     public InetAddress peer() {
-        return shared().peer(ctx.channel().parent() != null ? ctx.channel().parent() : ctx.channel());
+        return shared().peer(connectionChannel());
     }
 
     @Override
@@ -140,7 +180,7 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
     @Override
     public boolean shed(HttpRequest request) {
         // Shed before any work: REFUSED_STREAM tells the client nothing was processed (RFC 9113 section 8.7).
-        runtime.logRejected(ctx.channel(), request, new ProxyFailure(ProxyFailure.Kind.OVERLOADED,
+        runtime.logRejected(streamChannel(), request, new ProxyFailure(ProxyFailure.Kind.OVERLOADED,
                 "too many response bytes held for slow clients"));
         runtime.metrics().rejected(ProxyFailure.Kind.OVERLOADED);
         refuseStream();
@@ -149,22 +189,25 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
 
     /** Resets the stream as refused before any processing (HTTP/2: RST_STREAM REFUSED_STREAM). */
     void refuseStream() {
-        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.REFUSED_STREAM));
+        reset(Http2Error.REFUSED_STREAM);
     }
 
     /** Asks a client still sending its body to stop, without error (HTTP/2: RST_STREAM NO_ERROR). */
     void stopInput() {
-        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+        reset(Http2Error.NO_ERROR);
     }
 
     /** Counts a reset the client made Portico send against its connection's limit. */
     void countReset() {
-        countReset(ctx.channel());
+        Http2ConnectionGuard guard = guard();
+        if (guard != null) {
+            guard.clientCausedReset();
+        }
     }
 
     /** @return whether this is the first client error on the connection (logged at WARN, later ones at DEBUG) */
     boolean firstClientError() {
-        Http2ConnectionGuard guard = Http2ConnectionGuard.of(ctx.channel());
+        Http2ConnectionGuard guard = guard();
         return guard == null || guard.firstClientError();
     }
 
@@ -172,7 +215,7 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
     public void sendContinue(HttpRequest request) {
         if (!inputEnded) {
             // The stream codec sends an interim response only from a full message.
-            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+            writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER));
         }
     }
@@ -217,14 +260,14 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
                     method == null ? "-" : method.toString(), target == null ? "-" : target.toString(),
                     HTTP_2.text(), status.code(), 0, 0, null, -1, null, null, 0, null, null, null, tlsSummary()));
         }
-        endInputAfter(ctx.writeAndFlush(ErrorResponses.of(status, failure.getMessage(), true)));
+        endInputAfter(writeAndFlush(ErrorResponses.of(status, failure.getMessage(), true)));
     }
 
     /** Logs a refusal: once per connection at WARN, so one client's garbage cannot flood the log. */
     @Override
     public void logRefusal(ProxyFailure failure, HttpRequest request) {
         if (firstClientError()) {
-            runtime.logRejected(ctx.channel(), request, failure);
+            runtime.logRejected(streamChannel(), request, failure);
         }
     }
 
@@ -241,7 +284,7 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
     }
 
     void endInput() {
-        if (!inputEnded && ctx.channel().isActive()) {
+        if (!inputEnded && streamActive()) {
             stopInput();
             countReset();
         }
@@ -249,7 +292,7 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
 
     @Override
     public Channel clientChannel() {
-        return ctx.channel();
+        return streamChannel();
     }
 
     @Override
@@ -267,13 +310,6 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
         return runtime.buffered();
     }
 
-    static void countReset(Channel stream) {
-        Http2ConnectionGuard guard = Http2ConnectionGuard.of(stream);
-        if (guard != null) {
-            guard.clientCausedReset();
-        }
-    }
-
     String clientIp() {
         Connection c = shared();
         if (c.clientIp == null) {
@@ -285,7 +321,7 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
     /** @return the connection's TLS version and cipher suite (h2 over TLS), or {@code null} for h2c */
     @Override
     public String tlsSummary() {
-        return shared().tls(ctx.channel().parent());
+        return shared().tls(parentChannel());
     }
 
     /** @return the connection's watch on stream send windows, or {@code null} if it has none */

@@ -1,0 +1,507 @@
+package dev.portico.internal.server;
+
+import dev.portico.internal.proxy.ProxyFailure;
+import dev.portico.internal.proxy.TunnelStream;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameStream;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamFrame;
+import io.netty.handler.codec.http2.HttpConversionUtil;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+
+/**
+ * One stream of an HTTP/2 client connection as state on the connection's {@link Http2Streams}, not a channel: the
+ * same exchange host as {@link Http2StreamHandler} (whose request logic it inherits), with the stream's I/O done in
+ * frames. Its request head is checked ({@link Http2RequestCheck}) and converted once; DATA becomes body parts, and
+ * the flow-control window is returned for each part once it is handed on, so a stream that is not read (its
+ * exchange wants no body now) holds its frames here and the client's window closes. The response's HTTP/1.1
+ * objects become HEADERS and DATA frames (a head with an empty end: one HEADERS frame with END_STREAM, as gRPC's
+ * trailers-only answer needs); writes follow the stream's send window. All calls on the connection's event loop.
+ */
+final class Http2StreamHost extends Http2StreamHandler {
+    private final Http2Streams streams;
+    private final Http2FrameStream stream;
+    /** Frames that arrived while the stream was not reading. */
+    private ArrayDeque<Http2StreamFrame> queued;
+    private boolean reading = true;
+    private boolean open = true;
+    private boolean checked;
+    /** The request head failed its checks: what the client still sends is dropped. */
+    private boolean rejected;
+    /** A response head written without a flush, held until the next part shows whether it ends the stream. */
+    private HttpResponse heldHead;
+    /** Whether anything moved on the stream since the last idle tick, and when it was last seen quiet. */
+    private boolean moved;
+    private long quietSince = System.nanoTime();
+    /** Set while the stream is on its connection's list of streams that read in the current read. */
+    boolean queuedForReadComplete;
+    /** The tunnel's end once the stream carries a WebSocket (RFC 8441), or null. */
+    private TunnelStream.End tunnel;
+
+    Http2StreamHost(Http2Streams streams, Http2FrameStream stream) {
+        super(streams.runtime(), streams.shared());
+        this.streams = streams;
+        this.stream = stream;
+    }
+
+    int id() {
+        return stream.id();
+    }
+
+    /** Activity that is not a frame of this stream (the client granted send window). */
+    void touch() {
+        moved = true;
+    }
+
+    // ---- the stream's I/O, in frames on the connection
+
+    @Override
+    Channel parentChannel() {
+        return streams.context().channel();
+    }
+
+    @Override
+    Channel streamChannel() {
+        return streams.context().channel();
+    }
+
+    @Override
+    boolean streamActive() {
+        return open && streams.context().channel().isActive();
+    }
+
+    @Override
+    void closeStream() {
+        if (!open) {
+            return;
+        }
+        streams.context().writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(stream),
+                streams.context().voidPromise());
+        streams.forget(this);
+        streamClosed();
+    }
+
+    @Override
+    void reset(Http2Error error) {
+        if (open) {
+            streams.context().writeAndFlush(new DefaultHttp2ResetFrame(error).stream(stream),
+                    streams.context().voidPromise());
+        }
+    }
+
+    @Override
+    Http2ConnectionGuard guard() {
+        return streams.guard();
+    }
+
+    @Override
+    public int requestNumber() {
+        return stream.id();
+    }
+
+    @Override
+    public boolean clientWritable() {
+        return streams.writable(stream);
+    }
+
+    @Override
+    void sendWindowChanged() {
+        moved = true;
+        if (tunnel != null) {
+            tunnel.windowChanged();
+        } else {
+            super.sendWindowChanged();
+        }
+    }
+
+    @Override
+    boolean reading() {
+        return reading;
+    }
+
+    @Override
+    void reading(boolean on) {
+        reading = on;
+        boolean delivered = false;
+        Http2StreamFrame f;
+        while (reading && queued != null && (f = queued.poll()) != null) {
+            deliver(f);
+            delivered = true;
+        }
+        if (delivered && !streams.inRead()) {
+            readComplete(); // as a read of the connection would end
+        }
+    }
+
+    // ---- frames from the client
+
+    /** A frame of this stream from the client. */
+    void frame(Http2StreamFrame f) {
+        moved = true;
+        if (!(f instanceof Http2HeadersFrame) && !(f instanceof Http2DataFrame)) {
+            ReferenceCountUtil.release(f); // RST_STREAM (the stream closes next), PRIORITY
+            return;
+        }
+        if (rejected) {
+            dropped(f);
+            return;
+        }
+        if (!reading || queued != null && !queued.isEmpty()) {
+            if (queued == null) {
+                queued = new ArrayDeque<>(4);
+            }
+            queued.add(f);
+            return;
+        }
+        deliver(f);
+    }
+
+    private void dropped(Http2StreamFrame f) {
+        if (f instanceof Http2DataFrame d) {
+            streams.consumed(stream, d.initialFlowControlledBytes());
+        }
+        ReferenceCountUtil.release(f);
+    }
+
+    private void deliver(Http2StreamFrame f) {
+        streams.readBy(this);
+        if (tunnel != null) {
+            toTunnel(f);
+            return;
+        }
+        if (f instanceof Http2DataFrame d) {
+            int bytes = d.initialFlowControlledBytes();
+            read(d.isEndStream() ? new DefaultLastHttpContent(d.content()) : new DefaultHttpContent(d.content()));
+            streams.consumed(stream, bytes);
+            return;
+        }
+        Http2HeadersFrame h = (Http2HeadersFrame) f;
+        if (!checked) {
+            checked = true;
+            head(h);
+        } else if (h.isEndStream()) { // trailers
+            LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, true);
+            try {
+                HttpConversionUtil.addHttp2ToHttpHeaders(stream.id(), h.headers(), last.trailingHeaders(),
+                        HttpVersion.HTTP_1_1, true, true);
+            } catch (Exception e) {
+                runtime.logConnectionError(streamChannel(), e);
+                closeStream();
+                return;
+            }
+            read(last);
+        }
+    }
+
+    /** The request head: checked, and converted once to HTTP/1.1's form. */
+    private void head(Http2HeadersFrame frame) {
+        Http2Headers h = frame.headers();
+        ProxyFailure failure = Http2RequestCheck.check(h, runtime.config().limits().maxHeaders());
+        if (failure == null && Http2RequestCheck.isConnect(h) && frame.isEndStream()) {
+            failure = new ProxyFailure(ProxyFailure.Kind.BAD_REQUEST,
+                    "a WebSocket's extended CONNECT ended its stream");
+        }
+        if (failure != null) {
+            rejected = true;
+            reject(failure, h.method(), h.path(), frame.isEndStream());
+            return;
+        }
+        if (Http2RequestCheck.isConnect(h)) {
+            Http2RequestCheck.asGet(h);
+            extendedConnect();
+        }
+        HttpRequest head;
+        try {
+            head = HttpConversionUtil.toHttpRequest(stream.id(), h, true);
+        } catch (Exception e) {
+            runtime.logConnectionError(streamChannel(), e);
+            closeStream();
+            return;
+        }
+        if (frame.isEndStream()) {
+            read(new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(), Unpooled.EMPTY_BUFFER,
+                    head.headers(), EmptyHttpHeaders.INSTANCE));
+            return;
+        }
+        if (!HttpUtil.isContentLengthSet(head)) {
+            head.headers().add(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        read(head);
+    }
+
+    // ---- the response, as frames
+
+    @Override
+    public void write(HttpObject part) {
+        emit(part, null);
+    }
+
+    @Override
+    public ChannelFuture send(HttpObject part, boolean flush) {
+        ChannelPromise promise = streams.context().newPromise();
+        emit(part, promise);
+        if (flush) {
+            flush();
+        }
+        return promise;
+    }
+
+    @Override
+    public void flush() {
+        if (heldHead != null) {
+            HttpResponse head = heldHead;
+            heldHead = null;
+            streams.write(new DefaultHttp2HeadersFrame(headers(head), false).stream(stream), null);
+        }
+        streams.context().flush();
+    }
+
+    @Override
+    ChannelFuture writeAndFlush(Object msg) {
+        return send((HttpObject) msg, true);
+    }
+
+    /** Converts a response part to frames and writes them, the last with {@code promise} (null: none wanted). */
+    private void emit(HttpObject part, ChannelPromise promise) {
+        moved = true;
+        if (part instanceof HttpResponse r && r.status().codeClass() != HttpStatusClass.INFORMATIONAL
+                && streams.altSvc() != null) {
+            r.headers().set(HttpHeaderNames.ALT_SVC, streams.altSvc());
+        }
+        if (heldHead != null) {
+            HttpResponse head = heldHead;
+            heldHead = null;
+            if (part instanceof LastHttpContent last && !(part instanceof HttpResponse)
+                    && !last.content().isReadable() && last.trailingHeaders().isEmpty()) {
+                last.release();
+                frame(new DefaultHttp2HeadersFrame(headers(head), true), promise);
+                return;
+            }
+            frame(new DefaultHttp2HeadersFrame(headers(head), false), null);
+        }
+        if (part instanceof HttpResponse r) {
+            if (r.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+                // 100 Continue and the like: a HEADERS frame that does not end the stream
+                frame(new DefaultHttp2HeadersFrame(HttpConversionUtil.toHttp2Headers(r, true), false), promise);
+                ReferenceCountUtil.release(part);
+                return;
+            }
+            if (!(part instanceof HttpContent) && promise == null) {
+                heldHead = r; // wait: an empty end next makes one HEADERS frame with END_STREAM
+                return;
+            }
+            boolean ends = part instanceof FullHttpMessage full && !full.content().isReadable()
+                    && full.trailingHeaders().isEmpty();
+            boolean more = part instanceof HttpContent && !ends;
+            frame(new DefaultHttp2HeadersFrame(headers(r), ends), more ? null : promise);
+            if (ends) {
+                ((FullHttpMessage) part).release();
+                return;
+            }
+            if (!more) {
+                return;
+            }
+        }
+        if (part instanceof LastHttpContent last) {
+            boolean trailers = !last.trailingHeaders().isEmpty();
+            boolean filler = !(part instanceof FullHttpMessage) && !trailers;
+            if (last.content().isReadable() || filler) {
+                frame(new DefaultHttp2DataFrame(last.content(), !trailers), trailers ? null : promise);
+            } else {
+                last.release();
+            }
+            if (trailers) {
+                frame(new DefaultHttp2HeadersFrame(HttpConversionUtil.toHttp2Headers(last.trailingHeaders(), true),
+                        true), promise);
+            }
+        } else if (part instanceof HttpContent c) {
+            frame(new DefaultHttp2DataFrame(c.content(), false), promise);
+        } else {
+            ReferenceCountUtil.release(part);
+            if (promise != null) {
+                promise.setSuccess();
+            }
+        }
+    }
+
+    private void frame(Http2StreamFrame f, ChannelPromise promise) {
+        streams.write(f.stream(stream), promise);
+    }
+
+    /** A final response head's fields as HTTP/2 sends them. */
+    private static Http2Headers headers(HttpResponse r) {
+        Http2Headers h = Http2ResponseCodec.toHttp2(r);
+        return h != null ? h : HttpConversionUtil.toHttp2Headers(r, true);
+    }
+
+    // ---- the tunnel (RFC 8441)
+
+    @Override
+    public TunnelStream tunnelStream() {
+        return new TunnelStream() {
+            @Override
+            public Channel connection() {
+                return streams.context().channel();
+            }
+
+            @Override
+            public void writeHead(Http2HeadersFrame head) {
+                frame(head, null);
+                streams.context().flush();
+            }
+
+            @Override
+            public void writeData(ByteBuf bytes) {
+                frame(new DefaultHttp2DataFrame(bytes, false), null);
+            }
+
+            @Override
+            public ChannelFuture endData() {
+                ChannelPromise promise = streams.context().newPromise();
+                frame(new DefaultHttp2DataFrame(true), promise);
+                streams.context().flush();
+                return promise;
+            }
+
+            @Override
+            public void flush() {
+                streams.context().flush();
+            }
+
+            @Override
+            public boolean reading() {
+                return reading;
+            }
+
+            @Override
+            public void reading(boolean on) {
+                Http2StreamHost.this.reading(on);
+            }
+
+            @Override
+            public boolean writable() {
+                return streams.writable(stream);
+            }
+
+            @Override
+            public boolean active() {
+                return streamActive();
+            }
+
+            @Override
+            public void reset() {
+                closeStream();
+            }
+
+            @Override
+            public void attach(TunnelStream.End end) {
+                tunnel = end;
+            }
+        };
+    }
+
+    @Override
+    boolean installTunnel(ChannelHandler tunnelEnd, ArrayDeque<HttpContent> early) {
+        boolean ended = false;
+        HttpContent part;
+        while (early != null && (part = early.poll()) != null) {
+            ended |= part instanceof LastHttpContent;
+            if (part.content().isReadable() && !ended) {
+                tunnel.bytes(part.content()); // the tunnel's end keeps them until the tunnel starts
+            } else {
+                part.release();
+            }
+        }
+        return ended;
+    }
+
+    /** A frame of the tunnel: DATA's bytes to its end, END_STREAM (on DATA or trailers) its FIN. */
+    private void toTunnel(Http2StreamFrame f) {
+        boolean end;
+        if (f instanceof Http2DataFrame d) {
+            end = d.isEndStream();
+            int bytes = d.initialFlowControlledBytes();
+            if (d.content().isReadable()) {
+                tunnel.bytes(d.content());
+            } else {
+                d.release();
+            }
+            streams.consumed(stream, bytes);
+        } else {
+            end = f instanceof Http2HeadersFrame h && h.isEndStream();
+            ReferenceCountUtil.release(f); // trailers carry nothing for the tunnel
+        }
+        if (end) {
+            tunnel.ended();
+        }
+    }
+
+    @Override
+    void readComplete() {
+        if (tunnel != null) {
+            tunnel.readDone();
+        } else {
+            super.readComplete();
+        }
+    }
+
+    // ---- the end
+
+    /** The codec closed the stream (both sides ended, or a reset), or the connection closed. */
+    void streamClosed() {
+        if (!open) {
+            return;
+        }
+        open = false;
+        heldHead = null;
+        Http2StreamFrame f;
+        while (queued != null && (f = queued.poll()) != null) {
+            ReferenceCountUtil.release(f);
+        }
+        if (tunnel != null) {
+            tunnel.streamClosed();
+        }
+        closed();
+    }
+
+    /** The connection's idle tick. */
+    void checkIdle(long now, long idleNanos) {
+        if (moved) {
+            moved = false;
+            quietSince = now;
+        } else if (now - quietSince >= idleNanos) {
+            quietSince = now;
+            if (tunnel == null) {
+                idle();
+            }
+        }
+    }
+}
