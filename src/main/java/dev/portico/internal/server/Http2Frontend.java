@@ -1,25 +1,19 @@
 package dev.portico.internal.server;
 
 import dev.portico.config.Http2Config;
-import dev.portico.internal.upstream.Http2HeadCoalescer;
-import dev.portico.internal.upstream.IdleClock;
-import dev.portico.internal.upstream.IdleTimer;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2ServerUpgradeCodec;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 
 /**
- * HTTP/2 on a client connection: Netty's frame codec with the {@code http2} limits, a multiplexer that gives each
- * stream a child channel, and a guard against control-frame floods. Each stream is an HTTP/1.1 exchange to the
- * backend (the same routing, header rules and backpressure as HTTP/1.1), its reads following the stream's flow
- * control window.
+ * HTTP/2 on a client connection: Netty's frame codec with the {@code http2} limits, the connection's streams as
+ * state on one handler ({@link Http2Streams}, no channel per stream), and a guard against control-frame floods. Each
+ * stream is an HTTP/1.1 exchange to the backend (the same routing, header rules and backpressure as HTTP/1.1), its
+ * reads following the stream's flow control window.
  */
 public final class Http2Frontend {
     private Http2Frontend() {
@@ -100,36 +94,6 @@ public final class Http2Frontend {
                 .frameLogger(new Http2FrameMeter(c.maxControlFramesPerSecond()))
                 .headerSensitivityDetector(new UniqueValues(runtime))
                 .build();
-    }
-
-    /** Each stream of a connection: its request checked, frames as HTTP/1.1 objects, an idle timer, the exchange host. */
-    private static final class StreamInitializer extends ChannelInitializer<Http2StreamChannel> {
-        private final ProxyRuntime runtime;
-        /** One connection's: its streams' idle timers share one timer task. */
-        private final IdleClock idle;
-        /** One connection's: what its streams would each look up (addresses, TLS, the flow watcher). */
-        private final Http2StreamSide.Connection connection = new Http2StreamSide.Connection();
-
-        StreamInitializer(ProxyRuntime runtime) {
-            this.runtime = runtime;
-            this.idle = new IdleClock(runtime.config().timeouts().idle().toMillis());
-        }
-
-        @Override
-        protected void initChannel(Http2StreamChannel ch) {
-            Http2StreamHandler handler = new Http2StreamHandler(runtime, connection);
-            // Named here: a generated name costs a lookup and a scan of the pipeline for every stage of every stream.
-            ChannelPipeline p = ch.pipeline();
-            p.addLast("check", new Http2RequestCheck(handler, runtime.config().limits().maxHeaders()));
-            p.addLast("codec", Http2ResponseCodec.INSTANCE);
-            p.addLast("coalescer", new Http2HeadCoalescer());
-            AltSvc altSvc = ch.parent() == null ? null : ch.parent().attr(AltSvc.KEY).get();
-            if (altSvc != null) {
-                p.addLast("alt-svc", altSvc); // the listener serves HTTP/3 too
-            }
-            p.addLast("idle", new IdleTimer(idle));
-            p.addLast("exchange", handler);
-        }
     }
 
     /** @return whether the channel is an HTTP/2 connection set up by {@link #configure} or an h2c upgrade */

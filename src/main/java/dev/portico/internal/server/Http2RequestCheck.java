@@ -2,11 +2,8 @@ package dev.portico.internal.server;
 
 import dev.portico.internal.proxy.ProxyFailure;
 import dev.portico.internal.proxy.ProxyFailure.Kind;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import dev.portico.internal.proxy.WebSocketUpgrade;
 import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -19,7 +16,6 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.util.AsciiString;
-import io.netty.util.ReferenceCountUtil;
 
 /**
  * The checks on an HTTP/2 request head (RFC 9113 section 8.3) before it becomes an HTTP/1.1 request: the method,
@@ -29,67 +25,38 @@ import io.netty.util.ReferenceCountUtil;
  * with {@code :protocol websocket} (the listener sends SETTINGS_ENABLE_CONNECT_PROTOCOL): it passes the same checks
  * as a GET to its {@code :path} and goes on as that GET, its stream marked as a tunnel. Another {@code :protocol}
  * is 501, as plain CONNECT: the request is well-formed (section 4 lets a client name any registered upgrade token),
- * Portico just does not tunnel that protocol. {@code :protocol} on another method is malformed: 400. {@code :authority} wins over {@code Host}, which is dropped
- * (section 8.3.1). A failed check is answered on its stream, and the
- * stream's further frames are dropped; the connection and its other streams go on. Netty's decoder has already
+ * Portico just does not tunnel that protocol. {@code :protocol} on another method is malformed: 400.
+ * {@code :authority} wins over {@code Host}, which is dropped (section 8.3.1). A failed check is answered on its
+ * stream, and the stream's further frames are dropped; the connection and its other streams go on. Netty's decoder has already
  * reset streams with syntactically malformed fields (upper-case names, connection-specific fields, a {@code TE}
  * other than {@code trailers}, pseudo-fields out of place) with PROTOCOL_ERROR, as section 8.1.1 prescribes.
  */
-final class Http2RequestCheck extends ChannelInboundHandlerAdapter {
+final class Http2RequestCheck {
     private static final AsciiString PROTOCOL = Http2Headers.PseudoHeaderName.PROTOCOL.value();
-    private final Http2StreamHandler stream;
-    private final int maxHeaders;
-    private boolean headSeen;
-    private boolean rejected;
 
-    Http2RequestCheck(Http2StreamHandler stream, int maxHeaders) {
-        this.stream = stream;
-        this.maxHeaders = maxHeaders;
+    private Http2RequestCheck() {
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (rejected) {
-            ReferenceCountUtil.release(msg);
-            return;
-        }
-        if (headSeen || !(msg instanceof Http2HeadersFrame)) {
-            ctx.fireChannelRead(msg); // body, trailers: checked by the codec and the exchange
-            return;
-        }
-        headSeen = true;
-        Http2HeadersFrame frame = (Http2HeadersFrame) msg;
+    /**
+     * @param frame a stream's first HEADERS frame; {@code Host} is removed when {@code :authority} is present
+     * @param maxHeaders {@code limits.max_headers}
+     * @return the failure to answer the stream with, or {@code null}
+     */
+    static ProxyFailure check(Http2HeadersFrame frame, int maxHeaders) {
         ProxyFailure failure = check(frame.headers(), maxHeaders);
         if (failure == null && isConnect(frame.headers()) && frame.isEndStream()) {
             failure = new ProxyFailure(Kind.BAD_REQUEST, "a WebSocket's extended CONNECT ended its stream");
         }
-        if (failure == null) {
-            if (isConnect(frame.headers())) {
-                asGet(frame.headers());
-                stream.extendedConnect();
-            }
-            HttpRequest head;
-            try {
-                head = toHttp(frame);
-            } catch (Exception e) {
-                ctx.fireExceptionCaught(new DecoderException(e)); // as the stream codec would report it
-                return;
-            }
-            ctx.fireChannelRead(head);
-            return;
-        }
-        rejected = true;
-        Http2Headers h = frame.headers();
-        stream.reject(failure, h.method(), h.path(), frame.isEndStream());
+        return failure;
     }
 
     /**
      * The request head as HTTP/1.1 objects, converted here once rather than by the stream codec behind: the same
      * fields (Netty's conversion), but a head that ends its stream comes as a full request with no content buffer
      * allocated, and a head with a body to follow gets {@code Transfer-Encoding: chunked} unless it has a length,
-     * as the codec does. DATA frames and the response still go through the codec.
+     * as Netty's stream codec does.
      */
-    private static HttpRequest toHttp(Http2HeadersFrame frame) throws Http2Exception {
+    static HttpRequest toHttp(Http2HeadersFrame frame) throws Http2Exception {
         int id = frame.stream() == null ? 0 : frame.stream().id();
         HttpRequest head = HttpConversionUtil.toHttpRequest(id, frame.headers(), true);
         if (frame.isEndStream()) {

@@ -3,7 +3,6 @@ package dev.portico.internal.server;
 import dev.portico.internal.policy.PolicyRun;
 import dev.portico.internal.proxy.ProxyExchange;
 import dev.portico.internal.proxy.ProxyFailure;
-import dev.portico.internal.upstream.Http2TunnelFrames;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFuture;
@@ -27,27 +26,24 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 
 /**
- * The last stage of an HTTP/2 stream's child channel: its one request, routed and forwarded as HTTP/1.1 by a
- * {@link ProxyExchange} exactly as {@link FrontendHandler} does for HTTP/1.1. Reads follow demand through the
- * stream's AUTO_READ (a stream not read sends no WINDOW_UPDATE, so the client's flow-control window closes), and
- * the response follows the stream's writability (its send window). Errors are answered on this stream only.
- * Not final: {@link Http3StreamHandler} is the same exchange host on a QUIC stream.
+ * One request stream: its one request, routed and forwarded as HTTP/1.1 by a {@link ProxyExchange} exactly as
+ * {@link FrontendHandler} does for HTTP/1.1. Reads follow demand ({@link #reading(boolean)}: a stream not read
+ * returns no flow-control window, so the client stops), and the response follows the stream's writability (its send
+ * window). Errors are answered on this stream only. Two kinds of stream share this logic: a channel of its own, as
+ * the last stage of its pipeline ({@link Http3StreamHandler}, on a QUIC stream), and {@link Http2StreamHost}, an
+ * HTTP/2 stream kept as state on its connection, which does the stream's I/O in frames.
  */
-class Http2StreamHandler extends Http2StreamSide {
+abstract class Http2StreamHandler extends Http2StreamSide {
     private ProxyExchange exchange;
     /** The request's policies while they decide (suspended), or null. */
     private PolicyRun waiting;
     /** Body parts that arrived while the policies decided. */
     private ArrayDeque<HttpObject> held;
     private boolean headSeen;
-    /** The connection's watch on stream send windows; null outside an HTTP/2 connection (unit tests). */
-    private Http2FlowWatch flow;
     /** The request is an extended CONNECT for a WebSocket (RFC 8441): its DATA is the tunnel's, never a body. */
     private boolean extendedConnect;
     /** The tunnel's bytes the client sent before the backend's answer; handed to the tunnel, or dropped. */
     private ArrayDeque<HttpContent> early;
-    /** The stream is a tunnel now: this handler is out of its pipeline. */
-    private boolean tunnelled;
 
     /**
      * @param runtime the running proxy
@@ -60,25 +56,14 @@ class Http2StreamHandler extends Http2StreamSide {
     @Override
     public void handlerAdded(ChannelHandlerContext context) {
         ctx = context;
-        // When the connection closes, Netty leaves a stream that is not reading (its backend is slow) open with its
-        // received frames queued: close it with the connection, so its exchange ends and the frames are released.
-        // The connection's flow watch does that for its streams; anywhere else, a listener on the connection.
+        // A stream that is not reading (its backend is slow) may outlive its connection with its received data
+        // queued: close it with the connection, so its exchange ends and the data is released.
         Channel parent = context.channel().parent();
         if (parent != null) {
-            flow = flowWatch(parent);
-            if (flow != null && context.channel() instanceof Http2StreamChannel ch) {
-                flow.watch(ch, this);
-            } else {
-                ChannelFutureListener closeStream = f -> context.close();
-                parent.closeFuture().addListener(closeStream);
-                context.channel().closeFuture().addListener(f -> parent.closeFuture().removeListener(closeStream));
-            }
+            ChannelFutureListener closeStream = f -> context.close();
+            parent.closeFuture().addListener(closeStream);
+            context.channel().closeFuture().addListener(f -> parent.closeFuture().removeListener(closeStream));
         }
-    }
-
-    /** The connection closed: so does this stream, whether this handler is still in its pipeline or not. */
-    void connectionClosed() {
-        ctx.channel().close();
     }
 
     @Override
@@ -211,17 +196,12 @@ class Http2StreamHandler extends Http2StreamSide {
     @Override
     public boolean clientWritable() {
         Channel ch = ctx.channel();
-        if (!ch.isWritable() || ch.parent() != null && !ch.parent().isWritable()) {
-            return false;
-        }
-        return flow == null || !(ch instanceof Http2StreamChannel s) || flow.writable(s.stream());
+        return ch.isWritable() && (ch.parent() == null || ch.parent().isWritable());
     }
 
-    /** The flow controller's view of this stream changed (a WINDOW_UPDATE, data sent, the connection's state). */
+    /** The stream's send window or its connection's writability changed. */
     void sendWindowChanged() {
-        if (tunnelled) {
-            ctx.channel().pipeline().fireChannelWritabilityChanged(); // the tunnel's end asks clientWritable()
-        } else if (exchange != null && clientWritable()) {
+        if (exchange != null && clientWritable()) {
             exchange.onClientWritable();
         }
     }
@@ -297,7 +277,6 @@ class Http2StreamHandler extends Http2StreamSide {
             return;
         }
         exchange = null;
-        tunnelled = true;
         if (installTunnel(tunnelEnd, early)) {
             closeStream(); // the client ended its stream before the tunnel opened: nothing to carry
         }
@@ -311,7 +290,7 @@ class Http2StreamHandler extends Http2StreamSide {
      * @return whether the client ended its stream before the switch, so the tunnel cannot be opened
      */
     boolean installTunnel(ChannelHandler tunnelEnd, ArrayDeque<HttpContent> early) {
-        return Http2TunnelFrames.install(ctx, tunnelEnd, early);
+        return true; // a stream channel (HTTP/3) has no extended CONNECT: never asked for
     }
 
     @Override
@@ -375,12 +354,6 @@ class Http2StreamHandler extends Http2StreamSide {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext context, Throwable cause) {
-        if (cause instanceof Http2Exception) {
-            // A stream error the client caused (RFC 9113 section 5.4.2): the multiplexer resets the stream with its
-            // code right after this; closing here would reset it with CANCEL first, which no limit counts.
-            streamError(cause);
-            return;
-        }
         runtime.logConnectionError(context.channel(), cause);
         context.close();
     }

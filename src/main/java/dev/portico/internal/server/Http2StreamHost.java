@@ -46,7 +46,7 @@ import java.util.ArrayDeque;
  * objects become HEADERS and DATA frames (a head with an empty end: one HEADERS frame with END_STREAM, as gRPC's
  * trailers-only answer needs); writes follow the stream's send window. All calls on the connection's event loop.
  */
-final class Http2StreamHost extends Http2StreamHandler {
+final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseFrames.Out {
     private final Http2Streams streams;
     private final Http2FrameStream stream;
     /** Frames that arrived while the stream was not reading. */
@@ -56,8 +56,8 @@ final class Http2StreamHost extends Http2StreamHandler {
     private boolean checked;
     /** The request head failed its checks: what the client still sends is dropped. */
     private boolean rejected;
-    /** A response head written without a flush, held until the next part shows whether it ends the stream. */
-    private HttpResponse heldHead;
+    /** The response's parts as frames. */
+    private final Http2ResponseFrames response;
     /** Whether anything moved on the stream since the last idle tick, and when it was last seen quiet. */
     private boolean moved;
     private long quietSince = System.nanoTime();
@@ -70,6 +70,7 @@ final class Http2StreamHost extends Http2StreamHandler {
         super(streams.runtime(), streams.shared());
         this.streams = streams;
         this.stream = stream;
+        this.response = new Http2ResponseFrames(this, streams.altSvc());
     }
 
     int id() {
@@ -164,7 +165,7 @@ final class Http2StreamHost extends Http2StreamHandler {
     // ---- frames from the client
 
     /** A frame of this stream from the client. */
-    void frame(Http2StreamFrame f) {
+    void received(Http2StreamFrame f) {
         moved = true;
         if (!(f instanceof Http2HeadersFrame) && !(f instanceof Http2DataFrame)) {
             ReferenceCountUtil.release(f); // RST_STREAM (the stream closes next), PRIORITY
@@ -223,36 +224,23 @@ final class Http2StreamHost extends Http2StreamHandler {
 
     /** The request head: checked, and converted once to HTTP/1.1's form. */
     private void head(Http2HeadersFrame frame) {
-        Http2Headers h = frame.headers();
-        ProxyFailure failure = Http2RequestCheck.check(h, runtime.config().limits().maxHeaders());
-        if (failure == null && Http2RequestCheck.isConnect(h) && frame.isEndStream()) {
-            failure = new ProxyFailure(ProxyFailure.Kind.BAD_REQUEST,
-                    "a WebSocket's extended CONNECT ended its stream");
-        }
+        ProxyFailure failure = Http2RequestCheck.check(frame, runtime.config().limits().maxHeaders());
         if (failure != null) {
             rejected = true;
-            reject(failure, h.method(), h.path(), frame.isEndStream());
+            reject(failure, frame.headers().method(), frame.headers().path(), frame.isEndStream());
             return;
         }
-        if (Http2RequestCheck.isConnect(h)) {
-            Http2RequestCheck.asGet(h);
+        if (Http2RequestCheck.isConnect(frame.headers())) {
+            Http2RequestCheck.asGet(frame.headers());
             extendedConnect();
         }
         HttpRequest head;
         try {
-            head = HttpConversionUtil.toHttpRequest(stream.id(), h, true);
+            head = Http2RequestCheck.toHttp(frame);
         } catch (Exception e) {
             runtime.logConnectionError(streamChannel(), e);
             closeStream();
             return;
-        }
-        if (frame.isEndStream()) {
-            read(new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(), Unpooled.EMPTY_BUFFER,
-                    head.headers(), EmptyHttpHeaders.INSTANCE));
-            return;
-        }
-        if (!HttpUtil.isContentLengthSet(head)) {
-            head.headers().add(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
         read(head);
     }
@@ -261,13 +249,15 @@ final class Http2StreamHost extends Http2StreamHandler {
 
     @Override
     public void write(HttpObject part) {
-        emit(part, null);
+        moved = true;
+        response.write(part, null);
     }
 
     @Override
     public ChannelFuture send(HttpObject part, boolean flush) {
+        moved = true;
         ChannelPromise promise = streams.context().newPromise();
-        emit(part, promise);
+        response.write(part, promise);
         if (flush) {
             flush();
         }
@@ -276,11 +266,7 @@ final class Http2StreamHost extends Http2StreamHandler {
 
     @Override
     public void flush() {
-        if (heldHead != null) {
-            HttpResponse head = heldHead;
-            heldHead = null;
-            streams.write(new DefaultHttp2HeadersFrame(headers(head), false).stream(stream), null);
-        }
+        response.flush();
         streams.context().flush();
     }
 
@@ -289,77 +275,10 @@ final class Http2StreamHost extends Http2StreamHandler {
         return send((HttpObject) msg, true);
     }
 
-    /** Converts a response part to frames and writes them, the last with {@code promise} (null: none wanted). */
-    private void emit(HttpObject part, ChannelPromise promise) {
-        moved = true;
-        if (part instanceof HttpResponse r && r.status().codeClass() != HttpStatusClass.INFORMATIONAL
-                && streams.altSvc() != null) {
-            r.headers().set(HttpHeaderNames.ALT_SVC, streams.altSvc());
-        }
-        if (heldHead != null) {
-            HttpResponse head = heldHead;
-            heldHead = null;
-            if (part instanceof LastHttpContent last && !(part instanceof HttpResponse)
-                    && !last.content().isReadable() && last.trailingHeaders().isEmpty()) {
-                last.release();
-                frame(new DefaultHttp2HeadersFrame(headers(head), true), promise);
-                return;
-            }
-            frame(new DefaultHttp2HeadersFrame(headers(head), false), null);
-        }
-        if (part instanceof HttpResponse r) {
-            if (r.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
-                // 100 Continue and the like: a HEADERS frame that does not end the stream
-                frame(new DefaultHttp2HeadersFrame(HttpConversionUtil.toHttp2Headers(r, true), false), promise);
-                ReferenceCountUtil.release(part);
-                return;
-            }
-            if (!(part instanceof HttpContent) && promise == null) {
-                heldHead = r; // wait: an empty end next makes one HEADERS frame with END_STREAM
-                return;
-            }
-            boolean ends = part instanceof FullHttpMessage full && !full.content().isReadable()
-                    && full.trailingHeaders().isEmpty();
-            boolean more = part instanceof HttpContent && !ends;
-            frame(new DefaultHttp2HeadersFrame(headers(r), ends), more ? null : promise);
-            if (ends) {
-                ((FullHttpMessage) part).release();
-                return;
-            }
-            if (!more) {
-                return;
-            }
-        }
-        if (part instanceof LastHttpContent last) {
-            boolean trailers = !last.trailingHeaders().isEmpty();
-            boolean filler = !(part instanceof FullHttpMessage) && !trailers;
-            if (last.content().isReadable() || filler) {
-                frame(new DefaultHttp2DataFrame(last.content(), !trailers), trailers ? null : promise);
-            } else {
-                last.release();
-            }
-            if (trailers) {
-                frame(new DefaultHttp2HeadersFrame(HttpConversionUtil.toHttp2Headers(last.trailingHeaders(), true),
-                        true), promise);
-            }
-        } else if (part instanceof HttpContent c) {
-            frame(new DefaultHttp2DataFrame(c.content(), false), promise);
-        } else {
-            ReferenceCountUtil.release(part);
-            if (promise != null) {
-                promise.setSuccess();
-            }
-        }
-    }
-
-    private void frame(Http2StreamFrame f, ChannelPromise promise) {
+    /** Writes a frame of this stream on the connection. */
+    @Override
+    public void frame(Http2StreamFrame f, ChannelPromise promise) {
         streams.write(f.stream(stream), promise);
-    }
-
-    /** A final response head's fields as HTTP/2 sends them. */
-    private static Http2Headers headers(HttpResponse r) {
-        Http2Headers h = Http2ResponseCodec.toHttp2(r);
-        return h != null ? h : HttpConversionUtil.toHttp2Headers(r, true);
     }
 
     // ---- the tunnel (RFC 8441)
@@ -481,7 +400,7 @@ final class Http2StreamHost extends Http2StreamHandler {
             return;
         }
         open = false;
-        heldHead = null;
+        response.discard();
         Http2StreamFrame f;
         while (queued != null && (f = queued.poll()) != null) {
             ReferenceCountUtil.release(f);

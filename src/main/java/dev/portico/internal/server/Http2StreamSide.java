@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * refusals, and the end of its input after a response (RFC 9113 section 8.1). {@link Http2StreamHandler} adds the
  * request: its body, its exchange, reading and writability. A superclass rather than a collaborator so that a
  * stream's handler stays one object; its fields without an access modifier are shared with the handler alone.
- * The few protocol frames it sends (a refusal, the stop of the input) are methods an HTTP/3 stream overrides.
+ * The stream's I/O (its connection, writes, resets, its close) is in a few methods: a stream channel's by default,
+ * in frames on the connection for {@link Http2StreamHost}; an HTTP/3 stream overrides how it refuses a stream
+ * and stops the input.
  */
 abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements RequestSide {
     /** The version the access log shows for HTTP/2 requests. */
@@ -55,7 +57,7 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
 
     /**
      * What every stream of one HTTP/2 connection would otherwise look up again: the client's address and its text,
-     * the TLS summary, the flow watcher. Made once per connection, each part when first asked for, on the
+     * the TLS summary. Made once per connection, each part when first asked for, on the
      * connection's event loop.
      */
     static final class Connection {
@@ -63,7 +65,6 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
         private String tls;
         private InetAddress peer;
         private String clientIp;
-        private Http2FlowWatch flow;
 
         InetAddress peer(Channel ch) {
             if (peer == null) {
@@ -78,13 +79,6 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
                 tls = ssl == null ? "" : FrontendProtocolNegotiator.tlsSummary(ssl);
             }
             return tls.isEmpty() ? null : tls;
-        }
-
-        Http2FlowWatch flow(Channel parent) {
-            if (flow == null) {
-                flow = parent.pipeline().get(Http2FlowWatch.class); // null outside an HTTP/2 connection
-            }
-            return flow;
         }
     }
 
@@ -296,11 +290,6 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
     }
 
     @Override
-    public int requestNumber() {
-        return ((Http2StreamChannel) ctx.channel()).stream().id();
-    }
-
-    @Override
     public boolean closeAfterResponse() {
         return false; // a stream carries one request; the connection outlives it
     }
@@ -322,10 +311,5 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
     @Override
     public String tlsSummary() {
         return shared().tls(parentChannel());
-    }
-
-    /** @return the connection's watch on stream send windows, or {@code null} if it has none */
-    Http2FlowWatch flowWatch(Channel parent) {
-        return shared().flow(parent);
     }
 }

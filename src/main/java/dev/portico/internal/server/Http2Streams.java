@@ -104,7 +104,7 @@ final class Http2Streams extends ChannelDuplexHandler {
             stream.touch(); // the client reads this stream: not idle (the codec applied the window)
             return;
         }
-        stream.frame(frame);
+        stream.received(frame);
     }
 
     /** @param stream a stream that was given frames during the current read, to be told when it is over */
