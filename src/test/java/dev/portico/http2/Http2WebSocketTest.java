@@ -8,6 +8,7 @@ import dev.portico.config.ListenAddress;
 import dev.portico.config.ListenerConfig;
 import dev.portico.config.ListenerTlsConfig;
 import dev.portico.config.ProxyConfig;
+import dev.portico.testing.AccessLogCapture;
 import dev.portico.testing.H2WebSocketClient;
 import dev.portico.testing.PorticoExtension;
 import dev.portico.testing.TestBackend;
@@ -113,6 +114,36 @@ class Http2WebSocketTest {
         assertThat(t.next()).isEqualTo(1000);
         t.endStream().get(5, TimeUnit.SECONDS); // the backend's close is the stream's END_STREAM
         assertThat(client.channel().isActive()).as("the connection outlives the tunnel").isTrue();
+    }
+
+    @Test
+    void aClientResettingAHeldBackTunnelCostsTheConnectionNothing() throws Exception {
+        try (UpgradedStreamBackend backend = new UpgradedStreamBackend(128L << 20);
+             AccessLogCapture log = new AccessLogCapture("portico")) {
+            // One reset per window: the client's own RST_STREAM is all this connection may spend.
+            int port = startH2c(b -> b.http2(h -> h.maxResets(1)).route("/", backend.url()));
+            try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
+                H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), true, true);
+                assertThat(t.head().status().toString()).isEqualTo("200");
+                // The client reads nothing: Portico holds the backend's bytes for the stream's window.
+                await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(15)).until(() -> {
+                    long before = backend.written();
+                    Thread.sleep(300);
+                    return backend.written() == before;
+                });
+
+                t.stream().close().sync(); // RST_STREAM CANCEL
+
+                // What was held for the stream goes with it, quietly: not a client error answered with resets
+                // of its own, counted against the connection until it is closed.
+                H2WebSocketClient.Tunnel other = client.open(H2WebSocketClient.connectHeaders("/ws"), true, false);
+                assertThat(other.head().status().toString()).isEqualTo("200");
+                await().atMost(Duration.ofSeconds(10)).until(() -> other.dataBytes() > 1 << 20);
+                assertThat(client.channel().isActive()).isTrue();
+                assertThat(log.find("stream error")).isNull();
+                other.stream().close();
+            }
+        }
     }
 
     @Test

@@ -7,13 +7,22 @@ import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.LoggerFactory;
 
-/** Collects the access log lines ({@code portico.access}) while open; the console still gets them. */
+/**
+ * Collects the access log lines ({@code portico.access}), or another logger's messages, while open; the console
+ * still gets them.
+ */
 public final class AccessLogCapture extends AppenderBase<ILoggingEvent> implements AutoCloseable {
     private final List<String> lines = new ArrayList<>();
-    private final Logger logger = (Logger) LoggerFactory.getLogger("portico.access");
+    private final Logger logger;
 
     public AccessLogCapture() {
-        setName("access-capture");
+        this("portico.access");
+    }
+
+    /** @param name the logger whose messages (and its descendants') to collect, e.g. {@code portico} */
+    public AccessLogCapture(String name) {
+        logger = (Logger) LoggerFactory.getLogger(name);
+        setName("capture-" + name);
         setContext((ch.qos.logback.core.Context) LoggerFactory.getILoggerFactory());
         start();
         logger.addAppender(this);

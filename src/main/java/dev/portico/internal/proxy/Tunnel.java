@@ -415,6 +415,10 @@ final class Tunnel {
 
         @Override
         void out(ByteBuf bytes) {
+            if (closed || !stream.active()) {
+                bytes.release(); // the stream is gone: nothing more reaches its client
+                return;
+            }
             moved = true;
             stream.writeData(bytes);
         }
@@ -457,7 +461,9 @@ final class Tunnel {
         @Override
         void startIdle(long idleMillis) {
             idleNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(idleMillis);
-            scheduleIdle();
+            if (!closed) {
+                scheduleIdle();
+            }
         }
 
         private void scheduleIdle() {

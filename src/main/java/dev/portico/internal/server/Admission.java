@@ -19,7 +19,6 @@ import dev.portico.internal.proxy.WebSocketUpgrade;
 import dev.portico.internal.route.Route;
 import dev.portico.internal.upstream.UpstreamPool;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -28,7 +27,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AsciiString;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetAddress;
@@ -155,9 +153,8 @@ final class Admission {
         }
         var sendProxy = route.config().upstream().sendProxyProtocol();
         if (sendProxy != UpstreamConfig.SendProxyProtocol.OFF) {
-            Channel ch = side.clientChannel();
-            exchange.proxyHeader(ProxyProtocolHandler.outbound(ch instanceof Http2StreamChannel ? ch.parent() : ch,
-                    client, sendProxy == UpstreamConfig.SendProxyProtocol.V2));
+            exchange.proxyHeader(ProxyProtocolHandler.outbound(side.clientChannel(), client,
+                    sendProxy == UpstreamConfig.SendProxyProtocol.V2));
         }
         if (webSocket) {
             WebSocketUpgrade.forward(upstream);
@@ -200,7 +197,7 @@ final class Admission {
             response.content().clear();
             bytes = 0;
         }
-        int status = side.clientChannel().isActive() ? response.status().code() : 0;
+        int status = side.clientOpen() ? response.status().code() : 0;
         if (policy == null) {
             bytes = 0; // Portico's own refusals and redirects log no body, as they always have
         }

@@ -273,7 +273,7 @@ abstract class Http2StreamHandler extends Http2StreamSide {
     @Override
     public void switchProtocols(ProxyExchange switched, ChannelHandler tunnelEnd) {
         if (switched != exchange || !extendedConnect) {
-            ctx.close(); // never asked for: an HTTP/2 request carries no Upgrade (RFC 9113 section 8.2.2)
+            closeStream(); // never asked for: an HTTP/2 request carries no Upgrade (RFC 9113 section 8.2.2)
             return;
         }
         exchange = null;

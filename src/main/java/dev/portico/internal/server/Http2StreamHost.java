@@ -32,9 +32,11 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
 
 /**
@@ -65,6 +67,15 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
     boolean queuedForReadComplete;
     /** The tunnel's end once the stream carries a WebSocket (RFC 8441), or null. */
     private TunnelStream.End tunnel;
+    /** Flow-controlled bytes handed on and not yet returned to the client as window: returned on the next read. */
+    private int unreturned;
+    /** The stream was reset, by the client or by Portico. */
+    private boolean reset;
+    /**
+     * The stream closed after both sides' END_STREAM, but a tunnel has yet to take what the client sent before its
+     * end (queued while the backend was behind): it closes once that is delivered.
+     */
+    private boolean closing;
 
     Http2StreamHost(Http2Streams streams, Http2FrameStream stream) {
         super(streams.runtime(), streams.shared());
@@ -101,11 +112,14 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
 
     @Override
     void closeStream() {
-        if (!open) {
+        if (!open && !closing) {
             return;
         }
-        streams.context().writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(stream),
-                streams.context().voidPromise());
+        if (open) {
+            reset = true;
+            streams.context().writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(stream),
+                    streams.quiet());
+        }
         streams.forget(this);
         streamClosed();
     }
@@ -113,8 +127,7 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
     @Override
     void reset(Http2Error error) {
         if (open) {
-            streams.context().writeAndFlush(new DefaultHttp2ResetFrame(error).stream(stream),
-                    streams.context().voidPromise());
+            streams.context().writeAndFlush(new DefaultHttp2ResetFrame(error).stream(stream), streams.quiet());
         }
     }
 
@@ -135,7 +148,12 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
 
     @Override
     void sendWindowChanged() {
-        moved = true;
+        moved = true; // the stream's own window moved: the client reads it
+        connectionWritable();
+    }
+
+    /** The connection became writable (which says nothing of this stream's client: not activity). */
+    void connectionWritable() {
         if (tunnel != null) {
             tunnel.windowChanged();
         } else {
@@ -157,8 +175,26 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
             deliver(f);
             delivered = true;
         }
+        if (closing && (queued == null || queued.isEmpty())) {
+            streams.forget(this);
+            finishClose(); // the tunnel has all the client sent
+            return;
+        }
         if (delivered && !streams.inRead()) {
             readComplete(); // as a read of the connection would end
+        } else {
+            returnWindow();
+        }
+    }
+
+    /**
+     * Returns the window for what was handed on, if the stream reads on: as a stream channel did when asked for
+     * its next read, so a stream whose exchange stopped reading holds at most one window's worth.
+     */
+    private void returnWindow() {
+        if (unreturned > 0 && reading && open) {
+            streams.consumed(stream, unreturned);
+            unreturned = 0;
         }
     }
 
@@ -166,11 +202,12 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
 
     /** A frame of this stream from the client. */
     void received(Http2StreamFrame f) {
-        moved = true;
         if (!(f instanceof Http2HeadersFrame) && !(f instanceof Http2DataFrame)) {
+            reset |= f instanceof Http2ResetFrame;
             ReferenceCountUtil.release(f); // RST_STREAM (the stream closes next), PRIORITY
             return;
         }
+        moved = true;
         if (rejected) {
             dropped(f);
             return;
@@ -193,15 +230,16 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
     }
 
     private void deliver(Http2StreamFrame f) {
-        streams.readBy(this);
+        if (streams.inRead()) {
+            streams.readBy(this);
+        }
         if (tunnel != null) {
             toTunnel(f);
             return;
         }
         if (f instanceof Http2DataFrame d) {
-            int bytes = d.initialFlowControlledBytes();
+            unreturned += d.initialFlowControlledBytes();
             read(d.isEndStream() ? new DefaultLastHttpContent(d.content()) : new DefaultHttpContent(d.content()));
-            streams.consumed(stream, bytes);
             return;
         }
         Http2HeadersFrame h = (Http2HeadersFrame) f;
@@ -278,6 +316,13 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
     /** Writes a frame of this stream on the connection. */
     @Override
     public void frame(Http2StreamFrame f, ChannelPromise promise) {
+        if (!open) { // reset or closed meanwhile: what is still written goes nowhere
+            ReferenceCountUtil.release(f);
+            if (promise != null) {
+                promise.tryFailure(new ClosedChannelException());
+            }
+            return;
+        }
         streams.write(f.stream(stream), promise);
     }
 
@@ -367,13 +412,12 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
         boolean end;
         if (f instanceof Http2DataFrame d) {
             end = d.isEndStream();
-            int bytes = d.initialFlowControlledBytes();
+            unreturned += d.initialFlowControlledBytes();
             if (d.content().isReadable()) {
                 tunnel.bytes(d.content());
             } else {
                 d.release();
             }
-            streams.consumed(stream, bytes);
         } else {
             end = f instanceof Http2HeadersFrame h && h.isEndStream();
             ReferenceCountUtil.release(f); // trailers carry nothing for the tunnel
@@ -390,17 +434,33 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
         } else {
             super.readComplete();
         }
+        returnWindow();
     }
 
     // ---- the end
 
     /** The codec closed the stream (both sides ended, or a reset), or the connection closed. */
-    void streamClosed() {
-        if (!open) {
-            return;
+    /**
+     * @return whether the stream is done with; {@code false} while a tunnel has yet to take what the client sent
+     *     before its END_STREAM (the stream then forgets itself once that is delivered, or when it is closed)
+     */
+    boolean streamClosed() {
+        if (!open && !closing) {
+            return true;
         }
         open = false;
         response.discard();
+        if (tunnel != null && !reset && queued != null && !queued.isEmpty()
+                && streams.context().channel().isActive()) {
+            closing = true;
+            return false;
+        }
+        finishClose();
+        return true;
+    }
+
+    private void finishClose() {
+        closing = false;
         Http2StreamFrame f;
         while (queued != null && (f = queued.poll()) != null) {
             ReferenceCountUtil.release(f);

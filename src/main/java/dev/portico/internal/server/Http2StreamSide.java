@@ -120,6 +120,11 @@ abstract class Http2StreamSide extends ChannelInboundHandlerAdapter implements R
         return ctx.channel().isActive();
     }
 
+    @Override
+    public boolean clientOpen() {
+        return streamActive();
+    }
+
     /** Closes the stream; one not yet ended is reset (HTTP/2: RST_STREAM CANCEL). */
     void closeStream() {
         ctx.close();

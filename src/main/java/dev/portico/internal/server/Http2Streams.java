@@ -158,9 +158,9 @@ final class Http2Streams extends ChannelDuplexHandler {
                 }
             }
             case CLOSED -> {
-                Http2StreamHost h = streams.remove(s.id());
-                if (h != null) {
-                    h.streamClosed();
+                Http2StreamHost h = streams.get(s.id());
+                if (h != null && h.streamClosed()) {
+                    streams.remove(s.id());
                 }
             }
             default -> {
@@ -186,28 +186,44 @@ final class Http2Streams extends ChannelDuplexHandler {
             flow = connection.remote().flowController();
         }
         Http2Stream s = connection.stream(stream.id());
-        return s == null || flow.isWritable(s);
+        return s != null && flow.isWritable(s); // a stream that is gone takes nothing more
     }
 
     /** A stream consumed {@code bytes} of flow-controlled DATA: the client may send as much again. */
     void consumed(Http2FrameStream stream, int bytes) {
         if (bytes > 0) {
-            ctx.write(new DefaultHttp2WindowUpdateFrame(bytes).stream(stream), ctx.voidPromise());
+            ctx.write(new DefaultHttp2WindowUpdateFrame(bytes).stream(stream), quiet());
             if (!inRead) {
                 ctx.flush(); // outside a read nothing else would flush it, and the client would wait
             }
         }
     }
 
+    /**
+     * Writes a frame of a stream.
+     *
+     * @param frame the frame, its stream set
+     * @param promise its promise, or {@code null}: then a failure (the stream was reset meanwhile, say) stays the
+     *     stream's affair and never reaches the connection's pipeline as an error
+     */
     void write(Object frame, ChannelPromise promise) {
-        ctx.write(frame, promise == null ? ctx.voidPromise() : promise);
+        ctx.write(frame, promise == null ? quiet() : promise);
+    }
+
+    /**
+     * @return a void promise whose failure is dropped: the channel's (and the context's) void promise would report
+     *     it to the pipeline, and Netty's encoder fails a stream's frames that way when the stream closes with
+     *     frames still queued for its window, each one then taken for a client's error on the connection
+     */
+    ChannelPromise quiet() {
+        return ctx.channel().unsafe().voidPromise();
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext context) {
         if (context.channel().isWritable() && !streams.isEmpty()) {
             for (Http2StreamHost h : streams.values().toArray(new Http2StreamHost[0])) {
-                h.sendWindowChanged();
+                h.connectionWritable();
             }
         }
         context.fireChannelWritabilityChanged();
@@ -241,7 +257,7 @@ final class Http2Streams extends ChannelDuplexHandler {
                     runtime.logConnectionError(context.channel(), e.getCause());
                 }
             }
-            context.writeAndFlush(new DefaultHttp2ResetFrame(e.error()).stream(e.stream()), context.voidPromise());
+            context.writeAndFlush(new DefaultHttp2ResetFrame(e.error()).stream(e.stream()), quiet());
             return;
         }
         context.fireExceptionCaught(cause);

@@ -35,6 +35,11 @@ interface RequestSide extends ExchangeHost {
     /** @return whether the request came over TLS */
     boolean secure();
 
+    /** @return whether the client can still be answered (HTTP/2 and HTTP/3: the stream is open) */
+    default boolean clientOpen() {
+        return clientChannel().isActive();
+    }
+
     /**
      * Brings a valid head to the form the rest expects (HTTP/1.1: a higher minor version is handled as 1.1;
      * HTTP/2: the version is {@code HTTP/2.0}).
