@@ -500,8 +500,7 @@ final class Tunnel {
 
         @Override
         public void windowChanged() {
-            moved = true;
-            writabilityChanged();
+            writabilityChanged(); // not activity: the connection's state flips for every stream
         }
 
         @Override

@@ -43,8 +43,10 @@ import java.util.ArrayDeque;
  * One stream of an HTTP/2 client connection as state on the connection's {@link Http2Streams}, not a channel: the
  * same exchange host as {@link Http2StreamHandler} (whose request logic it inherits), with the stream's I/O done in
  * frames. Its request head is checked ({@link Http2RequestCheck}) and converted once; DATA becomes body parts, and
- * the flow-control window is returned for each part once it is handed on, so a stream that is not read (its
- * exchange wants no body now) holds its frames here and the client's window closes. The response's HTTP/1.1
+ * the flow-control window for what was handed on is returned when the stream reads on (at the end of the
+ * connection's read, or when reading resumes), as a stream channel returned it when asked for its next read: a
+ * stream that is not read (its exchange wants no body now) holds at most one window, and the client's window
+ * closes. The response's HTTP/1.1
  * objects become HEADERS and DATA frames (a head with an empty end: one HEADERS frame with END_STREAM, as gRPC's
  * trailers-only answer needs); writes follow the stream's send window. All calls on the connection's event loop.
  */
@@ -112,14 +114,17 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
 
     @Override
     void closeStream() {
-        if (!open && !closing) {
+        if (closing) { // closed by the codec, its last bytes still held for a tunnel that closes now
+            streams.forget(this);
+            finishClose();
             return;
         }
-        if (open) {
-            reset = true;
-            streams.context().writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(stream),
-                    streams.quiet());
+        if (!open) {
+            return;
         }
+        reset = true;
+        streams.context().writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(stream),
+                streams.quiet());
         streams.forget(this);
         streamClosed();
     }
@@ -146,13 +151,11 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
         return streams.writable(stream);
     }
 
-    @Override
-    void sendWindowChanged() {
-        moved = true; // the stream's own window moved: the client reads it
-        connectionWritable();
-    }
-
-    /** The connection became writable (which says nothing of this stream's client: not activity). */
+    /**
+     * The stream may take more, or less: its send window, the connection's window or the connection's writability
+     * changed. Not activity of its own (Netty signals every stream when the connection's state flips); a client
+     * that grants this stream window is seen in its WINDOW_UPDATE frames.
+     */
     void connectionWritable() {
         if (tunnel != null) {
             tunnel.windowChanged();
@@ -439,8 +442,9 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
 
     // ---- the end
 
-    /** The codec closed the stream (both sides ended, or a reset), or the connection closed. */
     /**
+     * The codec closed the stream (both sides ended, or a reset), or the connection closed.
+     *
      * @return whether the stream is done with; {@code false} while a tunnel has yet to take what the client sent
      *     before its END_STREAM (the stream then forgets itself once that is delivered, or when it is closed)
      */
@@ -450,13 +454,19 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
         }
         open = false;
         response.discard();
-        if (tunnel != null && !reset && queued != null && !queued.isEmpty()
-                && streams.context().channel().isActive()) {
+        if (tunnel != null && !reset && endsQueued() && streams.context().channel().isActive()) {
             closing = true;
             return false;
         }
         finishClose();
         return true;
+    }
+
+    /** @return whether the client's END_STREAM is queued last: the stream ended normally, its last bytes held */
+    private boolean endsQueued() {
+        Http2StreamFrame last = queued == null ? null : queued.peekLast();
+        return last instanceof Http2DataFrame d && d.isEndStream()
+                || last instanceof Http2HeadersFrame h && h.isEndStream();
     }
 
     private void finishClose() {

@@ -44,6 +44,8 @@ final class Http2Streams extends ChannelDuplexHandler {
     private Http2ConnectionGuard guard;
     private String altSvc;
     private boolean inRead;
+    /** The streams are being told that the read is over: what they write is flushed by the codec right after. */
+    private boolean completing;
     private ScheduledFuture<?> sweep;
 
     /**
@@ -126,9 +128,14 @@ final class Http2Streams extends ChannelDuplexHandler {
         if (!readers.isEmpty()) {
             Http2StreamHost[] done = readers.toArray(new Http2StreamHost[0]);
             readers.clear();
-            for (Http2StreamHost s : done) {
-                s.queuedForReadComplete = false;
-                s.readComplete();
+            completing = true;
+            try {
+                for (Http2StreamHost s : done) {
+                    s.queuedForReadComplete = false;
+                    s.readComplete();
+                }
+            } finally {
+                completing = false;
             }
         }
         context.fireChannelReadComplete(); // the codec flushes after this
@@ -144,7 +151,7 @@ final class Http2Streams extends ChannelDuplexHandler {
         if (e.type() == Http2FrameStreamEvent.Type.Writability) {
             Http2StreamHost h = streams.get(s.id());
             if (h != null) {
-                h.sendWindowChanged();
+                h.connectionWritable();
             }
             return;
         }
@@ -193,7 +200,7 @@ final class Http2Streams extends ChannelDuplexHandler {
     void consumed(Http2FrameStream stream, int bytes) {
         if (bytes > 0) {
             ctx.write(new DefaultHttp2WindowUpdateFrame(bytes).stream(stream), quiet());
-            if (!inRead) {
+            if (!inRead && !completing) {
                 ctx.flush(); // outside a read nothing else would flush it, and the client would wait
             }
         }
