@@ -20,8 +20,8 @@ import java.util.ArrayDeque;
  * The stage of an HTTP/2 stream that became a WebSocket tunnel (RFC 8441): in place of the HTTP codec, DATA frames
  * become plain buffers for the tunnel's end and buffers become DATA frames. END_STREAM, on DATA or on a trailing
  * HEADERS frame, is the peer's FIN (section 5): a {@link ChannelInputShutdownEvent} follows the last bytes. Used on
- * both sides: a client's stream on the HTTP/2 frontend, and a backend's stream after an extended CONNECT Portico
- * sent it (see {@link UpstreamConnection#switchProtocols}).
+ * a backend's stream after an extended CONNECT Portico sent it (see {@link UpstreamConnection#switchProtocols}); a
+ * client's stream on the HTTP/2 frontend is no channel but state on its connection, and does the same in frames.
  */
 public final class Http2TunnelFrames extends ChannelDuplexHandler {
     /**
