@@ -116,6 +116,15 @@ class Http2WebSocketTest {
         assertThat(client.channel().isActive()).as("the connection outlives the tunnel").isTrue();
     }
 
+    /** Waits until the backend writes no more: the client reads nothing, and Portico holds the rest back. */
+    private static void awaitHeldBack(UpgradedStreamBackend backend) {
+        await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(15)).until(() -> {
+            long before = backend.written();
+            Thread.sleep(300);
+            return backend.written() == before;
+        });
+    }
+
     @Test
     void aClientResettingAHeldBackTunnelCostsTheConnectionNothing() throws Exception {
         try (UpgradedStreamBackend backend = new UpgradedStreamBackend(128L << 20);
@@ -126,11 +135,7 @@ class Http2WebSocketTest {
                 H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), true, true);
                 assertThat(t.head().status().toString()).isEqualTo("200");
                 // The client reads nothing: Portico holds the backend's bytes for the stream's window.
-                await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(15)).until(() -> {
-                    long before = backend.written();
-                    Thread.sleep(300);
-                    return backend.written() == before;
-                });
+                awaitHeldBack(backend);
 
                 t.stream().close().sync(); // RST_STREAM CANCEL
 
@@ -154,11 +159,7 @@ class Http2WebSocketTest {
             try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
                 H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), true, true);
                 assertThat(t.head().status().toString()).isEqualTo("200");
-                await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(15)).until(() -> {
-                    long before = backend.written();
-                    Thread.sleep(300);
-                    return backend.written() == before;
-                });
+                awaitHeldBack(backend);
                 assertThat(backend.written()).as("what the backend could write before it was held back")
                         .isLessThan(24L << 20);
                 assertThat(t.dataBytes()).isLessThan(1 << 20); // the stream's window, and no more

@@ -7,7 +7,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
@@ -89,7 +88,7 @@ final class Tunnel {
         TunnelStream frames = host.tunnelStream();
         if (frames != null) { // an HTTP/2 stream kept as state on its connection
             frames.writeHead(WebSocketUpgrade.streamResponse(response));
-            Tunnel tunnel = new Tunnel(new StreamEnd(frames), new End(conn.channel(), conn.channel()::isWritable),
+            Tunnel tunnel = new Tunnel(new StreamTunnelEnd(frames), new End(conn.channel(), conn.channel()::isWritable),
                     idleMillis);
             host.switchProtocols(exchange, null);
             conn.switchProtocols(tunnel.upstream);
@@ -129,9 +128,9 @@ final class Tunnel {
 
     /**
      * One side of the tunnel: the last stage of its connection's (or HTTP/2 stream channel's) pipeline. Its I/O is
-     * in a few methods, which {@link StreamEnd} does in frames for a stream kept as state on its connection.
+     * in a few methods, which {@link StreamTunnelEnd} does in frames for a stream kept as state on its connection.
      */
-    private static class End extends ChannelInboundHandlerAdapter {
+    static class End extends ChannelInboundHandlerAdapter {
         final Channel channel;
         /** Whether the channel can take more now, as its peer's reading sees it. */
         final BooleanSupplier writable;
@@ -377,135 +376,6 @@ final class Tunnel {
             if (!peer.closed) {
                 peer.closeAfterWrites();
             }
-        }
-    }
-
-    /**
-     * The client side of a tunnel on an HTTP/2 stream kept as state on its connection ({@link TunnelStream}): its
-     * DATA frames are the bytes, END_STREAM its FIN, and a reset or the connection's close its close. The stream
-     * calls {@link #read}, {@link #readComplete}, {@link #inputEnded}, {@link #writabilityChanged} and
-     * {@link #close} as its frames and events arrive.
-     */
-    static final class StreamEnd extends End implements TunnelStream.End {
-        private final TunnelStream stream;
-        private long idleNanos;
-        private boolean moved;
-        private io.netty.util.concurrent.ScheduledFuture<?> idleCheck;
-
-        StreamEnd(TunnelStream stream) {
-            super(stream.connection(), stream::writable);
-            this.stream = stream;
-            stream.attach(this);
-        }
-
-        @Override
-        boolean installed() {
-            return true;
-        }
-
-        @Override
-        boolean halfClosable() {
-            return true;
-        }
-
-        @Override
-        void allowHalfClosure() {
-            halfClosure = true; // END_STREAM is the FIN; the connection's own half-closure stays as it is
-        }
-
-        @Override
-        void out(ByteBuf bytes) {
-            if (closed || !stream.active()) {
-                bytes.release(); // the stream is gone: nothing more reaches its client
-                return;
-            }
-            moved = true;
-            stream.writeData(bytes);
-        }
-
-        @Override
-        void flushOut() {
-            stream.flush();
-        }
-
-        @Override
-        boolean reading() {
-            return stream.reading();
-        }
-
-        @Override
-        void reading(boolean on) {
-            stream.reading(on);
-        }
-
-        @Override
-        boolean open() {
-            return stream.active();
-        }
-
-        @Override
-        void closeNow() {
-            if (idleCheck != null) {
-                idleCheck.cancel(false);
-                idleCheck = null;
-            }
-            stream.reset();
-        }
-
-        @Override
-        ChannelFuture endStream() {
-            moved = true;
-            return stream.endData();
-        }
-
-        @Override
-        void startIdle(long idleMillis) {
-            idleNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(idleMillis);
-            if (!closed) {
-                scheduleIdle();
-            }
-        }
-
-        private void scheduleIdle() {
-            idleCheck = channel.eventLoop().schedule(() -> {
-                idleCheck = null;
-                if (closed) {
-                    return;
-                }
-                if (moved) {
-                    moved = false;
-                    scheduleIdle();
-                } else {
-                    idle();
-                }
-            }, idleNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
-        }
-
-        @Override
-        public void bytes(ByteBuf bytes) {
-            moved = true;
-            read(bytes);
-        }
-
-        @Override
-        public void readDone() {
-            readComplete();
-        }
-
-        @Override
-        public void ended() {
-            moved = true;
-            inputEnded();
-        }
-
-        @Override
-        public void windowChanged() {
-            writabilityChanged(); // not activity: the connection's state flips for every stream
-        }
-
-        @Override
-        public void streamClosed() {
-            close();
         }
     }
 }

@@ -11,6 +11,9 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.HttpConversionUtil;
@@ -67,6 +70,19 @@ final class Http2RequestCheck {
             head.headers().add(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
         return head;
+    }
+
+    /**
+     * @param frame a HEADERS frame after the head, with END_STREAM
+     * @return the trailers as the end of an HTTP/1.1 body, as Netty's stream codec converts them
+     * @throws Http2Exception if a field cannot be converted
+     */
+    static LastHttpContent trailers(Http2HeadersFrame frame) throws Http2Exception {
+        LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, true);
+        int id = frame.stream() == null ? 0 : frame.stream().id();
+        HttpConversionUtil.addHttp2ToHttpHeaders(id, frame.headers(), last.trailingHeaders(), HttpVersion.HTTP_1_1,
+                true, true);
+        return last;
     }
 
     /**

@@ -2,39 +2,24 @@ package dev.portico.internal.server;
 
 import dev.portico.internal.proxy.ProxyFailure;
 import dev.portico.internal.proxy.TunnelStream;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import dev.portico.internal.upstream.Http2TunnelFrames;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
-import io.netty.handler.codec.http.FullHttpMessage;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
-import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameStream;
-import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2StreamFrame;
-import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
@@ -236,12 +221,14 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
         if (streams.inRead()) {
             streams.readBy(this);
         }
+        if (f instanceof Http2DataFrame d) {
+            unreturned += d.initialFlowControlledBytes();
+        }
         if (tunnel != null) {
-            toTunnel(f);
+            Http2StreamTunnel.deliver(f, tunnel);
             return;
         }
         if (f instanceof Http2DataFrame d) {
-            unreturned += d.initialFlowControlledBytes();
             read(d.isEndStream() ? new DefaultLastHttpContent(d.content()) : new DefaultHttpContent(d.content()));
             return;
         }
@@ -250,10 +237,9 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
             checked = true;
             head(h);
         } else if (h.isEndStream()) { // trailers
-            LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, true);
+            LastHttpContent last;
             try {
-                HttpConversionUtil.addHttp2ToHttpHeaders(stream.id(), h.headers(), last.trailingHeaders(),
-                        HttpVersion.HTTP_1_1, true, true);
+                last = Http2RequestCheck.trailers(h);
             } catch (Exception e) {
                 runtime.logConnectionError(streamChannel(), e);
                 closeStream();
@@ -333,101 +319,17 @@ final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseF
 
     @Override
     public TunnelStream tunnelStream() {
-        return new TunnelStream() {
-            @Override
-            public Channel connection() {
-                return streams.context().channel();
-            }
+        return new Http2StreamTunnel(this, streams, stream);
+    }
 
-            @Override
-            public void writeHead(Http2HeadersFrame head) {
-                frame(head, null);
-                streams.context().flush();
-            }
-
-            @Override
-            public void writeData(ByteBuf bytes) {
-                frame(new DefaultHttp2DataFrame(bytes, false), null);
-            }
-
-            @Override
-            public ChannelFuture endData() {
-                ChannelPromise promise = streams.context().newPromise();
-                frame(new DefaultHttp2DataFrame(true), promise);
-                streams.context().flush();
-                return promise;
-            }
-
-            @Override
-            public void flush() {
-                streams.context().flush();
-            }
-
-            @Override
-            public boolean reading() {
-                return reading;
-            }
-
-            @Override
-            public void reading(boolean on) {
-                Http2StreamHost.this.reading(on);
-            }
-
-            @Override
-            public boolean writable() {
-                return streams.writable(stream);
-            }
-
-            @Override
-            public boolean active() {
-                return streamActive();
-            }
-
-            @Override
-            public void reset() {
-                closeStream();
-            }
-
-            @Override
-            public void attach(TunnelStream.End end) {
-                tunnel = end;
-            }
-        };
+    /** @param end the tunnel's end, given the stream's frames and events from now on */
+    void attach(TunnelStream.End end) {
+        tunnel = end;
     }
 
     @Override
     boolean installTunnel(ChannelHandler tunnelEnd, ArrayDeque<HttpContent> early) {
-        boolean ended = false;
-        HttpContent part;
-        while (early != null && (part = early.poll()) != null) {
-            ended |= part instanceof LastHttpContent;
-            if (part.content().isReadable() && !ended) {
-                tunnel.bytes(part.content()); // the tunnel's end keeps them until the tunnel starts
-            } else {
-                part.release();
-            }
-        }
-        return ended;
-    }
-
-    /** A frame of the tunnel: DATA's bytes to its end, END_STREAM (on DATA or trailers) its FIN. */
-    private void toTunnel(Http2StreamFrame f) {
-        boolean end;
-        if (f instanceof Http2DataFrame d) {
-            end = d.isEndStream();
-            unreturned += d.initialFlowControlledBytes();
-            if (d.content().isReadable()) {
-                tunnel.bytes(d.content());
-            } else {
-                d.release();
-            }
-        } else {
-            end = f instanceof Http2HeadersFrame h && h.isEndStream();
-            ReferenceCountUtil.release(f); // trailers carry nothing for the tunnel
-        }
-        if (end) {
-            tunnel.ended();
-        }
+        return Http2TunnelFrames.handOver(early, tunnel::bytes);
     }
 
     @Override

@@ -15,6 +15,7 @@ import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.function.Consumer;
 
 /**
  * The stage of an HTTP/2 stream that became a WebSocket tunnel (RFC 8441): in place of the HTTP codec, DATA frames
@@ -41,12 +42,23 @@ public final class Http2TunnelFrames extends ChannelDuplexHandler {
         Http2TunnelFrames frames = new Http2TunnelFrames();
         p.replace(Http2StreamFrameToHttpObjectCodec.class, "tunnel-frames", frames);
         ChannelHandlerContext from = p.context(frames);
+        return handOver(early, from::fireChannelRead);
+    }
+
+    /**
+     * Hands a stream's DATA read before a tunnel opened to the tunnel's end, which keeps it until the tunnel starts.
+     *
+     * @param early the request's DATA read before the backend's answer, or {@code null}; emptied here
+     * @param end the tunnel's end, given each part's bytes in order (it owns them)
+     * @return whether the client ended its stream among them, so the tunnel cannot be opened
+     */
+    public static boolean handOver(ArrayDeque<HttpContent> early, Consumer<ByteBuf> end) {
         boolean ended = false;
         HttpContent part;
         while (early != null && (part = early.poll()) != null) {
             ended |= part instanceof LastHttpContent;
             if (part.content().isReadable() && !ended) {
-                from.fireChannelRead(part.content()); // the tunnel's end keeps it until the tunnel starts
+                end.accept(part.content());
             } else {
                 part.release();
             }
