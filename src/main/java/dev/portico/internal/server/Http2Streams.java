@@ -126,15 +126,17 @@ final class Http2Streams extends ChannelDuplexHandler {
     public void channelReadComplete(ChannelHandlerContext context) {
         inRead = false;
         if (!readers.isEmpty()) {
-            Http2StreamHost[] done = readers.toArray(new Http2StreamHost[0]);
-            readers.clear();
+            // No copy: outside the read nothing joins the list (a stream joins only while a read is in progress).
             completing = true;
             try {
-                for (Http2StreamHost s : done) {
-                    s.queuedForReadComplete = false;
-                    s.readComplete();
+                for (int i = 0; i < readers.size(); i++) {
+                    readers.get(i).readComplete();
                 }
             } finally {
+                for (int i = 0; i < readers.size(); i++) {
+                    readers.get(i).queuedForReadComplete = false;
+                }
+                readers.clear();
                 completing = false;
             }
         }
