@@ -115,6 +115,55 @@ class Http2WebSocketRawBackendTest {
     }
 
     @Test
+    void aBackendThatEndedItsSideAndReadsSlowlyGetsAllTheClientSends() throws Exception {
+        long total = 16L << 20;
+        CompletableFuture<Void> readNow = new CompletableFuture<>();
+        try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            // Half-closes at once (Portico ends the client's stream), then reads slowly once told: Portico writes to
+            // a backend connection whose input was shut, waiting for the backend again and again.
+            CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = backend.accept()) {
+                    s.setReceiveBufferSize(16 * 1024);
+                    InputStream in = s.getInputStream();
+                    String head = readHead(in);
+                    s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                            + "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept(head) + "\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    s.shutdownOutput();
+                    readNow.join();
+                    long n = 0;
+                    byte[] buf = new byte[16 * 1024];
+                    for (int r; (r = in.read(buf)) > 0; ) {
+                        n += r;
+                        Thread.sleep(1);
+                    }
+                    return n;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return -1L;
+                }
+            });
+            int port = startH2c(b -> b.route("/", "http://127.0.0.1:" + backend.getLocalPort()));
+            try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
+                H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), true, false);
+                assertThat(t.head().status().toString()).isEqualTo("200");
+                t.endStream().get(5, TimeUnit.SECONDS); // the backend's FIN
+                t.upload(total); // its last frame ends the stream
+                await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(15)).until(() -> {
+                    long before = t.uploaded();
+                    Thread.sleep(300);
+                    return t.uploaded() == before;
+                });
+                readNow.complete(null);
+                assertThat(received.get(30, TimeUnit.SECONDS)).as("bytes the backend got, then the FIN")
+                        .isEqualTo(total);
+            }
+        }
+    }
+
+    @Test
     void a101WhoseAcceptDoesNotAnswerPorticosKeyIs502() throws Exception {
         try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture.runAsync(() -> {

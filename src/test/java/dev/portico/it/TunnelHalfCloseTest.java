@@ -59,6 +59,50 @@ class TunnelHalfCloseTest {
         }
     }
 
+    @Test
+    void aClientThatShutsItsWriteSideAndReadsSlowlyGetsAllOfALargeAnswer() throws Exception {
+        long total = 16L << 20;
+        try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            // Waits for the client's FIN, then sends more than the sockets between it and the client hold: Portico
+            // writes to a connection whose input was shut, waiting for the client again and again.
+            CompletableFuture<Long> served = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = backend.accept()) {
+                    InputStream in = s.getInputStream();
+                    readHead(in);
+                    s.getOutputStream().write(SWITCH.getBytes(StandardCharsets.US_ASCII));
+                    in.readAllBytes();
+                    byte[] chunk = new byte[64 * 1024];
+                    for (long left = total; left > 0; left -= chunk.length) {
+                        s.getOutputStream().write(chunk, 0, (int) Math.min(left, chunk.length));
+                    }
+                    s.shutdownOutput();
+                    return total;
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            portico.start(b -> b.route("/", "http://127.0.0.1:" + backend.getLocalPort()));
+
+            try (Socket client = new Socket(InetAddress.getLoopbackAddress(), portico.port())) {
+                client.setReceiveBufferSize(16 * 1024);
+                client.getOutputStream().write(HANDSHAKE.getBytes(StandardCharsets.US_ASCII));
+                InputStream in = client.getInputStream();
+                assertThat(readHead(in)).startsWith("HTTP/1.1 101");
+                client.shutdownOutput();
+                long got = 0;
+                byte[] buf = new byte[16 * 1024];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    got += n;
+                    if ((got & ((1 << 20) - 1)) < n) {
+                        Thread.sleep(20); // a pause each MiB: Portico's writes wait for the client
+                    }
+                }
+                assertThat(got).as("bytes the client got before the FIN").isEqualTo(total);
+            }
+            assertThat(served.get(10, TimeUnit.SECONDS)).isEqualTo(total);
+        }
+    }
+
     private static String readHead(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {

@@ -156,9 +156,11 @@ final class Tunnel {
             return ctx != null && !ctx.isRemoved();
         }
 
+        /** @return whether this side may be half-closed (an epoll connection is readied for it: {@link EpollHalfClosure}) */
         boolean halfClosable() {
             return channel instanceof Http2StreamChannel
-                    || channel instanceof DuplexChannel && channel.pipeline().get(SslHandler.class) == null;
+                    || channel instanceof DuplexChannel && channel.pipeline().get(SslHandler.class) == null
+                    && EpollHalfClosure.allow(channel);
         }
 
         /** Writes bytes this side's peer read, without a flush. */
