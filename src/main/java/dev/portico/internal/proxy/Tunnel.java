@@ -156,7 +156,7 @@ final class Tunnel {
             return ctx != null && !ctx.isRemoved();
         }
 
-        /** @return whether this side may be half-closed (an epoll connection is readied for it: {@link EpollHalfClosure}) */
+        /** @return whether this side may be half-closed (an epoll connection is readied: {@link EpollHalfClosure}) */
         boolean halfClosable() {
             return channel instanceof Http2StreamChannel
                     || channel instanceof DuplexChannel && channel.pipeline().get(SslHandler.class) == null
