@@ -134,7 +134,7 @@ final class Admission {
         }
         String upstreamHost = routingHost != null ? routingHost : route.config().upstream().authority();
         String upstreamTarget = path.equals("*") ? "*" : route.upstreamTarget(path, query);
-        boolean keepAlive = request.protocolVersion() == Http2StreamHandler.HTTP_2 || HttpUtil.isKeepAlive(request);
+        boolean keepAlive = request.protocolVersion() == Http2StreamSide.HTTP_2 || HttpUtil.isKeepAlive(request);
         boolean webSocket = side.webSocket(request);
         String clientIp = client == side.peer() ? side.peerIp() : client.getHostAddress();
         GrpcCall grpc = GrpcCall.of(request, route.config().grpcWeb()); // before the head is rewritten in place
@@ -160,7 +160,7 @@ final class Admission {
             WebSocketUpgrade.forward(upstream);
             // RFC 8441: for an HTTP/2 client the backend gets an HTTP/1.1 handshake, which Portico makes and checks.
             exchange.upgrade(snapshot.config.timeouts().tunnelIdle().toMillis(),
-                    request.protocolVersion() == Http2StreamHandler.HTTP_2 ? WebSocketUpgrade.handshake(upstream)
+                    request.protocolVersion() == Http2StreamSide.HTTP_2 ? WebSocketUpgrade.handshake(upstream)
                     : null);
         }
         side.begin(exchange, log.requestId());

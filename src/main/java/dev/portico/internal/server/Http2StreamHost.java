@@ -26,7 +26,7 @@ import java.util.ArrayDeque;
 
 /**
  * One stream of an HTTP/2 client connection as state on the connection's {@link Http2Streams}, not a channel: the
- * same exchange host as {@link Http2StreamHandler} (whose request logic it inherits), with the stream's I/O done in
+ * same exchange host as {@link MultiplexedStream} (whose request logic it inherits), with the stream's I/O done in
  * frames. Its request head is checked ({@link Http2RequestCheck}) and converted once; DATA becomes body parts, and
  * the flow-control window for what was handed on is returned when the stream reads on (at the end of the
  * connection's read, or when reading resumes), as a stream channel returned it when asked for its next read: a
@@ -35,7 +35,7 @@ import java.util.ArrayDeque;
  * objects become HEADERS and DATA frames (a head with an empty end: one HEADERS frame with END_STREAM, as gRPC's
  * trailers-only answer needs); writes follow the stream's send window. All calls on the connection's event loop.
  */
-final class Http2StreamHost extends Http2StreamHandler implements Http2ResponseFrames.Out {
+final class Http2StreamHost extends MultiplexedStream implements Http2ResponseFrames.Out {
     private final Http2Streams streams;
     private final Http2FrameStream stream;
     /** Frames that arrived while the stream was not reading. */

@@ -27,11 +27,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The stream half of an {@link Http2StreamHandler}: what an HTTP/2 stream does without an exchange, and what it
- * tells {@link Admission} about itself (its connection's addresses and TLS, the redirect of its listener), its
- * refusals, and the end of its input after a response (RFC 9113 section 8.1). {@link Http2StreamHandler} adds the
+ * The stream half of a {@link MultiplexedStream}: what an HTTP/2 or HTTP/3 stream does without an exchange, and
+ * what it tells {@link Admission} about itself (its connection's addresses and TLS, the redirect of its listener), its
+ * refusals, and the end of its input after a response (RFC 9113 section 8.1). {@link MultiplexedStream} adds the
  * request: its body, its exchange, reading and writability. A superclass rather than a collaborator so that a
- * stream's handler stays one object; its fields without an access modifier are shared with the handler alone.
+ * stream stays one object; its fields without an access modifier are shared with its subclasses alone.
  * The stream's I/O (its connection, writes, resets, its close) is in a few methods: a stream channel's by default,
  * in frames on the connection for {@link Http2StreamHost}; an HTTP/3 stream overrides how it refuses a stream
  * and stops the input.

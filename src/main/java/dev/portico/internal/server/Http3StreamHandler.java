@@ -18,7 +18,7 @@ import java.net.SocketAddress;
 import javax.net.ssl.SSLSession;
 
 /**
- * An HTTP/3 request stream: the same exchange host as an HTTP/2 stream ({@link Http2StreamHandler}: admission,
+ * An HTTP/3 request stream: the same exchange host as an HTTP/2 stream ({@link MultiplexedStream}: admission,
  * exchange, reads following demand through AUTO_READ, writes following the stream's writability, which QUIC flow
  * control drives), with QUIC's own way of refusing a stream and of stopping the client's input, and the
  * connection's address and TLS session read from the {@link QuicChannel}.
@@ -27,7 +27,7 @@ import javax.net.ssl.SSLSession;
  * as a separate event). The head is held until the first body part, the end, or the end of the read batch with the
  * stream still open, so a request without a body reaches the backend without one, as on HTTP/2.
  */
-final class Http3StreamHandler extends Http2StreamHandler {
+final class Http3StreamHandler extends MultiplexedStream {
     /** The version the access log shows for HTTP/3 requests. */
     static final HttpVersion HTTP_3 = HttpVersion.valueOf("HTTP/3.0");
     private static final String EXTENSION = "x-http3-";

@@ -24,14 +24,16 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 
 /**
- * One request stream: its one request, routed and forwarded as HTTP/1.1 by a {@link ProxyExchange} exactly as
- * {@link FrontendHandler} does for HTTP/1.1. Reads follow demand ({@link #reading(boolean)}: a stream not read
- * returns no flow-control window, so the client stops), and the response follows the stream's writability (its send
- * window). Errors are answered on this stream only. Two kinds of stream share this logic: a channel of its own, as
- * the last stage of its pipeline ({@link Http3StreamHandler}, on a QUIC stream), and {@link Http2StreamHost}, an
- * HTTP/2 stream kept as state on its connection, which does the stream's I/O in frames.
+ * One request stream of a multiplexed connection (HTTP/2 or HTTP/3): its one request, routed and forwarded as
+ * HTTP/1.1 by a {@link ProxyExchange} exactly as {@link FrontendHandler} does for HTTP/1.1. Reads follow demand
+ * ({@link #reading(boolean)}: a stream not read returns no flow-control window, so the client stops), and the
+ * response follows the stream's writability (its send window). Errors are answered on this stream only. Two kinds
+ * of stream share this logic: a channel of its own, as the last stage of its pipeline ({@link Http3StreamHandler},
+ * on a QUIC stream), and {@link Http2StreamHost}, an HTTP/2 stream kept as state on its connection, which does the
+ * stream's I/O in frames. It extends Netty's handler adapter for the first; the second is no pipeline stage, so
+ * the shared class is not named a {@code *Handler}.
  */
-abstract class Http2StreamHandler extends Http2StreamSide {
+abstract class MultiplexedStream extends Http2StreamSide {
     private ProxyExchange exchange;
     /** The request's policies while they decide (suspended), or null. */
     private PolicyRun waiting;
@@ -47,7 +49,7 @@ abstract class Http2StreamHandler extends Http2StreamSide {
      * @param runtime the running proxy
      * @param connection what the streams of the connection share, or {@code null} to look it up for this one
      */
-    Http2StreamHandler(ProxyRuntime runtime, Connection connection) {
+    MultiplexedStream(ProxyRuntime runtime, Connection connection) {
         super(runtime, connection);
     }
 
