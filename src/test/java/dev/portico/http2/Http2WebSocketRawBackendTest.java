@@ -110,6 +110,8 @@ class Http2WebSocketRawBackendTest {
 
                 readNow.complete(null);
                 assertThat(received.get(60, TimeUnit.SECONDS)).isEqualTo(total); // then END_STREAM as the FIN
+            } finally {
+                readNow.complete(null); // the backend's thread never waits past the test
             }
         }
     }
@@ -159,6 +161,8 @@ class Http2WebSocketRawBackendTest {
                 readNow.complete(null);
                 assertThat(received.get(30, TimeUnit.SECONDS)).as("bytes the backend got, then the FIN")
                         .isEqualTo(total);
+            } finally {
+                readNow.complete(null); // the backend's thread never waits past the test
             }
         }
     }

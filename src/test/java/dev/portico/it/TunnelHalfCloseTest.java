@@ -47,6 +47,7 @@ class TunnelHalfCloseTest {
             portico.start(b -> b.route("/", "http://127.0.0.1:" + backend.getLocalPort()));
 
             try (Socket client = new Socket(InetAddress.getLoopbackAddress(), portico.port())) {
+                client.setSoTimeout(20_000); // a stall fails the test rather than hanging it
                 client.getOutputStream().write(HANDSHAKE.getBytes(StandardCharsets.US_ASCII));
                 InputStream in = client.getInputStream();
                 assertThat(readHead(in)).startsWith("HTTP/1.1 101");
@@ -84,6 +85,7 @@ class TunnelHalfCloseTest {
             portico.start(b -> b.route("/", "http://127.0.0.1:" + backend.getLocalPort()));
 
             try (Socket client = new Socket(InetAddress.getLoopbackAddress(), portico.port())) {
+                client.setSoTimeout(20_000); // a stall fails the test rather than hanging it
                 client.setReceiveBufferSize(16 * 1024);
                 client.getOutputStream().write(HANDSHAKE.getBytes(StandardCharsets.US_ASCII));
                 InputStream in = client.getInputStream();

@@ -70,7 +70,7 @@ final class EpollHalfClosure {
         if (!ch.getClass().getName().startsWith("io.netty.channel.epoll.")) {
             return true;
         }
-        if (REGISTRATION == null || !ch.eventLoop().inEventLoop() || !ch.isRegistered()) {
+        if (REGISTRATION == null || !ch.isRegistered() || !ch.eventLoop().inEventLoop()) {
             return false;
         }
         if (!REGISTRATION.getDeclaringClass().isInstance(ch)) {

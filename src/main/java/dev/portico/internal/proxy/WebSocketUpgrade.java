@@ -29,7 +29,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * upgrade token is refused by dropping the header (RFC 9110 section 7.8 lets a server ignore {@code Upgrade}), so
  * such a request is served as plain HTTP/1.1, as nginx does by default.
  *
- * <p>Over HTTP/2 a client asks with an extended CONNECT (RFC 8441): the stream handler turns it into a GET, and
+ * <p>Over HTTP/2 a client asks with an extended CONNECT (RFC 8441): the stream's request check turns it into a GET, and
  * {@link #handshake} adds the fields of an HTTP/1.1 handshake that RFC 8441 section 5 leaves out (Portico is the
  * WebSocket client of the backend then); the backend's 101 becomes a {@code 200} on the stream
  * ({@link #streamResponse}), after which the stream's DATA frames carry the bytes. An HTTP/2 backend gets neither
