@@ -46,10 +46,7 @@ class Http2WebSocketRawBackendTest {
             CompletableFuture<String> served = CompletableFuture.supplyAsync(() -> {
                 try (Socket s = backend.accept()) {
                     InputStream in = s.getInputStream();
-                    String head = readHead(in);
-                    s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                            + "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept(head) + "\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+                    String head = switchProtocols(s);
                     String got = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
                     s.getOutputStream().write(("got " + got).getBytes(StandardCharsets.US_ASCII));
                     s.shutdownOutput();
@@ -80,10 +77,7 @@ class Http2WebSocketRawBackendTest {
                 try (Socket s = backend.accept()) {
                     s.setReceiveBufferSize(64 * 1024);
                     InputStream in = s.getInputStream();
-                    String head = readHead(in);
-                    s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                            + "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept(head) + "\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+                    switchProtocols(s);
                     readNow.join(); // not reading until told
                     long n = 0;
                     byte[] buf = new byte[256 * 1024];
@@ -127,10 +121,7 @@ class Http2WebSocketRawBackendTest {
                 try (Socket s = backend.accept()) {
                     s.setReceiveBufferSize(16 * 1024);
                     InputStream in = s.getInputStream();
-                    String head = readHead(in);
-                    s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                            + "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept(head) + "\r\n\r\n")
-                            .getBytes(StandardCharsets.US_ASCII));
+                    switchProtocols(s);
                     s.shutdownOutput();
                     readNow.join();
                     long n = 0;
@@ -187,6 +178,15 @@ class Http2WebSocketRawBackendTest {
                 assertThat(t.head().status().toString()).isEqualTo("502");
             }
         }
+    }
+
+    /** Reads the request head from {@code s} and answers it with a 101 whose accept value answers its key. */
+    private static String switchProtocols(Socket s) throws IOException {
+        String head = readHead(s.getInputStream());
+        s.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept(head) + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        return head;
     }
 
     /** The handshake's answer to the key in {@code head} (RFC 6455 section 4.2.2), as a backend computes it. */
