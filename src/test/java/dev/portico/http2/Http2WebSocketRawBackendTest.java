@@ -159,6 +159,36 @@ class Http2WebSocketRawBackendTest {
     }
 
     @Test
+    void aTunnelWhoseBackendEndsFirstEndsWithoutAResetOnceTheClientEndsToo() throws Exception {
+        try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            // Says bye and sends its FIN, then reads the client's bytes to its FIN.
+            CompletableFuture<String> served = CompletableFuture.supplyAsync(() -> {
+                try (Socket s = backend.accept()) {
+                    switchProtocols(s);
+                    s.getOutputStream().write("bye".getBytes(StandardCharsets.US_ASCII));
+                    s.shutdownOutput();
+                    return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            int port = startH2c(b -> b.route("/", "http://127.0.0.1:" + backend.getLocalPort()));
+            try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
+                H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), true, false);
+                assertThat(t.head().status().toString()).isEqualTo("200");
+                assertThat(t.body()).isEqualTo("bye"); // then END_STREAM, the backend's FIN
+                t.sendRaw("bye too", true);
+                assertThat(served.get(10, TimeUnit.SECONDS)).isEqualTo("bye too");
+                assertThat(t.stream().closeFuture().await(5, TimeUnit.SECONDS)).isTrue();
+                // Both sides ended the stream: a RST_STREAM after that would say it was cut short.
+                await().pollDelay(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                        .until(() -> client.channel().isActive());
+                assertThat(client.resetsReceived()).isZero();
+            }
+        }
+    }
+
+    @Test
     void a101WhoseAcceptDoesNotAnswerPorticosKeyIs502() throws Exception {
         try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             CompletableFuture.runAsync(() -> {

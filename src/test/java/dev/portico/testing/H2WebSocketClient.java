@@ -28,6 +28,8 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2FrameLogger;
+import io.netty.handler.logging.LogLevel;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
@@ -54,6 +56,8 @@ public final class H2WebSocketClient implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final CompletableFuture<Http2Settings> settings = new CompletableFuture<>();
     private final Channel channel;
+    private final java.util.concurrent.atomic.AtomicInteger resetsReceived =
+            new java.util.concurrent.atomic.AtomicInteger();
 
     private H2WebSocketClient(int port, SslContext tls) throws InterruptedException {
         channel = new Bootstrap().group(group).channel(NioSocketChannel.class)
@@ -63,7 +67,8 @@ public final class H2WebSocketClient implements AutoCloseable {
                         if (tls != null) {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc(), "a.test", port));
                         }
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(), new SettingsWatch(),
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().frameLogger(new ResetCount())
+                                .build(), new SettingsWatch(),
                                 new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
                     }
                 }).connect("127.0.0.1", port).sync().channel();
@@ -296,6 +301,26 @@ public final class H2WebSocketClient implements AutoCloseable {
                     received.add(close.statusCode());
                 }
             }
+        }
+    }
+
+    /** @return how many RST_STREAM frames the server sent, on any stream */
+    public int resetsReceived() {
+        return resetsReceived.get();
+    }
+
+    /** Counts the server's RST_STREAM frames, those for streams already closed too (which no stream channel sees). */
+    private final class ResetCount extends Http2FrameLogger {
+        ResetCount() {
+            super(LogLevel.TRACE);
+        }
+
+        @Override
+        public void logRstStream(Direction direction, ChannelHandlerContext ctx, int streamId, long errorCode) {
+            if (direction == Direction.INBOUND) {
+                resetsReceived.incrementAndGet();
+            }
+            super.logRstStream(direction, ctx, streamId, errorCode);
         }
     }
 

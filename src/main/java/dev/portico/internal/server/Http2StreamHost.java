@@ -19,6 +19,7 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamFrame;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.channels.ClosedChannelException;
@@ -31,9 +32,9 @@ import java.util.ArrayDeque;
  * the flow-control window for what was handed on is returned when the stream reads on (at the end of the
  * connection's read, or when reading resumes), as a stream channel returned it when asked for its next read: a
  * stream that is not read (its exchange wants no body now) holds at most one window, and the client's window
- * closes. The response's HTTP/1.1
- * objects become HEADERS and DATA frames (a head with an empty end: one HEADERS frame with END_STREAM, as gRPC's
- * trailers-only answer needs); writes follow the stream's send window. All calls on the connection's event loop.
+ * closes. The response's HTTP/1.1 objects become HEADERS and DATA frames (a head with an empty end: one HEADERS
+ * frame with END_STREAM, as gRPC's trailers-only answer needs); writes follow the stream's send window. All calls
+ * on the connection's event loop.
  */
 final class Http2StreamHost extends MultiplexedStream implements Http2ResponseFrames.Out {
     private final Http2Streams streams;
@@ -56,12 +57,10 @@ final class Http2StreamHost extends MultiplexedStream implements Http2ResponseFr
     private TunnelStream.End tunnel;
     /** Flow-controlled bytes handed on and not yet returned to the client as window: returned on the next read. */
     private int unreturned;
-    /** The stream was reset, by the client or by Portico. */
+    /** The stream was reset (by the client or by Portico); the client sent END_STREAM. */
     private boolean reset;
-    /**
-     * The stream closed after both sides' END_STREAM, but a tunnel has yet to take what the client sent before its
-     * end (queued while the backend was behind): it closes once that is delivered.
-     */
+    private boolean clientEnded;
+    /** Closed after both END_STREAMs, a tunnel yet to take the client's last bytes (queued): done once it has. */
     private boolean closing;
 
     Http2StreamHost(Http2Streams streams, Http2FrameStream stream) {
@@ -107,9 +106,12 @@ final class Http2StreamHost extends MultiplexedStream implements Http2ResponseFr
         if (!open) {
             return;
         }
-        reset = true;
-        streams.context().writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(stream),
-                streams.quiet());
+        // No reset if both sides ended it (the client's END_STREAM being read): it ended normally, not cut short.
+        if (!clientEnded || stream.state() != Http2Stream.State.HALF_CLOSED_LOCAL) {
+            reset = true;
+            streams.context().writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL).stream(stream),
+                    streams.quiet());
+        }
         streams.forget(this);
         streamClosed();
     }
@@ -175,10 +177,7 @@ final class Http2StreamHost extends MultiplexedStream implements Http2ResponseFr
         }
     }
 
-    /**
-     * Returns the window for what was handed on, if the stream reads on: as a stream channel did when asked for
-     * its next read, so a stream whose exchange stopped reading holds at most one window's worth.
-     */
+    /** Returns the window for what was handed on if the stream reads on: a stopped one holds one window at most. */
     private void returnWindow() {
         if (unreturned > 0 && reading && open) {
             streams.consumed(stream, unreturned);
@@ -196,6 +195,7 @@ final class Http2StreamHost extends MultiplexedStream implements Http2ResponseFr
             return;
         }
         moved = true;
+        clientEnded |= f instanceof Http2DataFrame d ? d.isEndStream() : ((Http2HeadersFrame) f).isEndStream();
         if (rejected) {
             dropped(f);
             return;
