@@ -73,32 +73,13 @@ class Http2WebSocketRawBackendTest {
         long total = 64L << 20;
         CompletableFuture<Void> readNow = new CompletableFuture<>();
         try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
-                try (Socket s = backend.accept()) {
-                    s.setReceiveBufferSize(64 * 1024);
-                    InputStream in = s.getInputStream();
-                    switchProtocols(s);
-                    readNow.join(); // not reading until told
-                    long n = 0;
-                    byte[] buf = new byte[256 * 1024];
-                    for (int r; (r = in.read(buf)) > 0; ) {
-                        n += r;
-                    }
-                    return n;
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
+            CompletableFuture<Long> received = countingBackend(backend, 64 * 1024, false, 0, readNow);
             int port = startH2c(b -> b.route("/", "http://127.0.0.1:" + backend.getLocalPort()));
             try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
                 H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), true, false);
                 assertThat(t.head().status().toString()).isEqualTo("200");
                 t.upload(total);
-                await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(15)).until(() -> {
-                    long before = t.uploaded();
-                    Thread.sleep(300);
-                    return t.uploaded() == before;
-                });
+                awaitUploadHeldBack(t);
                 assertThat(t.uploaded()).as("what the client could send before its stream's window shut")
                         .isLessThan(24L << 20);
 
@@ -117,38 +98,14 @@ class Http2WebSocketRawBackendTest {
         try (ServerSocket backend = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             // Half-closes at once (Portico ends the client's stream), then reads slowly once told: Portico writes to
             // a backend connection whose input was shut, waiting for the backend again and again.
-            CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
-                try (Socket s = backend.accept()) {
-                    s.setReceiveBufferSize(16 * 1024);
-                    InputStream in = s.getInputStream();
-                    switchProtocols(s);
-                    s.shutdownOutput();
-                    readNow.join();
-                    long n = 0;
-                    byte[] buf = new byte[16 * 1024];
-                    for (int r; (r = in.read(buf)) > 0; ) {
-                        n += r;
-                        Thread.sleep(1);
-                    }
-                    return n;
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return -1L;
-                }
-            });
+            CompletableFuture<Long> received = countingBackend(backend, 16 * 1024, true, 1, readNow);
             int port = startH2c(b -> b.route("/", "http://127.0.0.1:" + backend.getLocalPort()));
             try (H2WebSocketClient client = H2WebSocketClient.connect(port, null)) {
                 H2WebSocketClient.Tunnel t = client.open(H2WebSocketClient.connectHeaders("/ws"), true, false);
                 assertThat(t.head().status().toString()).isEqualTo("200");
                 t.endStream().get(5, TimeUnit.SECONDS); // the backend's FIN
                 t.upload(total); // its last frame ends the stream
-                await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(15)).until(() -> {
-                    long before = t.uploaded();
-                    Thread.sleep(300);
-                    return t.uploaded() == before;
-                });
+                awaitUploadHeldBack(t);
                 readNow.complete(null);
                 assertThat(received.get(30, TimeUnit.SECONDS)).as("bytes the backend got, then the FIN")
                         .isEqualTo(total);
@@ -208,6 +165,45 @@ class Http2WebSocketRawBackendTest {
                 assertThat(t.head().status().toString()).isEqualTo("502");
             }
         }
+    }
+
+    /**
+     * A backend that answers the upgrade, then (with {@code finFirst}) sends its FIN, waits for {@code readNow} and
+     * counts what it reads to the FIN, pausing {@code pauseMillis} after each read of at most its receive buffer.
+     */
+    private static CompletableFuture<Long> countingBackend(ServerSocket backend, int receiveBuffer, boolean finFirst,
+                                                           long pauseMillis, CompletableFuture<Void> readNow) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (Socket s = backend.accept()) {
+                s.setReceiveBufferSize(receiveBuffer);
+                switchProtocols(s);
+                if (finFirst) {
+                    s.shutdownOutput();
+                }
+                readNow.join(); // not reading until told
+                long n = 0;
+                byte[] buf = new byte[receiveBuffer];
+                for (int r; (r = s.getInputStream().read(buf)) > 0; ) {
+                    n += r;
+                    Thread.sleep(pauseMillis);
+                }
+                return n;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1L;
+            }
+        });
+    }
+
+    /** Waits until the client's upload stops: its stream's window shut, Portico holding the rest back. */
+    private static void awaitUploadHeldBack(H2WebSocketClient.Tunnel t) {
+        await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(15)).until(() -> {
+            long before = t.uploaded();
+            Thread.sleep(300);
+            return t.uploaded() == before;
+        });
     }
 
     /** Reads the request head from {@code s} and answers it with a 101 whose accept value answers its key. */
